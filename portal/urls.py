@@ -9,4 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("policies/", include("policies.urls")),
+    path("enterprises/", include("enterprises.urls")),
+    path("matches/", include("matching.urls")),
 ]
