@@ -1,0 +1,383 @@
+"""Enterprise profiles: identity, yearly figures, recognitions, projects and the generic fact store.
+
+"Not stated" is NULL everywhere (never 0 or False). Every row that carries data says where it
+came from (`source`). django-simple-history records who changed what and when.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from enterprises import catalog, taxonomy
+from enterprises.validators import validate_credit_code, validate_non_negative
+
+MONEY = {
+    "max_digits": 16,
+    "decimal_places": 2,
+    "null": True,
+    "blank": True,
+    "validators": [validate_non_negative],
+}
+EARLIEST_YEAR = 1949
+
+
+class Source(models.TextChoices):
+    SELF_DECLARED = "self_declared", _("企业自报")
+    STAFF = "staff", _("工作人员录入")
+    REGISTER = "register", _("权威名录导入")
+
+
+def validate_not_future_year(year: int | None) -> None:
+    if year is not None and year > timezone.localdate().year:
+        raise ValidationError(_("年份不能晚于今年。"), code="future_year")
+
+
+def validate_not_future_date(day: datetime.date | None) -> None:
+    if day is not None and day > timezone.localdate():
+        raise ValidationError(_("日期不能晚于今天。"), code="future_date")
+
+
+YEAR_VALIDATORS = [MinValueValidator(EARLIEST_YEAR), validate_not_future_year]
+
+
+def validate_industry_code(value: str) -> None:
+    """Four digits of GB/T 4754-2017: an existing division (大类) and a group digit 1-9."""
+    if len(value) != 4 or not value.isdigit():
+        raise ValidationError(
+            _("行业代码应为4位数字（国民经济行业分类小类，如 3511）。"), code="industry_code"
+        )
+    if value[:2] not in taxonomy.INDUSTRY_DIVISIONS or value[2] == "0":
+        raise ValidationError(
+            _("未知的国民经济行业分类代码：%(code)s。") % {"code": value}, code="unknown_industry"
+        )
+
+
+class Enterprise(models.Model):
+    class LegalForm(models.TextChoices):
+        LLC = "llc", _("有限责任公司")
+        JOINT_STOCK = "joint_stock", _("股份有限公司")
+        PARTNERSHIP = "partnership", _("合伙企业")
+        BRANCH = "branch", _("分公司")
+        NON_LEGAL_PERSON = "non_legal_person", _("非法人组织")
+
+    class Scale(models.TextChoices):
+        LARGE = "large", _("大型")
+        MEDIUM = "medium", _("中型")
+        SMALL = "small", _("小型")
+        MICRO = "micro", _("微型")
+
+    class Exchange(models.TextChoices):
+        NONE = "none", _("未上市")
+        SSE = "sse", _("上海证券交易所")
+        SZSE = "szse", _("深圳证券交易所")
+        BSE = "bse", _("北京证券交易所")
+        HKEX = "hkex", _("香港交易所")
+        OVERSEAS_OTHER = "overseas_other", _("其他境外主要资本市场")
+
+    name = models.CharField(_("企业名称"), max_length=200)
+    credit_code = models.CharField(
+        _("统一社会信用代码"), max_length=18, unique=True, validators=[validate_credit_code]
+    )
+    district = models.CharField(_("所在区"), max_length=20, blank=True, choices=taxonomy.DISTRICT_CHOICES)
+    town = models.CharField(_("街镇"), max_length=50, blank=True)
+    address = models.CharField(_("地址"), max_length=300, blank=True)
+    registered_on = models.DateField(
+        _("成立日期"), null=True, blank=True, validators=[validate_not_future_date]
+    )
+    legal_form = models.CharField(_("组织形式"), max_length=20, blank=True, choices=LegalForm.choices)
+    industry_code = models.CharField(
+        _("国民经济行业分类代码"), max_length=4, blank=True, validators=[validate_industry_code]
+    )
+    industry_tracks = models.JSONField(_("重点产业领域"), default=list, blank=True)
+    industry_subtracks = models.JSONField(_("细分赛道"), default=list, blank=True)
+    scale = models.CharField(_("企业规模"), max_length=10, blank=True, choices=Scale.choices)
+    is_foreign_invested = models.BooleanField(_("外资企业"), null=True, blank=True)
+    above_scale = models.BooleanField(_("规模以上工业企业"), null=True, blank=True)
+    above_scale_since = models.PositiveSmallIntegerField(
+        _("首次纳入规上统计年份"), null=True, blank=True, validators=YEAR_VALIDATORS
+    )
+    listing_exchange = models.CharField(_("上市交易所"), max_length=20, blank=True, choices=Exchange.choices)
+    listed_on = models.DateField(_("上市日期"), null=True, blank=True, validators=[validate_not_future_date])
+    # "The list is complete": without it, no recognition / no recent project means "unknown", not "none".
+    recognitions_declared = models.BooleanField(_("已完整填报认定情况"), default=False)
+    projects_declared = models.BooleanField(_("已完整填报近两年项目情况"), default=False)
+    source = models.CharField(
+        _("数据来源"), max_length=20, choices=Source.choices, default=Source.SELF_DECLARED
+    )
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("企业")
+        verbose_name_plural = _("企业")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        tracks = catalog.catalog_choice_values("industry_tracks")
+        for field, allowed in (
+            ("industry_tracks", tracks),
+            (
+                "industry_subtracks",
+                catalog.catalog_choice_values("industry_subtracks") or set(taxonomy.SUBTRACK_LABELS),
+            ),
+        ):
+            value = getattr(self, field)
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                errors.setdefault(field, []).append(_("应为文本列表。"))
+                continue
+            if allowed is None:
+                if value:
+                    errors.setdefault(field, []).append(_("事实目录尚未加载，无法校验重点产业领域。"))
+                continue
+            unknown = sorted(set(value) - allowed)
+            if unknown:
+                errors.setdefault(field, []).append(
+                    _("未知的产业领域或赛道：%(values)s。") % {"values": "、".join(unknown)}
+                )
+            setattr(self, field, sorted(set(value)))
+        if self.listed_on and self.listing_exchange in ("", self.Exchange.NONE):
+            errors.setdefault("listed_on", []).append(_("填写上市日期时请同时选择上市交易所。"))
+        if self.registered_on and self.listed_on and self.listed_on < self.registered_on:
+            errors.setdefault("listed_on", []).append(_("上市日期不能早于成立日期。"))
+        if errors:
+            raise ValidationError(errors)
+
+
+class YearlyFigure(models.Model):
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="figures")
+    year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    output_value = models.DecimalField(_("工业总产值（元）"), **MONEY)
+    revenue = models.DecimalField(_("营业收入（元）"), **MONEY)
+    rd_expense = models.DecimalField(_("研发费用（元）"), **MONEY)
+    employees = models.PositiveIntegerField(_("从业人员（人）"), null=True, blank=True)
+    tax_paid = models.DecimalField(_("纳税额（元）"), **MONEY)
+    source = models.CharField(
+        _("数据来源"), max_length=20, choices=Source.choices, default=Source.SELF_DECLARED
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["enterprise_id", "-year"]
+        constraints = [models.UniqueConstraint(fields=["enterprise", "year"], name="figure_one_per_year")]
+        verbose_name = _("年度经营数据")
+        verbose_name_plural = _("年度经营数据")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} {self.year}"
+
+
+class Level(models.TextChoices):
+    NATIONAL = "national", _("国家级")
+    MUNICIPAL = "municipal", _("市级")
+    DISTRICT = "district", _("区级")
+
+
+class Recognition(models.Model):
+    class Grade(models.TextChoices):
+        EXCELLENT = "excellent", _("优秀")
+        GOOD = "good", _("良好")
+        PASS = "pass", _("合格")
+        FAIL = "fail", _("不合格")
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="recognitions")
+    kind = models.CharField(_("认定类型"), max_length=60, help_text=_("事实目录 recognitions 的可选值"))
+    level = models.CharField(_("级别"), max_length=10, blank=True, choices=Level.choices)
+    year = models.PositiveSmallIntegerField(_("获得年份"), validators=YEAR_VALIDATORS)
+    certificate_no = models.CharField(_("证书编号"), max_length=100, blank=True)
+    first_time = models.BooleanField(_("当年首次获得"), default=True)
+    grade = models.CharField(_("评价结果"), max_length=10, blank=True, choices=Grade.choices)
+    source = models.CharField(
+        _("数据来源"), max_length=20, choices=Source.choices, default=Source.SELF_DECLARED
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["enterprise_id", "-year", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "kind", "year"], name="recognition_once_per_year")
+        ]
+        verbose_name = _("认定与荣誉")
+        verbose_name_plural = _("认定与荣誉")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} {self.kind} {self.year}"
+
+    def clean(self) -> None:
+        allowed = catalog.catalog_choice_values("recognitions")
+        if allowed is None:
+            raise ValidationError({"kind": _("事实目录尚未加载，无法校验认定类型。")})
+        if self.kind not in allowed:
+            raise ValidationError({"kind": _("未知的认定类型：%(kind)s。") % {"kind": self.kind}})
+
+
+class Project(models.Model):
+    """A project or claim the enterprise undertook in a year; facts sum them per kind."""
+
+    class Kind(models.TextChoices):
+        TECH_UPGRADE = "tech_upgrade", _("技术改造项目")
+        FACTORY_PURCHASE = "factory_purchase", _("购置工业厂房")
+        FACTORY_LEASE = "factory_lease", _("租赁工业厂房")
+        INDUSTRIAL_UPSTAIRS = "industrial_upstairs", _("入驻“工业上楼”项目")
+        MNA = "mna", _("并购")
+        FIRST_OF_KIND = "first_of_kind", _("首台套/首批次/首版次")
+        DRUG_RD = "drug_rd", _("创新药械研发")
+        EVENT = "event", _("主办或承办活动")
+        LOAN = "loan", _("政策性贷款")
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="projects")
+    kind = models.CharField(_("类型"), max_length=30, choices=Kind.choices)
+    title = models.CharField(_("项目名称"), max_length=200, blank=True)
+    external_ref = models.CharField(_("外部编号"), max_length=100, blank=True)
+    year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    level = models.CharField(
+        _("级别"),
+        max_length=10,
+        blank=True,
+        choices=[(Level.MUNICIPAL, Level.MUNICIPAL.label), (Level.DISTRICT, Level.DISTRICT.label)],
+    )
+    total_investment = models.DecimalField(_("项目总投资（元）"), **MONEY)
+    new_equipment_investment = models.DecimalField(_("新增设备投资额（元）"), **MONEY)
+    municipal_funding_granted = models.DecimalField(_("已获批市级扶持资金（元）"), **MONEY)
+    area_m2 = models.DecimalField(
+        _("面积（平方米）"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[validate_non_negative],
+    )
+    rent_total = models.DecimalField(_("租房总额（元）"), **MONEY)
+    contract_amount = models.DecimalField(_("合同或交易金额（元）"), **MONEY)
+    cost = models.DecimalField(_("发生费用或研发投入（元）"), **MONEY)
+    interest_paid = models.DecimalField(_("支付利息（元）"), **MONEY)
+    guarantee_fee_paid = models.DecimalField(_("支付担保费（元）"), **MONEY)
+    is_new = models.BooleanField(_("新购置/新租赁"), default=True)
+    self_use = models.BooleanField(_("自用"), default=True)
+    key_industry_new_project = models.BooleanField(_("重点产业领域新引进项目"), null=True, blank=True)
+    policy_guaranteed = models.BooleanField(_("政府性融资担保"), null=True, blank=True)
+    source = models.CharField(
+        _("数据来源"), max_length=20, choices=Source.choices, default=Source.SELF_DECLARED
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["enterprise_id", "-year", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise", "external_ref"],
+                condition=~Q(external_ref=""),
+                name="project_external_ref",
+            )
+        ]
+        verbose_name = _("项目与申报事项")
+        verbose_name_plural = _("项目与申报事项")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} {self.get_kind_display()} {self.year}"
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.TECH_UPGRADE and not self.level:
+            raise ValidationError({"level": _("技术改造项目须注明市级或区级。")})
+
+
+class FactValue(models.Model):
+    """The value of a stored catalog fact for one enterprise (typed by the fact; dated; with provenance)."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="fact_values")
+    fact = models.ForeignKey(
+        "policies.FactDefinition", on_delete=models.PROTECT, related_name="+", verbose_name=_("事实")
+    )
+    value = models.JSONField(_("值"), null=True)
+    year = models.PositiveSmallIntegerField(_("年度"), null=True, blank=True, validators=YEAR_VALIDATORS)
+    valid_from = models.DateField(_("起始日期"), null=True, blank=True, validators=[validate_not_future_date])
+    source = models.CharField(
+        _("数据来源"), max_length=20, choices=Source.choices, default=Source.SELF_DECLARED
+    )
+    note = models.CharField(_("备注"), max_length=300, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["enterprise_id", "fact_id", "-year"]
+        constraints = [
+            # NULL years are not distinct from each other: one undated value per fact and valid_from.
+            models.UniqueConstraint(
+                fields=["enterprise", "fact", "year"],
+                condition=Q(year__isnull=False),
+                name="fact_value_per_year",
+            ),
+            models.UniqueConstraint(
+                fields=["enterprise", "fact", "valid_from"],
+                condition=Q(year__isnull=True, valid_from__isnull=False),
+                name="fact_value_per_start",
+            ),
+            models.UniqueConstraint(
+                fields=["enterprise", "fact"],
+                condition=Q(year__isnull=True, valid_from__isnull=True),
+                name="fact_value_undated",
+            ),
+        ]
+        verbose_name = _("事实值")
+        verbose_name_plural = _("事实值")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} {self.fact_id} {self.year or ''}"
+
+    def clean(self) -> None:
+        definition = self.fact
+        if definition.derived != definition.Derivation.STORED:
+            raise ValidationError(
+                {"fact": _("“%(code)s”由系统根据企业数据计算，不能直接填写。") % {"code": definition.code}}
+            )
+        if self.year is not None and self.valid_from is not None:
+            raise ValidationError({"valid_from": _("年度与起始日期只填一项。")})
+        if self.value is None:
+            raise ValidationError({"value": _("请填写值；不知道时不要保存这一项。")})
+        typed = catalog.from_json(definition.type, self.value)
+        if typed is None:
+            raise ValidationError(
+                {"value": _("值的类型与事实“%(code)s”的类型不符。") % {"code": definition.code}}
+            )
+        try:
+            typed = catalog.coerce_fact_value(definition, typed)
+        except ValidationError as error:
+            raise ValidationError({"value": error.messages}) from None
+        self.value = catalog.to_json(definition.type, typed)
+
+
+class EnterpriseMembership(models.Model):
+    """A user account that acts for one enterprise."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("企业管理员")
+        MEMBER = "member", _("企业成员")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enterprise_membership"
+    )
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("角色"), max_length=10, choices=Role.choices, default=Role.ADMIN)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("企业账号")
+        verbose_name_plural = _("企业账号")
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.enterprise}"

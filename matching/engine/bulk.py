@@ -1,0 +1,180 @@
+"""The bulk path: one benefit over many enterprises at once, vectorised with numpy.
+
+Each leaf becomes a vector of outcomes (a `known` mask plus a truth mask); the tree is folded with
+the same `fold` as the per-enterprise path, so there is no per-row loop over the condition tree.
+Columns are normalised and encoded once per fact and shared by every benefit:
+- numbers: float64 keys; float(Decimal) is monotonic, so comparisons are exact except between
+  values that round to the same float: those rows (rare) are re-compared exactly as Decimals;
+- dates: ordinal ints; bools: 0/1; texts: ranks among the column's sorted distinct values (odd
+  numbers; a constant absent from the column gets the even number between its neighbours);
+- sets: one membership mask per element.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from matching.engine.amounts import NOT_APPLICABLE, Amount, potential_amount
+from matching.engine.conditions import (
+    COMPARISONS,
+    OUTCOME_LETTERS,
+    Leaf,
+    Outcome,
+    comparison_truth,
+    compile_condition,
+    fold,
+)
+from matching.engine.fingerprint import fingerprints, value_hashes
+from matching.engine.spec import IN_FORCE, BenefitSpec, validity_on
+from matching.engine.values import Catalog, Kind, kind_of, normalize
+from matching.engine.verdict import AMOUNT_STATUSES, Status, input_codes, status_and_score
+
+
+class _Column:
+    def __init__(self, kind: Kind, raw: Sequence[Any]):
+        self.kind = kind
+        self.values = [normalize(kind, value) for value in raw]
+        n = len(self.values)
+        self.known = np.fromiter((value is not None for value in self.values), dtype=bool, count=n)
+        self.exact = True
+        if kind is Kind.SET:
+            self.members: dict[str, np.ndarray] = {}
+            for row, items in enumerate(self.values):
+                for item in items or ():
+                    self.members.setdefault(item, np.zeros(n, dtype=bool))[row] = True
+            return
+        key_of: Callable[[Any], Any]
+        if kind is Kind.NUMBER:
+            key_of, dtype, self.exact = float, np.float64, False
+        elif kind is Kind.DATE:
+            key_of, dtype = dt.date.toordinal, np.int64
+        elif kind is Kind.BOOL:
+            key_of, dtype = int, np.int64
+        else:
+            distinct = sorted({value for value in self.values if value is not None})
+            ranks = {value: 2 * i + 1 for i, value in enumerate(distinct)}
+
+            def key_of(text: str) -> int:
+                return ranks.get(text) or 2 * bisect.bisect_left(distinct, text)
+
+            dtype = np.int64
+        self.key_of = key_of
+        self.keys = np.fromiter((0 if v is None else key_of(v) for v in self.values), dtype=dtype, count=n)
+
+    def compare(self, name: str, constant: Any) -> np.ndarray:
+        """Mask of rows where `value <name> constant` (unknown rows are masked later)."""
+        function, key = COMPARISONS[name], self.key_of(constant)
+        mask = function(self.keys, key)
+        if not self.exact:
+            ties = np.flatnonzero(self.known & (self.keys == key))
+            if ties.size:
+                mask[ties] = [function(self.values[row], constant) for row in ties]
+        return mask
+
+    def contains(self, element: str) -> np.ndarray:
+        return self.members.get(element, np.zeros(len(self.values), dtype=bool))
+
+    @cached_property
+    def hashes(self) -> np.ndarray:
+        return value_hashes(self.values)
+
+
+class FactColumns:
+    """Fact columns (code → one value per row), as `enterprises.facts.facts_table` returns them.
+
+    A code absent from `columns` is unknown for every row (as an absent key is for one enterprise).
+    """
+
+    def __init__(self, columns: Mapping[str, Sequence[Any]], n: int, catalog: Catalog):
+        self.raw, self.n, self.catalog = columns, n, catalog
+        self._encoded: dict[str, _Column] = {}
+
+    def column(self, code: str) -> _Column:
+        if code not in self._encoded:
+            raw = self.raw.get(code)
+            if raw is None:
+                raw = [None] * self.n
+            elif len(raw) != self.n:
+                raise ValueError(f"column {code!r} has {len(raw)} values, expected {self.n}")
+            self._encoded[code] = _Column(kind_of(self.catalog[code]), raw)
+        return self._encoded[code]
+
+
+@dataclass
+class TableVerdicts:
+    """Verdicts of one benefit for every row of a FactColumns."""
+
+    spec: BenefitSpec
+    validity: str
+    status: np.ndarray  # Status codes (int8)
+    score: np.ndarray  # int16
+    amounts: list[Amount]
+    leaf_outcomes: list[str]  # compact outcome string per row (v met, x unmet, ? unknown)
+    fingerprints: np.ndarray  # int64, see fingerprint.py
+
+    def status_slugs(self) -> list[str]:
+        slugs = np.array([status.slug for status in Status], dtype=object)
+        return slugs[self.status].tolist()
+
+
+def evaluate_table(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> TableVerdicts:
+    compiled = compile_condition(spec.condition, table.catalog)
+    n = table.n
+    leaf_arrays: list[np.ndarray] = []
+
+    def evaluate_leaf(leaf: Leaf) -> np.ndarray:
+        column = table.column(leaf.fact)
+        if leaf.op == "exists":
+            outcome = np.where(column.known == leaf.value, Outcome.MET, Outcome.UNMET)
+        else:
+            if leaf.op == "contains":
+                truth = column.contains(leaf.value)
+            else:
+                truth = comparison_truth(leaf.op, leaf.value, column.compare)
+            outcome = np.where(column.known, np.where(truth, Outcome.MET, Outcome.UNMET), Outcome.UNKNOWN)
+        leaf_arrays.append(outcome.astype(np.int8))
+        return leaf_arrays[-1]
+
+    if compiled.root is None:
+        outcome, closeness = Outcome.MET, 1.0
+    else:
+        outcome, closeness = fold(compiled.root, evaluate_leaf)
+    validity = validity_on(spec, as_of)
+    status, score = status_and_score(
+        np.broadcast_to(outcome, n),
+        np.broadcast_to(closeness, n),
+        requires_recognition=spec.requires_recognition,
+        in_force=validity == IN_FORCE,
+    )
+    codes = input_codes(spec, compiled, table.catalog)
+    return TableVerdicts(
+        spec=spec,
+        validity=validity,
+        status=status,
+        score=score,
+        amounts=_amounts(spec, table, status),
+        leaf_outcomes=_outcome_strings(leaf_arrays, n),
+        fingerprints=fingerprints(spec, validity, [table.column(code).hashes for code in codes], n),
+    )
+
+
+def _amounts(spec: BenefitSpec, table: FactColumns, status: np.ndarray) -> list[Amount]:
+    """potential_amount once per distinct base value, then broadcast to the rows that get one."""
+    bases = table.column(spec.base_fact).values if spec.base_fact else [None] * table.n
+    memo = {base: potential_amount(spec, base) for base in set(bases)}
+    gets_amount = np.isin(status, [int(s) for s in AMOUNT_STATUSES]).tolist()
+    return [memo[base] if wanted else NOT_APPLICABLE for base, wanted in zip(bases, gets_amount, strict=True)]
+
+
+def _outcome_strings(leaf_arrays: list[np.ndarray], n: int) -> list[str]:
+    if not leaf_arrays:
+        return [""] * n
+    letters = np.array(list(OUTCOME_LETTERS.encode()), dtype=np.uint8)[np.stack(leaf_arrays, axis=1)]
+    return np.ascontiguousarray(letters).view(f"S{len(leaf_arrays)}").ravel().astype(str).tolist()

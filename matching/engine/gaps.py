@@ -1,0 +1,131 @@
+"""Gap analysis: what to ask for, what is missing to qualify, and what a bigger base would pay."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from matching.engine.amounts import AmountBasis, depends_on_base, potential_amount, upper_bound
+from matching.engine.render import SYMBOLS, label, scalar_text, wan
+from matching.engine.values import Catalog, Kind
+from matching.engine.verdict import Reason, Status, Verdict
+
+
+@dataclass(frozen=True)
+class MissingFact:
+    code: str
+    label: str
+    benefits: tuple[str, ...]  # global keys of the needs-info benefits it could settle
+    could_unlock: Decimal | None  # sum of those benefits' estimates or caps; None: no figure known
+
+
+def rank_missing_facts(verdicts: Iterable[Verdict], catalog: Catalog) -> list[MissingFact]:
+    """Missing facts of one enterprise, the money they could unlock first (then how many benefits)."""
+    benefits: dict[str, list[Verdict]] = {}
+    for verdict in verdicts:
+        for code in verdict.missing_facts:
+            benefits.setdefault(code, []).append(verdict)
+    ranked = []
+    for code, needing in benefits.items():
+        bounds = [bound for v in needing if (bound := upper_bound(v.spec, v.potential)) is not None]
+        ranked.append(
+            MissingFact(
+                code=code,
+                label=label(catalog[code]),
+                benefits=tuple(v.spec.global_key for v in needing),
+                could_unlock=sum(bounds, Decimal(0)) if bounds else None,
+            )
+        )
+    ranked.sort(key=lambda m: (m.could_unlock is None, -(m.could_unlock or 0), -len(m.benefits), m.code))
+    return ranked
+
+
+@dataclass(frozen=True)
+class Gap:
+    """An unmet condition of a not-eligible verdict, and how far the enterprise is from it."""
+
+    reason: Reason
+    text: str  # "新租赁自用工业厂房面积 4800 平方米，需 ≥ 5000 平方米"
+    shortfall: Decimal | None  # how much the value must move (days for dates); None: not a threshold
+    relative: float | None  # shortfall / |threshold|, for "nearest first"
+
+
+def nearest_gaps(verdict: Verdict, catalog: Catalog) -> list[Gap]:
+    """The unmet conditions, thresholds nearest to being reached first."""
+    gaps = [_gap(reason, catalog) for reason in verdict.unmet]
+    return sorted(gaps, key=lambda g: (g.relative is None, g.relative or 0.0))
+
+
+def _gap(reason: Reason, catalog: Catalog) -> Gap:
+    leaf, info = reason.leaf, catalog[reason.fact]
+    target = _threshold(leaf.op, leaf.value, reason.value) if leaf.kind in (Kind.NUMBER, Kind.DATE) else None
+    if target is None:
+        text = f"{reason.requirement}（当前：{reason.value_text}）"
+        return Gap(reason, text, None, None)
+    symbol, threshold = target
+    if leaf.kind is Kind.DATE:
+        shortfall = Decimal(abs((threshold - reason.value).days))
+        scale = 1.0
+    else:
+        shortfall = abs(threshold - reason.value)
+        scale = float(abs(threshold)) or 1.0
+    text = f"{reason.label} {reason.value_text}，需 {symbol} {scalar_text(info, threshold)}"
+    return Gap(reason, text, shortfall, float(shortfall) / scale)
+
+
+def _threshold(op: str, constant, value) -> tuple[str, Decimal | dt.date] | None:
+    """The bound an unmet ordered comparison asks for: (symbol, threshold)."""
+    if op in ("lt", "lte", "gt", "gte", "eq"):
+        return SYMBOLS[op], constant
+    if op == "between":
+        low, high = constant
+        return ("≥", low) if value < low else ("≤", high)
+    return None
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    base_fact: str
+    increase: Decimal
+    amount_now: Decimal
+    amount_after: Decimal
+    gain: Decimal
+    base_at_cap: Decimal | None  # the base at which the cap is reached; None: no cap
+    text: str  # "新增设备投资额再增加 1000 万元 → 补贴增加 100 万元，至上限 2000 万元"
+
+
+def what_if(verdict: Verdict, catalog: Catalog, increase: Decimal | None = None) -> WhatIf | None:
+    """For a ratio benefit with a known base: the amount if the base grows by `increase`
+    (default: a round step of the base's order of magnitude), and where the cap is reached."""
+    spec, base = verdict.spec, verdict.base_value
+    if (
+        not depends_on_base(spec)
+        or base is None
+        or verdict.status not in (Status.ELIGIBLE, Status.PENDING_RECOGNITION)
+    ):
+        return None
+    increase = Decimal(increase) if increase is not None else _round_step(base, spec)
+    now = verdict.potential
+    after = potential_amount(spec, base + increase)
+    base_at_cap = (spec.cap / spec.ratio) if spec.cap is not None and spec.ratio else None
+    info = catalog[spec.base_fact]
+    name = label(info)
+    gain = after.value - now.value
+    if now.basis is AmountBasis.CAPPED:
+        text = f"已达上限 {wan(spec.cap)}，{name}再增加也不会提高支持金额"
+    else:
+        text = f"{name}再增加 {scalar_text(info, increase)} → 支持金额增加 {wan(gain)}"
+        if base_at_cap is not None:
+            text += f"，至上限 {wan(spec.cap)}（{name}达到 {scalar_text(info, base_at_cap)} 时封顶）"
+    return WhatIf(spec.base_fact, increase, now.value, after.value, gain, base_at_cap, text)
+
+
+def _round_step(base: Decimal, spec) -> Decimal:
+    """10^⌊log10(base)⌋: 5000 万元 → 1000 万元; for a zero base a tenth of the base at the cap."""
+    reference = (
+        base if base > 0 else (spec.cap / spec.ratio / 10 if spec.cap and spec.ratio else Decimal(10000))
+    )
+    return Decimal(10) ** math.floor(math.log10(max(reference, Decimal(1))))

@@ -1,0 +1,224 @@
+"""The verdict for one benefit and one enterprise: status, score, amount and cited reasons."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+
+from matching.engine.amounts import NOT_APPLICABLE, Amount, potential_amount
+from matching.engine.conditions import (
+    CompiledCondition,
+    ConditionError,
+    Leaf,
+    Outcome,
+    compile_condition,
+    fold,
+    leaf_outcome,
+    leaves_behind,
+)
+from matching.engine.fingerprint import fingerprint
+from matching.engine.render import requirement_text, source_text, value_text
+from matching.engine.spec import IN_FORCE, BenefitSpec, validity_on
+from matching.engine.values import Catalog, kind_of, normalize
+
+
+class Status(IntEnum):
+    """Ordered from worst to best, so arrays of codes sort and compare like the statuses."""
+
+    NOT_IN_FORCE = 0
+    NOT_ELIGIBLE = 1
+    NEEDS_INFO = 2
+    PENDING_RECOGNITION = 3  # 待认定: every objective condition met, staff must still recognise
+    ELIGIBLE = 4
+
+    @property
+    def slug(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def from_slug(cls, slug: str) -> Status:
+        return cls[slug.upper()]
+
+
+STATUS_LABELS_ZH = {
+    Status.ELIGIBLE: "符合条件",
+    Status.PENDING_RECOGNITION: "待认定",
+    Status.NEEDS_INFO: "需补充信息",
+    Status.NOT_ELIGIBLE: "不符合条件",
+    Status.NOT_IN_FORCE: "政策未生效或已失效",
+}
+# The statuses whose amount is worth estimating (for needs_info: what it would pay).
+AMOUNT_STATUSES = (Status.ELIGIBLE, Status.PENDING_RECOGNITION, Status.NEEDS_INFO)
+PENDING_SCORE, NEEDS_INFO_MAX, NOT_ELIGIBLE_MAX = 90, 89, 49
+
+
+def status_and_score(outcome: Any, closeness: Any, *, requires_recognition: bool, in_force: bool) -> tuple:
+    """Status codes and scores from the root outcome and closeness; scalars or arrays alike.
+
+    score: eligible 100; pending_recognition 90; needs_info min(89, round(100 × closeness)), which
+    is at least 50; not_eligible min(49, round(100 × closeness)); not_in_force 0.
+    """
+    outcome = np.asarray(outcome)
+    met = Status.PENDING_RECOGNITION if requires_recognition else Status.ELIGIBLE
+    status = np.select(
+        [outcome == Outcome.MET, outcome == Outcome.UNKNOWN], [met, Status.NEEDS_INFO], Status.NOT_ELIGIBLE
+    )
+    if not in_force:
+        status = np.full_like(status, Status.NOT_IN_FORCE)
+    percent = np.floor(100 * np.asarray(closeness, dtype=float) + 0.5)
+    score = np.select(
+        [
+            status == Status.ELIGIBLE,
+            status == Status.PENDING_RECOGNITION,
+            status == Status.NEEDS_INFO,
+            status == Status.NOT_ELIGIBLE,
+        ],
+        [100, PENDING_SCORE, np.minimum(NEEDS_INFO_MAX, percent), np.minimum(NOT_ELIGIBLE_MAX, percent)],
+        0,
+    ).astype(np.int16)
+    return status.astype(np.int8), score
+
+
+@dataclass(frozen=True)
+class Citation:
+    document_title: str
+    document_key: str
+    clause_number: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One condition: what it asks, what the enterprise has, and the words it rests on."""
+
+    leaf: Leaf  # the compiled condition: fact, op, normalised constant, quote
+    label: str
+    requirement: str  # "新租赁自用工业厂房面积 ≥ 5000 平方米"
+    value: Any  # the enterprise's normalised value; None = unknown
+    value_text: str
+    source: str  # provenance code of the value ("" when unknown)
+    source_text: str
+    outcome: Outcome
+    citation: Citation
+
+    @property
+    def fact(self) -> str:
+        return self.leaf.fact
+
+
+@dataclass(frozen=True)
+class Verdict:
+    spec: BenefitSpec
+    as_of: dt.date
+    status: Status
+    validity: str  # "in_force" or why not: draft, not_yet_effective, expired, superseded
+    score: int
+    amount: Amount
+    potential: Amount  # what it would pay if granted, whatever the status (gap analysis)
+    reasons: tuple[Reason, ...]
+    missing_facts: tuple[str, ...]  # facts whose values would settle the verdict or its amount
+    unmet: tuple[Reason, ...]  # the conditions keeping a not-eligible enterprise out
+    base_value: Any = None  # the ratio's base fact, normalised
+    fingerprint: int = 0  # of the inputs: facts read, benefit version, validity (see fingerprint.py)
+
+    @property
+    def leaf_outcomes(self) -> str:
+        """Compact outcome string, one letter per condition (v met, x unmet, ? unknown)."""
+        return "".join(reason.outcome.letter for reason in self.reasons)
+
+    @property
+    def citation(self) -> Citation:
+        """The words stating the amount."""
+        spec = self.spec
+        return Citation(spec.document_title, spec.document_key, spec.clause_number, spec.amount_quote)
+
+
+def input_codes(spec: BenefitSpec, compiled: CompiledCondition, catalog: Catalog) -> list[str]:
+    """The facts a verdict reads (condition and ratio base), sorted: the fingerprint's order."""
+    if spec.base_fact and spec.base_fact not in catalog:
+        raise ConditionError(f"{spec.global_key}: unknown base fact {spec.base_fact!r}")
+    return sorted(compiled.fact_codes | ({spec.base_fact} if spec.base_fact else set()))
+
+
+def explain(
+    spec: BenefitSpec,
+    facts: Mapping[str, Any],
+    *,
+    as_of: dt.date,
+    catalog: Catalog,
+    sources: Mapping[str, str] | None = None,
+) -> Verdict:
+    """The full verdict for one enterprise's facts (code → value, None or absent = unknown)."""
+    sources = sources or {}
+    compiled = compile_condition(spec.condition, catalog)
+    codes = input_codes(spec, compiled, catalog)
+    values = {code: normalize(kind_of(catalog[code]), facts.get(code)) for code in codes}
+    base_value = values[spec.base_fact] if spec.base_fact else None
+    outcomes: dict[int, Any] = {}
+    leaf_results: dict[int, Outcome] = {}
+
+    def evaluate_leaf(leaf: Leaf) -> Outcome:
+        leaf_results[leaf.index] = leaf_outcome(leaf, values[leaf.fact])
+        return leaf_results[leaf.index]
+
+    root_outcome, closeness = (
+        (Outcome.MET, 1.0) if compiled.root is None else fold(compiled.root, evaluate_leaf, outcomes)
+    )
+    validity = validity_on(spec, as_of)
+    status_code, score = status_and_score(
+        root_outcome, closeness, requires_recognition=spec.requires_recognition, in_force=validity == IN_FORCE
+    )
+    status = Status(int(status_code))
+
+    potential = potential_amount(spec, base_value)
+    amount = potential if status in AMOUNT_STATUSES else NOT_APPLICABLE
+
+    reasons = tuple(
+        _reason(spec, leaf, values[leaf.fact], leaf_results[leaf.index], catalog, sources)
+        for leaf in compiled.leaves
+    )
+    missing: list[str] = []
+    unmet: tuple[Reason, ...] = ()
+    if status is Status.NEEDS_INFO:
+        missing = [leaf.fact for leaf in leaves_behind(compiled.root, outcomes, Outcome.UNKNOWN)]
+    if status in AMOUNT_STATUSES and spec.base_fact and potential.basis == "base_unknown":
+        missing.append(spec.base_fact)
+    if status is Status.NOT_ELIGIBLE:
+        unmet = tuple(reasons[leaf.index] for leaf in leaves_behind(compiled.root, outcomes, Outcome.UNMET))
+    return Verdict(
+        spec=spec,
+        as_of=as_of,
+        status=status,
+        validity=validity,
+        score=int(score),
+        amount=amount,
+        potential=potential,
+        reasons=reasons,
+        missing_facts=tuple(dict.fromkeys(missing)),
+        unmet=unmet,
+        base_value=base_value,
+        fingerprint=fingerprint(spec, validity, values, codes),
+    )
+
+
+def _reason(
+    spec: BenefitSpec, leaf: Leaf, value: Any, outcome: Outcome, catalog: Catalog, sources: Mapping[str, str]
+) -> Reason:
+    info = catalog[leaf.fact]
+    source = sources.get(leaf.fact, "") if value is not None else ""
+    return Reason(
+        leaf=leaf,
+        label=info.label_zh or leaf.fact,
+        requirement=requirement_text(leaf, info),
+        value=value,
+        value_text=value_text(info, value),
+        source=source,
+        source_text=source_text(source),
+        outcome=outcome,
+        citation=Citation(spec.document_title, spec.document_key, spec.clause_number, leaf.quote),
+    )

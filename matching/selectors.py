@@ -1,0 +1,80 @@
+"""Reads of the matching app: BenefitSpecs from policy rows, stored results, live explanations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+
+from enterprises.facts import facts_for
+from enterprises.models import Enterprise
+from matching.engine import BenefitSpec, Verdict, explain
+from matching.models import MatchChange, MatchResult
+from matching.scenarios import spec_from_rows
+from policies import selectors as policy_selectors
+from policies.models import Benefit, FactDefinition
+
+BENEFIT_FIELDS = (
+    "key", "name", "kind", "cap", "amount", "ratio", "base_fact", "instalments", "recurrence",
+    "requires_recognition", "recognition_phrase", "amount_quote", "stacking_group", "valid_from",
+    "valid_to", "condition",
+)  # fmt: skip
+
+
+def spec_for(benefit: Benefit) -> BenefitSpec:
+    """The engine's view of a Benefit row (with its clause and document loaded)."""
+    clause, document = benefit.clause, benefit.clause.document
+    return spec_from_rows(
+        {
+            "key": document.key,
+            "title": document.title,
+            "status": document.status,
+            "effective_from": document.effective_from,
+            "effective_to": document.effective_to,
+        },
+        {"number": clause.number, "text": clause.text},
+        {name: getattr(benefit, name) for name in BENEFIT_FIELDS},
+        version=benefit.version,
+        benefit_id=benefit.pk,
+    )
+
+
+def benefit_specs(benefit_ids: list[int] | None = None) -> list[BenefitSpec]:
+    benefits = policy_selectors.benefits_with_context().order_by("pk")
+    if benefit_ids is not None:
+        benefits = benefits.filter(pk__in=benefit_ids)
+    return [spec_for(benefit) for benefit in benefits]
+
+
+def catalog() -> dict[str, FactDefinition]:
+    return policy_selectors.catalog()
+
+
+def verdicts_for(
+    enterprise: Enterprise, as_of: dt.date, benefit_ids: list[int] | None = None
+) -> list[Verdict]:
+    """Every benefit explained for one enterprise from its current facts (full reasons, gaps)."""
+    facts = catalog()
+    sheet = facts_for(enterprise, as_of, catalog=facts)
+    return [
+        explain(spec, sheet.values, as_of=as_of, catalog=facts, sources=sheet.sources)
+        for spec in benefit_specs(benefit_ids)
+    ]
+
+
+def explain_match(result: MatchResult) -> Verdict:
+    """The reasons of a stored result, rendered on read from the enterprise's facts on its date."""
+    return verdicts_for(result.enterprise, result.as_of, [result.benefit_id])[0]
+
+
+def results_for_enterprise(enterprise_id: int) -> QuerySet[MatchResult]:
+    """Stored results, best first."""
+    return (
+        MatchResult.objects.filter(enterprise_id=enterprise_id)
+        .select_related("benefit__clause__document")
+        .order_by("-score", "-amount", "benefit_id")
+    )
+
+
+def changes_for_enterprise(enterprise_id: int) -> QuerySet[MatchChange]:
+    return MatchChange.objects.filter(enterprise_id=enterprise_id).select_related("benefit__clause__document")

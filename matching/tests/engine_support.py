@@ -1,0 +1,54 @@
+"""A small catalog with one fact of every type, and spec helpers, for the engine tests."""
+
+import datetime as dt
+from decimal import Decimal
+
+from matching.engine import BenefitSpec, CatalogFact
+
+ENUM_CHOICES = (
+    {"value": "municipal", "label_zh": "市级技改项目"},
+    {"value": "district", "label_zh": "区级技改项目"},
+)
+SET_CHOICES = (
+    {"value": "little_giant", "label_zh": "国家级专精特新“小巨人”企业"},
+    {"value": "sh_specialized_sme", "label_zh": "上海市专精特新中小企业"},
+)
+
+CATALOG = {
+    fact.code: fact
+    for fact in (
+        CatalogFact("area", "decimal", "新租赁自用工业厂房面积", "平方米"),
+        CatalogFact("employees", "int", "上年度从业人员数", "人"),
+        CatalogFact("investment", "money", "新增设备投资额", "元"),
+        CatalogFact("growth", "decimal", "上年度工业产值增速", "%"),
+        CatalogFact("key_project", "bool", "重点产业领域新引进的制造业项目"),
+        CatalogFact("level", "enum", "技术改造项目级别", choices=ENUM_CHOICES),
+        CatalogFact("district", "str", "所在区"),
+        CatalogFact("recognitions", "set", "已获认定与荣誉", choices=SET_CHOICES),
+        CatalogFact("registered_on", "date", "登记日期"),
+    )
+}
+
+AS_OF = dt.date(2025, 6, 1)
+
+
+def leaf(fact, op, value=None, quote="原文"):
+    return {"fact": fact, "op": op, "value": value, "quote": quote}
+
+
+def spec(condition=None, **overrides) -> BenefitSpec:
+    fields = {
+        "global_key": "doc/7/benefit",
+        "name": "测试补贴",
+        "kind": "lump_sum",
+        "cap": Decimal(10_000_000),
+        "condition": condition,
+        "document_key": "doc",
+        "document_title": "测试政策",
+        "clause_number": "7",
+        "amount_quote": "给予上限1000万元的补贴",
+        "effective_from": dt.date(2024, 4, 1),
+        "effective_to": dt.date(2029, 3, 31),
+    }
+    fields.update(overrides)
+    return BenefitSpec(**fields)

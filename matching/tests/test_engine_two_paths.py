@@ -1,0 +1,167 @@
+"""Property: the bulk path (evaluate_table) and the per-enterprise path (explain) agree on every row.
+
+Random condition trees over every operator and fact type, nested all/any/not, random rows with
+unknown values, number encodings that differ only past float precision, and random benefit
+shapes and dates: status, score, amount, leaf outcomes and fingerprint must be identical.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matching.engine import BenefitSpec, CatalogFact, FactColumns, evaluate_table, explain
+from matching.engine.conditions import OPS_BY_KIND
+from matching.engine.values import kind_of
+
+CATALOG = {
+    fact.code: fact
+    for fact in (
+        CatalogFact("n_int", "int", "整数"),
+        CatalogFact("n_dec", "decimal", "数值", "平方米"),
+        CatalogFact("n_money", "money", "金额", "元"),
+        CatalogFact("flag", "bool", "是否"),
+        CatalogFact("text", "str", "文本"),
+        CatalogFact("choice", "enum", "单选"),
+        CatalogFact("tags", "set", "多选"),
+        CatalogFact("day", "date", "日期"),
+    )
+}
+
+# Few distinct values, so that comparisons hit equality; several pairs differ only past float64
+# precision (0.1 and 0.10000000000000001, 10**20 and 10**20 + 1) to exercise the exact tie-break.
+_NUMBER_POOL = st.sampled_from(
+    [
+        0,
+        5000,
+        5001,
+        Decimal("5000.00"),
+        "5000",
+        0.1,
+        Decimal("0.1"),
+        Decimal("0.10000000000000001"),
+        Decimal("0.09999999999999999"),
+        10**20,
+        10**20 + 1,
+    ]
+)
+NUMBERS = _NUMBER_POOL | _NUMBER_POOL | _NUMBER_POOL | st.decimals(-(10**6), 10**6, places=2)
+TEXTS = st.sampled_from(["a", "b", "c", "ab", "", "闵行", "z"])
+DATES = st.dates(min_value=dt.date(2019, 12, 25), max_value=dt.date(2020, 1, 5))
+ELEMENTS = st.sampled_from(["x", "y", "z"])
+VALUES = {
+    "number": NUMBERS,
+    "text": TEXTS,
+    "date": DATES,
+    "bool": st.booleans(),
+    "set": st.frozensets(ELEMENTS, max_size=3),
+}
+
+
+def _kind(code: str) -> str:
+    return kind_of(CATALOG[code]).value
+
+
+@st.composite
+def leaves(draw):
+    code = draw(st.sampled_from(sorted(CATALOG)))
+    kind = _kind(code)
+    op = draw(st.sampled_from(sorted(OPS_BY_KIND[kind_of(CATALOG[code])])))
+    if op == "exists":
+        value = draw(st.booleans())
+    elif op == "contains":
+        value = draw(ELEMENTS)
+    elif op == "in":
+        value = draw(st.lists(VALUES[kind], min_size=1, max_size=3))
+    elif op == "between":
+        low, high = draw(VALUES[kind]), draw(VALUES[kind])
+        key = Decimal if kind == "number" else (lambda v: v)
+        value = sorted([low, high], key=lambda v: key(str(v)) if kind == "number" else v)
+    else:
+        value = draw(VALUES[kind])
+    return {"fact": code, "op": op, "value": value, "quote": ""}
+
+
+TREES = st.recursive(
+    leaves(),
+    lambda children: st.one_of(
+        st.builds(lambda items: {"all": items}, st.lists(children, max_size=4)),
+        st.builds(lambda items: {"any": items}, st.lists(children, max_size=4)),
+        st.builds(lambda child: {"not": child}, children),
+    ),
+    max_leaves=10,
+)
+
+
+@st.composite
+def rows(draw):
+    return {code: draw(st.none() | VALUES[_kind(code)]) for code in CATALOG}
+
+
+@st.composite
+def specs(draw, condition):
+    shape = draw(st.sampled_from(["ratio", "capped", "fixed", "open", "rent", "non_monetary"]))
+    fields = {
+        "ratio": {"kind": "ratio", "ratio": Decimal("0.1"), "cap": Decimal(2000), "base_fact": "n_money"},
+        "capped": {"kind": "lump_sum", "cap": Decimal(10_000_000)},
+        "fixed": {"kind": "lump_sum", "amount": Decimal(500_000)},
+        "open": {"kind": "lump_sum"},
+        "rent": {
+            "kind": "rent",
+            "ratio": Decimal("0.3"),
+            "cap": Decimal(5_000_000),
+            "base_fact": "n_dec",
+            "instalments": 3,
+        },
+        "non_monetary": {"kind": "non_monetary"},
+    }[shape]
+    return BenefitSpec(
+        global_key="doc/1/b",
+        name="b",
+        condition=condition,
+        requires_recognition=draw(st.booleans()),
+        doc_status=draw(st.sampled_from(["in_force", "in_force", "draft", "expired"])),
+        effective_from=draw(st.none() | st.just(dt.date(2024, 1, 1))),
+        effective_to=draw(st.none() | st.just(dt.date(2026, 1, 1))),
+        **fields,
+    )
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_bulk_and_single_paths_agree_on_every_row(data):
+    condition = data.draw(st.none() | TREES)
+    spec = data.draw(specs(condition))
+    table_rows = data.draw(st.lists(rows(), min_size=1, max_size=12))
+    as_of = data.draw(st.sampled_from([dt.date(2023, 6, 1), dt.date(2025, 6, 1), dt.date(2026, 6, 1)]))
+
+    columns = {code: [row[code] for row in table_rows] for code in CATALOG}
+    bulk = evaluate_table(spec, FactColumns(columns, len(table_rows), CATALOG), as_of)
+    for i, row in enumerate(table_rows):
+        single = explain(spec, row, as_of=as_of, catalog=CATALOG)
+        assert (
+            bulk.status_slugs()[i],
+            int(bulk.score[i]),
+            bulk.amounts[i],
+            bulk.leaf_outcomes[i],
+            int(bulk.fingerprints[i]),
+        ) == (single.status.slug, single.score, single.amount, single.leaf_outcomes, single.fingerprint), row
+
+
+def test_float_ties_are_settled_exactly():
+    """0.1 and 0.10000000000000001 are one float64; the bulk path must still tell them apart."""
+    tree = {"fact": "n_dec", "op": "gt", "value": "0.1", "quote": ""}
+    spec = BenefitSpec(global_key="d/1/b", name="b", kind="lump_sum", condition=tree)
+    values = [Decimal("0.10000000000000001"), Decimal("0.1"), 0.1, None]
+    bulk = evaluate_table(spec, FactColumns({"n_dec": values}, 4, CATALOG), dt.date(2025, 1, 1))
+    assert bulk.status_slugs() == ["eligible", "not_eligible", "not_eligible", "needs_info"]
+
+
+def test_a_column_of_the_wrong_length_is_an_error():
+    spec = BenefitSpec(
+        global_key="d/1/b", name="b", kind="lump_sum", condition={"fact": "flag", "op": "eq", "value": True}
+    )
+    with pytest.raises(ValueError, match="column 'flag' has 1 values, expected 2"):
+        evaluate_table(spec, FactColumns({"flag": [True]}, 2, CATALOG), dt.date(2025, 1, 1))

@@ -1,0 +1,23 @@
+"""Display of policy figures: money in 万元, ratios as percentages or 1:x matching."""
+
+from django import template
+
+from policies.conditions import format_money_zh, format_number
+
+register = template.Library()
+
+
+@register.filter
+def wan(yuan) -> str:
+    """10000000 -> "1000 万元" (None stays empty: "not stated" is shown by the template, never as 0)."""
+    return "" if yuan is None else format_money_zh(yuan)
+
+
+@register.filter
+def ratio_text(benefit) -> str:
+    """0.3 -> "30%"; a matching benefit's 0.5 -> "1:0.5" as the texts print it."""
+    if benefit.ratio is None:
+        return ""
+    if benefit.kind == "matching":
+        return f"1:{format_number(benefit.ratio)}"
+    return f"{format_number(benefit.ratio * 100)}%"
