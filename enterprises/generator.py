@@ -1,8 +1,8 @@
 """Synthetic but plausible Shanghai enterprises for scale tests (`manage.py generate_enterprises`).
 
 Deterministic for a seed and a reference year. Most enterprises are small; few pass the policy
-thresholds; 10-30 % of the facts stay unknown. Rows are built in memory and written with
-bulk_create in batches (history rows too, in bulk).
+thresholds; 10-30 % of the facts stay unknown. Rows are built as plain dicts and written in
+batches by enterprises.bulk (COPY on PostgreSQL), history rows included.
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
 
 from enterprises import taxonomy
+from enterprises.bulk import insert_rows
 from enterprises.models import Enterprise, FactValue, Project, Recognition, Source, YearlyFigure
 from enterprises.validators import credit_code_for
 from policies.models import FactDefinition
@@ -46,7 +47,7 @@ TRACKS_BY_DIVISION = {
 SCALES = [("micro", 45), ("small", 35), ("medium", 12), ("large", 3), ("", 5)]
 ABOVE_SCALE_SHARE = {"large": 0.95, "medium": 0.75, "small": 0.2, "micro": 0.01, "": 0.1}
 # typical yearly output (yuan) by scale: median of a log-normal
-OUTPUT_MEDIAN = {"micro": 3e6, "small": 3e7, "medium": 2e8, "large": 1.5e9, "": 2e7}
+OUTPUT_MEDIAN = {"micro": 1.5e6, "small": 1.5e7, "medium": 1.2e8, "large": 1.2e9, "": 1e7}
 EMPLOYEES_MEDIAN = {"micro": 8, "small": 45, "medium": 300, "large": 1500, "": 30}
 RECOGNITION_WEIGHTS = {
     "high_tech_enterprise": 40, "sh_specialized_sme": 20, "little_giant": 4, "single_champion": 0.5,
@@ -64,15 +65,18 @@ PROJECT_WEIGHTS = {
 OTHER_DISTRICTS = [name for name in taxonomy.SHANGHAI_DISTRICTS if name != taxonomy.MINHANG]
 
 
+Row = dict[str, Any]
+
+
 @dataclass
 class Draft:
-    """One enterprise and its related rows, not yet saved."""
+    """One enterprise and its related rows as plain dicts keyed by field attname, not yet saved."""
 
-    enterprise: Enterprise
-    figures: list[YearlyFigure] = field(default_factory=list)
-    recognitions: list[Recognition] = field(default_factory=list)
-    projects: list[Project] = field(default_factory=list)
-    fact_values: list[FactValue] = field(default_factory=list)
+    enterprise: Row
+    figures: list[Row] = field(default_factory=list)
+    recognitions: list[Row] = field(default_factory=list)
+    projects: list[Row] = field(default_factory=list)
+    fact_values: list[Row] = field(default_factory=list)
 
 
 class EnterpriseGenerator:
@@ -145,7 +149,7 @@ class EnterpriseGenerator:
                     rnd.randint(first_listing_year, self.year - 1), rnd.randint(1, 12), rnd.randint(1, 28)
                 )
                 listed_on = self.maybe(listing_day, 0.1)
-        enterprise = Enterprise(
+        enterprise = dict(
             name=f"上海{trade_name}{WORDS_BY_DIVISION[division]}{'股份' if scale == 'large' else ''}有限公司",
             credit_code=self.credit_code(district),
             district=district,
@@ -170,8 +174,8 @@ class EnterpriseGenerator:
             else None,
             listing_exchange=exchange,
             listed_on=listed_on,
-            recognitions_declared=rnd.random() < 0.7,
-            projects_declared=rnd.random() < 0.6,
+            recognitions_declared=rnd.random() < 0.85,
+            projects_declared=rnd.random() < 0.8,
             source=self.pick({Source.SELF_DECLARED: 6, Source.REGISTER: 3, Source.STAFF: 1}),
         )
         draft = Draft(enterprise)
@@ -192,7 +196,7 @@ class EnterpriseGenerator:
             growth = Decimal(str(round(rnd.gauss(0.08, 0.15), 3)))
             output = max(Decimal(0), (output * (1 + growth)).quantize(Decimal("1")))
             draft.figures.append(
-                YearlyFigure(
+                dict(
                     year=year,
                     output_value=self.maybe(output),
                     revenue=self.maybe((output * Decimal("1.15")).quantize(Decimal("1"))),
@@ -223,7 +227,7 @@ class EnterpriseGenerator:
             if kind.startswith("tech_center_") and kind != "tech_center_district" and rnd.random() < 0.6:
                 grade = self.pick({"excellent": 2, "good": 5, "pass": 3, "fail": 0.5})
             draft.recognitions.append(
-                Recognition(
+                dict(
                     kind=kind,
                     level=level,
                     year=year,
@@ -240,41 +244,45 @@ class EnterpriseGenerator:
         size = {"large": 8.0, "medium": 3.0, "small": 1.0, "micro": 0.3, "": 1.0}[scale]
         for _ in range(count):
             kind = self.pick(PROJECT_WEIGHTS)
-            project = Project(
-                kind=kind, year=rnd.choice([self.year - 1, self.year]), source=Source.SELF_DECLARED
-            )
+            project: Row = {
+                "kind": kind,
+                "year": rnd.choice([self.year - 1, self.year]),
+                "source": Source.SELF_DECLARED,
+            }
             if kind == "tech_upgrade":
-                project.level = self.pick({"district": 4, "municipal": 1})
-                project.total_investment = self.maybe(self.money(6e6 * size, 1.0))
-                if project.total_investment is not None:
-                    project.new_equipment_investment = self.maybe(
-                        (project.total_investment * Decimal("0.6")).quantize(Decimal("1"))
+                project["level"] = self.pick({"district": 4, "municipal": 1})
+                project["total_investment"] = self.maybe(self.money(6e6 * size, 1.0))
+                if project.get("total_investment") is not None:
+                    project["new_equipment_investment"] = self.maybe(
+                        (project["total_investment"] * Decimal("0.6")).quantize(Decimal("1"))
                     )
-                if project.level == "municipal":
-                    project.municipal_funding_granted = self.maybe(self.money(1.5e6 * size, 0.7), 0.3)
+                if project["level"] == "municipal":
+                    project["municipal_funding_granted"] = self.maybe(self.money(1.5e6 * size, 0.7), 0.3)
             elif kind in ("factory_lease", "factory_purchase"):
-                project.area_m2 = self.maybe(Decimal(round(rnd.lognormvariate(0, 0.9) * 900 * size)))
-                project.is_new = rnd.random() < 0.9
-                project.self_use = rnd.random() < 0.95
-                project.key_industry_new_project = self.maybe(rnd.random() < 0.3, 0.3)
-                if kind == "factory_lease" and project.area_m2 is not None:
-                    project.rent_total = self.maybe(
-                        (project.area_m2 * Decimal(rnd.randint(900, 2000))).quantize(Decimal("1"))
+                project["area_m2"] = self.maybe(Decimal(round(rnd.lognormvariate(0, 0.9) * 900 * size)))
+                project["is_new"] = rnd.random() < 0.9
+                project["self_use"] = rnd.random() < 0.95
+                project["key_industry_new_project"] = self.maybe(rnd.random() < 0.3, 0.3)
+                if kind == "factory_lease" and project.get("area_m2") is not None:
+                    project["rent_total"] = self.maybe(
+                        (project["area_m2"] * Decimal(rnd.randint(900, 2000))).quantize(Decimal("1"))
                     )
             elif kind == "industrial_upstairs":
-                project.area_m2 = Decimal(rnd.randint(300, 4000))
-                project.rent_total = self.maybe((project.area_m2 * Decimal(1500)).quantize(Decimal("1")))
+                project["area_m2"] = Decimal(rnd.randint(300, 4000))
+                project["rent_total"] = self.maybe(
+                    (project["area_m2"] * Decimal(1500)).quantize(Decimal("1"))
+                )
             elif kind == "loan":
                 principal = self.money(3e6 * size, 0.6)
-                project.policy_guaranteed = self.maybe(rnd.random() < 0.7, 0.1)
-                project.interest_paid = self.maybe((principal * Decimal("0.035")).quantize(Decimal("1")))
-                project.guarantee_fee_paid = self.maybe(
+                project["policy_guaranteed"] = self.maybe(rnd.random() < 0.7, 0.1)
+                project["interest_paid"] = self.maybe((principal * Decimal("0.035")).quantize(Decimal("1")))
+                project["guarantee_fee_paid"] = self.maybe(
                     (principal * Decimal("0.01")).quantize(Decimal("1")), 0.3
                 )
             elif kind in ("mna", "first_of_kind"):
-                project.contract_amount = self.maybe(self.money(5e6 * size, 1.0))
+                project["contract_amount"] = self.maybe(self.money(5e6 * size, 1.0))
             else:  # drug_rd, event
-                project.cost = self.maybe(self.money((2e7 if kind == "drug_rd" else 2e5) * size, 0.8))
+                project["cost"] = self.maybe(self.money((2e7 if kind == "drug_rd" else 2e5) * size, 0.8))
             draft.projects.append(project)
 
     def add_fact_values(self, draft: Draft, division: str) -> None:
@@ -293,7 +301,7 @@ class EnterpriseGenerator:
                 "ic_industry_entity": 0.3 if division == "39" else 0.01,
             }[code]
             draft.fact_values.append(
-                FactValue(fact=definition, value=rnd.random() < truth, source=Source.SELF_DECLARED)
+                {"fact_id": definition.pk, "value": rnd.random() < truth, "source": Source.SELF_DECLARED}
             )
 
     # ---------------------------------------------------------------- writing
@@ -305,31 +313,24 @@ class EnterpriseGenerator:
 def write_batch(
     drafts: list[Draft], *, fresh_code: Callable[[Draft], str], with_history: bool = True
 ) -> None:
-    """Insert one batch: enterprises first (ids come back), then their rows, in one transaction.
+    """Insert one batch: enterprises first (their ids), then their rows, in one transaction.
 
     Codes already in the database (an earlier run, the demo data) are replaced with fresh ones.
     """
-    by_code = {draft.enterprise.credit_code: draft for draft in drafts}
+    by_code = {draft.enterprise["credit_code"]: draft for draft in drafts}
     taken = set(
         Enterprise.objects.filter(credit_code__in=list(by_code)).values_list("credit_code", flat=True)
     )
     while taken:
         for code in taken:
             draft = by_code.pop(code)
-            draft.enterprise.credit_code = fresh_code(draft)
-            by_code[draft.enterprise.credit_code] = draft
+            draft.enterprise["credit_code"] = fresh_code(draft)
+            by_code[draft.enterprise["credit_code"]] = draft
         taken = set(
             Enterprise.objects.filter(credit_code__in=list(by_code)).values_list("credit_code", flat=True)
         )
-
-    def create(objects: list, model) -> None:
-        if with_history:
-            bulk_create_with_history(objects, model, batch_size=2000)
-        else:
-            model.objects.bulk_create(objects, batch_size=2000)
-
     with transaction.atomic():
-        create([draft.enterprise for draft in drafts], Enterprise)  # PostgreSQL and SQLite return the ids
+        insert_rows(Enterprise, [draft.enterprise for draft in drafts], with_history=with_history)
         for model, attribute in (
             (YearlyFigure, "figures"),
             (Recognition, "recognitions"),
@@ -339,10 +340,9 @@ def write_batch(
             rows = []
             for draft in drafts:
                 for row in getattr(draft, attribute):
-                    row.enterprise_id = draft.enterprise.pk
+                    row["enterprise_id"] = draft.enterprise["id"]
                     rows.append(row)
-            if rows:
-                create(rows, model)
+            insert_rows(model, rows, with_history=with_history)
 
 
 def generate(
@@ -361,7 +361,7 @@ def generate(
         drafts = list(generator.drafts(min(batch_size, count - written)))
         write_batch(
             drafts,
-            fresh_code=lambda draft: generator.credit_code(draft.enterprise.district),
+            fresh_code=lambda draft: generator.credit_code(draft.enterprise["district"]),
             with_history=with_history,
         )
         written += len(drafts)

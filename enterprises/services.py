@@ -55,7 +55,7 @@ RECOGNITION_FIELDS = ("level", "certificate_no", "first_time", "grade", "source"
 PROJECT_FIELDS = tuple(
     field.name
     for field in Project._meta.concrete_fields
-    if field.name not in {"id", "enterprise", "kind", "year"}
+    if field.name not in {"id", "enterprise", "kind", "year", "external_ref"}
 )
 
 
@@ -184,13 +184,21 @@ def add_project(
     kind: str,
     year: int,
     values: Mapping[str, Any] | None = None,
+    external_ref: str = "",
     expected_version: int | None = None,
     actor: User | None = None,
 ) -> Project:
+    """Add a project; with an external_ref (import, demo) the project of that reference is updated instead."""
     values = values or {}
     _check_fields(values, PROJECT_FIELDS)
     enterprise = _lock(enterprise_id, expected_version)
-    project = Project(enterprise=enterprise, kind=kind, year=year, **values)
+    project = None
+    if external_ref:
+        project = Project.objects.filter(enterprise=enterprise, external_ref=external_ref).first()
+    project = project or Project(enterprise=enterprise, external_ref=external_ref)
+    project.kind, project.year = kind, year
+    for name, value in values.items():
+        setattr(project, name, value)
     project.full_clean()
     _attribute(project, actor)
     project.save()

@@ -1,4 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from enterprises import views, views_staff
 
 app_name = "enterprises"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("import/", views_staff.import_enterprises, name="import"),
+    path("export/", views_staff.export_enterprises, name="export"),
+    # enterprise-scoped pages: 404 for anyone but the enterprise's users and staff
+    path("<int:pk>/", views.profile, name="profile"),
+    path("<int:pk>/edit/", views.edit_profile, name="edit"),
+    path("<int:pk>/figures/", views.figures, name="figures"),
+    path("<int:pk>/recognitions/", views.recognitions, name="recognitions"),
+    path("<int:pk>/projects/", views.projects, name="projects"),
+    path("<int:pk>/facts/", views.fact_values, name="fact_values"),
+    path("<int:pk>/<str:table>/<int:row_pk>/delete/", views.delete_row, name="delete_row"),
+]

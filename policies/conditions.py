@@ -213,6 +213,8 @@ def format_number(value: Any) -> str:
 def format_money_zh(yuan: Any) -> str:
     """Yuan as people read them: 万元, or 亿元 for whole multiples of 1亿 (as the texts print them)."""
     amount = Decimal(str(yuan))
+    if amount == 0:
+        return "0 元"
     if amount >= 100_000_000 and amount % 100_000_000 == 0:
         return f"{format_number(amount / 100_000_000)} 亿元"
     return f"{format_number(amount / 10_000)} 万元"

@@ -116,7 +116,7 @@ NUMBERING: dict[str, NumberingSpec] = {
     "001_2dfd1af80a7c2560.txt": NumberingSpec(item=r"(\d+)\.\s*", annex=r"^三、附则$"),
     "002_3d25c37045d9436d.txt": NumberingSpec(
         item=r"(\d+)\.\s*",
-        sections=((r"^四、", r"[(（]([一二三四五六])[)）]"),),
+        sections=((r"^四、", rf"[(（]([{_CN}]+)[)）]"),),  # 四(一) … 四(六), the six 环境 measures
         end=r"^上一条",
     ),
     "003_f3614992173a0e14.txt": NumberingSpec(item=r"([０-９]+)．(?![０-９])", end=r"^本文件自"),

@@ -227,7 +227,7 @@ def _load_catalog(path: Path, name: str, data: list) -> FileReport:
     with transaction.atomic():
         for spec in specs:
             fact = FactDefinition.objects.filter(code=spec.code).first() or FactDefinition(code=spec.code)
-            if fact.pk and fact.source_file and fact.source_file != path.name:
+            if fact.pk and _defined_elsewhere(spec.code, fact.source_file, path):
                 messages.append(f"{name}: fact {spec.code}: code: already defined in {fact.source_file}")
                 continue
             values = spec.model_dump(exclude={"code"})
@@ -244,6 +244,15 @@ def _load_catalog(path: Path, name: str, data: list) -> FileReport:
     if messages:
         raise LoadError(path, messages)
     return report
+
+
+def _defined_elsewhere(code: str, source_file: str, path: Path) -> bool:
+    """Codes are unique across catalog files; a fact that moved to this file from another one may follow."""
+    other = path.parent / source_file
+    if not source_file or source_file == path.name or not other.is_file():
+        return False
+    data = yaml.safe_load(other.read_text(encoding="utf-8")) or []
+    return any(isinstance(item, dict) and item.get("code") == code for item in data)
 
 
 # --- policy documents --------------------------------------------------------------------------------------

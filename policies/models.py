@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from policies.conditions import NUMERIC_TYPES, leaves, validate_condition
 from policies.fidelity import found_in
 
 
@@ -361,8 +362,7 @@ class Benefit(models.Model):
         return True, "in_force"
 
     def clean(self) -> None:
-        from policies.conditions import validate_condition
-        from policies.selectors import catalog
+        from policies.selectors import catalog  # selectors import this module
 
         errors: dict[str, list] = {}
         facts = catalog()
@@ -374,32 +374,27 @@ class Benefit(models.Model):
             fact = facts.get(self.base_fact)
             if fact is None:
                 errors["base_fact"] = [_("未知事实 %(code)s（不在事实目录中）") % {"code": self.base_fact}]
-            elif fact.type not in (
-                FactDefinition.Type.MONEY,
-                FactDefinition.Type.DECIMAL,
-                FactDefinition.Type.INT,
-            ):
+            elif fact.type not in NUMERIC_TYPES:
                 errors["base_fact"] = [_("计算基数 %(code)s 必须是数值事实") % {"code": self.base_fact}]
-        if self.kind == self.Kind.NON_MONETARY and any(
-            v is not None for v in (self.cap, self.amount, self.ratio)
-        ):
+        if self.kind == self.Kind.NON_MONETARY and (self.cap, self.amount, self.ratio) != (None, None, None):
             errors["kind"] = [_("非资金支持不能有上限、定额或比例")]
         if self.cap is not None and self.amount is not None and self.amount > self.cap:
             errors["amount"] = [_("定额不能高于上限")]
+        # Every quoted phrase must be words of the clause, so results can cite them.
         text = self._clause_text()
-        for field in ("amount_quote", "recognition_phrase"):
-            value = getattr(self, field)
-            if value and text is not None and not found_in(value, text):
-                errors.setdefault(field, []).append(_("“%(q)s”不在条款原文中") % {"q": value})
-        if self.condition is not None and text is not None and "condition" not in errors:
-            from policies.conditions import leaves
-
-            for leaf in leaves(self.condition):
-                if not found_in(leaf["quote"], text):
-                    errors.setdefault("condition", []).append(
-                        _("条件 %(fact)s 的引文“%(q)s”不在条款原文中")
-                        % {"fact": leaf["fact"], "q": leaf["quote"]}
-                    )
+        if text is not None:
+            for field in ("amount_quote", "recognition_phrase"):
+                value = getattr(self, field)
+                if value and not found_in(value, text):
+                    errors.setdefault(field, []).append(_("“%(q)s”不在条款原文中") % {"q": value})
+            if self.condition is not None and "condition" not in errors:
+                errors["condition"] = [
+                    _("条件 %(fact)s 的引文“%(q)s”不在条款原文中")
+                    % {"fact": leaf["fact"], "q": leaf["quote"]}
+                    for leaf in leaves(self.condition)
+                    if not found_in(leaf["quote"], text)
+                ]
+        errors = {field: problems for field, problems in errors.items() if problems}
         if errors:
             raise ValidationError(errors)
 

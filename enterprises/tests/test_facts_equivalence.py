@@ -59,7 +59,7 @@ def test_generated_data_is_valid_and_partly_unknown(fact_catalog):
     builtin = [code for code, row in fact_catalog.items() if row.derived == "builtin"]
     builtin_cells = [value for code in builtin for value in table.columns[code]]
     builtin_unknown = sum(value is None for value in builtin_cells) / len(builtin_cells)
-    assert 0.10 <= builtin_unknown <= 0.45, builtin_unknown
+    assert 0.10 <= builtin_unknown <= 0.30, builtin_unknown
     assert unknown_share > builtin_unknown  # stored facts are mostly not stated
 
 

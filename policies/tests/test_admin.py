@@ -76,7 +76,9 @@ def test_saving_in_admin_bumps_version_and_records_who(doc_000, staff, client):
     latest = benefit.history.first()
     assert (latest.history_user, latest.history_change_reason) == (staff, "admin")
     history_page = client.get(f"/admin/policies/benefit/{benefit.pk}/history/").content.decode()
-    assert "新租赁厂房补贴（改）" in history_page or "policy-admin" in history_page
+    # who changed it, and the name before and after
+    assert "policy-admin" in history_page and "新租赁自用工业厂房补贴" in history_page
+    assert "新租赁厂房补贴（改）" in history_page
 
     # saving the same values again is not a change: no version, no history row
     rows = benefit.history.count()

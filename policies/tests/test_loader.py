@@ -233,3 +233,17 @@ def test_invalid_yaml_is_a_clear_error(db, tmp_path):
     with pytest.raises(CommandError) as error:
         load(path)
     assert "broken.yaml: not valid YAML" in str(error.value)
+
+
+def test_a_fact_code_defined_in_two_catalog_files_is_refused_but_may_move(db, tmp_path):
+    fact = {"code": "shared_code", "type": "bool", "label_zh": "共用", "label_en": "Shared"}
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text(yaml.safe_dump([fact], allow_unicode=True), encoding="utf-8")
+    second.write_text(yaml.safe_dump([fact], allow_unicode=True), encoding="utf-8")
+    reports, errors = load_files([first, second])
+    assert len(reports) == 1 and errors[0].messages == [
+        f"{second}: fact shared_code: code: already defined in a.yaml"
+    ]
+    first.write_text("[]", encoding="utf-8")  # moved from a.yaml to b.yaml
+    reports, errors = load_files([first, second])
+    assert not errors and FactDefinition.objects.get(code="shared_code").source_file == "b.yaml"

@@ -1,0 +1,152 @@
+"""Forms of the enterprise profile. They validate input; the services in services.py write."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from enterprises import catalog, taxonomy
+from enterprises.models import Enterprise, Project, Recognition, YearlyFigure
+from policies.models import FactDefinition
+
+
+def catalog_choices(code: str) -> list[tuple[str, str]]:
+    definition = FactDefinition.objects.filter(code=code).first()
+    return [(choice["value"], choice["label_zh"]) for choice in (definition.choices if definition else [])]
+
+
+class VersionedForm(forms.Form):
+    """Carries the profile version the user saw, for the optimistic lock."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class EnterpriseForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    industry_tracks = forms.MultipleChoiceField(
+        label=_("重点产业领域"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    industry_subtracks = forms.MultipleChoiceField(
+        label=_("细分赛道"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(value, label) for value, label in taxonomy.SUBTRACK_LABELS.items()],
+    )
+
+    class Meta:
+        model = Enterprise
+        fields = [
+            "name",
+            "credit_code",
+            "district",
+            "town",
+            "address",
+            "registered_on",
+            "legal_form",
+            "industry_code",
+            "industry_tracks",
+            "industry_subtracks",
+            "scale",
+            "is_foreign_invested",
+            "above_scale",
+            "above_scale_since",
+            "listing_exchange",
+            "listed_on",
+            "recognitions_declared",
+            "projects_declared",
+        ]
+        widgets = {
+            "registered_on": forms.DateInput(attrs={"type": "date"}),
+            "listed_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, can_change_identity: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["industry_tracks"].choices = catalog_choices("industry_tracks")
+        if not can_change_identity:  # the credit code identifies the company: staff change it
+            self.fields["credit_code"].disabled = True
+
+    def changes(self) -> dict:
+        """The edited fields for services.update_enterprise (disabled fields are not the user's to change)."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields if not self.fields[name].disabled}
+
+
+class YearlyFigureForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = YearlyFigure
+        fields = ["year", "output_value", "revenue", "rd_expense", "employees", "tax_paid"]
+
+    def validate_unique(self) -> None:
+        pass  # saving an existing year updates it (services.save_yearly_figure)
+
+
+class RecognitionForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    kind = forms.ChoiceField(label=_("认定类型"))
+
+    class Meta:
+        model = Recognition
+        fields = ["kind", "year", "level", "certificate_no", "first_time", "grade"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = catalog_choices("recognitions")
+
+
+class ProjectForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Project
+        fields = [
+            "kind",
+            "title",
+            "year",
+            "level",
+            "total_investment",
+            "new_equipment_investment",
+            "municipal_funding_granted",
+            "area_m2",
+            "rent_total",
+            "contract_amount",
+            "cost",
+            "interest_paid",
+            "guarantee_fee_paid",
+            "is_new",
+            "self_use",
+            "key_industry_new_project",
+            "policy_guaranteed",
+        ]
+
+
+class FactValueForm(VersionedForm):
+    fact = forms.ChoiceField(label=_("事实"))
+    value = forms.CharField(
+        label=_("值"),
+        required=False,
+        help_text=_("多选用分号分隔；日期格式 YYYY-MM-DD；留空表示删除（未知）。"),
+    )
+    year = forms.IntegerField(label=_("年度"), required=False, min_value=1949)
+    valid_from = forms.DateField(
+        label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stored = FactDefinition.objects.filter(derived=FactDefinition.Derivation.STORED).order_by("code")
+        self.definitions = {row.code: row for row in stored}
+        self.fields["fact"].choices = [(row.code, f"{row.label_zh}（{row.code}）") for row in stored]
+
+    def clean(self):
+        cleaned = super().clean()
+        definition = self.definitions.get(cleaned.get("fact"))
+        if definition is not None:
+            try:
+                cleaned["typed_value"] = catalog.coerce_fact_value(definition, cleaned.get("value"))
+            except forms.ValidationError as error:
+                self.add_error("value", error)
+        if cleaned.get("year") and cleaned.get("valid_from"):
+            self.add_error("valid_from", _("年度与起始日期只填一项。"))
+        return cleaned

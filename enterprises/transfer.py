@@ -1,0 +1,477 @@
+"""Import and export of enterprise profiles for staff: CSV (UTF-8 or GB18030) and Excel (.xlsx).
+
+One row per enterprise: basic data, the figures of one year (数据年度), the new self-use factory
+areas bought or leased that year, and any stored catalog fact (column "中文名 [code]" or "code").
+Headers may be the Chinese labels or the codes; export writes the Chinese labels.
+
+Import is validated row by row first (`preview_import`: the dry run). Confirming (`apply_import`)
+validates again and writes **all rows or none**: one invalid row and nothing is written.
+Matching is by 统一社会信用代码: a known code updates that enterprise, an unknown one creates it.
+On update an empty cell means "no change" (an import never erases data); on create it means unknown.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from enterprises import catalog as fact_catalog
+from enterprises import services, taxonomy
+from enterprises.models import Enterprise, FactValue, Project, Source, YearlyFigure
+from enterprises.validators import credit_code_problem, validate_non_negative
+from policies.models import FactDefinition
+
+TEXT, DATE, YEAR, INT, MONEY, AREA, BOOL, CHOICE, CHOICES = (
+    "text", "date", "year", "int", "money", "area", "bool", "choice", "choices",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Column:
+    code: str
+    label: str
+    kind: str = TEXT
+
+
+ENTERPRISE_COLUMNS = [
+    Column("credit_code", "统一社会信用代码"),
+    Column("name", "企业名称"),
+    Column("district", "所在区", CHOICE),
+    Column("town", "街镇"),
+    Column("address", "地址"),
+    Column("registered_on", "成立日期", DATE),
+    Column("legal_form", "组织形式", CHOICE),
+    Column("industry_code", "国民经济行业分类代码"),
+    Column("industry_tracks", "重点产业领域", CHOICES),
+    Column("industry_subtracks", "细分赛道", CHOICES),
+    Column("scale", "企业规模", CHOICE),
+    Column("is_foreign_invested", "外资企业", BOOL),
+    Column("above_scale", "规模以上工业企业", BOOL),
+    Column("above_scale_since", "首次纳入规上统计年份", YEAR),
+    Column("listing_exchange", "上市交易所", CHOICE),
+    Column("listed_on", "上市日期", DATE),
+]
+YEAR_COLUMN = Column("year", "数据年度", YEAR)
+FIGURE_COLUMNS = [
+    Column("output_value", "工业总产值（元）", MONEY),
+    Column("revenue", "营业收入（元）", MONEY),
+    Column("rd_expense", "研发费用（元）", MONEY),
+    Column("employees", "从业人员（人）", INT),
+    Column("tax_paid", "纳税额（元）", MONEY),
+]
+AREA_COLUMNS = [
+    Column("factory_purchase", "新购置自用厂房面积（平方米）", AREA),
+    Column("factory_lease", "新租赁自用厂房面积（平方米）", AREA),
+]
+FIXED_COLUMNS = [*ENTERPRISE_COLUMNS, YEAR_COLUMN, *FIGURE_COLUMNS, *AREA_COLUMNS]
+FACT_HEADER = re.compile(r"^(?P<label>.*)\[(?P<code>[a-z0-9_]+)\]\s*$")
+
+
+def _choice_maps() -> dict[str, dict[str, str]]:
+    """column code -> {accepted spelling: stored value}: values and Chinese labels both work."""
+    tracks = FactDefinition.objects.filter(code="industry_tracks").first()
+    maps = {
+        "district": {name: name for name, _label in taxonomy.DISTRICT_CHOICES},
+        "legal_form": {},
+        "scale": {},
+        "listing_exchange": {},
+        "industry_tracks": {},
+        "industry_subtracks": {},
+    }
+    for column, choices in (
+        ("legal_form", Enterprise.LegalForm.choices),
+        ("scale", Enterprise.Scale.choices),
+        ("listing_exchange", Enterprise.Exchange.choices),
+        ("industry_subtracks", list(taxonomy.SUBTRACK_LABELS.items())),
+        ("industry_tracks", [(c["value"], c["label_zh"]) for c in (tracks.choices if tracks else [])]),
+    ):
+        for value, label in choices:
+            maps[column][str(value)] = str(value)
+            maps[column][str(label)] = str(value)
+    return maps
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def read_table(content: bytes, filename: str) -> list[list[Any]]:
+    """Rows of cells from a .csv or .xlsx file (first sheet)."""
+    if filename.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception as error:  # noqa: BLE001 - any unreadable workbook is the same user error
+            raise ValidationError(_("无法读取Excel文件：%(error)s") % {"error": error}) from None
+        sheet = workbook.worksheets[0]
+        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+        workbook.close()
+        return rows
+    if filename.lower().endswith(".csv"):
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ValidationError(_("无法识别CSV文件编码（请使用UTF-8或GBK）。"))
+        return list(csv.reader(io.StringIO(text)))
+    raise ValidationError(_("只支持 .csv 和 .xlsx 文件。"))
+
+
+# ---------------------------------------------------------------- parsing one cell
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _parse(column: Column, raw: Any, choice_maps: dict[str, dict[str, str]]) -> Any:
+    """The typed value of a non-blank cell; ValidationError with a Chinese message otherwise."""
+    text = raw.strip() if isinstance(raw, str) else raw
+    if column.kind == TEXT:
+        return str(text)
+    if column.kind == DATE:
+        if isinstance(text, datetime.datetime):
+            text = text.date()
+        if not isinstance(text, datetime.date):
+            try:
+                text = datetime.date.fromisoformat(str(text).replace("/", "-"))
+            except ValueError:
+                raise ValidationError(_("日期格式应为 YYYY-MM-DD：%(value)s") % {"value": raw}) from None
+        if text > timezone.localdate():
+            raise ValidationError(_("日期不能晚于今天：%(value)s") % {"value": text.isoformat()})
+        return text
+    if column.kind in (YEAR, INT, MONEY, AREA):
+        try:
+            number = Decimal(str(text).replace(",", "").replace("，", ""))
+        except InvalidOperation:
+            raise ValidationError(_("应为数字：%(value)s") % {"value": raw}) from None
+        if not number.is_finite():
+            raise ValidationError(_("应为数字：%(value)s") % {"value": raw})
+        validate_non_negative(number)
+        if column.kind in (YEAR, INT):
+            if number != number.to_integral_value():
+                raise ValidationError(_("应为整数：%(value)s") % {"value": raw})
+            number = int(number)
+            if column.kind == YEAR and not 1949 <= number <= timezone.localdate().year:
+                raise ValidationError(_("年份应在1949年至今年之间：%(value)s") % {"value": raw})
+        return number
+    if column.kind == BOOL:
+        word = str(text).strip().lower()
+        if word in fact_catalog.TRUE_WORDS:
+            return True
+        if word in fact_catalog.FALSE_WORDS:
+            return False
+        raise ValidationError(_("应为“是”或“否”：%(value)s") % {"value": raw})
+    allowed = choice_maps[column.code]
+    if column.kind == CHOICE:
+        if str(text) not in allowed:
+            raise ValidationError(_("不是可选值：%(value)s") % {"value": raw})
+        return allowed[str(text)]
+    items = [item.strip() for item in re.split(r"[;；,，、]", str(text)) if item.strip()]
+    unknown = [item for item in items if item not in allowed]
+    if unknown:
+        raise ValidationError(_("未知的产业领域或赛道：%(values)s") % {"values": "、".join(unknown)})
+    return sorted({allowed[item] for item in items})
+
+
+# ---------------------------------------------------------------- validating rows
+
+
+@dataclass
+class RowResult:
+    line: int
+    credit_code: str
+    name: str
+    action: str = "create"  # create | update
+    errors: list[str] = field(default_factory=list)
+    enterprise: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+    areas: dict[str, Decimal] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+    year: int | None = None
+
+
+@dataclass
+class ImportPreview:
+    rows: list[RowResult]
+    errors: list[str]  # about the file as a whole (headers, format)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and all(not row.errors for row in self.rows)
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + sum(len(row.errors) for row in self.rows)
+
+
+def _columns_for(
+    headers: list[Any], stored: dict[str, FactDefinition]
+) -> tuple[list[Column | FactDefinition | None], list[str]]:
+    by_name: dict[str, Column] = {}
+    for column in FIXED_COLUMNS:
+        by_name[column.code] = column
+        by_name[column.label] = column
+    mapped: list[Column | FactDefinition | None] = []
+    errors = []
+    for header in headers:
+        name = str(header or "").strip()
+        match = FACT_HEADER.match(name)
+        code = match.group("code") if match else name
+        if name in by_name:
+            mapped.append(by_name[name])
+        elif code in stored:
+            mapped.append(stored[code])
+        elif not name:
+            mapped.append(None)
+        else:
+            mapped.append(None)
+            errors.append(_("未知的列：“%(name)s”。") % {"name": name})
+    if by_name["credit_code"] not in mapped:
+        errors.append(_("缺少“统一社会信用代码”列。"))
+    return mapped, errors
+
+
+def preview_import(content: bytes, filename: str) -> ImportPreview:
+    """The dry run: every row parsed and validated, nothing written."""
+    try:
+        table = read_table(content, filename)
+    except ValidationError as error:
+        return ImportPreview(rows=[], errors=error.messages)
+    table = [row for row in table if any(not _blank(cell) for cell in row)]
+    if not table:
+        return ImportPreview(rows=[], errors=[_("文件是空的。")])
+    stored = {
+        row.code: row for row in FactDefinition.objects.filter(derived=FactDefinition.Derivation.STORED)
+    }
+    columns, errors = _columns_for(table[0], stored)
+    if errors:
+        return ImportPreview(rows=[], errors=errors)
+    choice_maps = _choice_maps()
+    results = [
+        _validate_row(line, cells, columns, choice_maps) for line, cells in enumerate(table[1:], start=2)
+    ]
+    _check_across_rows(results)
+    return ImportPreview(rows=results, errors=[])
+
+
+def _validate_row(line: int, cells: list[Any], columns: list, choice_maps) -> RowResult:
+    result = RowResult(line=line, credit_code="", name="")
+    for column, raw in zip(columns, cells, strict=False):
+        if column is None or _blank(raw):
+            continue
+        label = column.label if isinstance(column, Column) else column.label_zh
+        try:
+            if isinstance(column, FactDefinition):
+                result.facts[column.code] = fact_catalog.coerce_fact_value(column, raw)
+            else:
+                value = _parse(column, raw, choice_maps)
+                if column in ENTERPRISE_COLUMNS:
+                    result.enterprise[column.code] = value
+                elif column is YEAR_COLUMN:
+                    result.year = value
+                elif column in FIGURE_COLUMNS:
+                    result.figures[column.code] = value
+                else:
+                    result.areas[column.code] = value
+        except ValidationError as error:
+            result.errors.extend(f"{label}：{message}" for message in error.messages)
+    result.credit_code = str(result.enterprise.get("credit_code", "")).strip().upper()
+    result.enterprise["credit_code"] = result.credit_code
+    result.name = result.enterprise.get("name", "")
+    problem = credit_code_problem(result.credit_code) if result.credit_code else _("不能为空。")
+    if problem:
+        result.errors.append(f"统一社会信用代码：{problem}")
+        return result
+    if (result.figures or result.areas) and result.year is None:
+        result.errors.append(_("数据年度：填写年度经营数据或厂房面积时须注明年度。"))
+    existing = Enterprise.objects.filter(credit_code=result.credit_code).first()
+    result.action = "update" if existing else "create"
+    if not existing and not result.name:
+        result.errors.append(_("企业名称：新增企业须填写名称。"))
+    if not result.errors:
+        _model_errors(result, existing)
+    return result
+
+
+def _model_errors(result: RowResult, existing: Enterprise | None) -> None:
+    """Run the models' own validation on what the row would store (unique credit code excluded)."""
+    enterprise = Enterprise.objects.get(pk=existing.pk) if existing else Enterprise()
+    for name, value in result.enterprise.items():
+        setattr(enterprise, name, value)
+    checks: list[tuple[str, Any, list[str]]] = [("", enterprise, ["credit_code"] if existing else [])]
+    if result.year is not None:
+        checks.append((_("年度经营数据"), YearlyFigure(year=result.year, **result.figures), ["enterprise"]))
+        for kind, area in result.areas.items():
+            checks.append((_("厂房面积"), Project(kind=kind, year=result.year, area_m2=area), ["enterprise"]))
+    for prefix, instance, exclude in checks:
+        try:
+            instance.full_clean(exclude=exclude, validate_unique=instance is enterprise)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                label = instance._meta.get_field(name).verbose_name if name != "__all__" else prefix
+                result.errors.extend(f"{label}：{message}" for message in messages)
+
+
+def _check_across_rows(results: list[RowResult]) -> None:
+    first_line: dict[str, int] = {}
+    for result in results:
+        if not result.credit_code:
+            continue
+        if result.credit_code in first_line:
+            result.errors.append(
+                _("统一社会信用代码：与第%(line)d行重复。") % {"line": first_line[result.credit_code]}
+            )
+        else:
+            first_line[result.credit_code] = result.line
+
+
+# ---------------------------------------------------------------- writing
+
+
+@transaction.atomic
+def apply_import(
+    content: bytes, filename: str, *, actor: AbstractBaseUser | None, source: str = Source.REGISTER
+) -> ImportPreview:
+    """Validate again and write every row, or nothing when any row has an error."""
+    preview = preview_import(content, filename)
+    if not preview.ok:
+        return preview
+    for row in preview.rows:
+        _write_row(row, actor=actor, source=source)
+    return preview
+
+
+def _write_row(row: RowResult, *, actor, source: str) -> None:
+    existing = Enterprise.objects.filter(credit_code=row.credit_code).first()
+    data = {**row.enterprise, "source": source}
+    if existing:
+        enterprise = services.update_enterprise(
+            enterprise_id=existing.pk, expected_version=existing.version, changes=data, actor=actor
+        )
+    else:
+        enterprise = services.create_enterprise(data=data, actor=actor)
+    if row.year is not None and row.figures:
+        services.save_yearly_figure(
+            enterprise_id=enterprise.pk, year=row.year, values={**row.figures, "source": source}, actor=actor
+        )
+    for kind, area in row.areas.items():
+        services.add_project(
+            enterprise_id=enterprise.pk,
+            kind=kind,
+            year=row.year,
+            values={"area_m2": area, "source": source, "title": _("导入")},
+            external_ref=f"import:{kind}:{row.year}",
+            actor=actor,
+        )
+    for code, value in row.facts.items():
+        services.set_fact_value(
+            enterprise_id=enterprise.pk, code=code, value=value, year=row.year, source=source, actor=actor
+        )
+
+
+# ---------------------------------------------------------------- export
+
+
+def export_rows(enterprises: Iterable[Enterprise], *, year: int) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows in the import format, with the figures and areas of `year`."""
+    stored = list(FactDefinition.objects.filter(derived=FactDefinition.Derivation.STORED).order_by("code"))
+    headers = [column.label for column in FIXED_COLUMNS] + [f"{row.label_zh} [{row.code}]" for row in stored]
+    enterprises = list(enterprises)
+    ids = [enterprise.pk for enterprise in enterprises]
+    figures = {
+        row.enterprise_id: row for row in YearlyFigure.objects.filter(enterprise_id__in=ids, year=year)
+    }
+    areas: dict[tuple[int, str], Decimal] = {}
+    for project in Project.objects.filter(
+        enterprise_id__in=ids,
+        year=year,
+        kind__in=[c.code for c in AREA_COLUMNS],
+        is_new=True,
+        self_use=True,
+        area_m2__isnull=False,
+    ):
+        key = (project.enterprise_id, project.kind)
+        areas[key] = areas.get(key, Decimal(0)) + project.area_m2
+    facts: dict[tuple[int, int], Any] = {}
+    dated_or_not = FactValue.objects.filter(enterprise_id__in=ids, valid_from__isnull=True).filter(
+        Q(year=year) | Q(year__isnull=True)
+    )
+    for value in dated_or_not:
+        key = (value.enterprise_id, value.fact_id)
+        if value.year is not None or key not in facts:  # the year's value wins over the undated one
+            facts[key] = value.value
+    labels = _choice_labels()
+    rows = []
+    for enterprise in enterprises:
+        row = [
+            _export_cell(column, getattr(enterprise, column.code), labels) for column in ENTERPRISE_COLUMNS
+        ]
+        figure = figures.get(enterprise.pk)
+        row.append(year)
+        row += [getattr(figure, column.code) if figure else None for column in FIGURE_COLUMNS]
+        row += [areas.get((enterprise.pk, column.code)) for column in AREA_COLUMNS]
+        for definition in stored:
+            value = fact_catalog.from_json(definition.type, facts.get((enterprise.pk, definition.pk)))
+            row.append(";".join(sorted(value)) if isinstance(value, frozenset) else value)
+        rows.append(row)
+    return headers, rows
+
+
+def _choice_labels() -> dict[str, dict[str, str]]:
+    labels: dict[str, dict[str, str]] = {}
+    for column, spellings in _choice_maps().items():
+        labels[column] = {value: spelling for spelling, value in spellings.items() if spelling != value}
+    return labels
+
+
+def _export_cell(column: Column, value: Any, labels: dict[str, dict[str, str]]) -> Any:
+    if value in (None, "", []):
+        return None
+    if column.kind == BOOL:
+        return "是" if value else "否"
+    if column.kind == CHOICE:
+        return labels.get(column.code, {}).get(value, value)
+    if column.kind == CHOICES:
+        return ";".join(labels.get(column.code, {}).get(item, item) for item in value)
+    return value
+
+
+def export_csv(enterprises: Iterable[Enterprise], *, year: int) -> bytes:
+    headers, rows = export_rows(enterprises, year=year)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(["" if cell is None else cell for cell in row])
+    return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
+
+
+def export_xlsx(enterprises: Iterable[Enterprise], *, year: int) -> bytes:
+    from openpyxl import Workbook
+
+    headers, rows = export_rows(enterprises, year=year)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("企业")
+    sheet.append(headers)
+    for row in rows:
+        sheet.append([cell.isoformat() if isinstance(cell, datetime.date) else cell for cell in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
