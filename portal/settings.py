@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "policies",
     "enterprises",
     "matching",
+    "applications",
     "portal",
 ]
 

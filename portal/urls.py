@@ -12,4 +12,7 @@ urlpatterns = [
     path("policies/", include("policies.urls")),
     path("enterprises/", include("enterprises.urls")),
     path("matches/", include("matching.urls")),
+    path("applications/", include("applications.urls")),
+    path("self-check/", include("portal.selfcheck_urls")),
+    path("api/", include("portal.api_urls")),
 ]
