@@ -78,6 +78,7 @@ PROJECT_FIELDS = (
 FACT_VALUE_FIELDS = ("fact_id", "value", "year", "valid_from", "source")
 
 Known = tuple[Any, str | None]  # (value, provenance); provenance is None when the value is None
+UNKNOWN: Known = (None, None)
 Row = dict[str, Any]
 
 
@@ -201,7 +202,7 @@ def derive_figures(bundle: Bundle, as_of: AsOf) -> dict[str, Known]:
     last = bundle.figures.get(as_of.last_completed_year)
     before = bundle.figures.get(as_of.last_completed_year - 1)
     facts: dict[str, Known] = {
-        code: known(last[column], last["source"]) if last else (None, None)
+        code: known(last[column], last["source"]) if last else UNKNOWN
         for code, column in (
             ("output_value", "output_value"),
             ("revenue", "revenue"),
@@ -241,9 +242,9 @@ def derive_recognitions(bundle: Bundle, as_of: AsOf) -> dict[str, Known]:
     rows = [row for row in bundle.recognitions if row["year"] <= as_of.year]
     if not rows and not bundle.enterprise["recognitions_declared"]:
         return {
-            "recognitions": (None, None),
-            "recognitions_new": (None, None),
-            "tech_center_rating": (None, None),
+            "recognitions": UNKNOWN,
+            "recognitions_new": UNKNOWN,
+            "tech_center_rating": UNKNOWN,
         }
     source = common_source(rows) if rows else bundle.enterprise["source"]
     new_rows = [row for row in rows if row["first_time"] and as_of.is_this_year(row["year"])]
@@ -255,7 +256,7 @@ def derive_recognitions(bundle: Bundle, as_of: AsOf) -> dict[str, Known]:
             frozenset(row["kind"] for row in new_rows),
             common_source(new_rows) if new_rows else source,
         ),
-        "tech_center_rating": known(latest["grade"], latest["source"]) if latest else (None, None),
+        "tech_center_rating": known(latest["grade"], latest["source"]) if latest else UNKNOWN,
     }
 
 
@@ -270,20 +271,20 @@ def derive_projects(bundle: Bundle, as_of: AsOf) -> dict[str, Known]:
     def total(kinds: Iterable[str], column: str, counts: Callable[[Row], bool] = lambda row: True) -> Known:
         rows = [row for kind in kinds for row in by_kind[kind]]
         if not rows:
-            return (Decimal(0), fallback) if declared else (None, None)
+            return (Decimal(0), fallback) if declared else UNKNOWN
         counted = [row for row in rows if counts(row)]
         if any(row[column] is None for row in counted):
-            return (None, None)
+            return UNKNOWN
         return (sum((row[column] for row in counted), Decimal(0)), common_source(rows))
 
     def any_flag(kinds: Iterable[str], column: str) -> Known:
         rows = [row for kind in kinds for row in by_kind[kind]]
         if not rows:
-            return (False, fallback) if declared else (None, None)
+            return (False, fallback) if declared else UNKNOWN
         if any(row[column] is True for row in rows):
             return (True, common_source(row for row in rows if row[column] is True))
         if any(row[column] is None for row in rows):
-            return (None, None)
+            return UNKNOWN
         return (False, common_source(rows))
 
     upgrades = by_kind[Project.Kind.TECH_UPGRADE]
@@ -293,7 +294,7 @@ def derive_projects(bundle: Bundle, as_of: AsOf) -> dict[str, Known]:
     if upstairs:
         in_upstairs: Known = (True, common_source(upstairs))
     else:
-        in_upstairs = (False, fallback) if declared else (None, None)
+        in_upstairs = (False, fallback) if declared else UNKNOWN
 
     def new_self_use(row: Row) -> bool:
         return row["is_new"] and row["self_use"]
@@ -398,7 +399,7 @@ BUILTIN_CODES: frozenset[str] = frozenset().union(*(group.codes for group in BUI
 def stored_value(rows: list[Row], fact_type: str) -> Known:
     """The value in force: the latest dated row (year <= Y, or valid_from <= as-of), else the undated one."""
     if not rows:
-        return (None, None)
+        return UNKNOWN
     best = max(
         rows,
         key=lambda row: (
@@ -417,18 +418,16 @@ class Plan:
     """Which catalog codes to produce, which groups compute them and which tables they read."""
 
     codes: list[str]
-    catalog: Mapping[str, Any]
     groups: list[DerivationGroup]
-    stored: dict[str, Any]  # code -> FactDefinition of the stored facts asked for
+    stored: list[tuple[str, int, str]]  # (code, FactDefinition id, type) of the stored facts asked for
     reads: set[str]
 
     @classmethod
     def make(cls, catalog: Mapping[str, Any], codes: Iterable[str] | None) -> Plan:
-        wanted = list(catalog) if codes is None else [code for code in codes if code in catalog]
-        if codes is not None:
-            unknown = sorted(set(codes) - set(catalog))
-            if unknown:
-                raise UnknownFactError(", ".join(unknown))
+        wanted = list(catalog) if codes is None else list(dict.fromkeys(codes))
+        unknown = sorted(set(wanted) - set(catalog))
+        if unknown:
+            raise UnknownFactError(", ".join(unknown))
         builtin = {code for code in wanted if catalog[code].derived == "builtin"}
         missing = builtin - BUILTIN_CODES
         if missing:
@@ -436,19 +435,22 @@ class Plan:
                 "builtin facts without a derivation (always unknown): %s", ", ".join(sorted(missing))
             )
         groups = [group for group in BUILTIN_GROUPS if group.codes & builtin]
-        stored = {code: catalog[code] for code in wanted if catalog[code].derived != "builtin"}
+        stored = [(code, catalog[code].pk, catalog[code].type) for code in wanted if code not in builtin]
         reads = set().union(*(group.reads for group in groups))
         if stored:
             reads.add("fact_values")
-        return cls(codes=wanted, catalog=catalog, groups=groups, stored=stored, reads=reads)
+        return cls(codes=wanted, groups=groups, stored=stored, reads=reads)
 
     def derive(self, bundle: Bundle, as_of: AsOf) -> dict[str, Known]:
+        """code -> (value, provenance) for the planned codes (a missing code is unknown)."""
         facts: dict[str, Known] = {}
         for group in self.groups:
             facts.update(group.derive(bundle, as_of))
-        for code, definition in self.stored.items():
-            facts[code] = stored_value(bundle.fact_values.get(definition.pk, []), definition.type)
-        return {code: facts.get(code, (None, None)) for code in self.codes}
+        fact_values = bundle.fact_values
+        for code, fact_id, fact_type in self.stored:
+            rows = fact_values.get(fact_id)
+            facts[code] = stored_value(rows, fact_type) if rows else UNKNOWN
+        return facts
 
 
 def _load_related(plan: Plan, as_of: AsOf, enterprise_filter: Q) -> dict[str, dict[int, list[Row]]]:
@@ -460,7 +462,7 @@ def _load_related(plan: Plan, as_of: AsOf, enterprise_filter: Q) -> dict[str, di
         "fact_values": (
             FactValue,
             FACT_VALUE_FIELDS,
-            Q(fact_id__in=[definition.pk for definition in plan.stored.values()])
+            Q(fact_id__in=[fact_id for _code, fact_id, _type in plan.stored])
             & (Q(year__isnull=True) | Q(year__lte=as_of.year))
             & (Q(valid_from__isnull=True) | Q(valid_from__lte=as_of.date)),
         ),
@@ -503,10 +505,9 @@ def facts_for(
     row = {name: getattr(enterprise, "pk" if name == "id" else name) for name in ENTERPRISE_FIELDS}
     related = _load_related(plan, moment, Q(enterprise_id=enterprise.pk))
     facts = plan.derive(_bundle(row, related), moment)
-    return FactSheet(
-        values={code: value for code, (value, _source) in facts.items()},
-        sources={code: source for code, (value, source) in facts.items() if value is not None},
-    )
+    values = {code: facts.get(code, UNKNOWN)[0] for code in plan.codes}
+    sources = {code: facts[code][1] for code, value in values.items() if value is not None}
+    return FactSheet(values=values, sources=sources)
 
 
 def facts_table(
@@ -525,5 +526,5 @@ def facts_table(
         enterprise_ids.append(row["id"])
         facts = plan.derive(_bundle(row, related), moment)
         for code, append in appenders:
-            append(facts[code][0])
+            append(facts.get(code, UNKNOWN)[0])
     return FactTable(enterprise_ids=enterprise_ids, columns=columns)

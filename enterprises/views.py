@@ -63,7 +63,13 @@ def profile(request: HttpRequest, pk: int) -> HttpResponse:
         }
         for code, definition in catalog.items()
     ]
-    context = selectors.profile(enterprise) | {
+    context = selectors.profile(enterprise)
+    recognition_labels = {
+        c["value"]: c["label_zh"] for c in getattr(catalog.get("recognitions"), "choices", [])
+    }
+    for row in context["recognitions"]:
+        row.kind_label = recognition_labels.get(row.kind, row.kind)
+    context |= {
         "facts": facts,
         "as_of": as_of,
         "can_edit": selectors.can_edit(request.user, enterprise),

@@ -44,14 +44,23 @@ class MatchResult(models.Model):
     from the facts the fingerprint was computed on.
     """
 
+    # Millions of rows are written set-wise: no database-level foreign keys (Django still cascades
+    # deletes) and no single-column indexes (the unique pair and (benefit, status) cover the lookups).
     enterprise = models.ForeignKey(
         "enterprises.Enterprise",
         on_delete=models.CASCADE,
         related_name="match_results",
         verbose_name=_("企业"),
+        db_constraint=False,
+        db_index=False,
     )
     benefit = models.ForeignKey(
-        "policies.Benefit", on_delete=models.CASCADE, related_name="match_results", verbose_name=_("扶持项目")
+        "policies.Benefit",
+        on_delete=models.CASCADE,
+        related_name="match_results",
+        verbose_name=_("扶持项目"),
+        db_constraint=False,
+        db_index=False,
     )
     status = models.CharField(_("结论"), max_length=20, choices=MatchStatus.choices)
     score = models.PositiveSmallIntegerField(_("匹配度"))

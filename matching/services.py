@@ -1,6 +1,6 @@
 """Writes of the matching app. Keyword-only, typed, atomic.
 
-Both entry points store verdicts the same way (`_store`): a result is written only when its
+Both entry points store verdicts the same way (storage.store): a result is written only when its
 fingerprint (facts read, benefit version, validity, engine version) differs from the stored one,
 and a MatchChange is recorded when a stored result's status or amount changes.
 """
@@ -8,37 +8,24 @@ and a MatchChange is recorded when a stored result's status or amount changes.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from enterprises.facts import facts_table
 from enterprises.models import Enterprise
 from matching import selectors
-from matching.engine import (
-    ENGINE_VERSION,
-    Amount,
-    BenefitSpec,
-    FactColumns,
-    TableVerdicts,
-    Verdict,
-    evaluate_table,
-)
+from matching.engine import BenefitSpec, FactColumns, TableVerdicts, Verdict, evaluate_table
 from matching.engine.conditions import compile_condition
 from matching.engine.spec import IN_FORCE, validity_on
 from matching.engine.verdict import input_codes
-from matching.models import JobRun, MatchChange, MatchResult, MatchStatus
-
-RESULT_FIELDS = [
-    "status", "score", "amount", "amount_basis", "leaf_outcomes", "fingerprint",
-    "benefit_version", "engine_version", "as_of", "evaluated_at",
-]  # fmt: skip
-WRITE_BATCH = 2000
+from matching.models import JobRun
+from matching.storage import Evaluated, Written, store
 
 
 @transaction.atomic
@@ -65,38 +52,26 @@ class MatchRun:
     changes: int = 0  # MatchChange rows recorded
 
 
-@dataclass
-class _Evaluated:
-    """One benefit's verdicts for the enterprises of a chunk, in the chunk's order."""
+def _from_table(table: TableVerdicts) -> Evaluated:
+    return Evaluated(
+        table.spec,
+        table.status_slugs(),
+        table.score.tolist(),
+        table.amounts,
+        table.leaf_outcomes,
+        table.fingerprints,
+    )
 
-    spec: BenefitSpec
-    statuses: Sequence[str]
-    scores: Sequence[int]
-    amounts: Sequence[Amount]
-    leaf_outcomes: Sequence[str]
-    fingerprints: np.ndarray
 
-    @classmethod
-    def from_table(cls, table: TableVerdicts) -> _Evaluated:
-        return cls(
-            table.spec,
-            table.status_slugs(),
-            table.score.tolist(),
-            table.amounts,
-            table.leaf_outcomes,
-            table.fingerprints,
-        )
-
-    @classmethod
-    def from_verdict(cls, verdict: Verdict) -> _Evaluated:
-        return cls(
-            verdict.spec,
-            [verdict.status.slug],
-            [verdict.score],
-            [verdict.amount],
-            [verdict.leaf_outcomes],
-            np.array([verdict.fingerprint], dtype=np.int64),
-        )
+def _from_verdict(verdict: Verdict) -> Evaluated:
+    return Evaluated(
+        verdict.spec,
+        [verdict.status.slug],
+        [verdict.score],
+        [verdict.amount],
+        [verdict.leaf_outcomes],
+        np.array([verdict.fingerprint], dtype=np.int64),
+    )
 
 
 @transaction.atomic
@@ -104,10 +79,22 @@ def evaluate_enterprise(*, enterprise_id: int, as_of: dt.date, cause: str = "man
     """Explain every benefit for one enterprise and store what changed; returns the verdicts."""
     enterprise = Enterprise.objects.get(pk=enterprise_id)
     verdicts = selectors.verdicts_for(enterprise, as_of)
-    in_force = [_Evaluated.from_verdict(v) for v in verdicts if v.validity == IN_FORCE]
+    in_force = [_from_verdict(v) for v in verdicts if v.validity == IN_FORCE]
     out_of_force = {v.spec.benefit_id: v.validity for v in verdicts if v.validity != IN_FORCE}
-    _store(in_force, [enterprise_id], out_of_force, as_of=as_of, cause=cause, run=MatchRun())
+    store(in_force, [enterprise_id], out_of_force, as_of=as_of, cause=cause)
     return verdicts
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What every chunk of a bulk run needs (inherited by forked workers)."""
+
+    in_force: list[BenefitSpec]
+    out_of_force: dict[int, str]
+    codes: list[str]
+    catalog: dict
+    as_of: dt.date
+    cause: str
 
 
 def evaluate_benefits(
@@ -116,39 +103,45 @@ def evaluate_benefits(
     benefit_ids: list[int] | None = None,
     enterprise_ids: list[int] | None = None,
     chunk_size: int = 5000,
+    jobs: int = 1,
     cause: str = "bulk",
     progress: Callable[[int], None] | None = None,
 ) -> MatchRun:
-    """Evaluate benefits (default: all) for enterprises (default: all) set-wise, one chunk of
-    enterprises per transaction: facts_table once per chunk, evaluate_table per benefit."""
+    """Evaluate benefits (default: all) for enterprises (default: all) set-wise.
+
+    One chunk of enterprises per transaction: facts_table once, evaluate_table per benefit, then
+    storage.store. With jobs > 1 (PostgreSQL only) chunks run in that many forked processes.
+    """
     specs = selectors.benefit_specs(benefit_ids)
     catalog = selectors.catalog()
     validity = {spec.benefit_id: validity_on(spec, as_of) for spec in specs}
     in_force = [spec for spec in specs if validity[spec.benefit_id] == IN_FORCE]
-    out_of_force = {pk: reason for pk, reason in validity.items() if reason != IN_FORCE}
-    codes = sorted(
-        {
-            code
-            for spec in in_force
-            for code in input_codes(spec, compile_condition(spec.condition, catalog), catalog)
-        }
+    codes = set()
+    for spec in in_force:
+        codes.update(input_codes(spec, compile_condition(spec.condition, catalog), catalog))
+    plan = _Plan(
+        in_force=in_force,
+        out_of_force={pk: reason for pk, reason in validity.items() if reason != IN_FORCE},
+        codes=sorted(codes),
+        catalog=catalog,
+        as_of=as_of,
+        cause=cause,
     )
     enterprises = Enterprise.objects.order_by("pk")
     if enterprise_ids is not None:
         enterprises = enterprises.filter(pk__in=enterprise_ids)
     ids = list(enterprises.values_list("pk", flat=True))
+    chunks = [ids[start : start + chunk_size] for start in range(0, len(ids), chunk_size)]
     run = MatchRun(enterprises=len(ids), benefits=len(specs))
     job = JobRun.objects.create(kind="match", worker=f"{socket.gethostname()}:{cause}")
     try:
-        for start in range(0, len(ids), chunk_size):
-            chunk = ids[start : start + chunk_size]
-            with transaction.atomic():
-                table = facts_table(Enterprise.objects.filter(pk__in=chunk), as_of, codes)
-                columns = FactColumns(table.columns, len(table.enterprise_ids), catalog)
-                evaluated = [_Evaluated.from_table(evaluate_table(spec, columns, as_of)) for spec in in_force]
-                _store(evaluated, table.enterprise_ids, out_of_force, as_of=as_of, cause=cause, run=run)
+        for done, written in _run_chunks(plan, chunks, jobs):
+            run.evaluated += done * len(in_force)
+            run.written += written.written
+            run.removed += written.removed
+            run.changes += written.changes
             if progress is not None:
-                progress(len(chunk))
+                progress(done)
     except Exception as exc:
         JobRun.objects.filter(pk=job.pk).update(
             status=JobRun.Status.FAILED,
@@ -163,113 +156,51 @@ def evaluate_benefits(
     return run
 
 
+_PLAN: _Plan | None = None  # the plan of the current parallel run, inherited by forked workers
+
+
+def _run_chunks(plan: _Plan, chunks: list[list[int]], jobs: int) -> Iterator[tuple[int, Written]]:
+    global _PLAN
+    if jobs <= 1 or len(chunks) <= 1 or connection.vendor != "postgresql":
+        for chunk in chunks:
+            yield _evaluate_chunk(plan, chunk)
+        return
+    connections.close_all()  # forked workers must open their own connections
+    _PLAN = plan
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=connections.close_all) as pool:
+            yield from pool.imap_unordered(_evaluate_chunk_in_worker, chunks)
+    finally:
+        _PLAN = None
+
+
+def _evaluate_chunk_in_worker(chunk: list[int]) -> tuple[int, Written]:
+    return _evaluate_chunk(_PLAN, chunk)
+
+
+@transaction.atomic
+def _evaluate_chunk(plan: _Plan, chunk: list[int]) -> tuple[int, Written]:
+    table = facts_table(Enterprise.objects.filter(pk__in=chunk), plan.as_of, plan.codes)
+    columns = FactColumns(table.columns, len(table.enterprise_ids), plan.catalog)
+    evaluated = [_from_table(evaluate_table(spec, columns, plan.as_of)) for spec in plan.in_force]
+    written = store(evaluated, table.enterprise_ids, plan.out_of_force, as_of=plan.as_of, cause=plan.cause)
+    return len(table.enterprise_ids), written
+
+
 def evaluate_benefit_for_all(
-    *, benefit_id: int, as_of: dt.date, chunk_size: int = 5000, cause: str = "benefit_changed", progress=None
+    *,
+    benefit_id: int,
+    as_of: dt.date,
+    chunk_size: int = 5000,
+    jobs: int = 1,
+    cause: str = "benefit_changed",
+    progress: Callable[[int], None] | None = None,
 ) -> MatchRun:
     return evaluate_benefits(
-        as_of=as_of, benefit_ids=[benefit_id], chunk_size=chunk_size, cause=cause, progress=progress
-    )
-
-
-def _store(
-    evaluated: list[_Evaluated],
-    enterprise_ids: Sequence[int],
-    out_of_force: dict[int, str],
-    *,
-    as_of: dt.date,
-    cause: str,
-    run: MatchRun,
-) -> None:
-    """Write the results whose fingerprint changed, delete those of benefits not in force, record changes."""
-    ids = list(enterprise_ids)
-    existing = {
-        (enterprise, benefit): (pk, fingerprint)
-        for pk, enterprise, benefit, fingerprint in MatchResult.objects.filter(
-            enterprise_id__in=ids, benefit_id__in=[e.spec.benefit_id for e in evaluated]
-        ).values_list("pk", "enterprise_id", "benefit_id", "fingerprint")
-    }
-    now = timezone.now()
-    to_write: list[MatchResult] = []
-    rewritten: dict[int, MatchResult] = {}  # pk of the stored row -> its replacement
-    for result in evaluated:
-        benefit_id = result.spec.benefit_id
-        stored = [existing.get((enterprise, benefit_id)) for enterprise in ids]
-        present = np.fromiter((row is not None for row in stored), dtype=bool, count=len(ids))
-        old = np.fromiter((row[1] if row else 0 for row in stored), dtype=np.int64, count=len(ids))
-        for i in np.flatnonzero(~present | (old != result.fingerprints)).tolist():
-            amount = result.amounts[i]
-            row = MatchResult(
-                enterprise_id=ids[i],
-                benefit_id=benefit_id,
-                status=result.statuses[i],
-                score=result.scores[i],
-                amount=amount.value,
-                amount_basis=amount.basis.value,
-                leaf_outcomes=result.leaf_outcomes[i],
-                fingerprint=int(result.fingerprints[i]),
-                benefit_version=result.spec.version,
-                engine_version=ENGINE_VERSION,
-                as_of=as_of,
-                evaluated_at=now,
-            )
-            to_write.append(row)
-            if stored[i] is not None:
-                rewritten[stored[i][0]] = row
-    run.evaluated += len(ids) * len(evaluated)
-
-    changes: list[MatchChange] = []
-    for pk, status, amount in _previous(list(rewritten)):
-        new = rewritten[pk]
-        if status != new.status or _differs(amount, new.amount):
-            changes.append(
-                _change(
-                    new.enterprise_id, new.benefit_id, status, amount, new.status, new.amount, cause, as_of
-                )
-            )
-    stale = MatchResult.objects.filter(enterprise_id__in=ids, benefit_id__in=list(out_of_force))
-    for enterprise, benefit, status, amount in stale.values_list(
-        "enterprise_id", "benefit_id", "status", "amount"
-    ):
-        reason = f"{cause}: {out_of_force[benefit]}"
-        changes.append(
-            _change(enterprise, benefit, status, amount, MatchStatus.NOT_IN_FORCE, None, reason, as_of)
-        )
-    run.removed += stale.delete()[0]
-
-    MatchResult.objects.bulk_create(
-        to_write,
-        batch_size=WRITE_BATCH,
-        update_conflicts=True,
-        unique_fields=["enterprise", "benefit"],
-        update_fields=RESULT_FIELDS,
-    )
-    MatchChange.objects.bulk_create(changes, batch_size=WRITE_BATCH)
-    run.written += len(to_write)
-    run.changes += len(changes)
-
-
-def _previous(pks: list[int]) -> list[tuple[int, str, Decimal | None]]:
-    rows: list[tuple[int, str, Decimal | None]] = []
-    for start in range(0, len(pks), 10_000):
-        batch = pks[start : start + 10_000]
-        rows += MatchResult.objects.filter(pk__in=batch).values_list("pk", "status", "amount")
-    return rows
-
-
-def _differs(old: Decimal | None, new: Decimal | None) -> bool:
-    return (old is None) != (new is None) or (old is not None and old != new)
-
-
-def _change(
-    enterprise_id, benefit_id, old_status, old_amount, new_status, new_amount, cause, as_of
-) -> MatchChange:
-    return MatchChange(
-        enterprise_id=enterprise_id,
-        benefit_id=benefit_id,
-        old_status=old_status,
-        old_amount=old_amount,
-        new_status=new_status,
-        new_amount=new_amount,
-        cause=cause[:200],
         as_of=as_of,
+        benefit_ids=[benefit_id],
+        chunk_size=chunk_size,
+        jobs=jobs,
+        cause=cause,
+        progress=progress,
     )

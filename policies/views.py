@@ -1,16 +1,20 @@
 """The public policy library: documents with their validity, and each document's clauses and benefits."""
 
+import re
 from datetime import date
 
+from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from policies import selectors
 from policies.conditions import describe
-from policies.models import PolicyDocument
+from policies.models import Benefit, PolicyDocument
 
 BADGES = {
     "in_force": (_("现行有效"), "ok"),
@@ -29,17 +33,86 @@ def _language() -> str:
     return "en" if (get_language() or "").startswith("en") else "zh"
 
 
+class LibrarySearchForm(forms.Form):
+    """The library's search box and filters; an unknown filter value is a form error, not a silent no-op."""
+
+    q = forms.CharField(label=_("搜索条款"), required=False, max_length=200)
+    level = forms.ChoiceField(label=_("层级"), required=False)
+    status = forms.ChoiceField(label=_("状态"), required=False)
+    industry = forms.ChoiceField(label=_("产业领域"), required=False)
+    kind = forms.ChoiceField(label=_("扶持类型"), required=False)
+
+    def __init__(self, *args, industries: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        every = [("", _("全部"))]
+        self.fields["level"].choices = every + list(PolicyDocument.Level.choices)
+        self.fields["status"].choices = every + [
+            (reason, BADGES[reason][0]) for reason in selectors.VALIDITY_REASONS
+        ]
+        self.fields["industry"].choices = every + industries
+        self.fields["kind"].choices = every + list(Benefit.Kind.choices)
+
+    def filters(self) -> selectors.ClauseFilters:
+        data = self.cleaned_data
+        return selectors.ClauseFilters(
+            level=data["level"], status=data["status"], industry=data["industry"], kind=data["kind"]
+        )
+
+
+def _industries() -> list[tuple[str, str]]:
+    fact = selectors.catalog().get("industry_tracks")
+    return [(choice["value"], choice["label_zh"]) for choice in (fact.choices if fact else [])]
+
+
+def highlight(text: str, terms: tuple[str, ...], *, fuzzy: bool = False, context: int = 60) -> str:
+    """The clause text around its first match, HTML-escaped, every match wrapped in <mark>.
+
+    For fuzzy results, whose text contains no whole term, the query's two-character pieces are marked."""
+    needles = selectors.character_pairs(terms) if fuzzy else list(terms)
+    needles = sorted((needle for needle in needles if needle), key=len, reverse=True)
+    pattern = (
+        re.compile("|".join(re.escape(needle) for needle in needles), re.IGNORECASE) if needles else None
+    )
+    first = pattern.search(text) if pattern else None
+    start = max(0, first.start() - context) if first else 0
+    end = min(len(text), (first.end() if first else 0) + 2 * context)
+    window = text[start:end]
+    pieces, position = [], 0
+    for match in pattern.finditer(window) if pattern else ():
+        pieces += [escape(window[position : match.start()]), f"<mark>{escape(match.group())}</mark>"]
+        position = match.end()
+    pieces.append(escape(window[position:]))
+    return mark_safe(("…" if start else "") + "".join(pieces) + ("…" if end < len(text) else ""))  # every piece is escaped
+
+
 def library(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    documents = list(selectors.library_documents())
+    form = LibrarySearchForm(request.GET or None, industries=_industries())
+    documents = selectors.library_documents()
+    search = None
+    if form.is_valid():
+        filters = form.filters()
+        if filters.level:
+            documents = documents.filter(level=filters.level)
+        if filters.status:
+            documents = documents.filter(selectors.validity_q(filters.status, today))
+        if form.cleaned_data["q"].strip() or filters:
+            search = selectors.search_clauses(form.cleaned_data["q"], filters=filters, today=today)
+            for clause in search.clauses:
+                clause.snippet = highlight(clause.text, search.terms, fuzzy=search.fuzzy)
+    documents = list(documents)
     for document in documents:
         document.badge = _badge(document, today)
-    query = request.GET.get("q", "").strip()
-    results = list(selectors.search_clauses(query)) if query else []
     return render(
         request,
         "policies/library.html",
-        {"documents": documents, "query": query, "results": results, "today": today},
+        {
+            "documents": documents,
+            "form": form,
+            "query": form.cleaned_data.get("q", "").strip() if form.is_bound and form.is_valid() else "",
+            "search": search,
+            "today": today,
+        },
     )
 
 

@@ -8,6 +8,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     "reviewer": [
         "enterprises.view_enterprise",
         "matching.view_jobrun",
+        "applications.view_application",
+        "applications.review_application",
+        "applications.assign_application",
     ],
     "policy_admin": [
         "policies.add_policydocument",

@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from portal import selfcheck_views as views
 
 app_name = "selfcheck"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.start, name="start"),
+    path("step/<slug:slug>/", views.step, name="step"),
+    path("results/", views.results, name="results"),
+    path("reset/", views.reset, name="reset"),
+    path("register/", views.register, name="register"),
+]

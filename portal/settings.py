@@ -174,13 +174,53 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # Machine clients: `Authorization: Api-Key <key>` (portal/api); browsers: the session cookie.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portal.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["portal.api.permissions.ScopedAccess"],
+    "DEFAULT_PARSER_CLASSES": ["portal.api.parsers.LimitedJSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.KeysetPagination",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "portal.api.throttling.ApiKeyRateThrottle",
+        "portal.api.throttling.SessionUserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": env.str("API_KEY_RATE", default="1200/min"),  # a key's own rate_limit overrides it
+        "user": env.str("API_USER_RATE", default="600/min"),
+    },
+    "EXCEPTION_HANDLER": "portal.api.errors.problem_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "政策匹配平台 API / Policy-matching portal API",
+    "DESCRIPTION": (
+        "闵行区和上海市产业扶持政策的条款、扶持项目、企业匹配结果及其变化。\n\n"
+        "Clauses and benefits of Minhang and Shanghai industrial subsidy policies, enterprises' match "
+        "results and their changes.\n\n"
+        "**认证 Authentication**: `Authorization: Api-Key <密钥 key>`，或已登录浏览器的会话 (session).\n"
+        "**错误 Errors**: `application/problem+json` (type, title, status, detail, errors)；"
+        "`Accept-Language: en` 得到英文 for English.\n"
+        "**金额 Money**: 元，两位小数的字符串，另附 `*_wan` 万元显示 (yuan strings, plus 万元 display)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "MatchStatusEnum": "matching.models.MatchStatus",
+        "DocumentStatusEnum": "policies.models.PolicyDocument.Status",
+        "ClauseKindEnum": "policies.models.Clause.Kind",
+        "BenefitKindEnum": "policies.models.Benefit.Kind",
+        "ApplicationStateEnum": "applications.models.State",
+    },
+    "PREPROCESSING_HOOKS": ["portal.api.schema.only_api_v1"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.schema.add_problem_responses",
+    ],
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

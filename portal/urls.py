@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import views
+from portal.auth import ThrottledLoginView
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),  # before the include: throttled
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("policies/", include("policies.urls")),

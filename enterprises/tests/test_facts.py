@@ -387,3 +387,13 @@ def test_kinds_have_a_project_kind_for_every_project_fact():
         "factory_lease",
         "loan",
     }
+
+
+def test_each_group_returns_exactly_the_codes_it_registers():
+    from enterprises.facts import BUILTIN_GROUPS, ENTERPRISE_FIELDS, AsOf, Bundle
+
+    empty = Bundle(enterprise=dict.fromkeys(ENTERPRISE_FIELDS))
+    for group in BUILTIN_GROUPS:
+        facts = group.derive(empty, AsOf(AS_OF))
+        assert set(facts) == group.codes, group.derive.__name__
+        assert all(value is None for value, _source in facts.values())

@@ -165,19 +165,26 @@ def test_gbk_csv_and_excel_are_read(fact_catalog):
 def test_export_round_trips_through_import(fact_catalog):
     transfer.apply_import(csv_bytes([HEADER, *GOOD]), "a.csv", actor=None)
     exported = transfer.export_csv(Enterprise.objects.order_by("pk"), year=2025)
-    Enterprise.objects.all().delete()
+    first = Enterprise.objects.get(credit_code=GOOD[0][0])
+    first.industry_tracks, first.registered_on, first.scale = ["biomedicine"], None, "micro"
+    first.save()
+    first.figures.update(output_value=1)
+    first.projects.update(area_m2=1)
     preview = transfer.apply_import(exported, "export.csv", actor=None)
     assert preview.ok, [row.errors for row in preview.rows]
-    first = Enterprise.objects.get(credit_code=GOOD[0][0])
+    assert [row.action for row in preview.rows] == ["update", "update"]
+    first.refresh_from_db()
     assert first.figures.get(year=2025).output_value == Decimal("120000000")
     assert first.projects.get(kind="factory_lease").area_m2 == Decimal("5000")
     assert first.industry_tracks == ["high_end_equipment"] and first.registered_on.isoformat() == "2012-05-01"
+    assert first.scale == "medium"
     workbook = load_workbook(io.BytesIO(transfer.export_xlsx(Enterprise.objects.all(), year=2025)))
     header = [cell.value for cell in next(workbook.active.iter_rows())]
     assert (
         header[:2] == ["统一社会信用代码", "企业名称"]
         and "行业组织或产业联盟 [is_industry_association]" in header
     )
+    assert transfer.preview_import(transfer.export_xlsx(Enterprise.objects.all(), year=2025), "x.xlsx").ok
 
 
 def test_command_dry_run_and_failure(fact_catalog, tmp_path, capsys):

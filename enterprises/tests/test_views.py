@@ -102,9 +102,11 @@ def test_reviewer_sees_all_but_cannot_edit(client, two_companies):
 
 def test_profile_shows_facts_with_unknown_marked(client, two_companies):
     ours, _theirs, our_user, _ = two_companies
+    RecognitionFactory(enterprise=ours, kind="little_giant", year=2025)
     client.force_login(our_user)
     page = client.get(reverse("enterprises:profile", kwargs={"pk": ours.pk})).content.decode()
     assert "注册或实际经营地在闵行区" in page and "未知" in page
+    assert "国家级专精特新“小巨人”企业" in page
 
 
 def test_edit_basic_facts_and_stale_edit_message(client, two_companies):

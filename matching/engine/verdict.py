@@ -54,34 +54,24 @@ STATUS_LABELS_ZH = {
 }
 # The statuses whose amount is worth estimating (for needs_info: what it would pay).
 AMOUNT_STATUSES = (Status.ELIGIBLE, Status.PENDING_RECOGNITION, Status.NEEDS_INFO)
-PENDING_SCORE, NEEDS_INFO_MAX, NOT_ELIGIBLE_MAX = 90, 89, 49
+# The highest score of each status (indexed by Status code): score = min(cap, round(100 × closeness)).
+SCORE_CAPS = np.array([0, 49, 89, 90, 100], dtype=np.int16)
 
 
 def status_and_score(outcome: Any, closeness: Any, *, requires_recognition: bool, in_force: bool) -> tuple:
     """Status codes and scores from the root outcome and closeness; scalars or arrays alike.
 
-    score: eligible 100; pending_recognition 90; needs_info min(89, round(100 × closeness)), which
-    is at least 50; not_eligible min(49, round(100 × closeness)); not_in_force 0.
+    The status is a lookup by outcome (UNMET, UNKNOWN, MET); the score is min(cap of the status,
+    round(100 × closeness)): eligible 100 (closeness is 1), pending_recognition 90, needs_info at most
+    89 (and at least 50), not_eligible at most 49, not_in_force 0.
     """
-    outcome = np.asarray(outcome)
     met = Status.PENDING_RECOGNITION if requires_recognition else Status.ELIGIBLE
-    status = np.select(
-        [outcome == Outcome.MET, outcome == Outcome.UNKNOWN], [met, Status.NEEDS_INFO], Status.NOT_ELIGIBLE
-    )
+    by_outcome = np.array([Status.NOT_ELIGIBLE, Status.NEEDS_INFO, met], dtype=np.int8)
     if not in_force:
-        status = np.full_like(status, Status.NOT_IN_FORCE)
-    percent = np.floor(100 * np.asarray(closeness, dtype=float) + 0.5)
-    score = np.select(
-        [
-            status == Status.ELIGIBLE,
-            status == Status.PENDING_RECOGNITION,
-            status == Status.NEEDS_INFO,
-            status == Status.NOT_ELIGIBLE,
-        ],
-        [100, PENDING_SCORE, np.minimum(NEEDS_INFO_MAX, percent), np.minimum(NOT_ELIGIBLE_MAX, percent)],
-        0,
-    ).astype(np.int16)
-    return status.astype(np.int8), score
+        by_outcome[:] = Status.NOT_IN_FORCE
+    status = by_outcome[outcome]
+    score = np.minimum(SCORE_CAPS[status], np.floor(100 * closeness + 0.5)).astype(np.int16)
+    return status, score
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,11 @@ def test_specs_from_the_database_equal_specs_from_the_fixtures(loaded):
 
 def test_golden_scenarios_hold_for_the_specs_and_catalog_in_the_database(loaded):
     specs = {spec.global_key: spec for spec in selectors.benefit_specs()}
-    failures = {s.name: problems for s in load_scenarios() if (problems := run_scenario(s, specs, selectors.catalog())[1])}
+    failures = {
+        s.name: problems
+        for s in load_scenarios()
+        if (problems := run_scenario(s, specs, selectors.catalog())[1])
+    }
     assert failures == {}
 
 
@@ -91,7 +95,10 @@ def test_unchanged_inputs_are_not_rewritten_and_changes_are_recorded(loaded):
     first = dict(MatchResult.objects.filter(enterprise=enterprise).values_list("benefit_id", "evaluated_at"))
 
     services.evaluate_enterprise(enterprise_id=enterprise.pk, as_of=AS_OF, cause="again")
-    assert dict(MatchResult.objects.filter(enterprise=enterprise).values_list("benefit_id", "evaluated_at")) == first
+    assert (
+        dict(MatchResult.objects.filter(enterprise=enterprise).values_list("benefit_id", "evaluated_at"))
+        == first
+    )
     assert not MatchChange.objects.exists()  # a first result is not a change
 
     Project.objects.filter(enterprise=enterprise).update(area_m2=Decimal("4800"))
@@ -101,7 +108,13 @@ def test_unchanged_inputs_are_not_rewritten_and_changes_are_recorded(loaded):
     lease = benefit(LEASE_KEY)
     assert rewritten == {lease.pk}  # only the benefit reading the lease area
     change = MatchChange.objects.get()
-    assert (change.benefit_id, change.old_status, change.new_status, change.old_amount, change.new_amount) == (
+    assert (
+        change.benefit_id,
+        change.old_status,
+        change.new_status,
+        change.old_amount,
+        change.new_amount,
+    ) == (
         lease.pk,
         "pending_recognition",
         "not_eligible",
@@ -126,13 +139,21 @@ def test_a_new_benefit_version_rewrites_its_results(loaded):
 def test_results_of_a_benefit_leaving_force_are_removed_with_a_change(loaded):
     enterprise = lessee()
     services.evaluate_enterprise(enterprise_id=enterprise.pk, as_of=AS_OF)
-    count = MatchResult.objects.filter(enterprise=enterprise, benefit__clause__document__key="mh-2024-new-industrialization").count()
+    count = MatchResult.objects.filter(
+        enterprise=enterprise, benefit__clause__document__key="mh-2024-new-industrialization"
+    ).count()
     assert count > 0
     run = services.evaluate_benefits(as_of=dt.date(2029, 4, 1), cause="expiry")
-    assert not MatchResult.objects.filter(benefit__clause__document__key="mh-2024-new-industrialization").exists()
+    assert not MatchResult.objects.filter(
+        benefit__clause__document__key="mh-2024-new-industrialization"
+    ).exists()
     assert run.removed == count
     change = MatchChange.objects.get(benefit=benefit(LEASE_KEY))
-    assert (change.old_status, change.new_status, change.cause) == ("pending_recognition", "not_in_force", "expiry: expired")
+    assert (change.old_status, change.new_status, change.cause) == (
+        "pending_recognition",
+        "not_in_force",
+        "expiry: expired",
+    )
     assert JobRun.objects.get(kind="match").status == JobRun.Status.SUCCEEDED
 
 
@@ -141,10 +162,21 @@ def test_bulk_and_single_enterprise_evaluation_store_the_same_results(loaded):
 
     generate(150, seed=5, reference_year=2025, batch_size=100)
     lessee(area="5000")
-    RecognitionFactory(enterprise=lessee(area="4999.99"), kind="future_industry_star", year=2025, first_time=True)
+    RecognitionFactory(
+        enterprise=lessee(area="4999.99"), kind="future_industry_star", year=2025, first_time=True
+    )
     bare = EnterpriseFactory(district="", industry_code="", scale="")  # almost everything unknown
 
-    fields = ("enterprise_id", "benefit_id", "status", "score", "amount", "amount_basis", "leaf_outcomes", "fingerprint")
+    fields = (
+        "enterprise_id",
+        "benefit_id",
+        "status",
+        "score",
+        "amount",
+        "amount_basis",
+        "leaf_outcomes",
+        "fingerprint",
+    )
     run = services.evaluate_benefits(as_of=AS_OF, chunk_size=64, cause="bulk")
     assert run.enterprises == Enterprise.objects.count() == 153
     bulk = set(MatchResult.objects.values_list(*fields))

@@ -72,7 +72,9 @@ def leaf_strategy(catalog, table):
     return leaves()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(data=st.data())
 def test_random_conditions_agree_on_every_enterprise(world, data):
     catalog, table, sheets = world
@@ -100,7 +102,13 @@ def test_random_conditions_agree_on_every_enterprise(world, data):
     statuses = bulk.status_slugs()
     for i, sheet in enumerate(sheets):
         single = explain(spec, sheet.values, as_of=AS_OF, catalog=catalog, sources=sheet.sources)
-        assert (statuses[i], int(bulk.score[i]), bulk.amounts[i], bulk.leaf_outcomes[i], int(bulk.fingerprints[i])) == (
+        assert (
+            statuses[i],
+            int(bulk.score[i]),
+            bulk.amounts[i],
+            bulk.leaf_outcomes[i],
+            int(bulk.fingerprints[i]),
+        ) == (
             single.status.slug,
             single.score,
             single.amount,

@@ -22,9 +22,10 @@ class Command(BaseCommand):
         )
         parser.add_argument("--as-of", type=dt.date.fromisoformat, help="评估日期 YYYY-MM-DD，默认今天")
         parser.add_argument("--chunk-size", type=int, default=5000)
+        parser.add_argument("--jobs", type=int, default=1, help="并行进程数（仅 PostgreSQL）")
         parser.add_argument("--cause", default="command")
 
-    def handle(self, *args, enterprise, benefit, as_of, chunk_size, cause, **options):
+    def handle(self, *args, enterprise, benefit, as_of, chunk_size, jobs, cause, **options):
         as_of = as_of or timezone.localdate()
         benefit_ids = None
         if benefit:
@@ -46,6 +47,7 @@ class Command(BaseCommand):
                 benefit_ids=benefit_ids,
                 enterprise_ids=None if enterprise is None else [enterprise],
                 chunk_size=chunk_size,
+                jobs=jobs,
                 cause=cause,
                 progress=bar.update,
             )

@@ -1,0 +1,222 @@
+"""Applications for benefits, their audit trail and attachments.
+
+State changes go through applications/services.py only: every change is checked against the
+transition table, the actor's rights and the version the actor saw (optimistic locking), and
+leaves an ApplicationEvent. django-simple-history keeps every version of the row as well.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+MONEY = {"max_digits": 16, "decimal_places": 2, "null": True, "blank": True}
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    UNDER_REVIEW = "under_review", _("审核中")
+    RETURNED = "returned", _("退回补充")
+    RESUBMITTED = "resubmitted", _("已补充提交")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("未通过")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+# An enterprise may hold only one of these per benefit (double submission).
+OPEN_STATES = (State.DRAFT, State.SUBMITTED, State.UNDER_REVIEW, State.RETURNED, State.RESUBMITTED)
+FINAL_STATES = (State.APPROVED, State.REJECTED, State.WITHDRAWN)
+# The enterprise may change its text and attachments only while the application is in its hands.
+EDITABLE_STATES = (State.DRAFT, State.RETURNED)
+
+
+class Action(models.TextChoices):
+    CREATE = "create", _("创建草稿")
+    EDIT = "edit", _("修改草稿")
+    SUBMIT = "submit", _("提交申报")
+    WITHDRAW = "withdraw", _("撤回申报")
+    START_REVIEW = "start_review", _("开始审核")
+    RETURN = "return", _("退回补充材料")
+    RESUBMIT = "resubmit", _("补充后重新提交")
+    APPROVE = "approve", _("批准")
+    REJECT = "reject", _("不予通过")
+    ASSIGN = "assign", _("分派审核人")
+    ATTACH = "attach", _("上传附件")
+    DETACH = "detach", _("删除附件")
+
+
+class Application(models.Model):
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("企业"),
+    )
+    benefit = models.ForeignKey(
+        "policies.Benefit", on_delete=models.PROTECT, related_name="applications", verbose_name=_("扶持项目")
+    )
+    state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.DRAFT)
+    requested_amount = models.DecimalField(
+        _("申请金额（元）"),
+        validators=[MinValueValidator(0)],
+        help_text=_("空表示未填写，不是 0"),
+        **MONEY,
+    )
+    approved_amount = models.DecimalField(_("核定金额（元）"), validators=[MinValueValidator(0)], **MONEY)
+    project_summary = models.TextField(_("申报说明"), blank=True)
+    contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    # What the engine said and which facts it read, frozen when the enterprise (re)submitted.
+    explanation_snapshot = models.JSONField(_("提交时的匹配说明"), default=dict, blank=True)
+    facts_snapshot = models.JSONField(_("提交时的企业信息"), default=dict, blank=True)
+    information_request = models.TextField(_("需补充的材料"), blank=True)
+    resubmission_note = models.TextField(_("补充说明"), blank=True)
+    decision_reason = models.TextField(_("审核意见"), blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_applications",
+        verbose_name=_("审核人"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("创建人"),
+    )
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    submitted_at = models.DateTimeField(_("首次提交时间"), null=True, blank=True, db_index=True)
+    last_submitted_at = models.DateTimeField(_("最近提交时间"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("审结时间"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("申报")
+        verbose_name_plural = _("申报")
+        permissions = [
+            ("review_application", _("可审核申报")),
+            ("assign_application", _("可分派申报审核人")),
+        ]
+        constraints = [
+            # The database backstop of the service's double-submission check (races included).
+            models.UniqueConstraint(
+                fields=["enterprise", "benefit"],
+                condition=Q(state__in=[state.value for state in OPEN_STATES]),
+                name="application_one_open_per_benefit",
+            ),
+            models.CheckConstraint(
+                condition=Q(requested_amount__isnull=True) | Q(requested_amount__gte=0),
+                name="application_requested_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_amount__isnull=True) | Q(approved_amount__gt=0),
+                name="application_approved_positive",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "submitted_at"], name="application_state_submitted")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.enterprise_id} × {self.benefit_id} ({self.state})"
+
+    @property
+    def reference(self) -> str:
+        """The number people quote on the phone."""
+        return f"SB{self.pk:06d}" if self.pk else ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+
+class ApplicationEvent(models.Model):
+    """One line of the audit trail: who did what, when, from which state to which, and why."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="events", verbose_name=_("申报")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    actor_name = models.CharField(_("操作人账号"), max_length=150, help_text=_("账号删除后仍可追溯"))
+    action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
+    from_state = models.CharField(_("原状态"), max_length=20, choices=State.choices, blank=True)
+    to_state = models.CharField(_("新状态"), max_length=20, choices=State.choices)
+    comment = models.TextField(_("说明"), blank=True)
+    amount = models.DecimalField(_("金额（元）"), **MONEY)
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("申报操作记录")
+        verbose_name_plural = _("申报操作记录")
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.action} {self.from_state}→{self.to_state}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """MEDIA_ROOT/applications/<application id>/<random name>.<ext>: the uploaded name is never a path."""
+    suffix = PurePosixPath(filename).suffix.lower()
+    return f"applications/{instance.application_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    class Kind(models.TextChoices):
+        PDF = "pdf", "PDF"
+        JPEG = "jpeg", "JPEG"
+        PNG = "png", "PNG"
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("申报")
+    )
+    file = models.FileField(_("文件"), upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    kind = models.CharField(_("文件类型"), max_length=10, choices=Kind.choices)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    description = models.CharField(_("材料说明"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("上传人"),
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("申报附件")
+        verbose_name_plural = _("申报附件")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def content_type(self) -> str:
+        return {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}[self.kind]

@@ -1,0 +1,390 @@
+"""Reads of the applications app: an enterprise's applications and match dashboard, the staff queue,
+the 免申即享 list and the reports. Visibility: an enterprise user reads only its own enterprise's
+rows (others are a 404); staff pages require applications.review_application (views check it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Substr, TruncMonth
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from applications import explanations
+from applications.models import OPEN_STATES, Application, ApplicationEvent, State
+from enterprises.facts import facts_for, facts_table
+from enterprises.models import Enterprise
+from enterprises.taxonomy import INDUSTRY_DIVISIONS
+from matching import selectors as matching_selectors
+from matching.engine import (
+    FactColumns,
+    Stack,
+    Status,
+    Verdict,
+    best_total,
+    evaluate_table,
+    explain,
+    validity_on,
+)
+from matching.engine.conditions import compile_condition
+from matching.engine.spec import IN_FORCE
+from matching.engine.verdict import input_codes
+from matching.models import MatchStatus
+from policies.models import Benefit
+
+MET_STATUSES = (Status.ELIGIBLE, Status.PENDING_RECOGNITION)
+AUTHORITATIVE_SOURCE = "register"
+DEADLINE_SOON_DAYS = 90
+
+
+# ---------------------------------------------------------------- enterprise side
+
+
+def applications_of(enterprise: Enterprise) -> QuerySet[Application]:
+    return Application.objects.filter(enterprise=enterprise).select_related("benefit__clause__document")
+
+
+def application_of(enterprise: Enterprise | None, pk: int) -> Application:
+    """The enterprise's own application; Http404 for any other (no hint that it exists)."""
+    if enterprise is None:
+        raise Http404
+    application = applications_of(enterprise).filter(pk=pk).first()
+    if application is None:
+        raise Http404
+    return application
+
+
+def events_of(application: Application) -> QuerySet[ApplicationEvent]:
+    return application.events.select_related("actor").order_by("at", "id")
+
+
+def engine_snapshots(enterprise: Enterprise, benefit: Benefit, as_of: dt.date) -> tuple[dict, dict]:
+    """(explanation, facts) as JSON: what the engine says about the enterprise and the benefit on
+    `as_of`, and the facts it read. One facts_for and one explain, as matching.selectors.verdicts_for."""
+    catalog = matching_selectors.catalog()
+    sheet = facts_for(enterprise, as_of, catalog=catalog)
+    verdict = explain(
+        matching_selectors.spec_for(benefit),
+        sheet.values,
+        as_of=as_of,
+        catalog=catalog,
+        sources=sheet.sources,
+    )
+    return explanations.snapshot_of(verdict), explanations.facts_snapshot(enterprise, sheet, verdict, catalog)
+
+
+def deadline_of(benefit_or_spec: Any) -> dt.date | None:
+    """The last day the benefit is in force: the earlier of the document's and the benefit's end."""
+    ends = [
+        day
+        for day in (
+            getattr(benefit_or_spec, "effective_to", None),
+            getattr(benefit_or_spec, "valid_to", None),
+        )
+        if day is not None
+    ]
+    return min(ends) if ends else None
+
+
+@dataclass
+class MatchRow:
+    verdict: Verdict
+    application: Application | None
+    deadline: dt.date | None
+    days_left: int | None
+    counted: bool = False  # part of the best non-conflicting total
+
+    @property
+    def status(self) -> str:
+        return self.verdict.status.slug
+
+    @property
+    def status_label(self) -> str:
+        return MatchStatus(self.status).label
+
+    @property
+    def deadline_soon(self) -> bool:
+        return self.days_left is not None and self.days_left <= DEADLINE_SOON_DAYS
+
+    @property
+    def can_apply(self) -> bool:
+        return self.application is None or not self.application.is_open
+
+
+@dataclass
+class Dashboard:
+    as_of: dt.date
+    rows: list[MatchRow]  # eligible, pending recognition, needs information: best first
+    not_eligible: list[MatchRow]
+    not_in_force: int
+    stack: Stack
+    open_applications: int
+    approved_total: Decimal
+
+    @property
+    def met_count(self) -> int:
+        return sum(1 for row in self.rows if row.verdict.status in MET_STATUSES)
+
+    @property
+    def needs_info_count(self) -> int:
+        return sum(1 for row in self.rows if row.verdict.status is Status.NEEDS_INFO)
+
+    @property
+    def deadlines(self) -> list[MatchRow]:
+        return sorted((row for row in self.rows if row.deadline), key=lambda row: row.deadline)
+
+
+def _row_order(verdict: Verdict) -> tuple:
+    amount = verdict.amount.value
+    return (-int(verdict.status), amount is None, -(amount or 0), -verdict.score, verdict.spec.global_key)
+
+
+def dashboard(enterprise: Enterprise, as_of: dt.date) -> Dashboard:
+    """Every benefit explained for the enterprise today, with its own applications and deadlines."""
+    verdicts = matching_selectors.verdicts_for(enterprise, as_of)
+    applications: dict[int, Application] = {}
+    for application in applications_of(enterprise).order_by("created_at", "id"):
+        current = applications.get(application.benefit_id)
+        if current is None or not current.is_open:  # an open one wins; else the latest
+            applications[application.benefit_id] = application
+    stack = best_total(verdicts)
+    counted = {verdict.spec.benefit_id for verdict in stack.chosen}
+    rows, not_eligible, not_in_force = [], [], 0
+    for verdict in sorted(verdicts, key=_row_order):
+        if verdict.status is Status.NOT_IN_FORCE:
+            not_in_force += 1
+            continue
+        deadline = deadline_of(verdict.spec)
+        row = MatchRow(
+            verdict,
+            applications.get(verdict.spec.benefit_id),
+            deadline,
+            (deadline - as_of).days if deadline else None,
+            verdict.spec.benefit_id in counted,
+        )
+        (not_eligible if verdict.status is Status.NOT_ELIGIBLE else rows).append(row)
+    mine = Application.objects.filter(enterprise=enterprise)
+    return Dashboard(
+        as_of=as_of,
+        rows=rows,
+        not_eligible=not_eligible,
+        not_in_force=not_in_force,
+        stack=stack,
+        open_applications=mine.filter(state__in=OPEN_STATES).count(),
+        approved_total=mine.filter(state=State.APPROVED).aggregate(total=Sum("approved_amount"))["total"]
+        or Decimal(0),
+    )
+
+
+# ---------------------------------------------------------------- staff side
+
+
+def staff_applications() -> QuerySet[Application]:
+    """What staff see: everything the enterprise has submitted at least once (drafts stay private)."""
+    return (
+        Application.objects.filter(submitted_at__isnull=False)
+        .select_related("enterprise", "benefit__clause__document", "reviewer")
+        .order_by("-last_submitted_at", "-id")
+    )
+
+
+def staff_application(pk: int) -> Application:
+    application = staff_applications().filter(pk=pk).first()
+    if application is None:
+        raise Http404
+    return application
+
+
+def state_counts(applications: QuerySet[Application]) -> list[tuple[str, str, int]]:
+    """(state, label, count) for every state staff see, zeros included, in workflow order."""
+    counts = dict(applications.order_by().values_list("state").annotate(n=Count("id")))
+    return [(state.value, state.label, counts.get(state.value, 0)) for state in State if state != State.DRAFT]
+
+
+# ---------------------------------------------------------------- 免申即享
+
+
+@dataclass
+class AutoGrantRow:
+    enterprise: Enterprise
+    verdict: Verdict  # evaluated on register-sourced facts only
+
+
+@dataclass
+class AutoGrantList:
+    benefit: Benefit
+    as_of: dt.date
+    validity: str
+    rows: list[AutoGrantRow]
+    met_on_all_data: int  # enterprises meeting every condition when self-declared facts count too
+    prefiltered: bool  # the set-wise pass on all data narrowed the candidates
+
+
+def _monotone(tree: Mapping[str, Any] | None, negated: bool = False) -> bool:
+    """True when removing facts can never turn the outcome into MET (so MET on register data alone
+    implies MET on all data). Only `exists` breaks that: an absent fact makes `exists: false` true."""
+    if not tree:
+        return True
+    if "all" in tree or "any" in tree:
+        return all(_monotone(child, negated) for child in tree.get("all", tree.get("any", [])))
+    if "not" in tree:
+        return _monotone(tree["not"], not negated)
+    if tree.get("op") == "exists":
+        return bool(tree.get("value")) != negated
+    return True
+
+
+def authoritative_facts(values: Mapping[str, Any], sources: Mapping[str, str]) -> dict[str, Any]:
+    """Only the values whose provenance is the authoritative register; everything else unknown."""
+    return {
+        code: value if sources.get(code) == AUTHORITATIVE_SOURCE else None for code, value in values.items()
+    }
+
+
+def auto_grant_list(
+    benefit: Benefit, as_of: dt.date, enterprises: QuerySet[Enterprise] | None = None
+) -> AutoGrantList:
+    """Enterprises that meet every condition of the benefit on register data alone (免申即享).
+
+    First the engine's set-wise path on all data keeps the enterprises that meet the conditions at
+    all (exact whenever the condition is monotone, see `_monotone`); then each candidate is explained
+    again with every non-register fact made unknown.
+    """
+    enterprises = (enterprises if enterprises is not None else Enterprise.objects.all()).order_by("pk")
+    catalog = matching_selectors.catalog()
+    spec = matching_selectors.spec_for(benefit)
+    validity = validity_on(spec, as_of)
+    if validity != IN_FORCE:
+        return AutoGrantList(benefit, as_of, validity, [], 0, False)
+    codes = input_codes(spec, compile_condition(spec.condition, catalog), catalog)
+    table = facts_table(enterprises, as_of, codes)
+    verdicts = evaluate_table(spec, FactColumns(table.columns, len(table.enterprise_ids), catalog), as_of)
+    met_ids = [
+        pk
+        for pk, status in zip(table.enterprise_ids, verdicts.status.tolist(), strict=True)
+        if status in MET_STATUSES
+    ]
+    prefiltered = _monotone(spec.condition)
+    candidates = Enterprise.objects.filter(pk__in=met_ids) if prefiltered else enterprises
+    rows = []
+    for enterprise in candidates.order_by("name", "pk").iterator(chunk_size=500):
+        sheet = facts_for(enterprise, as_of, catalog=catalog)
+        verdict = explain(
+            spec,
+            authoritative_facts(sheet.values, sheet.sources),
+            as_of=as_of,
+            catalog=catalog,
+            sources=sheet.sources,
+        )
+        if verdict.status in MET_STATUSES:
+            rows.append(AutoGrantRow(enterprise, verdict))
+    return AutoGrantList(benefit, as_of, validity, rows, len(met_ids), prefiltered)
+
+
+# ---------------------------------------------------------------- reports
+
+
+@dataclass
+class ReportRow:
+    key: str
+    label: str
+    count: int
+    requested: Decimal
+    approved: Decimal
+    approved_count: int
+    count_share: int = 0  # percent of the largest count in the table (bar length)
+    amount_share: int = 0
+
+
+@dataclass
+class ReportTable:
+    title: Any
+    dimension: str
+    rows: list[ReportRow] = field(default_factory=list)
+
+    @property
+    def total(self) -> ReportRow:
+        return ReportRow(
+            "total",
+            str(_("合计")),
+            sum(row.count for row in self.rows),
+            sum((row.requested for row in self.rows), Decimal(0)),
+            sum((row.approved for row in self.rows), Decimal(0)),
+            sum(row.approved_count for row in self.rows),
+        )
+
+
+def _aggregate(applications: QuerySet[Application], key: str) -> Iterable[dict]:
+    return (
+        applications.order_by()
+        .values(key)
+        .annotate(
+            count=Count("id"),
+            requested=Sum("requested_amount"),
+            approved=Sum("approved_amount", filter=Q(state=State.APPROVED)),
+            approved_count=Count("id", filter=Q(state=State.APPROVED)),
+        )
+        .order_by(key)
+    )
+
+
+def _table(title: str, dimension: str, rows: Iterable[dict], key: str, label_of) -> ReportTable:
+    table = ReportTable(title, dimension)
+    for row in rows:
+        table.rows.append(
+            ReportRow(
+                key=str(row[key] if row[key] is not None else ""),
+                label=label_of(row[key]),
+                count=row["count"],
+                requested=row["requested"] or Decimal(0),
+                approved=row["approved"] or Decimal(0),
+                approved_count=row["approved_count"],
+            )
+        )
+    most = max((row.count for row in table.rows), default=0)
+    most_amount = max((row.approved for row in table.rows), default=Decimal(0))
+    for row in table.rows:
+        row.count_share = round(100 * row.count / most) if most else 0
+        row.amount_share = round(100 * row.approved / most_amount) if most_amount else 0
+    return table
+
+
+def reports(applications: QuerySet[Application]) -> list[ReportTable]:
+    """Applications (submitted at least once) and amounts by policy, state, industry and month."""
+    applications = applications.filter(submitted_at__isnull=False)
+    state_labels = dict(State.choices)
+    by_document = _aggregate(applications, "benefit__clause__document__title")
+    by_state = sorted(
+        _aggregate(applications, "state"), key=lambda row: list(state_labels).index(row["state"])
+    )
+    by_industry = _aggregate(
+        applications.annotate(division=Substr("enterprise__industry_code", 1, 2)), "division"
+    )
+    by_month = _aggregate(applications.annotate(month=TruncMonth("submitted_at")), "month")
+    return [
+        _table(
+            _("按政策文件"), "policy", by_document, "benefit__clause__document__title", lambda title: title
+        ),
+        _table(_("按状态"), "state", by_state, "state", lambda state: str(state_labels.get(state, state))),
+        _table(
+            "按行业（国民经济行业大类）",
+            "industry",
+            by_industry,
+            "division",
+            lambda code: (
+                f"{code} {INDUSTRY_DIVISIONS.get(code, '')}".strip() if code else str(_("未填写行业"))
+            ),
+        ),
+        _table(
+            _("按提交月份"),
+            "month",
+            by_month,
+            "month",
+            lambda month: month.strftime("%Y-%m") if month else "—",
+        ),
+    ]

@@ -1,0 +1,179 @@
+"""The enterprise's pages: dashboard, applying, submitting, answering a return, withdrawing."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from applications.models import Application, State
+from applications.tests.support import bring_to, draft, fresh, lease_benefit
+from policies.tests.factories import ClauseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def client_a(client, world):
+    client.force_login(world.user)
+    return client
+
+
+def test_apply_page_is_prefilled_and_shows_the_engines_explanation(world, client_a):
+    response = client_a.get(reverse("applications:apply", args=[world.benefit.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "新租赁自用工业厂房面积 ≥ 5000 平方米" in html  # the reason, from the engine
+    assert "租赁面积超过5000平方米（含）以上" in html  # its quote
+    assert 'name="requested_amount"' in html and 'value="1E+3"' not in html
+    assert response.context["form"].initial["requested_amount"] == Decimal("1000")  # the estimate, in 万元
+    assert 'id="apply-form"' in html and 'id="save-draft"' in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert '<label for="application_requested_amount">' in html
+
+
+def test_applying_submitting_and_tracking(world, client_a):
+    response = client_a.post(
+        reverse("applications:apply", args=[world.benefit.pk]),
+        {
+            "requested_amount": "800",
+            "project_summary": "新租厂房6000平方米",
+            "contact_name": "张三",
+            "contact_phone": "13800000000",
+        },
+    )
+    application = Application.objects.get(enterprise=world.enterprise)
+    assert response.status_code == 302 and response.url == reverse(
+        "applications:detail", args=[application.pk]
+    )
+    assert application.requested_amount == Decimal("8000000.00")  # 800 万元 in yuan
+
+    detail = client_a.get(response.url)
+    assert 'id="submit-form"' in detail.content.decode()
+    response = client_a.post(response.url, {"action": "submit", "version": application.version})
+    assert response.status_code == 302
+    assert fresh(application).state == State.SUBMITTED
+
+    listing = client_a.get(reverse("applications:index")).content.decode()
+    assert application.reference in listing and "已提交" in listing
+    # a second visit to the apply page leads to the open application instead of a new form
+    again = client_a.get(reverse("applications:apply", args=[world.benefit.pk]))
+    assert again.status_code == 302 and again.url.endswith(f"/applications/{application.pk}/")
+
+
+def test_a_double_post_of_the_apply_form_is_refused_clearly(world, client_a):
+    url = reverse("applications:apply", args=[world.benefit.pk])
+    assert client_a.post(url, {"requested_amount": "100"}).status_code == 302
+    response = client_a.post(url, {"requested_amount": "100"})
+    assert response.status_code == 409
+    assert "请勿重复申报" in response.content.decode()
+    assert Application.objects.filter(enterprise=world.enterprise).count() == 1
+
+
+def test_a_requested_amount_above_the_cap_is_shown_next_to_the_field(world, client_a):
+    response = client_a.post(
+        reverse("applications:apply", args=[world.benefit.pk]), {"requested_amount": "1200"}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'id="application_requested_amount_errors"' in html
+    assert "金额 1200万元 超过该项目的上限 1000万元" in html
+    assert not Application.objects.exists()
+
+
+def test_answering_a_return_and_withdrawing(world, client_a):
+    returned = bring_to(world, State.RETURNED)
+    url = reverse("applications:detail", args=[returned.pk])
+    html = client_a.get(url).content.decode()
+    assert "请补充租赁合同。" in html and 'id="resubmit-form"' in html
+
+    empty = client_a.post(url, {"action": "resubmit", "version": returned.version, "answer": ""})
+    assert empty.status_code == 400
+    assert 'id="resubmit_answer_errors"' in empty.content.decode()
+
+    assert (
+        client_a.post(
+            url, {"action": "resubmit", "version": returned.version, "answer": "已补充合同"}
+        ).status_code
+        == 302
+    )
+    resubmitted = fresh(returned)
+    assert (resubmitted.state, resubmitted.resubmission_note) == (State.RESUBMITTED, "已补充合同")
+
+    assert (
+        client_a.post(
+            url, {"action": "withdraw", "version": resubmitted.version, "reason": "项目取消"}
+        ).status_code
+        == 302
+    )
+    assert fresh(returned).state == State.WITHDRAWN
+    trail = client_a.get(url).content.decode()
+    assert "撤回申报" in trail and "项目取消" in trail
+
+
+def test_a_stale_form_is_refused_with_a_conflict(world, client_a):
+    application = draft(world)
+    url = reverse("applications:detail", args=[application.pk])
+    edit = {
+        "action": "edit",
+        "version": application.version,
+        "requested_amount": "10",
+        "project_summary": "a",
+    }
+    assert client_a.post(url, edit).status_code == 302
+    response = client_a.post(url, edit | {"project_summary": "b"})  # the same old version again
+    assert response.status_code == 409
+    assert "已被他人修改" in response.content.decode()
+    assert fresh(application).project_summary == "a"
+
+
+def test_dashboard_shows_the_best_non_conflicting_total_and_deadlines(world, client_a):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    document = world.benefit.clause.document
+    document.effective_to = timezone.localdate() + dt.timedelta(days=30)
+    document.save()
+    world.benefit.stacking_group = "lease"
+    world.benefit.save()  # 1000 万元 (up to the cap)
+    lease_benefit(
+        document=document, stacking_group="lease", cap=Decimal("2000000")
+    )  # 200 万元: same group, loses
+    lease_benefit(cap=None, amount=Decimal("300000"))  # 30 万元, another group
+    lease_benefit(
+        clause=ClauseFactory(),
+        condition={
+            "all": [{"fact": "new_factory_lease_area_m2", "op": "gte", "value": 9000, "quote": "九千"}]
+        },
+        cap=Decimal("5000000"),
+    )  # not eligible
+    application = bring_to(world, State.APPROVED)
+
+    response = client_a.get(reverse("applications:dashboard"))
+    assert response.status_code == 200
+    board = response.context["board"]
+    assert board.stack.total == Decimal("10300000")  # 1000 + 30 万元; the 200 万元 tier is not added
+    assert len(board.rows) == 3 and len(board.not_eligible) == 1
+    assert board.approved_total == Decimal("3000000")
+    html = response.content.decode()
+    assert 'id="best-total">1030万元<' in html
+    assert "即将截止" in html and "与同组项目不叠加" in html
+    assert f'href="/applications/{application.pk}/"' in html
+    assert world.other_enterprise.name not in html
+
+
+def test_a_user_without_an_enterprise_gets_404(world, client):
+    from enterprises.tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+    for url in (
+        reverse("applications:index"),
+        reverse("applications:dashboard"),
+        reverse("applications:apply", args=[world.benefit.pk]),
+    ):
+        assert client.get(url).status_code == 404, url
+
+
+def test_pages_need_a_login(world, client):
+    response = client.get(reverse("applications:dashboard"))
+    assert response.status_code == 302 and "/accounts/login/" in response.url

@@ -1,0 +1,245 @@
+"""Enterprise pages: the match dashboard, applying, attachments, submitting, answering a return,
+withdrawing. A user sees only its own enterprise: anything else is a 404."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from applications import forms, selectors, services
+from applications.explanations import amount_text
+from applications.models import OPEN_STATES, Action, Application, Attachment
+from enterprises.models import Enterprise
+from enterprises.selectors import enterprise_for_user
+from policies.models import Benefit
+
+
+def own_enterprise(request: HttpRequest) -> Enterprise:
+    enterprise = enterprise_for_user(request.user)
+    if enterprise is None:
+        raise Http404
+    return enterprise
+
+
+def apply_error(form, error: ValidationError) -> int:
+    """Put a refused action's messages on the form; the HTTP status says what kind of refusal."""
+    if hasattr(error, "error_dict"):
+        for name, problems in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, problems)
+    else:
+        form.add_error(None, error.messages)
+    if isinstance(error, services.StaleVersion | services.DuplicateApplication):
+        return 409
+    return 400
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    enterprise = enterprise_for_user(request.user)
+    if enterprise is None:
+        if services.can_review(request.user):
+            return redirect("applications:review_queue")
+        raise Http404
+    applications = selectors.applications_of(enterprise).order_by("-created_at", "-id")
+    return render(
+        request, "applications/index.html", {"enterprise": enterprise, "applications": applications}
+    )
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    enterprise = own_enterprise(request)
+    board = selectors.dashboard(enterprise, timezone.localdate())
+    return render(
+        request,
+        "matching/dashboard.html",
+        {"enterprise": enterprise, "board": board},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
+    enterprise = own_enterprise(request)
+    benefit = get_object_or_404(Benefit.objects.select_related("clause__document"), pk=benefit_id)
+    if request.method == "GET":
+        open_one = (
+            selectors.applications_of(enterprise).filter(benefit=benefit, state__in=OPEN_STATES).first()
+        )
+        if open_one is not None:
+            messages.info(request, _("贵企业对该项目已有进行中的申报，以下为该申报。"))
+            return redirect("applications:detail", pk=open_one.pk)
+    # What the engine says today, shown above the form (frozen again when the enterprise submits).
+    explanation = selectors.engine_snapshots(enterprise, benefit, timezone.localdate())[0]
+    status = 200
+    if request.method == "POST":
+        form = forms.ApplicationForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                application = services.create_draft(
+                    actor=request.user,
+                    enterprise_id=enterprise.pk,
+                    benefit_id=benefit.pk,
+                    **form.service_kwargs(),
+                )
+            except ValidationError as error:
+                status = apply_error(form, error)
+            else:
+                messages.success(request, _("已保存为草稿。请上传附件并提交申报。"))
+                return redirect("applications:detail", pk=application.pk)
+    else:
+        estimate = explanation.get("amount")
+        form = forms.ApplicationForm(
+            initial={
+                "contact_name": request.user.get_full_name(),
+                "requested_amount": forms.yuan_to_wan(Decimal(estimate)) if estimate is not None else None,
+            }
+        )
+    return render(
+        request,
+        "applications/apply.html",
+        {
+            "enterprise": enterprise,
+            "benefit": benefit,
+            "form": form,
+            "explanation": explanation,
+            "amount_text": amount_text(explanation),
+            "ceiling": services.approval_ceiling(benefit),
+        },
+        status=status,
+    )
+
+
+ENTERPRISE_ACTIONS = {
+    "edit": forms.EditApplicationForm,
+    "submit": forms.SubmitForm,
+    "withdraw": forms.WithdrawForm,
+    "resubmit": forms.ResubmitForm,
+    "attach": forms.AttachmentForm,
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    enterprise = own_enterprise(request)
+    application = selectors.application_of(enterprise, pk)
+    bound: dict[str, object] = {}
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "detach":
+            return _detach(request, application)
+        form_class = ENTERPRISE_ACTIONS.get(action)
+        if form_class is None:
+            return HttpResponse(_("未知操作。"), status=400)
+        form = form_class(request.POST, request.FILES)
+        bound[action] = form
+        if form.is_valid():
+            try:
+                _run(action, request, application, form)
+            except ValidationError as error:
+                status = apply_error(form, error)
+            else:
+                return redirect("applications:detail", pk=application.pk)
+        else:
+            status = 400
+        application.refresh_from_db()
+    return render(
+        request,
+        "applications/detail.html",
+        _detail_context(application, bound) | {"enterprise": enterprise},
+        status=status,
+    )
+
+
+def _run(action: str, request: HttpRequest, application: Application, form) -> None:
+    data = form.cleaned_data
+    actor, pk = request.user, application.pk
+    if action == "attach":
+        services.add_attachment(
+            actor=actor, application_id=pk, upload=data["file"], description=data["description"]
+        )
+        messages.success(request, _("附件已上传。"))
+        return
+    version = data["version"]
+    if action == "edit":
+        services.update_draft(
+            actor=actor, application_id=pk, expected_version=version, **form.service_kwargs()
+        )
+        messages.success(request, _("已保存。"))
+    elif action == "submit":
+        services.submit(actor=actor, application_id=pk, expected_version=version)
+        messages.success(request, _("申报已提交，请等待审核。"))
+    elif action == "withdraw":
+        services.withdraw(actor=actor, application_id=pk, expected_version=version, reason=data["reason"])
+        messages.success(request, _("申报已撤回。"))
+    elif action == "resubmit":
+        services.resubmit(actor=actor, application_id=pk, expected_version=version, answer=data["answer"])
+        messages.success(request, _("补充材料已提交，请等待审核。"))
+
+
+def _detach(request: HttpRequest, application: Application) -> HttpResponse:
+    attachment = application.attachments.filter(pk=request.POST.get("attachment")).first()
+    if attachment is None:
+        raise Http404
+    try:
+        services.remove_attachment(actor=request.user, attachment_id=attachment.pk)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("附件已删除。"))
+    return redirect("applications:detail", pk=application.pk)
+
+
+def _detail_context(application: Application, bound: dict) -> dict:
+    allowed = services.allowed_actions(application)
+    version = {"version": application.version}
+    return {
+        "application": application,
+        "events": selectors.events_of(application),
+        "attachments": application.attachments.all(),
+        "explanation": application.explanation_snapshot,
+        "amount_text": amount_text(application.explanation_snapshot),
+        "ceiling": services.approval_ceiling(application.benefit),
+        "can_edit": Action.EDIT in allowed,
+        "can_submit": Action.SUBMIT in allowed,
+        "can_withdraw": Action.WITHDRAW in allowed,
+        "can_resubmit": Action.RESUBMIT in allowed,
+        "edit_form": bound.get("edit")
+        or forms.EditApplicationForm(initial=forms.ApplicationForm.initial_for(application)),
+        "submit_form": bound.get("submit") or forms.SubmitForm(initial=version),
+        "withdraw_form": bound.get("withdraw") or forms.WithdrawForm(initial=version),
+        "resubmit_form": bound.get("resubmit") or forms.ResubmitForm(initial=version),
+        "attachment_form": bound.get("attach") or forms.AttachmentForm(),
+    }
+
+
+@login_required
+def attachment_file(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+    """The file, for the enterprise's own users and for reviewers (once submitted)."""
+    enterprise = enterprise_for_user(request.user)
+    if enterprise is not None:
+        application = selectors.application_of(enterprise, pk)
+    elif services.can_review(request.user):
+        application = selectors.staff_application(pk)
+    else:
+        raise Http404
+    attachment = get_object_or_404(Attachment, pk=attachment_id, application=application)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(
+        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+    )

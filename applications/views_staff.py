@@ -1,0 +1,354 @@
+"""Staff pages under /applications/review/: the queue, the review page with its decisions, the
+免申即享 list and the reports. Every page needs applications.review_application (else 403);
+assignment needs applications.assign_application."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from io import BytesIO
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from openpyxl import Workbook
+
+from applications import explanations, forms, selectors, services
+from applications.filters import ReviewQueueFilter, SubmittedRangeFilter
+from applications.models import Action, Application
+from applications.views import apply_error
+from enterprises.facts import facts_for
+from matching import selectors as matching_selectors
+from matching.engine.render import source_text, value_text
+from policies.models import Benefit, Clause
+
+PAGE_SIZE = 50
+
+
+def review_required(view):
+    return login_required(permission_required(services.REVIEW_PERMISSION, raise_exception=True)(view))
+
+
+# ---------------------------------------------------------------- queue
+
+
+@review_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    applications = selectors.staff_applications()
+    queue = ReviewQueueFilter(request.GET or None, queryset=applications, request=request)
+    # Counts per state for the current filters, whatever state is selected.
+    without_state = request.GET.copy()
+    without_state.pop("state", None)
+    counted = ReviewQueueFilter(without_state or None, queryset=applications, request=request).qs
+    page = Paginator(queue.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    can_assign = request.user.has_perm(services.ASSIGN_PERMISSION)
+    rows = [
+        {
+            "application": application,
+            "assign_form": forms.AssignForm(
+                initial={"version": application.version, "reviewer": application.reviewer_id},
+                form_id=f"assign{application.pk}",
+            )
+            if can_assign and Action.ASSIGN in services.allowed_actions(application)
+            else None,
+        }
+        for application in page
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    without_state.pop("page", None)
+    return render(
+        request,
+        "applications/review/queue.html",
+        {
+            "filter": queue,
+            "rows": rows,
+            "page": page,
+            "counts": selectors.state_counts(counted),
+            "selected_state": request.GET.get("state", ""),
+            "query": query.urlencode(),
+            "state_query": without_state.urlencode(),
+            "can_assign": can_assign,
+        },
+    )
+
+
+# ---------------------------------------------------------------- review page and decisions
+
+DECISIONS = {
+    "start_review": forms.StartReviewForm,
+    "approve": forms.ApproveForm,
+    "reject": forms.RejectForm,
+    "return": forms.ReturnForm,
+    "assign": forms.AssignForm,
+}
+
+
+@review_required
+@require_http_methods(["GET", "POST"])
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    application = selectors.staff_application(pk)
+    bound: dict[str, object] = {}
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        form_class = DECISIONS.get(action)
+        if form_class is None:
+            return HttpResponse(_("未知操作。"), status=400)
+        form = form_class(request.POST)
+        bound[action] = form
+        status = 400
+        if form.is_valid():
+            try:
+                _decide(action, request, application, form.cleaned_data)
+            except ValidationError as error:
+                status = apply_error(form, error)
+                if isinstance(error, services.StaleVersion | services.InvalidTransition):
+                    messages.error(request, " ".join(error.messages))
+            else:
+                next_url = request.POST.get("next", "")
+                if next_url == "queue":
+                    return redirect("applications:review_queue")
+                return redirect("applications:review_detail", pk=application.pk)
+        application = selectors.staff_application(pk)
+    return render(
+        request,
+        "applications/review/detail.html",
+        _review_context(request, application, bound),
+        status=status,
+    )
+
+
+def _decide(action: str, request: HttpRequest, application: Application, data: dict) -> None:
+    common = {"actor": request.user, "application_id": application.pk, "expected_version": data["version"]}
+    if action == "start_review":
+        services.start_review(**common)
+        messages.success(request, _("已开始审核。"))
+    elif action == "approve":
+        services.approve(**common, amount=forms.wan_to_yuan(data["amount"]), comment=data["comment"])
+        messages.success(request, _("已批准。"))
+    elif action == "reject":
+        services.reject(**common, reason=data["reason"])
+        messages.success(request, _("已作出不予通过的决定。"))
+    elif action == "return":
+        services.return_for_information(**common, needed=data["needed"])
+        messages.success(request, _("已退回企业补充材料。"))
+    elif action == "assign":
+        reviewer = data["reviewer"]
+        services.assign_reviewer(**common, reviewer_id=reviewer.pk if reviewer else None)
+        messages.success(request, _("已分派审核人。"))
+
+
+def _review_context(request: HttpRequest, application: Application, bound: dict) -> dict:
+    today = timezone.localdate()
+    now, now_facts = selectors.engine_snapshots(application.enterprise, application.benefit, today)
+    before = application.explanation_snapshot or {}
+    allowed = services.allowed_actions(application)
+    version = {"version": application.version}
+    catalog = matching_selectors.catalog()
+    sheet = facts_for(application.enterprise, today, catalog=catalog)
+    read_codes = {fact["code"] for fact in now_facts["facts"]}
+    enterprise_facts = [
+        {
+            "code": code,
+            "label": definition.label_zh,
+            "value": value_text(definition, sheet.values.get(code)),
+            "known": sheet.values.get(code) is not None,
+            "source": sheet.sources.get(code, ""),
+            "source_text": source_text(sheet.sources.get(code, "")),
+            "read_by_benefit": code in read_codes,
+        }
+        for code, definition in sorted(catalog.items(), key=lambda item: (item[0] not in read_codes, item[0]))
+    ]
+    clause: Clause = application.benefit.clause
+    return {
+        "application": application,
+        "enterprise": application.enterprise,
+        "benefit": application.benefit,
+        "clause": clause,
+        "document": clause.document,
+        "events": selectors.events_of(application),
+        "attachments": application.attachments.all(),
+        "before": before,
+        "now": now,
+        "before_amount": explanations.amount_text(before) if before else "—",
+        "now_amount": explanations.amount_text(now),
+        "comparison": explanations.compare(before, now),
+        "facts_at_submission": (application.facts_snapshot or {}).get("facts", []),
+        "enterprise_facts": enterprise_facts,
+        "today": today,
+        "ceiling": services.approval_ceiling(application.benefit),
+        "can_start": Action.START_REVIEW in allowed,
+        "can_decide": Action.APPROVE in allowed,
+        "can_assign": Action.ASSIGN in allowed and request.user.has_perm(services.ASSIGN_PERMISSION),
+        "start_form": bound.get("start_review") or forms.StartReviewForm(initial=version),
+        "approve_form": bound.get("approve")
+        or forms.ApproveForm(initial=version | {"amount": forms.yuan_to_wan(application.requested_amount)}),
+        "reject_form": bound.get("reject") or forms.RejectForm(initial=version),
+        "return_form": bound.get("return") or forms.ReturnForm(initial=version),
+        "assign_form": bound.get("assign")
+        or forms.AssignForm(initial=version | {"reviewer": application.reviewer_id}),
+    }
+
+
+@review_required
+@require_POST
+def assign_from_queue(request: HttpRequest, pk: int) -> HttpResponse:
+    """The queue's per-row assignment; errors come back as messages on the queue."""
+    application = selectors.staff_application(pk)
+    form = forms.AssignForm(request.POST, form_id=f"assign{pk}")
+    back = reverse("applications:review_queue") + (
+        f"?{request.POST['query']}" if request.POST.get("query") else ""
+    )
+    if not form.is_valid():
+        messages.error(
+            request, _("分派失败：%(errors)s") % {"errors": " ".join(form.errors.get("reviewer", []))}
+        )
+        return redirect(back)
+    reviewer = form.cleaned_data["reviewer"]
+    try:
+        services.assign_reviewer(
+            actor=request.user,
+            application_id=application.pk,
+            expected_version=form.cleaned_data["version"],
+            reviewer_id=reviewer.pk if reviewer else None,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("申报 %(ref)s 已分派给 %(who)s。")
+            % {"ref": application.reference, "who": reviewer or _("（无人）")},
+        )
+    return redirect(back)
+
+
+# ---------------------------------------------------------------- exports
+
+
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # so Excel opens the UTF-8 file as UTF-8
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if value is None else value for value in row])
+    return response
+
+
+def xlsx_response(
+    filename: str, sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence]]]
+) -> HttpResponse:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(title=title[:31])
+        sheet.append(list(header))
+        for row in rows:
+            sheet.append(list(row))
+        for column, name in zip(sheet.columns, header, strict=False):
+            sheet.column_dimensions[column[0].column_letter].width = max(10, min(50, 2 * len(str(name)) + 4))
+    buffer = BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# ---------------------------------------------------------------- 免申即享
+
+
+def _as_of(request: HttpRequest) -> dt.date:
+    return parse_date(request.GET.get("as_of") or "") or timezone.localdate()
+
+
+@review_required
+def auto_grant(request: HttpRequest) -> HttpResponse:
+    benefits = Benefit.objects.select_related("clause__document").order_by(
+        "clause__document__source_file", "clause__order", "id"
+    )
+    as_of = _as_of(request)
+    chosen = request.GET.get("benefit", "")
+    benefit = benefits.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+    result = selectors.auto_grant_list(benefit, as_of) if benefit else None
+    export = request.GET.get("format")
+    if result is not None and export in ("csv", "xlsx"):
+        header = [
+            _("企业名称"),
+            _("统一社会信用代码"),
+            _("所在区"),
+            _("行业代码"),
+            _("结论"),
+            _("预估金额（万元）"),
+            _("依据（条件：权威数据）"),
+        ]
+        rows = [
+            [
+                row.enterprise.name,
+                row.enterprise.credit_code,
+                row.enterprise.district,
+                row.enterprise.industry_code,
+                explanations.snapshot_of(row.verdict)["status_label"],
+                forms.yuan_to_wan(row.verdict.amount.value),
+                "；".join(f"{reason.requirement}：{reason.value_text}" for reason in row.verdict.reasons),
+            ]
+            for row in result.rows
+        ]
+        filename = f"auto-grant-{benefit.pk}-{as_of.isoformat()}.{export}"
+        if export == "csv":
+            return csv_response(filename, header, rows)
+        return xlsx_response(filename, [(_("免申即享名单"), header, rows)])
+    return render(
+        request,
+        "applications/review/auto_grant.html",
+        {"benefits": benefits, "benefit": benefit, "result": result, "as_of": as_of},
+    )
+
+
+# ---------------------------------------------------------------- reports
+
+
+@review_required
+def reports(request: HttpRequest) -> HttpResponse:
+    scope = SubmittedRangeFilter(request.GET or None, queryset=Application.objects.all())
+    tables = selectors.reports(scope.qs)
+    if request.GET.get("format") == "xlsx":
+        header = [_("分组"), _("申报数"), _("申请金额（万元）"), _("批准数"), _("批准金额（万元）")]
+        sheets = [
+            (
+                str(table.title),
+                header,
+                [
+                    [
+                        row.label,
+                        row.count,
+                        forms.yuan_to_wan(row.requested),
+                        row.approved_count,
+                        forms.yuan_to_wan(row.approved),
+                    ]
+                    for row in [*table.rows, table.total]
+                ],
+            )
+            for table in tables
+        ]
+        return xlsx_response(f"applications-report-{timezone.localdate().isoformat()}.xlsx", sheets)
+    query = request.GET.copy()
+    query["format"] = "xlsx"
+    return render(
+        request,
+        "applications/review/reports.html",
+        {"filter": scope, "tables": tables, "export_query": query.urlencode()},
+    )

@@ -1,0 +1,258 @@
+"""The matching benchmark: `make bench` (or `python bench/run.py --help`). Prints a table; not a test.
+
+On the database of DATABASE_URL (make bench: portal_bench): migrate, load the policies and generate
+N enterprises when the count differs, then measure, each step in a fresh process so that its peak
+memory is its own:
+  1. full re-evaluation of N enterprises × all benefits, results written: cold (empty results table:
+     every row written) and warm (inputs unchanged: fingerprints compared, nothing written);
+  2. re-evaluation of one enterprise (evaluate_enterprise): median and p95, results current and
+     results absent (every row written);
+  3. the same conditions and data, per enterprise, with json-logic-qubit (a well-known rule library)
+     on a sample, against evaluate_table on the same sample;
+  4. the floor: reading all the fact rows of the N enterprises from PostgreSQL with raw SQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+
+    django.setup()
+
+
+def peak_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+# ------------------------------------------------------------------ steps (each runs in its own process)
+
+
+def step_setup(args) -> dict:
+    from django.core.management import call_command
+
+    from enterprises.models import Enterprise
+
+    call_command("migrate", verbosity=0, skip_checks=True)
+    call_command("load_policies", verbosity=0, skip_checks=True)
+    count = Enterprise.objects.count()
+    if count != args.enterprises:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE enterprises_enterprise CASCADE")
+        started = time.perf_counter()
+        call_command(
+            "generate_enterprises", args.enterprises, seed=args.seed, without_history=True, skip_checks=True
+        )
+        return {"generated": args.enterprises, "seconds": time.perf_counter() - started}
+    return {"generated": 0, "existing": count}
+
+
+def step_full(args) -> dict:
+    from django.db import connection
+
+    from matching import services
+
+    if args.cold:
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE matching_matchresult, matching_matchchange")
+    started = time.perf_counter()
+    run = services.evaluate_benefits(
+        as_of=args.as_of, chunk_size=args.chunk_size, jobs=args.jobs, cause="bench"
+    )
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "peak_mb": peak_mb(),
+        "enterprises": run.enterprises,
+        "benefits": run.benefits,
+        "pairs": run.evaluated,
+        "written": run.written,
+    }
+
+
+def step_single(args) -> dict:
+    from enterprises.models import Enterprise
+    from matching import services
+    from matching.models import MatchResult
+
+    ids = list(Enterprise.objects.values_list("pk", flat=True))
+    sample = random.Random(args.seed).sample(ids, min(args.single, len(ids)))
+    timings: dict[str, list[float]] = {"current": [], "absent": []}
+    for pk in sample:
+        started = time.perf_counter()
+        services.evaluate_enterprise(enterprise_id=pk, as_of=args.as_of, cause="bench")
+        timings["current"].append(time.perf_counter() - started)
+    MatchResult.objects.filter(enterprise_id__in=sample).delete()
+    for pk in sample:
+        started = time.perf_counter()
+        services.evaluate_enterprise(enterprise_id=pk, as_of=args.as_of, cause="bench")
+        timings["absent"].append(time.perf_counter() - started)
+    return {
+        key: {"median_ms": 1000 * statistics.median(v), "p95_ms": 1000 * _p95(v)}
+        for key, v in timings.items()
+    }
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20, method="inclusive")[18]
+
+
+def step_baseline(args) -> dict:
+    from json_logic import jsonLogic
+
+    from bench.baseline import to_json_data, to_json_logic
+    from enterprises.facts import facts_table
+    from enterprises.models import Enterprise
+    from matching import selectors
+    from matching.engine import FactColumns, evaluate_table, validity_on
+
+    catalog = selectors.catalog()
+    specs = [s for s in selectors.benefit_specs() if validity_on(s, args.as_of) == "in_force"]
+    ids = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True)[: args.baseline_sample])
+    table = facts_table(Enterprise.objects.filter(pk__in=ids), args.as_of)
+    n = len(table.enterprise_ids)
+
+    started = time.perf_counter()
+    columns = FactColumns(table.columns, n, catalog)
+    ours = [evaluate_table(spec, columns, args.as_of) for spec in specs]
+    our_seconds = time.perf_counter() - started
+
+    rules = [to_json_logic(spec.condition) for spec in specs]
+    rows = to_json_data(table.columns, n)
+    started = time.perf_counter()
+    met = 0
+    for row in rows:
+        for rule in rules:
+            met += bool(jsonLogic(rule, row)) if rule is not None else 1
+    their_seconds = time.perf_counter() - started
+    return {
+        "enterprises": n,
+        "benefits": len(specs),
+        "ours_seconds": our_seconds,
+        "baseline_seconds": their_seconds,
+        "ours_met": int(sum(int((r.status >= 3).sum()) for r in ours)),
+        "baseline_true": met,
+    }
+
+
+def step_floor(args) -> dict:
+    from django.db import connection
+
+    tables = [
+        "enterprises_enterprise",
+        "enterprises_yearlyfigure",
+        "enterprises_recognition",
+        "enterprises_project",
+        "enterprises_factvalue",
+    ]
+    rows = 0
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed table names
+            rows += len(cursor.fetchall())
+    return {"seconds": time.perf_counter() - started, "rows": rows}
+
+
+STEPS = {
+    "setup": step_setup,
+    "full": step_full,
+    "single": step_single,
+    "baseline": step_baseline,
+    "floor": step_floor,
+}
+
+
+# ------------------------------------------------------------------ orchestration
+
+
+def run_step(name: str, argv: list[str], extra: list[str] | None = None) -> dict:
+    command = [sys.executable, __file__, "--step", name, *argv, *(extra or [])]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        raise SystemExit(f"step {name} failed")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--enterprises", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2025, 6, 1))
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--chunk-size", type=int, default=5000)
+    parser.add_argument("--single", type=int, default=200, help="enterprises timed one by one")
+    parser.add_argument("--baseline-sample", type=int, default=10_000)
+    parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
+    parser.add_argument("--cold", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.step:
+        django_setup()
+        print(json.dumps(STEPS[args.step](args), default=str))
+        return
+
+    argv = [
+        f"--enterprises={args.enterprises}", f"--seed={args.seed}", f"--as-of={args.as_of}", f"--jobs={args.jobs}",
+        f"--chunk-size={args.chunk_size}", f"--single={args.single}", f"--baseline-sample={args.baseline_sample}",
+    ]  # fmt: skip
+    database = os.environ.get("DATABASE_URL", "")
+    print(
+        f"matching benchmark on {database.rsplit('/', 1)[-1] or 'sqlite'}: {args.enterprises} enterprises, jobs={args.jobs}"
+    )
+    setup = run_step("setup", argv)
+    print(f"  setup: {setup}")
+    cold = run_step("full", argv, ["--cold"])
+    warm = run_step("full", argv)
+    single = run_step("single", argv)
+    baseline = run_step("baseline", argv)
+    floor = run_step("floor", argv)
+
+    speedup = baseline["baseline_seconds"] / baseline["ours_seconds"]
+    rows = [
+        ("1. full re-evaluation, cold (all results written)", f"{cold['seconds']:.1f} s, peak {cold['peak_mb']:.0f} MB", "≤ 60 s"),
+        ("   pairs evaluated / results written", f"{cold['pairs']:,} / {cold['written']:,}", ""),
+        ("1. full re-evaluation, warm (inputs unchanged)", f"{warm['seconds']:.1f} s, peak {warm['peak_mb']:.0f} MB, written {warm['written']:,}", "≤ 60 s"),
+        ("2. one enterprise, results current", f"median {single['current']['median_ms']:.0f} ms, p95 {single['current']['p95_ms']:.0f} ms", "median ≤ 50 ms"),
+        ("2. one enterprise, results absent", f"median {single['absent']['median_ms']:.0f} ms, p95 {single['absent']['p95_ms']:.0f} ms", ""),
+        (
+            f"3. vs json-logic-qubit ({baseline['enterprises']:,} × {baseline['benefits']} benefits)",
+            f"ours {baseline['ours_seconds']:.2f} s / its {baseline['baseline_seconds']:.1f} s = 1/{speedup:.0f}",
+            "≥ 20× faster",
+        ),
+        ("4. floor: read all fact rows (raw SQL)", f"{floor['seconds']:.1f} s ({floor['rows']:,} rows)", ""),
+        ("   warm full / floor", f"{warm['seconds'] / floor['seconds']:.1f}×", "≤ 5×"),
+        ("   cold full / floor", f"{cold['seconds'] / floor['seconds']:.1f}×", ""),
+    ]  # fmt: skip
+    width = max(len(r[0]) for r in rows)
+    value_width = max(len(r[1]) for r in rows)
+    print(f"\n{'measure'.ljust(width)}  {'result'.ljust(value_width)}  target")
+    for measure, value, target in rows:
+        print(f"{measure.ljust(width)}  {value.ljust(value_width)}  {target}")
+
+
+if __name__ == "__main__":
+    main()

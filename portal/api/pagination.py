@@ -1,0 +1,125 @@
+"""Cursor (keyset) pagination over the primary key, oldest first: the same for every list.
+
+The cursor is an opaque token naming the last row returned; `next_cursor` is always given once a
+page has rows, even on the last page, so a client can store it and later fetch only what is new
+(the change feed is read this way). Pages cost the same however deep the cursor is.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+CURSOR_VERSION = "k1"
+
+
+def encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"{CURSOR_VERSION}:{position}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        version, _colon, position = text.partition(":")
+        if version != CURSOR_VERSION or not position.isdigit():
+            raise ValueError(text)
+        return int(position)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise ValidationError({"cursor": [_("无效的游标：请使用上一页返回的 next_cursor。")]}) from None
+
+
+class KeysetPagination(BasePagination):
+    page_size = 100
+    max_page_size = 1000
+    cursor_query_param = "cursor"
+    page_size_query_param = "page_size"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        size = self._page_size(request)
+        token = request.query_params.get(self.cursor_query_param)
+        after = decode_cursor(token) if token else None
+        queryset = queryset.order_by("pk")
+        if after is not None:
+            queryset = queryset.filter(pk__gt=after)
+        rows = list(queryset[: size + 1])
+        self.has_more = len(rows) > size
+        rows = rows[:size]
+        self.position = rows[-1].pk if rows else after
+        return rows
+
+    def _page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise ValidationError(
+                {
+                    self.page_size_query_param: [
+                        _("应为 1 到 %(max)s 之间的整数。") % {"max": self.max_page_size}
+                    ]
+                }
+            )
+        return int(raw)
+
+    def get_paginated_response(self, data):
+        cursor = encode_cursor(self.position) if self.position is not None else None
+        next_url = None
+        if self.has_more:
+            next_url = replace_query_param(self.request.build_absolute_uri(), self.cursor_query_param, cursor)
+        return Response({"next": next_url, "next_cursor": cursor, "has_more": self.has_more, "results": data})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["next", "next_cursor", "has_more", "results"],
+            "properties": {
+                "next": {
+                    "type": "string",
+                    "format": "uri",
+                    "nullable": True,
+                    "example": None,
+                    "description": "下一页的完整地址；没有更多数据时为 null。URL of the next page, null on the last.",
+                },
+                "next_cursor": {
+                    "type": "string",
+                    "nullable": True,
+                    "example": "azE6MTIz",
+                    "description": (
+                        "保存此游标，下次用 ?cursor= 只取之后的新数据（最后一页也会给出）。"
+                        "Store it and pass ?cursor= later to fetch only newer rows (given on the last page too)."
+                    ),
+                },
+                "has_more": {
+                    "type": "boolean",
+                    "example": False,
+                    "description": "是否还有下一页。Whether another page follows.",
+                },
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.cursor_query_param,
+                "in": "query",
+                "required": False,
+                "description": "上一页返回的 next_cursor。The next_cursor of the previous page.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "in": "query",
+                "required": False,
+                "description": f"每页条数（默认 {self.page_size}，最多 {self.max_page_size}）。"
+                f"Rows per page (default {self.page_size}, at most {self.max_page_size}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]

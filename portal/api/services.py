@@ -1,0 +1,100 @@
+"""Writes of the API layer: issuing and revoking API keys, storing replies to idempotent POSTs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from django.contrib.auth.base_user import AbstractBaseUser as User
+from django.db import transaction
+from django.utils import timezone
+
+from portal.models import ApiKey, IdempotencyRecord
+
+KEY_SEPARATOR = "."
+PREFIX_BYTES = 6  # 8 url-safe characters: public, used to find the row
+SECRET_BYTES = 32  # 256 random bits: only their hash is stored
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)  # at most one write per key per minute
+IDEMPOTENCY_WINDOW = dt.timedelta(hours=24)
+
+
+def hash_secret(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_api_key(
+    *,
+    name: str,
+    scopes: Iterable[str],
+    created_by: User | None,
+    user: User | None = None,
+    enterprise_ids: Iterable[int] = (),
+    rate_limit: str = "",
+) -> tuple[ApiKey, str]:
+    """Create a key; returns the row and the full key, which is shown once and never stored."""
+    prefix = secrets.token_urlsafe(PREFIX_BYTES)
+    while ApiKey.objects.filter(prefix=prefix).exists():  # 48 bits: practically never
+        prefix = secrets.token_urlsafe(PREFIX_BYTES)
+    raw_key = f"{prefix}{KEY_SEPARATOR}{secrets.token_urlsafe(SECRET_BYTES)}"
+    key = ApiKey(
+        name=name,
+        prefix=prefix,
+        secret_hash=hash_secret(raw_key),
+        scopes=sorted(set(scopes)),
+        user=user,
+        rate_limit=rate_limit,
+        created_by=created_by,
+    )
+    key.full_clean()
+    if created_by is not None:
+        key._history_user = created_by
+    key.save()
+    key.enterprises.set(list(enterprise_ids))
+    return key, raw_key
+
+
+@transaction.atomic
+def revoke_api_key(*, key_id: int, actor: User | None) -> ApiKey:
+    """Revoke a key at once (idempotent: a revoked key keeps its first revocation time)."""
+    key = ApiKey.objects.select_for_update().get(pk=key_id)
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        if actor is not None:
+            key._history_user = actor
+        key.save(update_fields=["revoked_at"])
+    return key
+
+
+def touch_last_used(key: ApiKey) -> None:
+    """Record use, at most once a minute per key (a write per request would be wasteful)."""
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+
+
+def store_idempotent_reply(
+    *, client: str, key: str, request_hash: str, status: int, body: object, location: str = ""
+) -> IdempotencyRecord:
+    """Called inside the transaction that created the resource, so the two commit together."""
+    # A reply older than the window no longer holds the key.
+    IdempotencyRecord.objects.filter(
+        client=client, key=key, created_at__lt=timezone.now() - IDEMPOTENCY_WINDOW
+    ).delete()
+    return IdempotencyRecord.objects.create(
+        client=client,
+        key=key,
+        request_hash=request_hash,
+        response_status=status,
+        response_body=body,
+        response_location=location,
+    )
+
+
+def purge_idempotency_records(*, now: dt.datetime | None = None) -> int:
+    """Delete replies older than the 24-hour window; returns how many."""
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_WINDOW
+    return IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()[0]

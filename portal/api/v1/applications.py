@@ -1,0 +1,353 @@
+"""Applications (scope applications): an enterprise creates, edits, submits, withdraws and resubmits its
+own; reviewers start the review, return, approve, reject and assign. Every action is a POST carrying the
+`version` the client read and goes through applications.services, which checks the actor's rights, the
+version (stale: 409) and the transition table (not allowed now: 409), and records the audit trail.
+
+Who sees what: an enterprise user its own enterprise's applications, drafts included; reviewers and
+machine keys the applications submitted at least once (drafts stay private), within the key's list.
+Actions need a person: a session, or a key tied to a user.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from applications import selectors as application_selectors
+from applications import services as application_services
+from applications.models import Application, ApplicationEvent, State
+from policies.models import Benefit
+from portal.api.base import ApiViewMixin, bilingual
+from portal.api.fields import MoneyField, WanField
+from portal.api.idempotency import idempotent
+from portal.api.serializers import StrictSerializerMixin
+from portal.api.v1.matches import BenefitRefSerializer, VisibleEnterpriseFilterMixin
+from portal.models import Scope
+
+TAG = "申报 Applications"
+STAFF_PERMISSIONS = ("applications.view_application", application_services.REVIEW_PERMISSION)
+
+
+class ApplicationFilter(VisibleEnterpriseFilterMixin):
+    benefit = django_filters.NumberFilter(
+        field_name="benefit_id", help_text=bilingual("扶持项目 id。", "Benefit id.")
+    )
+    state = django_filters.MultipleChoiceFilter(
+        choices=State.choices, help_text=bilingual("状态，可重复。", "State; repeat for several.")
+    )
+
+    class Meta:
+        model = Application
+        fields = ["enterprise", "benefit", "state"]
+
+
+# --- serializers ----------------------------------------------------------------------------------------
+
+
+class EventSerializer(serializers.ModelSerializer):
+    amount = MoneyField(read_only=True, help_text=bilingual("金额（元）。", "Amount (yuan)."))
+
+    class Meta:
+        model = ApplicationEvent
+        fields = ["action", "from_state", "to_state", "comment", "amount", "at"]
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True, help_text=bilingual("申报编号。", "Reference number."))
+    benefit = BenefitRefSerializer(read_only=True)
+    state_label = serializers.CharField(
+        source="get_state_display", read_only=True, help_text="状态名称 State label"
+    )
+    requested_amount = MoneyField(
+        read_only=True, help_text=bilingual("申请金额（元）；null 表示未填写。", "Requested yuan.")
+    )
+    requested_amount_wan = WanField(source="requested_amount", help_text="申请金额（万元）In 万元")
+    approved_amount = MoneyField(read_only=True, help_text=bilingual("核定金额（元）。", "Approved yuan."))
+    approved_amount_wan = WanField(source="approved_amount", help_text="核定金额（万元）In 万元")
+    allowed_actions = serializers.SerializerMethodField(
+        help_text=bilingual(
+            "当前状态允许的操作（是否有权另行判断）。", "Actions the state allows (rights aside)."
+        )
+    )
+
+    class Meta:
+        model = Application
+        fields = [
+            "id", "reference", "enterprise", "benefit", "state", "state_label", "requested_amount",
+            "requested_amount_wan", "approved_amount", "approved_amount_wan", "project_summary", "contact_name",
+            "contact_phone", "information_request", "resubmission_note", "decision_reason", "reviewer",
+            "version", "allowed_actions", "created_at", "updated_at", "submitted_at", "last_submitted_at",
+            "decided_at",
+        ]  # fmt: skip
+        extra_kwargs = {
+            "version": {
+                "help_text": bilingual("版本：每个操作都要带上读取时的版本。", "Send it with every action.")
+            },
+            "information_request": {
+                "help_text": bilingual("审核人要求补充的材料。", "What the reviewer asked for.")
+            },
+            "decision_reason": {"help_text": bilingual("审核意见。", "The reviewer's decision reason.")},
+        }
+
+    def get_allowed_actions(self, application: Application) -> list[str]:
+        return sorted(application_services.allowed_actions(application))
+
+
+class ApplicationDetailSerializer(ApplicationSerializer):
+    events = EventSerializer(many=True, read_only=True, help_text=bilingual("操作记录。", "Audit trail."))
+    explanation_snapshot = serializers.JSONField(
+        read_only=True, help_text=bilingual("提交时的匹配说明。", "The engine's explanation when submitted.")
+    )
+
+    class Meta(ApplicationSerializer.Meta):
+        fields = [*ApplicationSerializer.Meta.fields, "explanation_snapshot", "events"]
+
+
+class DraftSerializer(StrictSerializerMixin, serializers.Serializer):
+    requested_amount = MoneyField(
+        required=False,
+        min_value=0,
+        help_text=bilingual("申请金额（元）；不填表示未填写。", "Requested yuan; optional."),
+    )
+    project_summary = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+    contact_name = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
+
+
+class CreateSerializer(DraftSerializer):
+    benefit = serializers.PrimaryKeyRelatedField(
+        queryset=Benefit.objects.all(),
+        help_text=bilingual("要申报的扶持项目 id。", "The benefit applied for."),
+    )
+
+
+class VersionSerializer(StrictSerializerMixin, serializers.Serializer):
+    version = serializers.IntegerField(
+        min_value=1, help_text=bilingual("读取时得到的版本。", "The version you read.")
+    )
+
+
+class UpdateSerializer(DraftSerializer, VersionSerializer):
+    pass
+
+
+class WithdrawSerializer(VersionSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ResubmitSerializer(VersionSerializer):
+    answer = serializers.CharField(
+        max_length=20_000, help_text=bilingual("补充了哪些材料。", "What was supplied.")
+    )
+
+
+class ReturnSerializer(VersionSerializer):
+    needed = serializers.CharField(
+        max_length=20_000, help_text=bilingual("需补充的材料。", "What is needed.")
+    )
+
+
+class ApproveSerializer(VersionSerializer):
+    amount = MoneyField(
+        allow_null=False,
+        min_value=0,
+        help_text=bilingual("核定金额（元），不超过上限。", "Approved yuan, within the cap."),
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
+
+
+class RejectSerializer(VersionSerializer):
+    reason = serializers.CharField(max_length=20_000, help_text=bilingual("不予通过的理由。", "Why not."))
+
+
+class AssignSerializer(VersionSerializer):
+    reviewer = serializers.IntegerField(
+        allow_null=True,
+        min_value=1,
+        help_text=bilingual("审核人用户 id；null 取消分派。", "Reviewer user id; null: none."),
+    )
+
+
+# --- views ----------------------------------------------------------------------------------------------
+
+
+def _action_schema(summary: str, request, description: str = ""):
+    return extend_schema(
+        tags=[TAG],
+        summary=summary,
+        description=description
+        or "带上读取时的 version；版本过期或当前状态不允许时返回 409。Send the version you read; stale or not allowed now: 409.",
+        request=request,
+        responses={200: ApplicationDetailSerializer},
+        examples=[OpenApiExample("版本 Version", value={"version": 2}, request_only=True)],
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(tags=[TAG], summary="申报列表 List applications"),
+    retrieve=extend_schema(tags=[TAG], summary="一份申报及操作记录 One application with its audit trail"),
+    create=extend_schema(
+        tags=[TAG],
+        summary="新建申报草稿 Create a draft (enterprise)",
+        description=(
+            "企业用户为本企业新建草稿；同一项目已有进行中的申报时返回 409。可带 Idempotency-Key 头安全重试。"
+            "An enterprise user drafts an application for its own company; an open one for the same benefit "
+            "is a 409. Send an Idempotency-Key header to retry safely."
+        ),
+        request=CreateSerializer,
+        responses={201: ApplicationDetailSerializer},
+        examples=[
+            OpenApiExample(
+                "草稿 Draft",
+                value={"benefit": 17, "requested_amount": "3000000.00", "contact_name": "张三"},
+                request_only=True,
+            )
+        ],
+    ),
+    partial_update=extend_schema(
+        tags=[TAG],
+        summary="修改草稿 Edit a draft (enterprise)",
+        request=UpdateSerializer,
+        responses={200: ApplicationDetailSerializer},
+        examples=[
+            OpenApiExample(
+                "修改 Edit", value={"version": 1, "contact_phone": "021-12345678"}, request_only=True
+            )
+        ],
+    ),
+    submit=_action_schema("提交 Submit (enterprise)", VersionSerializer),
+    withdraw=_action_schema("撤回 Withdraw (enterprise)", WithdrawSerializer),
+    resubmit=_action_schema("补充后重新提交 Resubmit (enterprise)", ResubmitSerializer),
+    start_review=_action_schema("开始审核 Start review (reviewer)", VersionSerializer),
+    return_for_information=_action_schema("退回补充 Return for information (reviewer)", ReturnSerializer),
+    approve=_action_schema("批准 Approve (reviewer)", ApproveSerializer),
+    reject=_action_schema("不予通过 Reject (reviewer)", RejectSerializer),
+    assign=_action_schema("分派审核人 Assign a reviewer", AssignSerializer),
+)
+class ApplicationViewSet(
+    ApiViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    scopes = (Scope.APPLICATIONS,)
+    filterset_class = ApplicationFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Application]:
+        access = self.access
+        if access.member_of is not None:
+            visible = application_selectors.applications_of(access.member_of)
+        elif access.user is None or any(access.user.has_perm(p) for p in STAFF_PERMISSIONS):
+            visible = application_selectors.staff_applications()  # machine keys read like staff
+        else:
+            visible = Application.objects.none()
+        queryset = visible.filter(enterprise__in=access.enterprises()).order_by()
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related("events")
+        return queryset
+
+    def get_serializer_class(self):
+        return ApplicationDetailSerializer if self.action == "retrieve" else ApplicationSerializer
+
+    def _actor(self):
+        if self.access.user is None:
+            raise PermissionDenied(_("申报操作需要代表具体用户：请使用登录会话或绑定用户的 API 密钥。"))
+        return self.access.user
+
+    def _reply(self, application: Application, status: int = 200) -> Response:
+        application = (
+            self.get_queryset().prefetch_related("events").filter(pk=application.pk).first() or application
+        )
+        return Response(
+            ApplicationDetailSerializer(application, context=self.get_serializer_context()).data, status
+        )
+
+    def _payload(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def create(self, request, *args, **kwargs):
+        return idempotent(request, lambda: self._create_draft(request))
+
+    def _create_draft(self, request) -> Response:
+        actor = self._actor()
+        enterprise = self.access.member_of
+        limited_to = self.access.limited_to
+        if enterprise is None or (limited_to is not None and enterprise.pk not in limited_to):
+            raise PermissionDenied(_("只有企业用户可以为本企业新建申报。"))
+        data = self._payload(CreateSerializer)
+        application = application_services.create_draft(
+            actor=actor,
+            enterprise_id=enterprise.pk,
+            benefit_id=data.pop("benefit").pk,
+            **data,
+        )
+        response = self._reply(application, 201)
+        response["Location"] = request.build_absolute_uri(f"{application.pk}/")
+        return response
+
+    def partial_update(self, request, *args, **kwargs):
+        application = self.get_object()
+        data = self._payload(UpdateSerializer)
+        current = {
+            "requested_amount": application.requested_amount,
+            "project_summary": application.project_summary,
+            "contact_name": application.contact_name,
+            "contact_phone": application.contact_phone,
+        }
+        expected = data.pop("version")
+        application = application_services.update_draft(
+            actor=self._actor(), application_id=application.pk, expected_version=expected, **(current | data)
+        )
+        return self._reply(application)
+
+    def _transition(self, service, serializer_class=VersionSerializer, **renamed) -> Response:
+        application = self.get_object()  # 404 for what the caller may not see
+        data = self._payload(serializer_class)
+        arguments = {renamed.get(name, name): value for name, value in data.items() if name != "version"}
+        application = service(
+            actor=self._actor(), application_id=application.pk, expected_version=data["version"], **arguments
+        )
+        return self._reply(application)
+
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._transition(application_services.submit)
+
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return self._transition(application_services.withdraw, WithdrawSerializer)
+
+    @action(detail=True, methods=["post"])
+    def resubmit(self, request, pk=None):
+        return self._transition(application_services.resubmit, ResubmitSerializer)
+
+    @action(detail=True, methods=["post"], url_path="start-review")
+    def start_review(self, request, pk=None):
+        return self._transition(application_services.start_review)
+
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_for_information(self, request, pk=None):
+        return self._transition(application_services.return_for_information, ReturnSerializer)
+
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._transition(application_services.approve, ApproveSerializer)
+
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._transition(application_services.reject, RejectSerializer)
+
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        return self._transition(
+            application_services.assign_reviewer, AssignSerializer, reviewer="reviewer_id"
+        )

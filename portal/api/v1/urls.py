@@ -1,0 +1,20 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from portal.api.v1 import applications, enterprises, matches, policies, selfcheck
+
+router = SimpleRouter()
+router.register("documents", policies.DocumentViewSet, basename="document")
+router.register("clauses", policies.ClauseViewSet, basename="clause")
+router.register("benefits", policies.BenefitViewSet, basename="benefit")
+router.register("facts", policies.FactViewSet, basename="fact")
+router.register("enterprises", enterprises.EnterpriseViewSet, basename="enterprise")
+router.register("matches", matches.MatchResultViewSet, basename="match")
+router.register("changes", matches.ChangeViewSet, basename="change")
+router.register("applications", applications.ApplicationViewSet, basename="application")
+
+app_name = "v1"
+urlpatterns = [
+    path("self-check/", selfcheck.SelfCheckView.as_view(), name="self-check"),
+    *router.urls,
+]
