@@ -40,7 +40,7 @@ EDITABLE_STATES = (State.DRAFT, State.RETURNED)
 
 class Action(models.TextChoices):
     CREATE = "create", _("创建草稿")
-    EDIT = "edit", _("修改草稿")
+    EDIT = "edit", _("修改申报信息")
     SUBMIT = "submit", _("提交申报")
     WITHDRAW = "withdraw", _("撤回申报")
     START_REVIEW = "start_review", _("开始审核")

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applications import explanations
 from applications.models import OPEN_STATES, Application, ApplicationEvent, State
-from enterprises.facts import facts_for, facts_table
+from enterprises.facts import FactSheet, facts_for, facts_table
 from enterprises.models import Enterprise
 from enterprises.taxonomy import INDUSTRY_DIVISIONS
 from matching import selectors as matching_selectors
@@ -63,9 +63,27 @@ def events_of(application: Application) -> QuerySet[ApplicationEvent]:
     return application.events.select_related("actor").order_by("at", "id")
 
 
-def engine_snapshots(enterprise: Enterprise, benefit: Benefit, as_of: dt.date) -> tuple[dict, dict]:
-    """(explanation, facts) as JSON: what the engine says about the enterprise and the benefit on
-    `as_of`, and the facts it read. One facts_for and one explain, as matching.selectors.verdicts_for."""
+@dataclass(frozen=True)
+class Explained:
+    """One benefit explained for one enterprise, with the fact sheet it was explained from."""
+
+    verdict: Verdict
+    sheet: FactSheet
+    catalog: Mapping[str, Any]
+    enterprise: Enterprise
+
+    @property
+    def explanation(self) -> dict:
+        return explanations.snapshot_of(self.verdict)
+
+    @property
+    def facts(self) -> dict:
+        return explanations.facts_snapshot(self.enterprise, self.sheet, self.verdict, self.catalog)
+
+
+def explain_benefit(enterprise: Enterprise, benefit: Benefit, as_of: dt.date) -> Explained:
+    """What the engine says about the enterprise and the benefit on `as_of` (one facts_for and one
+    explain, as matching.selectors.verdicts_for does), kept with the facts it read."""
     catalog = matching_selectors.catalog()
     sheet = facts_for(enterprise, as_of, catalog=catalog)
     verdict = explain(
@@ -75,7 +93,7 @@ def engine_snapshots(enterprise: Enterprise, benefit: Benefit, as_of: dt.date) -
         catalog=catalog,
         sources=sheet.sources,
     )
-    return explanations.snapshot_of(verdict), explanations.facts_snapshot(enterprise, sheet, verdict, catalog)
+    return Explained(verdict, sheet, catalog, enterprise)
 
 
 def deadline_of(benefit_or_spec: Any) -> dt.date | None:

@@ -253,7 +253,7 @@ def create_draft(
     _refuse_out_of_force(benefit, as_of)
     _refuse_duplicate(enterprise, benefit)
     requested_amount = _check_amount(requested_amount, benefit, field="requested_amount", required=False)
-    explanation, facts = selectors.engine_snapshots(enterprise, benefit, as_of)
+    explained = selectors.explain_benefit(enterprise, benefit, as_of)
     application = Application(
         enterprise=enterprise,
         benefit=benefit,
@@ -261,8 +261,8 @@ def create_draft(
         project_summary=project_summary.strip(),
         contact_name=contact_name.strip(),
         contact_phone=contact_phone.strip(),
-        explanation_snapshot=explanation,
-        facts_snapshot=facts,
+        explanation_snapshot=explained.explanation,
+        facts_snapshot=explained.facts,
         created_by=actor,
     )
     application._history_user = actor
@@ -337,9 +337,9 @@ def _take_snapshots(application: Application, as_of: dt.date | None) -> None:
     as_of = as_of or timezone.localdate()
     benefit = _benefit(application.benefit_id)
     _refuse_out_of_force(benefit, as_of)
-    explanation, facts = selectors.engine_snapshots(application.enterprise, benefit, as_of)
-    application.explanation_snapshot = explanation
-    application.facts_snapshot = facts
+    explained = selectors.explain_benefit(application.enterprise, benefit, as_of)
+    application.explanation_snapshot = explained.explanation
+    application.facts_snapshot = explained.facts
 
 
 @transaction.atomic

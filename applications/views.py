@@ -78,7 +78,7 @@ def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
             messages.info(request, _("贵企业对该项目已有进行中的申报，以下为该申报。"))
             return redirect("applications:detail", pk=open_one.pk)
     # What the engine says today, shown above the form (frozen again when the enterprise submits).
-    explanation = selectors.engine_snapshots(enterprise, benefit, timezone.localdate())[0]
+    explanation = selectors.explain_benefit(enterprise, benefit, timezone.localdate()).explanation
     status = 200
     if request.method == "POST":
         form = forms.ApplicationForm(request.POST)
@@ -189,7 +189,8 @@ def _run(action: str, request: HttpRequest, application: Application, form) -> N
 
 
 def _detach(request: HttpRequest, application: Application) -> HttpResponse:
-    attachment = application.attachments.filter(pk=request.POST.get("attachment")).first()
+    chosen = request.POST.get("attachment", "")
+    attachment = application.attachments.filter(pk=int(chosen)).first() if chosen.isdigit() else None
     if attachment is None:
         raise Http404
     try:

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,8 +26,6 @@ from applications import explanations, forms, selectors, services
 from applications.filters import ReviewQueueFilter, SubmittedRangeFilter
 from applications.models import Action, Application
 from applications.views import apply_error
-from enterprises.facts import facts_for
-from matching import selectors as matching_selectors
 from matching.engine.render import source_text, value_text
 from policies.models import Benefit, Clause
 
@@ -150,13 +148,12 @@ def _decide(action: str, request: HttpRequest, application: Application, data: d
 
 def _review_context(request: HttpRequest, application: Application, bound: dict) -> dict:
     today = timezone.localdate()
-    now, now_facts = selectors.engine_snapshots(application.enterprise, application.benefit, today)
+    explained = selectors.explain_benefit(application.enterprise, application.benefit, today)
+    now, sheet = explained.explanation, explained.sheet
     before = application.explanation_snapshot or {}
     allowed = services.allowed_actions(application)
     version = {"version": application.version}
-    catalog = matching_selectors.catalog()
-    sheet = facts_for(application.enterprise, today, catalog=catalog)
-    read_codes = {fact["code"] for fact in now_facts["facts"]}
+    read_codes = {fact["code"] for fact in explained.facts["facts"]}
     enterprise_facts = [
         {
             "code": code,
@@ -167,7 +164,9 @@ def _review_context(request: HttpRequest, application: Application, bound: dict)
             "source_text": source_text(sheet.sources.get(code, "")),
             "read_by_benefit": code in read_codes,
         }
-        for code, definition in sorted(catalog.items(), key=lambda item: (item[0] not in read_codes, item[0]))
+        for code, definition in sorted(
+            explained.catalog.items(), key=lambda item: (item[0] not in read_codes, item[0])
+        )
     ]
     clause: Clause = application.benefit.clause
     return {
@@ -183,7 +182,6 @@ def _review_context(request: HttpRequest, application: Application, bound: dict)
         "before_amount": explanations.amount_text(before) if before else "—",
         "now_amount": explanations.amount_text(now),
         "comparison": explanations.compare(before, now),
-        "facts_at_submission": (application.facts_snapshot or {}).get("facts", []),
         "enterprise_facts": enterprise_facts,
         "today": today,
         "ceiling": services.approval_ceiling(application.benefit),

@@ -290,6 +290,11 @@ def derive_projects(bundle: Bundle, as_of: AsOf) -> dict[str, Known]:
     upgrades = by_kind[Project.Kind.TECH_UPGRADE]
     levels = {row["level"] for row in upgrades}
     level = next((lvl for lvl in ("municipal", "district") if lvl in levels), None)
+    if upgrades:
+        upgrade_level: Known = known(level, common_source(upgrades))
+    else:
+        # A declared-complete project list with no upgrade project is a known "none".
+        upgrade_level = ("none", fallback) if declared else UNKNOWN
     upstairs = by_kind[Project.Kind.INDUSTRIAL_UPSTAIRS]
     if upstairs:
         in_upstairs: Known = (True, common_source(upstairs))
@@ -301,7 +306,7 @@ def derive_projects(bundle: Bundle, as_of: AsOf) -> dict[str, Known]:
 
     kind = Project.Kind
     return {
-        "tech_upgrade_level": known(level, common_source(upgrades) if upgrades else None),
+        "tech_upgrade_level": upgrade_level,
         "tech_upgrade_total_investment": total([kind.TECH_UPGRADE], "total_investment"),
         "new_equipment_investment": total([kind.TECH_UPGRADE], "new_equipment_investment"),
         "municipal_funding_granted": total([kind.TECH_UPGRADE], "municipal_funding_granted"),

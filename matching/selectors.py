@@ -21,17 +21,14 @@ BENEFIT_FIELDS = (
 )  # fmt: skip
 
 
+DOCUMENT_FIELDS = ("key", "title", "status", "effective_from", "effective_to")
+
+
 def spec_for(benefit: Benefit) -> BenefitSpec:
     """The engine's view of a Benefit row (with its clause and document loaded)."""
     clause, document = benefit.clause, benefit.clause.document
     return spec_from_rows(
-        {
-            "key": document.key,
-            "title": document.title,
-            "status": document.status,
-            "effective_from": document.effective_from,
-            "effective_to": document.effective_to,
-        },
+        {name: getattr(document, name) for name in DOCUMENT_FIELDS},
         {"number": clause.number, "text": clause.text},
         {name: getattr(benefit, name) for name in BENEFIT_FIELDS},
         version=benefit.version,
@@ -40,10 +37,24 @@ def spec_for(benefit: Benefit) -> BenefitSpec:
 
 
 def benefit_specs(benefit_ids: list[int] | None = None) -> list[BenefitSpec]:
-    benefits = policy_selectors.benefits_with_context().order_by("pk")
+    """Every benefit (or those of `benefit_ids`) in id order, in one query of plain values."""
+    benefits = Benefit.objects.order_by("pk")
     if benefit_ids is not None:
         benefits = benefits.filter(pk__in=benefit_ids)
-    return [spec_for(benefit) for benefit in benefits]
+    document_fields = [f"clause__document__{name}" for name in DOCUMENT_FIELDS]
+    rows = benefits.values(
+        "pk", "version", *BENEFIT_FIELDS, "clause__number", "clause__text", *document_fields
+    )
+    return [
+        spec_from_rows(
+            {name: row[f"clause__document__{name}"] for name in DOCUMENT_FIELDS},
+            {"number": row["clause__number"], "text": row["clause__text"]},
+            row,
+            version=row["version"],
+            benefit_id=row["pk"],
+        )
+        for row in rows
+    ]
 
 
 def catalog() -> dict[str, FactDefinition]:
@@ -51,15 +62,19 @@ def catalog() -> dict[str, FactDefinition]:
 
 
 def verdicts_for(
-    enterprise: Enterprise, as_of: dt.date, benefit_ids: list[int] | None = None
+    enterprise: Enterprise,
+    as_of: dt.date,
+    benefit_ids: list[int] | None = None,
+    *,
+    specs: list[BenefitSpec] | None = None,
 ) -> list[Verdict]:
-    """Every benefit explained for one enterprise from its current facts (full reasons, gaps)."""
+    """Benefits (all, those of `benefit_ids`, or `specs`) explained for one enterprise from its
+    current facts: full reasons, ready for gap analysis and stacking."""
     facts = catalog()
     sheet = facts_for(enterprise, as_of, catalog=facts)
-    return [
-        explain(spec, sheet.values, as_of=as_of, catalog=facts, sources=sheet.sources)
-        for spec in benefit_specs(benefit_ids)
-    ]
+    if specs is None:
+        specs = benefit_specs(benefit_ids)
+    return [explain(spec, sheet.values, as_of=as_of, catalog=facts, sources=sheet.sources) for spec in specs]
 
 
 def explain_match(result: MatchResult) -> Verdict:

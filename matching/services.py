@@ -13,7 +13,6 @@ import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-import numpy as np
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
@@ -25,7 +24,7 @@ from matching.engine.conditions import compile_condition
 from matching.engine.spec import IN_FORCE, validity_on
 from matching.engine.verdict import input_codes
 from matching.models import JobRun
-from matching.storage import Evaluated, Written, store
+from matching.storage import Written, store
 
 
 @transaction.atomic
@@ -52,36 +51,23 @@ class MatchRun:
     changes: int = 0  # MatchChange rows recorded
 
 
-def _from_table(table: TableVerdicts) -> Evaluated:
-    return Evaluated(
-        table.spec,
-        table.status_slugs(),
-        table.score.tolist(),
-        table.amounts,
-        table.leaf_outcomes,
-        table.fingerprints,
-    )
-
-
-def _from_verdict(verdict: Verdict) -> Evaluated:
-    return Evaluated(
-        verdict.spec,
-        [verdict.status.slug],
-        [verdict.score],
-        [verdict.amount],
-        [verdict.leaf_outcomes],
-        np.array([verdict.fingerprint], dtype=np.int64),
-    )
-
-
 @transaction.atomic
 def evaluate_enterprise(*, enterprise_id: int, as_of: dt.date, cause: str = "manual") -> list[Verdict]:
-    """Explain every benefit for one enterprise and store what changed; returns the verdicts."""
+    """Explain every benefit in force for one enterprise and store what changed (the results of
+    benefits out of force are removed). Returns the verdicts of the benefits in force."""
     enterprise = Enterprise.objects.get(pk=enterprise_id)
-    verdicts = selectors.verdicts_for(enterprise, as_of)
-    in_force = [_from_verdict(v) for v in verdicts if v.validity == IN_FORCE]
-    out_of_force = {v.spec.benefit_id: v.validity for v in verdicts if v.validity != IN_FORCE}
-    store(in_force, [enterprise_id], out_of_force, as_of=as_of, cause=cause)
+    specs = selectors.benefit_specs()
+    validity = {spec.benefit_id: validity_on(spec, as_of) for spec in specs}
+    in_force = [spec for spec in specs if validity[spec.benefit_id] == IN_FORCE]
+    verdicts = selectors.verdicts_for(enterprise, as_of, specs=in_force)
+    out_of_force = {pk: reason for pk, reason in validity.items() if reason != IN_FORCE}
+    store(
+        [TableVerdicts.of_verdict(v) for v in verdicts],
+        [enterprise_id],
+        out_of_force,
+        as_of=as_of,
+        cause=cause,
+    )
     return verdicts
 
 
@@ -182,7 +168,7 @@ def _evaluate_chunk_in_worker(chunk: list[int]) -> tuple[int, Written]:
 def _evaluate_chunk(plan: _Plan, chunk: list[int]) -> tuple[int, Written]:
     table = facts_table(Enterprise.objects.filter(pk__in=chunk), plan.as_of, plan.codes)
     columns = FactColumns(table.columns, len(table.enterprise_ids), plan.catalog)
-    evaluated = [_from_table(evaluate_table(spec, columns, plan.as_of)) for spec in plan.in_force]
+    evaluated = [evaluate_table(spec, columns, plan.as_of) for spec in plan.in_force]
     written = store(evaluated, table.enterprise_ids, plan.out_of_force, as_of=plan.as_of, cause=plan.cause)
     return len(table.enterprise_ids), written
 

@@ -18,7 +18,7 @@ import numpy as np
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from matching.engine import ENGINE_VERSION, Amount, BenefitSpec
+from matching.engine import ENGINE_VERSION, TableVerdicts
 
 RESULTS = "matching_matchresult"
 INCOMING = "matching_incoming_result"  # a temporary table, one per connection
@@ -34,18 +34,6 @@ CHANGE_COLUMNS = (
 
 
 @dataclass
-class Evaluated:
-    """One benefit's verdicts for the enterprises of a chunk, in the chunk's order."""
-
-    spec: BenefitSpec
-    statuses: Sequence[str]
-    scores: Sequence[int]
-    amounts: Sequence[Amount]
-    leaf_outcomes: Sequence[str]
-    fingerprints: np.ndarray  # int64
-
-
-@dataclass
 class Written:
     written: int = 0
     removed: int = 0
@@ -53,7 +41,7 @@ class Written:
 
 
 def store(
-    evaluated: list[Evaluated],
+    evaluated: list[TableVerdicts],
     enterprise_ids: Sequence[int],
     out_of_force: dict[int, str],
     *,
@@ -80,15 +68,15 @@ def store(
                 + ", ".join(f"{column} = excluded.{column}" for column in UPDATED),
                 constants,
             )
-        for reason in sorted(set(out_of_force.values())):
-            benefits = [pk for pk, why in out_of_force.items() if why == reason]
-            removed, changes = _remove(cursor, benefits, ids, f"{cause}: {reason}", as_of, now)
+        for benefit_ids in _stored_out_of_force(cursor, out_of_force, ids).values():
+            reason = out_of_force[benefit_ids[0]]
+            removed, changes = _remove(cursor, benefit_ids, ids, f"{cause}: {reason}", as_of, now)
             written.removed += removed
             written.changes += changes
     return written
 
 
-def _changed_rows(evaluated: list[Evaluated], ids: np.ndarray) -> tuple[list[tuple], list[tuple]]:
+def _changed_rows(evaluated: list[TableVerdicts], ids: np.ndarray) -> tuple[list[tuple], list[tuple]]:
     """(new rows, rows replacing a stored one) whose fingerprint differs, ordered by (enterprise, benefit)."""
     if not evaluated or not len(ids):
         return [], []
@@ -106,15 +94,15 @@ def _changed_rows(evaluated: list[Evaluated], ids: np.ndarray) -> tuple[list[tup
     rows, columns = np.nonzero(~present | (old != fingerprints))  # row-major: sorted by (enterprise, benefit)
     for i, j in zip(rows.tolist(), columns.tolist(), strict=True):
         result = evaluated[j]
-        amount = result.amounts[i]
+        amount = result.amount(i)
         row = (
             int(ids[i]),
             result.spec.benefit_id,
-            result.statuses[i],
-            result.scores[i],
+            result.status_slug(i),
+            int(result.score[i]),
             amount.value,
             amount.basis.value,
-            result.leaf_outcomes[i],
+            result.leaf_outcomes(i),
             int(fingerprints[i, j]),
             result.spec.version,
         )
@@ -187,6 +175,23 @@ def _record_changes(cursor, cause: str, as_of: dt.date, now: dt.datetime) -> int
         [cause[:200], as_of, now],
     )
     return cursor.rowcount
+
+
+def _stored_out_of_force(cursor, out_of_force: dict[int, str], ids: np.ndarray) -> dict[str, list[int]]:
+    """The benefits not in force that still have results for these enterprises, by reason."""
+    if not out_of_force or not len(ids):
+        return {}
+    benefit_marks, benefit_params = _in_list(list(out_of_force))
+    enterprise_marks, enterprise_params = _in_list(ids)
+    cursor.execute(
+        f"SELECT DISTINCT benefit_id FROM {RESULTS} "
+        f"WHERE enterprise_id IN ({enterprise_marks}) AND benefit_id IN ({benefit_marks})",
+        enterprise_params + benefit_params,
+    )
+    by_reason: dict[str, list[int]] = {}
+    for (benefit_id,) in cursor.fetchall():
+        by_reason.setdefault(out_of_force[benefit_id], []).append(benefit_id)
+    return by_reason
 
 
 def _remove(

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from enterprises.selectors import enterprise_for_user
 from matching import selectors
+from matching.engine import Status
 from matching.engine.render import wan
 from matching.selfcheck import AnswerError
 from portal.selfcheck import (
@@ -106,12 +107,16 @@ def _state(index: int, current: int) -> str:
 def results(request: HttpRequest) -> HttpResponse:
     wizard = _wizard(request)
     result = wizard.evaluate()
+    rows = result_rows(result, wizard.catalog)
+    # Not-eligible verdicts have no amount, so they are last in the order anyway; they are folded away.
+    refused = [row for row in rows if row["verdict"].status is Status.NOT_ELIGIBLE]
     return render(
         request,
         "selfcheck/results.html",
         {
             "result": result,
-            "rows": result_rows(result, wizard.catalog),
+            "reachable": [row for row in rows if row not in refused],
+            "refused": refused,
             "missing": missing_rows(result, wizard.catalog),
             "answers": answer_rows(wizard.answers, wizard.catalog),
             "counts": result.counts(),

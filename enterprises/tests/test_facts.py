@@ -306,7 +306,7 @@ def test_declared_project_list_turns_missing_into_none(fact_catalog):
     assert values["in_industrial_upstairs_project"] is False
     assert values["has_policy_guaranteed_loan"] is False
     assert values["is_new_key_industry_project"] is None  # the purchase does not say
-    assert values["tech_upgrade_level"] is None
+    assert values["tech_upgrade_level"] == "none"  # declared complete, no upgrade project
 
 
 def test_stored_facts_latest_year_or_undated(fact_catalog):

@@ -7,7 +7,9 @@ Columns are normalised and encoded once per fact and shared by every benefit:
   values that round to the same float: those rows (rare) are re-compared exactly as Decimals;
 - dates: ordinal ints; bools: 0/1; texts: ranks among the column's sorted distinct values (odd
   numbers; a constant absent from the column gets the even number between its neighbours);
-- sets: one membership mask per element.
+- sets: one membership mask per element;
+- every column: a code per row into its distinct values, so that amounts (one rule, one base) and
+  value hashes (fingerprints) are computed once per distinct value.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import bisect
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
@@ -34,13 +37,32 @@ from matching.engine.conditions import (
 from matching.engine.fingerprint import fingerprints, value_hashes
 from matching.engine.spec import IN_FORCE, BenefitSpec, validity_on
 from matching.engine.values import Catalog, Kind, kind_of, normalize
-from matching.engine.verdict import AMOUNT_STATUSES, Status, input_codes, status_and_score
+from matching.engine.verdict import AMOUNT_STATUSES, Status, Verdict, input_codes, status_and_score
+
+# Python types a column may hold as they are (anything else goes through normalize, value by value).
+_READY = {
+    Kind.NUMBER: {Decimal},
+    Kind.TEXT: {str},
+    Kind.BOOL: {bool},
+    Kind.SET: {frozenset},
+    Kind.DATE: {dt.date},
+}
+_LETTERS = np.frombuffer(OUTCOME_LETTERS.encode(), dtype=np.uint8)
+_SLUGS = np.array([status.slug for status in Status], dtype=object)
+
+
+def _normalized(kind: Kind, raw: Sequence[Any]) -> list[Any]:
+    """The column as normalize would make it; values already of the right type are kept as they are."""
+    ready = {type(value) for value in raw} - {type(None)} <= _READY[kind]
+    if ready and (kind is not Kind.NUMBER or all(value is None or value.is_finite() for value in raw)):
+        return list(raw)
+    return [normalize(kind, value) for value in raw]
 
 
 class _Column:
     def __init__(self, kind: Kind, raw: Sequence[Any]):
         self.kind = kind
-        self.values = [normalize(kind, value) for value in raw]
+        self.values = _normalized(kind, raw)
         n = len(self.values)
         self.known = np.fromiter((value is not None for value in self.values), dtype=bool, count=n)
         self.exact = True
@@ -82,8 +104,20 @@ class _Column:
         return self.members.get(element, np.zeros(len(self.values), dtype=bool))
 
     @cached_property
+    def distinct(self) -> tuple[np.ndarray, list[Any]]:
+        """(code of each row, the distinct values): equal values share a code (5000 = 5000.00)."""
+        index: dict[Any, int] = {}
+        codes = np.fromiter(
+            (index.setdefault(value, len(index)) for value in self.values),
+            dtype=np.int64,
+            count=len(self.values),
+        )
+        return codes, list(index)
+
+    @cached_property
     def hashes(self) -> np.ndarray:
-        return value_hashes(self.values)
+        codes, values = self.distinct
+        return value_hashes(values)[codes]
 
 
 class FactColumns:
@@ -109,19 +143,40 @@ class FactColumns:
 
 @dataclass
 class TableVerdicts:
-    """Verdicts of one benefit for every row of a FactColumns."""
+    """Verdicts of one benefit for every row, as arrays; read one row with the accessors."""
 
     spec: BenefitSpec
     validity: str
     status: np.ndarray  # Status codes (int8)
     score: np.ndarray  # int16
-    amounts: list[Amount]
-    leaf_outcomes: list[str]  # compact outcome string per row (v met, x unmet, ? unknown)
+    amount_codes: np.ndarray  # index into amount_table
+    amount_table: list[Amount]
+    letters: np.ndarray  # (rows, leaves) uint8: the compact outcome string of each row
     fingerprints: np.ndarray  # int64, see fingerprint.py
 
-    def status_slugs(self) -> list[str]:
-        slugs = np.array([status.slug for status in Status], dtype=object)
-        return slugs[self.status].tolist()
+    @classmethod
+    def of_verdict(cls, verdict: Verdict) -> TableVerdicts:
+        """One enterprise's verdict in the same shape (the storage takes both paths alike)."""
+        letters = np.frombuffer(verdict.leaf_outcomes.encode(), dtype=np.uint8).reshape(1, -1)
+        return cls(
+            spec=verdict.spec,
+            validity=verdict.validity,
+            status=np.array([verdict.status], dtype=np.int8),
+            score=np.array([verdict.score], dtype=np.int16),
+            amount_codes=np.zeros(1, dtype=np.int64),
+            amount_table=[verdict.amount],
+            letters=letters,
+            fingerprints=np.array([verdict.fingerprint], dtype=np.int64),
+        )
+
+    def status_slug(self, row: int) -> str:
+        return _SLUGS[self.status[row]]
+
+    def amount(self, row: int) -> Amount:
+        return self.amount_table[self.amount_codes[row]]
+
+    def leaf_outcomes(self, row: int) -> str:
+        return self.letters[row].tobytes().decode()
 
 
 def evaluate_table(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> TableVerdicts:
@@ -153,28 +208,27 @@ def evaluate_table(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> Tab
         requires_recognition=spec.requires_recognition,
         in_force=validity == IN_FORCE,
     )
+    amount_codes, amount_table = _amounts(spec, table, status)
+    letters = _LETTERS[np.stack(leaf_arrays, axis=1)] if leaf_arrays else np.zeros((n, 0), dtype=np.uint8)
     codes = input_codes(spec, compiled, table.catalog)
     return TableVerdicts(
         spec=spec,
         validity=validity,
         status=status,
         score=score,
-        amounts=_amounts(spec, table, status),
-        leaf_outcomes=_outcome_strings(leaf_arrays, n),
+        amount_codes=amount_codes,
+        amount_table=amount_table,
+        letters=letters,
         fingerprints=fingerprints(spec, validity, [table.column(code).hashes for code in codes], n),
     )
 
 
-def _amounts(spec: BenefitSpec, table: FactColumns, status: np.ndarray) -> list[Amount]:
-    """potential_amount once per distinct base value, then broadcast to the rows that get one."""
-    bases = table.column(spec.base_fact).values if spec.base_fact else [None] * table.n
-    memo = {base: potential_amount(spec, base) for base in set(bases)}
-    gets_amount = np.isin(status, [int(s) for s in AMOUNT_STATUSES]).tolist()
-    return [memo[base] if wanted else NOT_APPLICABLE for base, wanted in zip(bases, gets_amount, strict=True)]
-
-
-def _outcome_strings(leaf_arrays: list[np.ndarray], n: int) -> list[str]:
-    if not leaf_arrays:
-        return [""] * n
-    letters = np.array(list(OUTCOME_LETTERS.encode()), dtype=np.uint8)[np.stack(leaf_arrays, axis=1)]
-    return np.ascontiguousarray(letters).view(f"S{len(leaf_arrays)}").ravel().astype(str).tolist()
+def _amounts(spec: BenefitSpec, table: FactColumns, status: np.ndarray) -> tuple[np.ndarray, list[Amount]]:
+    """potential_amount once per distinct base value; code 0 (not applicable) where no amount is due."""
+    gets_amount = np.isin(status, [int(s) for s in AMOUNT_STATUSES])
+    if spec.base_fact:
+        codes, bases = table.column(spec.base_fact).distinct
+    else:
+        codes, bases = np.zeros(table.n, dtype=np.int64), [None]
+    amount_table = [NOT_APPLICABLE, *(potential_amount(spec, base) for base in bases)]
+    return np.where(gets_amount, codes + 1, 0), amount_table

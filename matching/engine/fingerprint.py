@@ -41,15 +41,8 @@ def _hash64(text: str) -> int:
 
 
 def value_hashes(values: Sequence[Any]) -> np.ndarray:
-    """uint64 hash of every (normalised) value; computed once per distinct value."""
-    memo: dict[Any, int] = {}
-    hashes = np.empty(len(values), dtype=np.uint64)
-    for row, value in enumerate(values):
-        key = (type(value), value)
-        if key not in memo:
-            memo[key] = _hash64(_token(value))
-        hashes[row] = memo[key]
-    return hashes
+    """uint64 hash of each normalised value (equal values, equal hashes)."""
+    return np.array([_hash64(_token(value)) for value in values], dtype=np.uint64).reshape(len(values))
 
 
 def fingerprints(spec: BenefitSpec, validity: str, hash_columns: Sequence[np.ndarray], n: int) -> np.ndarray:

@@ -142,10 +142,10 @@ def test_bulk_and_single_paths_agree_on_every_row(data):
     for i, row in enumerate(table_rows):
         single = explain(spec, row, as_of=as_of, catalog=CATALOG)
         assert (
-            bulk.status_slugs()[i],
+            bulk.status_slug(i),
             int(bulk.score[i]),
-            bulk.amounts[i],
-            bulk.leaf_outcomes[i],
+            bulk.amount(i),
+            bulk.leaf_outcomes(i),
             int(bulk.fingerprints[i]),
         ) == (single.status.slug, single.score, single.amount, single.leaf_outcomes, single.fingerprint), row
 
@@ -156,7 +156,12 @@ def test_float_ties_are_settled_exactly():
     spec = BenefitSpec(global_key="d/1/b", name="b", kind="lump_sum", condition=tree)
     values = [Decimal("0.10000000000000001"), Decimal("0.1"), 0.1, None]
     bulk = evaluate_table(spec, FactColumns({"n_dec": values}, 4, CATALOG), dt.date(2025, 1, 1))
-    assert bulk.status_slugs() == ["eligible", "not_eligible", "not_eligible", "needs_info"]
+    assert [bulk.status_slug(i) for i in range(4)] == [
+        "eligible",
+        "not_eligible",
+        "not_eligible",
+        "needs_info",
+    ]
 
 
 def test_a_column_of_the_wrong_length_is_an_error():

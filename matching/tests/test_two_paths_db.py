@@ -99,14 +99,13 @@ def test_random_conditions_agree_on_every_enterprise(world, data):
         condition=data.draw(trees),
     )
     bulk = evaluate_table(spec, FactColumns(table.columns, len(table.enterprise_ids), catalog), AS_OF)
-    statuses = bulk.status_slugs()
     for i, sheet in enumerate(sheets):
         single = explain(spec, sheet.values, as_of=AS_OF, catalog=catalog, sources=sheet.sources)
         assert (
-            statuses[i],
+            bulk.status_slug(i),
             int(bulk.score[i]),
-            bulk.amounts[i],
-            bulk.leaf_outcomes[i],
+            bulk.amount(i),
+            bulk.leaf_outcomes(i),
             int(bulk.fingerprints[i]),
         ) == (
             single.status.slug,

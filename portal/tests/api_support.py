@@ -1,8 +1,8 @@
 """Shared set-up of the REST API tests (portal/tests/test_api_*.py).
 
-`api_policies`: the fact catalog and three policy files (in force district, expired district, municipal),
-loaded once per module. `api_world`: enterprises A and B with a user each, a staff user, keys, and the
-match results of both enterprises on AS_OF.
+`api_world`: the fact catalog and three policy files (in force district, expired district, municipal),
+enterprises A and B with a user each, a staff user, keys, and the match results of both enterprises
+on AS_OF; built once per module.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 
@@ -31,6 +32,7 @@ POLICY_FILES = (
 )
 ALL_SCOPES = tuple(Scope.values)
 PROBLEM = "application/problem+json"
+UNTHROTTLED = "1000000/min"
 
 
 def load_api_policies() -> None:
@@ -41,11 +43,18 @@ def load_api_policies() -> None:
 
 
 @pytest.fixture(scope="module")
-def api_policies(django_db_setup, django_db_blocker):
+def api_data(django_db_setup, django_db_blocker):
+    """Policies, and the world on them, built once per module and rolled back afterwards (each test
+    runs in a savepoint inside this transaction)."""
     with django_db_blocker.unblock(), transaction.atomic():
         load_api_policies()
-        yield
+        yield build_api_world()
         transaction.set_rollback(True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle_counts():
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -105,7 +114,7 @@ class ApiWorld:
     machine_key: str  # a machine client's key, every scope, all enterprises
 
 
-def build_api_world(*, evaluate: bool = True) -> ApiWorld:
+def build_api_world() -> ApiWorld:
     a = lessee("上海甲精密制造有限公司", area="6000")
     b = lessee("上海乙航空部件有限公司", area="4000")
     user_a = MembershipFactory(enterprise=a, user__username="alpha").user
@@ -113,21 +122,20 @@ def build_api_world(*, evaluate: bool = True) -> ApiWorld:
     staff = UserFactory(username="policy-admin", is_staff=True)
     groups = ensure_roles()
     staff.groups.add(groups["policy_admin"], groups["reviewer"])
-    if evaluate:
-        for enterprise in (a, b):
-            matching_services.evaluate_enterprise(enterprise_id=enterprise.pk, as_of=AS_OF)
+    for enterprise in (a, b):
+        matching_services.evaluate_enterprise(enterprise_id=enterprise.pk, as_of=AS_OF)
     return ApiWorld(
         a=a,
         b=b,
         user_a=user_a,
         user_b=user_b,
         staff=staff,
-        key_a=new_key(user=user_a)[1],
-        key_b=new_key(user=user_b)[1],
-        machine_key=new_key(created_by=staff)[1],
+        key_a=new_key(user=user_a, rate_limit=UNTHROTTLED)[1],
+        key_b=new_key(user=user_b, rate_limit=UNTHROTTLED)[1],
+        machine_key=new_key(created_by=staff, rate_limit=UNTHROTTLED)[1],
     )
 
 
 @pytest.fixture
-def api_world(api_policies, db) -> ApiWorld:
-    return build_api_world()
+def api_world(api_data, db) -> ApiWorld:
+    return api_data

@@ -9,11 +9,28 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
-from portal.tests.api_support import api_policies, api_world  # noqa: F401 - fixtures
+from portal.tests.api_support import api_data, api_world, fresh_throttle_counts  # noqa: F401, F811 - fixtures
 from portal.wsgi import application
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+# No 5xx; status, content type, body and headers as the schema says; invalid input refused with a 4xx.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+    negative_data_rejection,
+]
 
 
 @pytest.fixture
@@ -36,4 +53,4 @@ def one_connection():
     suppress_health_check=list(HealthCheck),
 )
 def test_every_operation_conforms_and_never_fails(case, api_world, one_connection):
-    case.call_and_validate(headers={"Authorization": f"Api-Key {api_world.machine_key}"})
+    case.call_and_validate(headers={"Authorization": f"Api-Key {api_world.machine_key}"}, checks=CHECKS)

@@ -259,7 +259,8 @@ def test_wizard_flow_skips_questions_that_cannot_matter_and_shows_results(polici
     assert "待认定" in page[lease - 30 : lease] and "最高 1000 万元" in page[lease : lease + 100]
     assert "约 300 万元（按比例计算），分 3 年，每年 100 万元" in page
     # the clause text, collapsible
-    assert "<details" in results.content.decode() and "查看政策原文" in page
+    html = results.content.decode()
+    assert "<details" in html and "查看政策原文" in page
     assert "新租赁自用工业厂房且租赁面积超过5000平方米（含）以上的，经认定，给予上限1000万元的补贴。" in page
     assert "✓ 新租赁自用工业厂房面积 ≥ 5000 平方米" in page and "您的回答：5000 平方米" in page
     # the total and the "what is missing" prompts (the purchase area is open, worth up to 1000 万元)
@@ -269,9 +270,14 @@ def test_wizard_flow_skips_questions_that_cannot_matter_and_shows_results(polici
     for badge in ("符合", "待认定", "需补充信息", "不符合"):
         assert badge in page
     # amounts in the listing are in descending order
-    rows = results.context["rows"]
-    figures = [row["verdict"].amount.value for row in rows if row["verdict"].amount.value is not None]
+    reachable, refused = results.context["reachable"], results.context["refused"]
+    figures = [row["verdict"].amount.value for row in reachable if row["verdict"].amount.value is not None]
     assert figures == sorted(figures, reverse=True)
+    # the not-eligible ones are folded away at the end, with their gaps
+    assert refused and {row["verdict"].status for row in refused} == {Status.NOT_ELIGIBLE}
+    assert Status.NOT_ELIGIBLE not in {row["verdict"].status for row in reachable}
+    assert len(reachable) + len(refused) == len(results.context["result"].verdicts)
+    assert re.search(r'<details class="sc-refused" id="refused">\s*<summary>不符合条件的 \d+ 个项目', html)
 
     after = row_counts()
     after.pop(Session._meta.label), before.pop(Session._meta.label)

@@ -18,7 +18,7 @@ from enterprises import services as enterprise_services
 from enterprises.models import Enterprise, Source
 from portal.api.base import ApiViewMixin, bilingual
 from portal.api.idempotency import idempotent
-from portal.api.serializers import StrictSerializerMixin
+from portal.api.serializers import StrictFilterSet, StrictSerializerMixin
 from portal.models import Scope
 
 TAG = "企业 Enterprises"
@@ -26,7 +26,7 @@ TAG = "企业 Enterprises"
 # --- filters --------------------------------------------------------------------------------------------
 
 
-class EnterpriseFilter(django_filters.FilterSet):
+class EnterpriseFilter(StrictFilterSet):
     q = django_filters.CharFilter(
         method="filter_q",
         help_text=bilingual("名称包含，或统一社会信用代码等于。", "Name contains, or credit code equals."),

@@ -36,6 +36,7 @@ from portal.api.access import access_for
 from portal.api.base import ReadOnlyApiViewSet, bilingual
 from portal.api.conditional import ConditionalGetMixin
 from portal.api.fields import MoneyField, WanField, language
+from portal.api.serializers import StrictFilterSet
 from portal.models import Scope
 
 TAG = "匹配 Matches"
@@ -45,7 +46,7 @@ OUTCOMES = {Outcome.MET.letter: "met", Outcome.UNMET.letter: "unmet", Outcome.UN
 FEED_SETTLE = dt.timedelta(seconds=2)
 
 
-class VisibleEnterpriseFilterMixin(django_filters.FilterSet):
+class VisibleEnterpriseFilterMixin(StrictFilterSet):
     enterprise = django_filters.NumberFilter(
         method="filter_enterprise",
         help_text=bilingual(

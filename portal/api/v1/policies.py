@@ -17,6 +17,7 @@ from policies.conditions import leaves, render_en, render_zh
 from policies.models import Benefit, Clause, FactDefinition, PolicyDocument
 from portal.api.base import ReadOnlyApiViewSet, bilingual
 from portal.api.fields import MoneyField, WanField, language
+from portal.api.serializers import StrictFilterSet
 from portal.models import Scope
 
 TAG = "政策 Policies"
@@ -35,7 +36,7 @@ def as_of_from(request) -> dt.date:
 # --- filters --------------------------------------------------------------------------------------------
 
 
-class AsOfFilterMixin(django_filters.FilterSet):
+class AsOfFilterMixin(StrictFilterSet):
     as_of = django_filters.DateFilter(
         method="filter_as_of",
         help_text=bilingual(
@@ -158,6 +159,20 @@ class BenefitFilter(AsOfFilterMixin):
         if not FactDefinition.objects.filter(code=value).exists():
             raise ValidationError({"fact": [_("未知事实：%(code)s。") % {"code": value}]})
         return queryset.filter(pk__in=[b.pk for b in queryset if value in (b.fact_codes or [])])
+
+
+class FactFilter(StrictFilterSet):
+    type = django_filters.ChoiceFilter(
+        choices=FactDefinition.Type.choices, help_text=bilingual("值的类型。", "Value type.")
+    )
+    derived = django_filters.ChoiceFilter(
+        choices=FactDefinition.Derivation.choices,
+        help_text=bilingual("builtin 由企业基础数据计算；stored 通用事实存储。", "builtin or stored."),
+    )
+
+    class Meta:
+        model = FactDefinition
+        fields = ["type", "derived"]
 
 
 def _values_of(value) -> list:
@@ -450,6 +465,6 @@ class BenefitViewSet(ReadOnlyApiViewSet):
 class FactViewSet(ReadOnlyApiViewSet):
     scopes = (Scope.READ_POLICIES,)
     serializer_class = FactSerializer
-    filterset_fields = ["type", "derived"]
+    filterset_class = FactFilter
     lookup_field = "code"
     queryset = FactDefinition.objects.all()
