@@ -53,6 +53,21 @@ class ReviewQueueFilter(SubmittedRangeFilter):
         empty_label=_("全部"),
     )
 
+    ORDER = (
+        "state",
+        "document",
+        "enterprise",
+        "amount_min",
+        "amount_max",
+        "submitted_from",
+        "submitted_to",
+        "assigned",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters = {name: self.filters[name] for name in self.ORDER}
+
     def filter_amount(self, queryset: QuerySet, name: str, value: Decimal) -> QuerySet:
         lookup = "requested_amount__gte" if name == "amount_min" else "requested_amount__lte"
         return queryset.filter(**{lookup: value * TEN_THOUSAND})

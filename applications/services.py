@@ -160,7 +160,20 @@ def _finish(
     application._history_user = actor  # simple_history: who made this version
     application.full_clean()
     application.save()
-    ApplicationEvent.objects.create(
+    _record(application, action, actor=actor, from_state=from_state, comment=comment, amount=amount)
+    return application
+
+
+def _record(
+    application: Application,
+    action: str,
+    *,
+    actor: AbstractBaseUser,
+    from_state: str,
+    comment: str = "",
+    amount: Decimal | None = None,
+) -> ApplicationEvent:
+    return ApplicationEvent.objects.create(
         application=application,
         actor=actor,
         actor_name=actor.get_username(),
@@ -170,7 +183,6 @@ def _finish(
         comment=comment,
         amount=amount,
     )
-    return application
 
 
 def _required(text: str, message: str, field: str) -> str:
@@ -274,15 +286,7 @@ def create_draft(
         # Another request created one between our check and our insert.
         _refuse_duplicate(enterprise, benefit)
         raise
-    ApplicationEvent.objects.create(
-        application=application,
-        actor=actor,
-        actor_name=actor.get_username(),
-        action=Action.CREATE,
-        from_state="",
-        to_state=application.state,
-        amount=requested_amount,
-    )
+    _record(application, Action.CREATE, actor=actor, from_state="", amount=requested_amount)
     return application
 
 
@@ -329,7 +333,11 @@ def update_draft(
     application.contact_name = contact_name.strip()
     application.contact_phone = contact_phone.strip()
     return _finish(
-        application, Action.EDIT, actor=actor, from_state=application.state, amount=requested_amount
+        application,
+        Action.EDIT,
+        actor=actor,
+        from_state=application.state,
+        amount=application.requested_amount,
     )
 
 

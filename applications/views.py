@@ -29,6 +29,16 @@ def own_enterprise(request: HttpRequest) -> Enterprise:
     return enterprise
 
 
+def refusal(error: ValidationError, form, bound: dict, action: str) -> tuple[int, list[str]]:
+    """The status and page-level alerts of a refused action. A stale or impossible action is told
+    at the top of the page and its form is rebuilt from the current version (what the user typed
+    was based on an outdated page); other refusals stay next to the form's fields."""
+    if isinstance(error, services.StaleVersion | services.InvalidTransition):
+        bound.pop(action, None)
+        return 409, list(error.messages)
+    return apply_error(form, error), []
+
+
 def apply_error(form, error: ValidationError) -> int:
     """Put a refused action's messages on the form; the HTTP status says what kind of refusal."""
     if hasattr(error, "error_dict"):
@@ -134,6 +144,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     enterprise = own_enterprise(request)
     application = selectors.application_of(enterprise, pk)
     bound: dict[str, object] = {}
+    alerts: list[str] = []
     status = 200
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -148,7 +159,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 _run(action, request, application, form)
             except ValidationError as error:
-                status = apply_error(form, error)
+                status, alerts = refusal(error, form, bound, action)
             else:
                 return redirect("applications:detail", pk=application.pk)
         else:
@@ -157,7 +168,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "applications/detail.html",
-        _detail_context(application, bound) | {"enterprise": enterprise},
+        _detail_context(application, bound) | {"enterprise": enterprise, "alerts": alerts},
         status=status,
     )
 

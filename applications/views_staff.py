@@ -25,7 +25,7 @@ from openpyxl import Workbook
 from applications import explanations, forms, selectors, services
 from applications.filters import ReviewQueueFilter, SubmittedRangeFilter
 from applications.models import Action, Application
-from applications.views import apply_error
+from applications.views import refusal
 from matching.engine.render import source_text, value_text
 from policies.models import Benefit, Clause
 
@@ -96,6 +96,7 @@ DECISIONS = {
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.staff_application(pk)
     bound: dict[str, object] = {}
+    alerts: list[str] = []
     status = 200
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -109,19 +110,14 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 _decide(action, request, application, form.cleaned_data)
             except ValidationError as error:
-                status = apply_error(form, error)
-                if isinstance(error, services.StaleVersion | services.InvalidTransition):
-                    messages.error(request, " ".join(error.messages))
+                status, alerts = refusal(error, form, bound, action)
             else:
-                next_url = request.POST.get("next", "")
-                if next_url == "queue":
-                    return redirect("applications:review_queue")
                 return redirect("applications:review_detail", pk=application.pk)
         application = selectors.staff_application(pk)
     return render(
         request,
         "applications/review/detail.html",
-        _review_context(request, application, bound),
+        _review_context(request, application, bound) | {"alerts": alerts},
         status=status,
     )
 
@@ -204,9 +200,8 @@ def assign_from_queue(request: HttpRequest, pk: int) -> HttpResponse:
     """The queue's per-row assignment; errors come back as messages on the queue."""
     application = selectors.staff_application(pk)
     form = forms.AssignForm(request.POST, form_id=f"assign{pk}")
-    back = reverse("applications:review_queue") + (
-        f"?{request.POST['query']}" if request.POST.get("query") else ""
-    )
+    query = QueryDict(request.POST.get("query", "")).urlencode()  # re-encoded: only a query string
+    back = reverse("applications:review_queue") + (f"?{query}" if query else "")
     if not form.is_valid():
         messages.error(
             request, _("分派失败：%(errors)s") % {"errors": " ".join(form.errors.get("reviewer", []))}

@@ -87,7 +87,8 @@ class SelfCheckResult:
         return self.stack.total
 
     def counts(self) -> dict[str, int]:
-        """Number of verdicts per status slug (eligible, pending_recognition, needs_info, not_eligible)."""
+        """Number of verdicts per status slug, every status present (not_in_force is always 0: only
+        benefits in force are evaluated)."""
         counted = Counter(verdict.status.slug for verdict in self.verdicts)
         return {status.slug: counted.get(status.slug, 0) for status in reversed(Status)}
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.db import connection, connections, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from enterprises.facts import facts_table
@@ -23,8 +24,9 @@ from matching.engine import BenefitSpec, FactColumns, TableVerdicts, Verdict, ev
 from matching.engine.conditions import compile_condition
 from matching.engine.spec import IN_FORCE, validity_on
 from matching.engine.verdict import input_codes
-from matching.models import JobRun
+from matching.models import JobRun, MatchResult
 from matching.storage import Written, store
+from policies.models import Benefit
 
 
 @transaction.atomic
@@ -105,9 +107,14 @@ def evaluate_benefits(
     codes = set()
     for spec in in_force:
         codes.update(input_codes(spec, compile_condition(spec.condition, catalog), catalog))
+    out_of_force = {pk: reason for pk, reason in validity.items() if reason != IN_FORCE}
+    # only benefits that left force since they were stored have rows to remove (usually none)
+    stale = Benefit.objects.filter(pk__in=list(out_of_force)).filter(
+        Exists(MatchResult.objects.filter(benefit_id=OuterRef("pk")))
+    )
     plan = _Plan(
         in_force=in_force,
-        out_of_force={pk: reason for pk, reason in validity.items() if reason != IN_FORCE},
+        out_of_force={pk: out_of_force[pk] for pk in stale.values_list("pk", flat=True)},
         codes=sorted(codes),
         catalog=catalog,
         as_of=as_of,
@@ -139,6 +146,9 @@ def evaluate_benefits(
     JobRun.objects.filter(pk=job.pk).update(
         status=JobRun.Status.SUCCEEDED, finished_at=timezone.now(), items=run.evaluated
     )
+    if connection.vendor == "postgresql" and run.written > 10_000:
+        with connection.cursor() as cursor:  # fresh statistics, or the planner may misjudge the next reads
+            cursor.execute("ANALYZE matching_matchresult")
     return run
 
 

@@ -1,10 +1,11 @@
 """Set-wise writes of match results (used by services.py only).
 
-Per chunk of enterprises: read the stored fingerprints in one query and keep only the rows whose
-fingerprint changed. Rows new to the table go straight in (COPY on PostgreSQL); rows replacing a
-stored one go through a temporary table: record the changes (status or amount differs), then
-upsert. Results of benefits not in force are deleted, each with a change to not_in_force. Works on
-PostgreSQL and SQLite (both have INSERT … ON CONFLICT DO UPDATE).
+Per chunk of enterprises: read the stored fingerprints (one range scan) and keep only the rows whose
+fingerprint changed, as tab-separated lines ordered by (enterprise, benefit). Rows new to the table
+go straight in (COPY on PostgreSQL); rows replacing a stored one go through a temporary table:
+record the changes (status or amount differs), then upsert. Results of benefits that left force are
+deleted, each with a change to not_in_force. Works on PostgreSQL and SQLite (both have INSERT …
+ON CONFLICT DO UPDATE; SQLite gets the lines as parameter rows instead of COPY).
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ RESULTS = "matching_matchresult"
 INCOMING = "matching_incoming_result"  # a temporary table, one per connection
 COLUMNS = (
     "enterprise_id", "benefit_id", "status", "score", "amount", "amount_basis", "leaf_outcomes",
-    "fingerprint", "benefit_version",
+    "fingerprint", "benefit_version", "engine_version", "as_of", "evaluated_at",
 )  # fmt: skip
-CONSTANTS = ("engine_version", "as_of", "evaluated_at")
-UPDATED = (*COLUMNS[2:], *CONSTANTS)
+UPDATED = COLUMNS[2:]
 CHANGE_COLUMNS = (
     "enterprise_id, benefit_id, old_status, new_status, old_amount, new_amount, cause, as_of, created_at"
 )
+NULL = r"\N"
 
 
 @dataclass
@@ -50,23 +51,20 @@ def store(
 ) -> Written:
     """Write what changed for these enterprises (call inside a transaction)."""
     ids = np.asarray(enterprise_ids, dtype=np.int64)
-    new, replacing = _changed_rows(evaluated, ids)
     now = timezone.now()
-    constants = [ENGINE_VERSION, as_of, now]
+    new, replacing = _changed_lines(evaluated, ids, as_of, now)
     written = Written(written=len(new) + len(replacing))
     with connection.cursor() as cursor:
-        if new and not _copy_new(cursor, new, as_of, now):
-            replacing = new + replacing  # someone stored some of them meanwhile: upsert all
+        if new and not _insert_new(cursor, new):
+            replacing = new + replacing  # someone stored some of them meanwhile: upsert them all
         if replacing:
             _prepare_incoming(cursor)
-            _load(cursor, INCOMING, COLUMNS, replacing)
+            _load(cursor, INCOMING, replacing)
             written.changes += _record_changes(cursor, cause, as_of, now)
             cursor.execute(
-                f"INSERT INTO {RESULTS} ({', '.join(COLUMNS + CONSTANTS)}) "
-                f"SELECT {', '.join(COLUMNS)}, %s, %s, %s FROM {INCOMING} WHERE true "
-                "ON CONFLICT (enterprise_id, benefit_id) DO UPDATE SET "
-                + ", ".join(f"{column} = excluded.{column}" for column in UPDATED),
-                constants,
+                f"INSERT INTO {RESULTS} ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM {INCOMING} "
+                "WHERE true ON CONFLICT (enterprise_id, benefit_id) DO UPDATE SET "
+                + ", ".join(f"{column} = excluded.{column}" for column in UPDATED)
             )
         for benefit_ids in _stored_out_of_force(cursor, out_of_force, ids).values():
             reason = out_of_force[benefit_ids[0]]
@@ -76,8 +74,11 @@ def store(
     return written
 
 
-def _changed_rows(evaluated: list[TableVerdicts], ids: np.ndarray) -> tuple[list[tuple], list[tuple]]:
-    """(new rows, rows replacing a stored one) whose fingerprint differs, ordered by (enterprise, benefit)."""
+def _changed_lines(
+    evaluated: list[TableVerdicts], ids: np.ndarray, as_of: dt.date, now: dt.datetime
+) -> tuple[list[str], list[str]]:
+    """(new rows, rows replacing a stored one) whose fingerprint differs, as lines in COLUMNS order,
+    sorted by (enterprise, benefit) so that the unique index is filled in order."""
     if not evaluated or not len(ids):
         return [], []
     evaluated = sorted(evaluated, key=lambda e: e.spec.benefit_id)
@@ -88,26 +89,40 @@ def _changed_rows(evaluated: list[TableVerdicts], ids: np.ndarray) -> tuple[list
     if len(stored):
         where = (np.searchsorted(ids, stored[:, 0]), np.searchsorted(benefit_ids, stored[:, 1]))
         present[where], old[where] = True, stored[:, 2]
-    fingerprints = np.stack([e.fingerprints for e in evaluated], axis=1)
-    new: list[tuple] = []
-    replacing: list[tuple] = []
-    rows, columns = np.nonzero(~present | (old != fingerprints))  # row-major: sorted by (enterprise, benefit)
+    changed = ~present | (old != np.stack([e.fingerprints for e in evaluated], axis=1))
+    rows, columns = np.nonzero(changed)  # row-major: ordered by (enterprise, benefit)
+    if not len(rows):
+        return [], []
+    suffix = f"\t{ENGINE_VERSION}\t{as_of.isoformat()}\t{connection.ops.adapt_datetimefield_value(now)}\n"
+    fields = [_fields(result) if changed[:, j].any() else None for j, result in enumerate(evaluated)]
+    enterprise = ids.tolist()
+    new: list[str] = []
+    replacing: list[str] = []
     for i, j in zip(rows.tolist(), columns.tolist(), strict=True):
-        result = evaluated[j]
-        amount = result.amount(i)
-        row = (
-            int(ids[i]),
-            result.spec.benefit_id,
-            result.status_slug(i),
-            int(result.score[i]),
-            amount.value,
-            amount.basis.value,
-            result.leaf_outcomes(i),
-            int(fingerprints[i, j]),
-            result.spec.version,
-        )
-        (replacing if present[i, j] else new).append(row)
+        head, status, score, amount, outcomes, fingerprint, tail = fields[j]
+        line = f"{enterprise[i]}\t{head}{status[i]}\t{score[i]}\t{amount[i]}\t{outcomes[i]}\t{fingerprint[i]}{tail}{suffix}"
+        (replacing if present[i, j] else new).append(line)
     return new, replacing
+
+
+def _fields(result: TableVerdicts) -> tuple:
+    """Per-row texts of one benefit's verdicts (amount and basis together, looked up by code)."""
+    amounts = [f"{NULL if a.value is None else a.value}\t{a.basis.value}" for a in result.amount_table]
+    letters = result.letters
+    outcomes = (
+        np.ascontiguousarray(letters).view(f"S{letters.shape[1]}").ravel().astype(str).tolist()
+        if letters.shape[1]
+        else [""] * len(letters)
+    )
+    return (
+        f"{result.spec.benefit_id}\t",
+        result.status_slugs(),
+        result.score.tolist(),
+        [amounts[code] for code in result.amount_codes.tolist()],
+        outcomes,
+        result.fingerprints.tolist(),
+        f"\t{result.spec.version}",
+    )
 
 
 def _in_list(values: Sequence[int]) -> tuple[str, list[int]]:
@@ -115,46 +130,50 @@ def _in_list(values: Sequence[int]) -> tuple[str, list[int]]:
 
 
 def _stored_fingerprints(ids: np.ndarray, benefit_ids: np.ndarray) -> np.ndarray:
-    """(enterprise_id, benefit_id, fingerprint) of the stored rows, as an int64 array."""
-    enterprise_marks, enterprise_params = _in_list(ids)
-    benefit_marks, benefit_params = _in_list(benefit_ids)
+    """(enterprise_id, benefit_id, fingerprint) of the stored rows of these enterprises and benefits.
+
+    One range scan of the unique (enterprise, benefit) index over the chunk's ids (COPY on
+    PostgreSQL); the rows of other enterprises and benefits in that range are dropped here."""
+    query = (
+        f"SELECT enterprise_id, benefit_id, fingerprint FROM {RESULTS} WHERE enterprise_id BETWEEN %s AND %s"
+    )
+    params = [int(ids[0]), int(ids[-1])]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT enterprise_id, benefit_id, fingerprint FROM {RESULTS} "
-            f"WHERE enterprise_id IN ({enterprise_marks}) AND benefit_id IN ({benefit_marks})",
-            enterprise_params + benefit_params,
-        )
-        rows = cursor.fetchall()
-    return np.array(rows, dtype=np.int64).reshape(-1, 3)
+        if connection.vendor == "postgresql":
+            buffer = io.StringIO()
+            cursor.copy_expert(f"COPY ({cursor.mogrify(query, params).decode()}) TO STDOUT", buffer)
+            stored = np.array(buffer.getvalue().split(), dtype=np.int64).reshape(-1, 3)
+        else:
+            cursor.execute(query, params)
+            stored = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
+    return stored[np.isin(stored[:, 0], ids) & np.isin(stored[:, 1], benefit_ids)]
 
 
-def _copy_new(cursor, rows: list[tuple], as_of: dt.date, now: dt.datetime) -> bool:
+def _insert_new(cursor, lines: list[str]) -> bool:
     """Insert rows absent from the table; False (nothing written) when one appeared meanwhile."""
-    rows = [(*row, ENGINE_VERSION, as_of, now) for row in rows]
     try:
         with transaction.atomic():
-            _load(cursor, RESULTS, COLUMNS + CONSTANTS, rows)
+            _load(cursor, RESULTS, lines)
     except IntegrityError:
         return False
     return True
 
 
-def _load(cursor, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+def _load(cursor, table: str, lines: list[str]) -> None:
     if connection.vendor == "postgresql":
-        text = "".join(
-            "\t".join(r"\N" if value is None else str(value) for value in row) + "\n" for row in rows
-        )
-        cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.StringIO(text))
+        cursor.copy_expert(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN", io.StringIO("".join(lines)))
     else:
-        marks = ", ".join(["%s"] * len(columns))
-        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+        rows = [[None if field == NULL else field for field in line[:-1].split("\t")] for line in lines]
+        marks = ", ".join(["%s"] * len(COLUMNS))
+        cursor.executemany(f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({marks})", rows)
 
 
 def _prepare_incoming(cursor) -> None:
     cursor.execute(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {INCOMING} ("
         "enterprise_id bigint, benefit_id bigint, status varchar(20), score smallint, amount numeric(16, 2), "
-        "amount_basis varchar(20), leaf_outcomes varchar(200), fingerprint bigint, benefit_version integer)"
+        "amount_basis varchar(20), leaf_outcomes varchar(200), fingerprint bigint, benefit_version integer, "
+        "engine_version varchar(20), as_of date, evaluated_at timestamp with time zone)"
     )
     cursor.execute(f"DELETE FROM {INCOMING}")
 
@@ -178,15 +197,14 @@ def _record_changes(cursor, cause: str, as_of: dt.date, now: dt.datetime) -> int
 
 
 def _stored_out_of_force(cursor, out_of_force: dict[int, str], ids: np.ndarray) -> dict[str, list[int]]:
-    """The benefits not in force that still have results for these enterprises, by reason."""
+    """The benefits not in force that may still have results for these enterprises, by reason."""
     if not out_of_force or not len(ids):
         return {}
     benefit_marks, benefit_params = _in_list(list(out_of_force))
-    enterprise_marks, enterprise_params = _in_list(ids)
     cursor.execute(
         f"SELECT DISTINCT benefit_id FROM {RESULTS} "
-        f"WHERE enterprise_id IN ({enterprise_marks}) AND benefit_id IN ({benefit_marks})",
-        enterprise_params + benefit_params,
+        f"WHERE benefit_id IN ({benefit_marks}) AND enterprise_id BETWEEN %s AND %s",
+        [*benefit_params, int(ids[0]), int(ids[-1])],
     )
     by_reason: dict[str, list[int]] = {}
     for (benefit_id,) in cursor.fetchall():

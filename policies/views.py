@@ -82,7 +82,8 @@ def highlight(text: str, terms: tuple[str, ...], *, fuzzy: bool = False, context
         pieces += [escape(window[position : match.start()]), f"<mark>{escape(match.group())}</mark>"]
         position = match.end()
     pieces.append(escape(window[position:]))
-    return mark_safe(("…" if start else "") + "".join(pieces) + ("…" if end < len(text) else ""))  # every piece is escaped
+    snippet = ("…" if start else "") + "".join(pieces) + ("…" if end < len(text) else "")
+    return mark_safe(snippet)  # every piece was escaped above
 
 
 def library(request: HttpRequest) -> HttpResponse:

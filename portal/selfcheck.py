@@ -75,8 +75,9 @@ STEPS: tuple[Step, ...] = (
         _("资质荣誉"),
         _("已获得的认定、荣誉和评价结果。"),
         (
-            "recognitions", "recognitions_new", "tech_center_rating", "recognitions_ext", "recognitions_ext_new",
-            "talent_recognitions", "innovative_drug_device_status", "ic_verification_service_for",
+            "recognitions", "recognitions_new", "tech_center_rating", "recognitions_ext",
+            "recognitions_ext_new", "talent_recognitions", "innovative_drug_device_status",
+            "ic_verification_service_for",
         ),
     ),
     # ... and after its named facts, every catalog fact not named above (new facts added in admin too).
@@ -86,10 +87,11 @@ STEPS: tuple[Step, ...] = (
         _("今年或上一年的项目、投资、购租厂房和相关费用。"),
         (
             "is_new_key_industry_project", "new_factory_purchase_area_m2", "new_factory_lease_area_m2",
-            "rent_total", "in_industrial_upstairs_project", "tech_upgrade_level", "tech_upgrade_total_investment",
-            "tech_upgrade_debt_financed", "new_equipment_investment", "municipal_funding_granted",
-            "national_funding_granted", "mna_amount", "first_of_kind_contract_amount", "innovative_drug_rd_spend",
-            "eda_tool_purchase_amount", "ic_verification_insurance_premium", "event_cost",
+            "rent_total", "in_industrial_upstairs_project", "tech_upgrade_level",
+            "tech_upgrade_total_investment", "tech_upgrade_debt_financed", "new_equipment_investment",
+            "municipal_funding_granted", "national_funding_granted", "mna_amount",
+            "first_of_kind_contract_amount", "innovative_drug_rd_spend", "eda_tool_purchase_amount",
+            "ic_verification_insurance_premium", "event_cost",
             "has_policy_guaranteed_loan", "loan_interest_paid", "loan_guarantee_fee_paid",
         ),
     ),
@@ -166,18 +168,15 @@ class Wizard:
         index = STEP_SLUGS.index(before.slug)
         return next((step for step in reversed(STEPS[:index]) if self.questions(step)), None)
 
-    def save_step(
-        self, step: Step, questions: Sequence[FactDefinition], raw: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        """The session answers with this step's questions replaced by `raw` (catalog units, blanks removed).
+    def answers_with(self, questions: Sequence[FactDefinition], raw: Mapping[str, Any]) -> dict[str, Any]:
+        """The answers with these questions' answers replaced by `raw` (catalog units; blanks removed).
 
-        Raises AnswerError when a value does not fit; the answers are then left as they were."""
+        Raises AnswerError naming every value that does not fit."""
         typed = parse_answers({fact.code: raw.get(fact.code) for fact in questions}, catalog=self.catalog)
         answers = {code: value for code, value in self.answers.items() if code not in typed}
         for fact in questions:
             if typed[fact.code] is not None:
                 answers[fact.code] = to_json(fact.type, typed[fact.code])
-        self.answers = answers
         return answers
 
 
@@ -326,6 +325,8 @@ def amount_text(verdict: Verdict) -> str:
             "n": spec.instalments,
             "each": wan(amount.per_instalment),
         }
+    if verdict.status is Status.NOT_ELIGIBLE and amount.value is not None:
+        text = str(_("符合条件时：%(amount)s")) % {"amount": text}
     return text
 
 

@@ -18,6 +18,7 @@ from matching.selfcheck import AnswerError
 from portal.selfcheck import (
     ANSWERS_SESSION_KEY,
     STEPS,
+    Step,
     StepForm,
     Wizard,
     answer_rows,
@@ -37,7 +38,7 @@ def _wizard(request: HttpRequest) -> Wizard:
     )
 
 
-def _url_of(step) -> str:
+def _url_of(step: Step | None) -> str:
     return reverse("selfcheck:step", args=[step.slug]) if step else reverse("selfcheck:results")
 
 
@@ -66,7 +67,7 @@ def step(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect(_url_of(wizard.next_step(current)))
     if request.method == "POST":
         form = StepForm(request.POST, questions=questions)
-        if form.is_valid() and _save_step(request, wizard, current, form):
+        if _save_step(request, wizard, form):
             if request.POST.get("direction") == "back":
                 previous = wizard.previous_step(current)
                 return redirect(_url_of(previous) if previous else reverse("selfcheck:start"))
@@ -87,16 +88,19 @@ def step(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _save_step(request: HttpRequest, wizard: Wizard, current, form: StepForm) -> bool:
-    """Store the step's answers in the session; False (errors on the form, nothing stored) when one is bad."""
-    raw = form.raw_answers()
-    if form.errors:  # raw_answers refuses e.g. "以上都没有" ticked together with other boxes
-        return False
+def _save_step(request: HttpRequest, wizard: Wizard, form: StepForm) -> bool:
+    """Store the step's answers in the session; False (errors on the form, nothing stored) when one is bad.
+    Every bad answer is reported at once: the form's own checks and the parser's."""
+    form.is_valid()
+    raw = form.raw_answers()  # adds an error for "以上都没有" ticked together with other boxes
     try:
-        request.session[ANSWERS_SESSION_KEY] = wizard.save_step(current, form.questions, raw)
+        answers = wizard.answers_with(form.questions, raw)
     except AnswerError as error:
         form.add_answer_errors(error)
         return False
+    if form.errors:
+        return False
+    request.session[ANSWERS_SESSION_KEY] = wizard.answers = answers  # the next step depends on them
     return True
 
 

@@ -122,8 +122,10 @@ def test_a_stale_form_is_refused_with_a_conflict(world, client_a):
     assert client_a.post(url, edit).status_code == 302
     response = client_a.post(url, edit | {"project_summary": "b"})  # the same old version again
     assert response.status_code == 409
-    assert "已被他人修改" in response.content.decode()
+    assert 'id="conflict"' in response.content.decode() and "已被他人修改" in response.content.decode()
     assert fresh(application).project_summary == "a"
+    # the form is rebuilt from the current version, so the next save is not refused again
+    assert response.context["edit_form"].initial["version"] == fresh(application).version
 
 
 def test_dashboard_shows_the_best_non_conflicting_total_and_deadlines(world, client_a):

@@ -157,7 +157,9 @@ def test_the_second_reviewer_sees_changed_by_someone_else(world, client):
     client.force_login(world.second_reviewer)
     response = client.post(url, {"action": "return", "version": application.version, "needed": "补充合同"})
     assert response.status_code == 409
-    assert "已被他人修改" in response.content.decode()
+    html = response.content.decode()
+    assert 'id="conflict"' in html and "已被他人修改" in html
+    assert 'id="approve-form"' not in html  # the page shows the decision taken, no stale forms
     final = fresh(application)
     assert (final.state, final.approved_amount, final.information_request) == (
         State.APPROVED,

@@ -36,7 +36,7 @@ from matching.engine.conditions import (
 )
 from matching.engine.fingerprint import fingerprints, value_hashes
 from matching.engine.spec import IN_FORCE, BenefitSpec, validity_on
-from matching.engine.values import Catalog, Kind, kind_of, normalize
+from matching.engine.values import Catalog, FactValueError, Kind, kind_of, normalize
 from matching.engine.verdict import AMOUNT_STATUSES, Status, Verdict, input_codes, status_and_score
 
 # Python types a column may hold as they are (anything else goes through normalize, value by value).
@@ -53,9 +53,8 @@ _SLUGS = np.array([status.slug for status in Status], dtype=object)
 
 def _normalized(kind: Kind, raw: Sequence[Any]) -> list[Any]:
     """The column as normalize would make it; values already of the right type are kept as they are."""
-    ready = {type(value) for value in raw} - {type(None)} <= _READY[kind]
-    if ready and (kind is not Kind.NUMBER or all(value is None or value.is_finite() for value in raw)):
-        return list(raw)
+    if set(map(type, raw)) - {type(None)} <= _READY[kind]:
+        return raw if isinstance(raw, list) else list(raw)
     return [normalize(kind, value) for value in raw]
 
 
@@ -63,14 +62,24 @@ class _Column:
     def __init__(self, kind: Kind, raw: Sequence[Any]):
         self.kind = kind
         self.values = _normalized(kind, raw)
+        # one pass over the rows: a code per row into the distinct values (equal values, one code)
+        self.distinct_values = list(dict.fromkeys(self.values))
+        index = {value: code for code, value in enumerate(self.distinct_values)}
+        self.codes = np.fromiter(map(index.__getitem__, self.values), dtype=np.int64, count=len(self.values))
+        if kind is Kind.NUMBER:
+            for value in self.distinct_values:
+                if value is not None and not value.is_finite():
+                    raise FactValueError(f"{value!r} is not a finite number")
         n = len(self.values)
-        self.known = np.fromiter((value is not None for value in self.values), dtype=bool, count=n)
+        self.known = self.codes != index.get(None, -1)
         self.exact = True
         if kind is Kind.SET:
             self.members: dict[str, np.ndarray] = {}
-            for row, items in enumerate(self.values):
+            for code, items in enumerate(self.distinct_values):
                 for item in items or ():
-                    self.members.setdefault(item, np.zeros(n, dtype=bool))[row] = True
+                    self.members[item] = self.members.get(item, np.zeros(n, dtype=bool)) | (
+                        self.codes == code
+                    )
             return
         key_of: Callable[[Any], Any]
         if kind is Kind.NUMBER:
@@ -80,7 +89,7 @@ class _Column:
         elif kind is Kind.BOOL:
             key_of, dtype = int, np.int64
         else:
-            distinct = sorted({value for value in self.values if value is not None})
+            distinct = sorted(value for value in self.distinct_values if value is not None)
             ranks = {value: 2 * i + 1 for i, value in enumerate(distinct)}
 
             def key_of(text: str) -> int:
@@ -88,7 +97,8 @@ class _Column:
 
             dtype = np.int64
         self.key_of = key_of
-        self.keys = np.fromiter((0 if v is None else key_of(v) for v in self.values), dtype=dtype, count=n)
+        distinct_keys = [0 if value is None else key_of(value) for value in self.distinct_values]
+        self.keys = np.array(distinct_keys, dtype=dtype)[self.codes] if n else np.zeros(0, dtype=dtype)
 
     def compare(self, name: str, constant: Any) -> np.ndarray:
         """Mask of rows where `value <name> constant` (unknown rows are masked later)."""
@@ -104,20 +114,8 @@ class _Column:
         return self.members.get(element, np.zeros(len(self.values), dtype=bool))
 
     @cached_property
-    def distinct(self) -> tuple[np.ndarray, list[Any]]:
-        """(code of each row, the distinct values): equal values share a code (5000 = 5000.00)."""
-        index: dict[Any, int] = {}
-        codes = np.fromiter(
-            (index.setdefault(value, len(index)) for value in self.values),
-            dtype=np.int64,
-            count=len(self.values),
-        )
-        return codes, list(index)
-
-    @cached_property
     def hashes(self) -> np.ndarray:
-        codes, values = self.distinct
-        return value_hashes(values)[codes]
+        return value_hashes(self.distinct_values)[self.codes]
 
 
 class FactColumns:
@@ -171,6 +169,9 @@ class TableVerdicts:
 
     def status_slug(self, row: int) -> str:
         return _SLUGS[self.status[row]]
+
+    def status_slugs(self) -> list[str]:
+        return _SLUGS[self.status].tolist()
 
     def amount(self, row: int) -> Amount:
         return self.amount_table[self.amount_codes[row]]
@@ -227,7 +228,8 @@ def _amounts(spec: BenefitSpec, table: FactColumns, status: np.ndarray) -> tuple
     """potential_amount once per distinct base value; code 0 (not applicable) where no amount is due."""
     gets_amount = np.isin(status, [int(s) for s in AMOUNT_STATUSES])
     if spec.base_fact:
-        codes, bases = table.column(spec.base_fact).distinct
+        column = table.column(spec.base_fact)
+        codes, bases = column.codes, column.distinct_values
     else:
         codes, bases = np.zeros(table.n, dtype=np.int64), [None]
     amount_table = [NOT_APPLICABLE, *(potential_amount(spec, base) for base in bases)]

@@ -9,7 +9,16 @@ from matching import services
 from matching.models import JobRun, MatchResult
 from policies.loader import default_paths, load_files
 
-FIELDS = ("enterprise_id", "benefit_id", "status", "score", "amount", "amount_basis", "leaf_outcomes", "fingerprint")
+FIELDS = (
+    "enterprise_id",
+    "benefit_id",
+    "status",
+    "score",
+    "amount",
+    "amount_basis",
+    "leaf_outcomes",
+    "fingerprint",
+)
 
 
 @pytest.mark.django_db(transaction=True)  # the workers see only committed rows

@@ -21,10 +21,13 @@ def create_trigram_index(apps, schema_editor):
     if connection.vendor != "postgresql":
         return
     try:
-        with transaction.atomic(using=connection.alias):  # a savepoint: a refusal must not abort the migration
+        # A savepoint: a refusal must not abort the migration's transaction.
+        with transaction.atomic(using=connection.alias):
             schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     except DatabaseError as exc:
-        logger.warning("pg_trgm is not available (%s): the policy search runs without trigram similarity", exc)
+        logger.warning(
+            "pg_trgm is not available (%s): the policy search runs without trigram similarity", exc
+        )
         return
     table = schema_editor.quote_name(apps.get_model("policies", "Clause")._meta.db_table)
     schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {INDEX_NAME} ON {table} USING gin (text gin_trgm_ops)")

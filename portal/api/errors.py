@@ -49,6 +49,16 @@ TITLES = {
 }
 
 
+# Codes of the services' ValidationErrors that mean "the data is not in a state for this" (409), not
+# "your input is wrong" (400): a stale version, a double submission, a transition not allowed now.
+CONFLICT_CODES = {
+    "stale": "stale_version",
+    "duplicate": "duplicate",
+    "invalid_transition": "invalid_transition",
+    "not_in_force": "not_in_force",
+}
+
+
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = gettext_lazy("请求体超过允许的大小。")
@@ -129,8 +139,9 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
     if isinstance(exc, RequestDataTooBig):
         return payload_too_large()
     if isinstance(exc, DjangoValidationError):
-        if getattr(exc, "code", None) == "stale":
-            return Conflict(exc.messages[0], code="stale_version")
+        conflict = CONFLICT_CODES.get(getattr(exc, "code", None))
+        if conflict is not None:
+            return Conflict(exc.messages[0], code=conflict)
         detail = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_KEY: exc.messages}
         return exceptions.ValidationError(detail)
     return None

@@ -148,10 +148,15 @@ def test_missing_facts_are_ranked_by_money_and_answers_close_questions(policies)
     assert "new_factory_lease_area_m2" not in answered.open_questions
     assert "new_factory_purchase_area_m2" not in answered.open_questions
     assert by_key(answered)[LEASE].status is Status.NOT_ELIGIBLE
-    # exists-conditions: the IC purchase amount is asked while the benefit is reachable, not once refused
+    # the IC purchase amount is asked while the IC benefit is reachable, not once it is refused
     assert "eda_tool_purchase_amount" in empty.open_questions
     refused = evaluate_answers({"ic_industry_entity": False}, as_of=AS_OF)
     assert "eda_tool_purchase_amount" not in refused.open_questions
+    # `exists: true` is never unknown, so 003's growth voucher reads as not eligible with no answers;
+    # its facts are still worth asking until another condition refuses it
+    assert "output_growth_rate" in empty.open_questions
+    small = evaluate_answers({"is_above_scale": False, "newly_above_scale": False}, as_of=AS_OF)
+    assert "output_growth_rate" not in small.open_questions
 
 
 def test_unknown_fact_and_bad_values_are_refused_each_with_a_message(policies):
@@ -289,11 +294,19 @@ def test_bad_answers_are_shown_on_the_form_and_nothing_is_kept(policies, client)
     kept = dict(client.session[ANSWERS_SESSION_KEY])
     response = client.post(
         "/self-check/step/projects/",
-        {"new_factory_lease_area_m2": "-5", "rent_total": "很多", "direction": "next"},
+        {
+            "new_factory_lease_area_m2": "-5",
+            "rent_total": "很多",
+            "is_new_key_industry_project": "maybe",
+            "direction": "next",
+        },
     )
     assert response.status_code == 200
     page = text_of(response)
-    assert "不能为负数" in page and "应为数值" in page
+    # every bad answer at once: the parser's and the form's own (a choice that is not offered)
+    assert "不能为负数" in page and "应为数值" in page and "maybe 不在可用的选项中" in page
+    html = response.content.decode()
+    assert re.search(r'<input[^>]*aria-describedby="id_new_factory_lease_area_m2_error"', html)
     assert 'value="-5"' in response.content.decode()  # the user's input is shown back, not lost
     assert client.session[ANSWERS_SESSION_KEY] == kept
 

@@ -5,7 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from matching.engine import BenefitSpec, Status
+from matching.selfcheck import evaluate_answers
 from policies.loader import load_files
+from policies.selectors import catalog
 from policies.tests.factories import BenefitFactory, ClauseFactory, PolicyDocumentFactory
 from policies.tests.helpers import catalog_paths_for_000
 from portal.tests.selfcheck_support import field_names, text_of
@@ -54,3 +57,36 @@ def catalog_only(db):
     reports, errors = load_files(catalog_paths_for_000())
     assert not errors
     return reports
+
+
+def test_a_benefit_held_back_only_by_exists_keeps_its_questions_open(catalog_only):
+    """`exists: true` on an unanswered fact is UNMET, never UNKNOWN: the engine says not eligible, but
+    answering could change that, so its facts stay open questions."""
+    spec = BenefitSpec(
+        global_key="test/1/growth",
+        name="增速奖励",
+        kind="lump_sum",
+        cap=Decimal("500000"),
+        condition={
+            "all": [
+                {"fact": "is_above_scale", "op": "eq", "value": True, "quote": "规上"},
+                {"fact": "output_growth_rate", "op": "exists", "value": True, "quote": "按增速"},
+            ]
+        },
+    )
+    facts = catalog()
+    empty = evaluate_answers({}, as_of=dt.date(2025, 6, 1), specs=[spec], catalog=facts)
+    assert empty.verdicts[0].status is Status.NOT_ELIGIBLE
+    assert set(empty.open_questions) == {"output_growth_rate", "is_above_scale"}
+    assert empty.missing == ()  # the engine's own gap analysis lists only unknown leaves
+    refused = evaluate_answers(
+        {"is_above_scale": False}, as_of=dt.date(2025, 6, 1), specs=[spec], catalog=facts
+    )
+    assert refused.open_questions == ()
+    answered = evaluate_answers(
+        {"is_above_scale": True, "output_growth_rate": "12"},
+        as_of=dt.date(2025, 6, 1),
+        specs=[spec],
+        catalog=facts,
+    )
+    assert answered.verdicts[0].status is Status.ELIGIBLE and answered.open_questions == ()

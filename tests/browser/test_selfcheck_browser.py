@@ -81,15 +81,18 @@ def test_anonymous_self_check_end_to_end(browser, policies):
     assert "待认定" in lease.find_element(By.CSS_SELECTOR, ".badge").text
     assert "最高 1000 万元" in lease.text
     assert "约 300 万元（按比例计算），分 3 年，每年 100 万元" in browser.text()
+    browser.screenshot("selfcheck-4-results", full_page=False)
     badges = {badge.text for badge in browser.find_all("article.sc-benefit .badge")}
-    assert {"符合", "待认定", "需补充信息", "不符合"} <= badges
+    assert {"符合", "待认定", "需补充信息"} <= badges and "不符合" not in badges  # folded away
+    browser.find("#refused summary").click()
+    assert "不符合" in {badge.text for badge in browser.find_all("#refused article .badge")}
     # the clause text is folded away until asked for
     clause = lease.find_element(By.CSS_SELECTOR, "details blockquote")
     assert not clause.is_displayed()
     lease.find_element(By.CSS_SELECTOR, "details summary").click()
     assert clause.is_displayed() and "租赁面积超过5000平方米（含）以上" in clause.text
     assert "还缺哪些信息" in browser.text("#missing")
-    browser.screenshot("selfcheck-4-results")
+    browser.screenshot("selfcheck-4-results-full")
 
     # on a phone the page still fits its width
     browser.driver.set_window_size(390, 844)

@@ -23,6 +23,7 @@ from applications import selectors as application_selectors
 from applications import services as application_services
 from applications.models import Application, ApplicationEvent, State
 from policies.models import Benefit
+from portal.api import examples
 from portal.api.base import ApiViewMixin, bilingual
 from portal.api.fields import MoneyField, WanField
 from portal.api.idempotency import idempotent
@@ -177,21 +178,41 @@ class AssignSerializer(VersionSerializer):
 # --- views ----------------------------------------------------------------------------------------------
 
 
-def _action_schema(summary: str, request, description: str = ""):
+def _action_schema(summary: str, request, example: dict | None = None):
     return extend_schema(
         tags=[TAG],
         summary=summary,
-        description=description
-        or "带上读取时的 version；版本过期或当前状态不允许时返回 409。Send the version you read; stale or not allowed now: 409.",
+        description=(
+            "带上读取时的 version；版本过期、重复提交或当前状态不允许时返回 409，没有权限时返回 403。"
+            "Send the version you read; stale, repeated or not allowed in the current state: 409; not yours "
+            "to do: 403."
+        ),
         request=request,
         responses={200: ApplicationDetailSerializer},
-        examples=[OpenApiExample("版本 Version", value={"version": 2}, request_only=True)],
+        examples=[
+            OpenApiExample("请求 Request", value=example or {"version": 2}, request_only=True),
+            examples.reply("申报 Application", examples.APPLICATION_DETAIL),
+        ],
     )
 
 
 @extend_schema_view(
-    list=extend_schema(tags=[TAG], summary="申报列表 List applications"),
-    retrieve=extend_schema(tags=[TAG], summary="一份申报及操作记录 One application with its audit trail"),
+    list=extend_schema(
+        tags=[TAG],
+        summary="申报列表 List applications",
+        description=(
+            "企业用户看到本企业的全部申报（含草稿）；审核人员和机构密钥看到已提交过的申报。"
+            "An enterprise user sees its company's applications, drafts included; reviewers and machine keys "
+            "see those submitted at least once."
+        ),
+        examples=[examples.reply("已提交 Submitted", examples.APPLICATION)],
+    ),
+    retrieve=extend_schema(
+        tags=[TAG],
+        summary="一份申报及操作记录 One application with its audit trail",
+        description="含提交时冻结的匹配说明和操作记录。With the frozen explanation and the audit trail.",
+        examples=[examples.reply("已提交 Submitted", examples.APPLICATION_DETAIL)],
+    ),
     create=extend_schema(
         tags=[TAG],
         summary="新建申报草稿 Create a draft (enterprise)",
@@ -205,30 +226,54 @@ def _action_schema(summary: str, request, description: str = ""):
         examples=[
             OpenApiExample(
                 "草稿 Draft",
-                value={"benefit": 17, "requested_amount": "3000000.00", "contact_name": "张三"},
+                value={"benefit": 4, "requested_amount": "5000000.00", "contact_name": "张三"},
                 request_only=True,
-            )
+            ),
+            examples.reply(
+                "草稿 Draft", {**examples.APPLICATION_DETAIL, "state": "draft", "version": 1}, "201"
+            ),
         ],
     ),
     partial_update=extend_schema(
         tags=[TAG],
         summary="修改草稿 Edit a draft (enterprise)",
+        description=(
+            "草稿或退回补充时可改；只提交要改的字段和 version。"
+            "Editable as a draft or when returned; send the fields to change and the version."
+        ),
         request=UpdateSerializer,
         responses={200: ApplicationDetailSerializer},
         examples=[
             OpenApiExample(
                 "修改 Edit", value={"version": 1, "contact_phone": "021-12345678"}, request_only=True
-            )
+            ),
+            examples.reply("草稿 Draft", {**examples.APPLICATION_DETAIL, "state": "draft", "version": 2}),
         ],
     ),
     submit=_action_schema("提交 Submit (enterprise)", VersionSerializer),
-    withdraw=_action_schema("撤回 Withdraw (enterprise)", WithdrawSerializer),
-    resubmit=_action_schema("补充后重新提交 Resubmit (enterprise)", ResubmitSerializer),
+    withdraw=_action_schema(
+        "撤回 Withdraw (enterprise)", WithdrawSerializer, {"version": 2, "reason": "项目推迟"}
+    ),
+    resubmit=_action_schema(
+        "补充后重新提交 Resubmit (enterprise)",
+        ResubmitSerializer,
+        {"version": 5, "answer": "已补充租赁合同。"},
+    ),
     start_review=_action_schema("开始审核 Start review (reviewer)", VersionSerializer),
-    return_for_information=_action_schema("退回补充 Return for information (reviewer)", ReturnSerializer),
-    approve=_action_schema("批准 Approve (reviewer)", ApproveSerializer),
-    reject=_action_schema("不予通过 Reject (reviewer)", RejectSerializer),
-    assign=_action_schema("分派审核人 Assign a reviewer", AssignSerializer),
+    return_for_information=_action_schema(
+        "退回补充 Return for information (reviewer)",
+        ReturnSerializer,
+        {"version": 3, "needed": "请补充租赁合同。"},
+    ),
+    approve=_action_schema(
+        "批准 Approve (reviewer)",
+        ApproveSerializer,
+        {"version": 3, "amount": "8000000.00", "comment": "同意"},
+    ),
+    reject=_action_schema(
+        "不予通过 Reject (reviewer)", RejectSerializer, {"version": 3, "reason": "不符合条件。"}
+    ),
+    assign=_action_schema("分派审核人 Assign a reviewer", AssignSerializer, {"version": 2, "reviewer": 5}),
 )
 class ApplicationViewSet(
     ApiViewMixin,

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from enterprises import services as enterprise_services
 from enterprises.models import Enterprise, Source
+from portal.api import examples
 from portal.api.base import ApiViewMixin, bilingual
 from portal.api.idempotency import idempotent
 from portal.api.serializers import StrictFilterSet, StrictSerializerMixin
@@ -150,11 +151,13 @@ ENTERPRISE_EXAMPLE = {
             "工作人员和机构密钥看到全部（或密钥限定的）企业；企业用户只看到本企业。"
             "Staff and machine keys see every enterprise (or the key's list); an enterprise user sees its own."
         ),
+        examples=[examples.reply("一家企业 An enterprise", examples.ENTERPRISE)],
     ),
     retrieve=extend_schema(
         tags=[TAG],
         summary="一个企业 One enterprise",
         description="看不到的企业一律 404。An enterprise you may not see is a 404.",
+        examples=[examples.reply("一家企业 An enterprise", examples.ENTERPRISE)],
     ),
     create=extend_schema(
         tags=[TAG],
@@ -163,7 +166,10 @@ ENTERPRISE_EXAMPLE = {
             "需要 write_enterprises 权限（或工作人员账号）。可带 Idempotency-Key 头安全重试。"
             "Needs scope write_enterprises (or a staff account). Send an Idempotency-Key header to retry safely."
         ),
-        examples=[OpenApiExample("新建 Create", value=ENTERPRISE_EXAMPLE, request_only=True)],
+        examples=[
+            OpenApiExample("新建 Create", value=ENTERPRISE_EXAMPLE, request_only=True),
+            examples.reply("已创建 Created", {**examples.ENTERPRISE, "version": 1}, "201"),
+        ],
     ),
     partial_update=extend_schema(
         tags=[TAG],
@@ -180,7 +186,8 @@ ENTERPRISE_EXAMPLE = {
         examples=[
             OpenApiExample(
                 "修改 Update", value={"version": 3, "scale": "medium", "above_scale": True}, request_only=True
-            )
+            ),
+            examples.reply("已修改 Updated", {**examples.ENTERPRISE, "version": 4, "scale": "medium"}),
         ],
     ),
 )

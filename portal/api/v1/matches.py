@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiExample,
     OpenApiParameter,
     extend_schema,
     extend_schema_field,
@@ -32,6 +31,7 @@ from matching.models import MatchChange, MatchResult, MatchStatus
 from policies import selectors as policy_selectors
 from policies.conditions import leaves, render_en, render_zh
 from policies.models import Benefit
+from portal.api import examples
 from portal.api.access import access_for
 from portal.api.base import ReadOnlyApiViewSet, bilingual
 from portal.api.conditional import ConditionalGetMixin
@@ -313,42 +313,6 @@ IF_NONE_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description=bilingual("上次得到的 ETag；未变化时返回 304。", "The ETag you have; 304 when unchanged."),
 )
-MATCH_EXAMPLE = {
-    "id": 812,
-    "enterprise": 42,
-    "benefit": {
-        "id": 17,
-        "global_key": "mh-2024-new-industrialization/7/new-factory-lease",
-        "name": "新租赁工业厂房租金补贴",
-        "kind": "rent",
-        "document_title": "闵行区关于大力推进新型工业化高质量发展的若干政策意见",
-        "clause_number": "7",
-    },
-    "status": "eligible",
-    "status_label": "符合条件",
-    "score": 100,
-    "amount": "3000000.00",
-    "amount_wan": "300.00 万元",
-    "amount_basis": "computed",
-    "leaf_outcomes": "vv",
-    "reasons": [
-        {
-            "fact": "new_leased_factory_area_m2",
-            "requirement": "新租赁自用工业厂房面积 ≥ 5000 平方米",
-            "outcome": "met",
-            "citation": {
-                "document_key": "mh-2024-new-industrialization",
-                "document_title": "闵行区关于大力推进新型工业化高质量发展的若干政策意见",
-                "clause_number": "7",
-                "quote": "租赁面积5000平方米以上",
-            },
-        }
-    ],
-    "benefit_version": 1,
-    "engine_version": "1",
-    "as_of": "2025-06-01",
-    "evaluated_at": "2025-06-01T09:30:00+08:00",
-}
 
 
 @extend_schema_view(
@@ -362,7 +326,7 @@ MATCH_EXAMPLE = {
             "amount, changed since; cursor pages; send If-None-Match for a 304."
         ),
         parameters=[IF_NONE_MATCH],
-        examples=[OpenApiExample("一条结果 One result", value=MATCH_EXAMPLE, response_only=True)],
+        examples=[examples.reply("厂房租赁补贴 Factory lease", examples.MATCH)],
     ),
     retrieve=extend_schema(
         tags=[TAG],
@@ -371,6 +335,7 @@ MATCH_EXAMPLE = {
             "每项条件附企业的值、来源和原文出处。Each condition with the enterprise's value, its source and citation."
         ),
         parameters=[IF_NONE_MATCH],
+        examples=[examples.reply("厂房租赁补贴 Factory lease", examples.MATCH_DETAIL)],
     ),
 )
 class MatchResultViewSet(ConditionalGetMixin, ReadOnlyApiViewSet):
@@ -405,8 +370,14 @@ class MatchResultViewSet(ConditionalGetMixin, ReadOnlyApiViewSet):
             "next_cursor and pass it as ?cursor= next time (it is given on the last page too). Changes "
             "appear 2 s after they are recorded so that none is skipped."
         ),
+        examples=[examples.reply("补充信息后变为待认定 Now pending recognition", examples.CHANGE)],
     ),
-    retrieve=extend_schema(tags=[TAG], summary="一条变化 One change"),
+    retrieve=extend_schema(
+        tags=[TAG],
+        summary="一条变化 One change",
+        description="原结论和金额、新结论和金额、原因。Old and new status and amount, and the cause.",
+        examples=[examples.reply("补充信息后变为待认定 Now pending recognition", examples.CHANGE)],
+    ),
 )
 class ChangeViewSet(ReadOnlyApiViewSet):
     scopes = (Scope.READ_MATCHES,)

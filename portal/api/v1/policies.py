@@ -15,6 +15,7 @@ from rest_framework.exceptions import ValidationError
 from policies import selectors as policy_selectors
 from policies.conditions import leaves, render_en, render_zh
 from policies.models import Benefit, Clause, FactDefinition, PolicyDocument
+from portal.api import examples
 from portal.api.base import ReadOnlyApiViewSet, bilingual
 from portal.api.fields import MoneyField, WanField, language
 from portal.api.serializers import StrictFilterSet
@@ -391,11 +392,23 @@ class FactSerializer(serializers.ModelSerializer):
         tags=[TAG],
         summary="政策文件列表 List policy documents",
         description="按层级、状态、某日是否有效筛选。Filter by level, status and validity on a date.",
+        examples=[examples.reply("闵府规发〔2024〕1号", examples.DOCUMENT)],
     ),
     retrieve=extend_schema(
         tags=[TAG],
         summary="一个政策文件 One policy document",
-        description="含序言、编码说明和章节。With preamble, encoding notes and headings.",
+        description="按文件标识读取，含序言、编码说明和章节。By key, with preamble, encoding notes and headings.",
+        examples=[
+            examples.reply(
+                "闵府规发〔2024〕1号",
+                {
+                    **examples.DOCUMENT,
+                    "preamble": "为深入贯彻落实……特制定本政策意见。",
+                    "notes": "",
+                    "headings": [examples.CLAUSE["heading"]],
+                },
+            )
+        ],
     ),
 )
 class DocumentViewSet(ReadOnlyApiViewSet):
@@ -415,8 +428,14 @@ class DocumentViewSet(ReadOnlyApiViewSet):
         tags=[TAG],
         summary="条款列表 List clauses",
         description="原文逐条，含各条的扶持项目。Verbatim clauses with their benefits.",
+        examples=[examples.reply("第7条 Clause 7", examples.CLAUSE)],
     ),
-    retrieve=extend_schema(tags=[TAG], summary="一个条款 One clause"),
+    retrieve=extend_schema(
+        tags=[TAG],
+        summary="一个条款 One clause",
+        description="条款原文（与印刷一致）及其扶持项目。The clause as printed, with its benefits.",
+        examples=[examples.reply("第7条 Clause 7", examples.CLAUSE)],
+    ),
 )
 class ClauseViewSet(ReadOnlyApiViewSet):
     scopes = (Scope.READ_POLICIES,)
@@ -436,8 +455,17 @@ class ClauseViewSet(ReadOnlyApiViewSet):
             "Each separately payable benefit: cap, amount, ratio (money as yuan strings plus 万元 display), "
             "its conditions with the words they rest on."
         ),
+        examples=[examples.reply("厂房租赁补贴 Factory lease", examples.BENEFIT)],
     ),
-    retrieve=extend_schema(tags=[TAG], summary="一个扶持项目 One benefit"),
+    retrieve=extend_schema(
+        tags=[TAG],
+        summary="一个扶持项目 One benefit",
+        description=(
+            "金额、比例、条件树及其中文（或英文）表述和原文引语。"
+            "Amounts, ratio, the condition tree in words (Chinese or English) and the quoted text."
+        ),
+        examples=[examples.reply("厂房租赁补贴 Factory lease", examples.BENEFIT)],
+    ),
 )
 class BenefitViewSet(ReadOnlyApiViewSet):
     scopes = (Scope.READ_POLICIES,)
@@ -459,8 +487,14 @@ class BenefitViewSet(ReadOnlyApiViewSet):
             "条件可以引用的全部企业事实：自查接口按这些代码和类型提交。"
             "Every enterprise fact a condition may name; the self-check takes these codes and types."
         ),
+        examples=[examples.reply("厂房面积 Factory area", examples.FACT)],
     ),
-    retrieve=extend_schema(tags=[TAG], summary="一个事实 One fact"),
+    retrieve=extend_schema(
+        tags=[TAG],
+        summary="一个事实 One fact",
+        description="按代码读取：类型、单位、中英文名称、可选值。By code: type, unit, labels, choices.",
+        examples=[examples.reply("厂房面积 Factory area", examples.FACT)],
+    ),
 )
 class FactViewSet(ReadOnlyApiViewSet):
     scopes = (Scope.READ_POLICIES,)

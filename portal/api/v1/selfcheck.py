@@ -18,6 +18,7 @@ from matching import selfcheck
 from matching.engine import Verdict
 from matching.models import MatchStatus
 from policies import selectors as policy_selectors
+from portal.api import examples
 from portal.api.base import ApiViewMixin, bilingual
 from portal.api.fields import MoneyField, WanField
 from portal.api.serializers import StrictSerializerMixin
@@ -35,7 +36,7 @@ def _acceptable(value) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
-class SelfCheckRequestSerializer(StrictSerializerMixin, serializers.Serializer):
+class SelfCheckSerializer(StrictSerializerMixin, serializers.Serializer):
     as_of = serializers.DateField(
         required=False,
         help_text=bilingual("评估日期，默认今天（YYYY-MM-DD）。", "Date to judge on, default today."),
@@ -181,12 +182,15 @@ class SelfCheckView(ApiViewMixin, APIView):
             "Send facts, get a verdict, an estimate and reasons for every benefit in force; nothing is "
             "stored. An unknown fact code or a value of the wrong type is a 400 listing each (facts.<code>)."
         ),
-        request=SelfCheckRequestSerializer,
+        request=SelfCheckSerializer,
         responses={200: SelfCheckResultSerializer},
-        examples=[OpenApiExample("租赁厂房的企业 A lessee", value=REQUEST_EXAMPLE, request_only=True)],
+        examples=[
+            OpenApiExample("租赁厂房的企业 A lessee", value=REQUEST_EXAMPLE, request_only=True),
+            examples.reply("结论 Verdicts", examples.SELF_CHECK_RESULT),
+        ],
     )
     def post(self, request):
-        payload = SelfCheckRequestSerializer(data=request.data)
+        payload = SelfCheckSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         as_of = payload.validated_data.get("as_of") or timezone.localdate()
         catalog = policy_selectors.catalog()
