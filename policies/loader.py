@@ -363,8 +363,13 @@ def _write_policy(
         _write_benefits(clause, clause_spec, where, reason, report, messages)
 
     for clause in clauses.values():  # no longer in the file
-        report.tally("benefits").removed += clause.benefits.count()
-        services.delete_object(instance=clause, reason=f"{reason}: clause no longer in the file")
+        benefit_count = clause.benefits.count()
+        try:
+            services.delete_object(instance=clause, reason=f"{reason}: clause no longer in the file")
+        except ValidationError as exc:
+            messages += _validation_messages(f"{name}: clause {clause.number}", exc)
+            continue
+        report.tally("benefits").removed += benefit_count
         report.tally("clauses").removed += 1
     for heading in headings.values():
         services.delete_object(instance=heading, reason=f"{reason}: heading no longer in the file")
@@ -385,7 +390,11 @@ def _write_benefits(
         except ValidationError as exc:
             messages += _validation_messages(f"{where}, benefit {benefit_spec.key}", exc)
     for benefit in benefits.values():
-        services.delete_object(instance=benefit, reason=f"{reason}: benefit no longer in the file")
+        try:
+            services.delete_object(instance=benefit, reason=f"{reason}: benefit no longer in the file")
+        except ValidationError as exc:
+            messages += _validation_messages(f"{where}, benefit {benefit.key}", exc)
+            continue
         report.tally("benefits").removed += 1
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from policies.conditions import NUMERIC_TYPES, fact_codes, validate_condition
@@ -104,6 +105,16 @@ def save_benefit(*, benefit: Benefit, reason: str = "") -> str:
 
 @transaction.atomic
 def delete_object(*, instance: Heading | Clause | Benefit, reason: str = "") -> None:
-    """Delete a row; its history (with `reason`) keeps what it said."""
+    """Delete a row; its history (with `reason`) keeps what it said.
+
+    Rows other apps still point at (e.g. a benefit with applications) are refused with a clear
+    error instead of a ProtectedError: the text can be superseded, but the audit trail stays whole.
+    """
     instance._change_reason = reason
-    instance.delete()
+    try:
+        instance.delete()
+    except ProtectedError as exc:
+        kinds = sorted({obj._meta.verbose_name for obj in exc.protected_objects})
+        raise ValidationError(
+            _("无法删除 %(obj)s：仍被 %(kinds)s 引用。") % {"obj": instance, "kinds": "、".join(map(str, kinds))}
+        ) from exc

@@ -55,8 +55,9 @@ def database_config() -> dict:
     if config["ENGINE"].endswith("postgresql") and not config.get("NAME"):
         config_error("DATABASE_URL", "names no database.")
     if config["ENGINE"].endswith("sqlite3"):
-        # Many readers and one writer: wait for locks instead of failing at once.
-        config.setdefault("OPTIONS", {})["timeout"] = 20
+        # Many readers and one writer: wait for locks instead of failing at once, and take the write
+        # lock at BEGIN so concurrent decisions get a clean conflict, not "database is locked".
+        config.setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
     else:
         config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
         config["CONN_HEALTH_CHECKS"] = True
@@ -64,6 +65,9 @@ def database_config() -> dict:
 
 
 DATABASES = {"default": database_config()}
+
+# Login throttling and idempotency keys need a cache shared by all processes in production.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://portal")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")

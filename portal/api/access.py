@@ -68,6 +68,12 @@ class Access:
         limited_to = self.limited_to
         return visible if limited_to is None else visible.filter(pk__in=limited_to)
 
+    def restrict(self, queryset: QuerySet, field: str = "enterprise") -> QuerySet:
+        """Rows of `queryset` whose `field` is an enterprise this request may see."""
+        if self.user is None and self.key is not None and self.limited_to is None:
+            return queryset  # an unlimited machine key: no need for a subquery over every enterprise
+        return queryset.filter(**{f"{field}__in": self.enterprises()})
+
     def may_create_enterprises(self) -> bool:
         if self.limited_to is not None:
             return False  # it could not see what it created

@@ -272,6 +272,19 @@ def test_idempotency_key_replays_the_first_reply_and_refuses_another_body(machin
     assert IdempotencyRecord.objects.filter(key="create-丙-1").count() == 2
 
 
+def test_a_key_is_held_for_24_hours_only(machine):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "daily-import"}
+    first = machine.post("/api/v1/enterprises/", NEW, content_type="application/json", **headers)
+    IdempotencyRecord.objects.update(created_at=timezone.now() - dt.timedelta(hours=25))
+    other = {**NEW, "credit_code": credit_code_for(555003)}
+    second = machine.post("/api/v1/enterprises/", other, content_type="application/json", **headers)
+    assert second.status_code == 201 and second.json()["id"] != first.json()["id"]
+    assert "Idempotent-Replayed" not in second
+    assert list(IdempotencyRecord.objects.values_list("response_body__id", flat=True)) == [
+        second.json()["id"]
+    ]
+
+
 def test_a_failed_create_stores_no_reply(machine):
     headers = {"HTTP_IDEMPOTENCY_KEY": "retry-me"}
     bad = {**NEW, "credit_code": "bad"}

@@ -293,7 +293,7 @@ class ApplicationViewSet(
             visible = application_selectors.staff_applications()  # machine keys read like staff
         else:
             visible = Application.objects.none()
-        queryset = visible.filter(enterprise__in=access.enterprises()).order_by()
+        queryset = access.restrict(visible).order_by()
         if self.action == "retrieve":
             queryset = queryset.prefetch_related("events")
         return queryset

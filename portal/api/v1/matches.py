@@ -343,9 +343,7 @@ class MatchResultViewSet(ConditionalGetMixin, ReadOnlyApiViewSet):
     filterset_class = MatchResultFilter
 
     def get_queryset(self):
-        return MatchResult.objects.filter(enterprise__in=self.access.enterprises()).select_related(
-            "benefit__clause__document"
-        )
+        return self.access.restrict(MatchResult.objects.select_related("benefit__clause__document"))
 
     def get_serializer_class(self):
         return MatchResultDetailSerializer if self.action == "retrieve" else MatchResultSerializer
@@ -385,6 +383,5 @@ class ChangeViewSet(ReadOnlyApiViewSet):
     filterset_class = ChangeFilter
 
     def get_queryset(self):
-        return MatchChange.objects.filter(
-            enterprise__in=self.access.enterprises(), created_at__lte=timezone.now() - FEED_SETTLE
-        ).select_related("benefit__clause__document")
+        settled = MatchChange.objects.filter(created_at__lte=timezone.now() - FEED_SETTLE)
+        return self.access.restrict(settled.select_related("benefit__clause__document"))
