@@ -128,7 +128,9 @@ def load_scenarios(directory: Path = SCENARIOS) -> list[Scenario]:
     return scenarios
 
 
-def run_scenario(scenario: Scenario, specs: Mapping[str, BenefitSpec], catalog) -> tuple[Verdict, list[str]]:
+def run_scenario(
+    scenario: Scenario, specs: Mapping[str, BenefitSpec], catalog: Mapping[str, Any]
+) -> tuple[Verdict | None, list[str]]:
     """The verdict, and every way it differs from the scenario's expectations ([] = pass)."""
     if scenario.benefit not in specs:
         return None, [f"unknown benefit {scenario.benefit!r}"]

@@ -20,10 +20,8 @@ from django.utils import timezone
 from enterprises.facts import facts_table
 from enterprises.models import Enterprise
 from matching import selectors
-from matching.engine import BenefitSpec, FactColumns, TableVerdicts, Verdict, evaluate_table
-from matching.engine.conditions import compile_condition
+from matching.engine import BenefitSpec, FactColumns, TableVerdicts, Verdict, evaluate_table, facts_read
 from matching.engine.spec import IN_FORCE, validity_on
-from matching.engine.verdict import input_codes
 from matching.models import JobRun, MatchResult
 from matching.storage import Written, store
 from policies.models import Benefit
@@ -98,15 +96,13 @@ def evaluate_benefits(
     """Evaluate benefits (default: all) for enterprises (default: all) set-wise.
 
     One chunk of enterprises per transaction: facts_table once, evaluate_table per benefit, then
-    storage.store. With jobs > 1 (PostgreSQL only) chunks run in that many forked processes.
+    storage.store. With jobs > 1 (PostgreSQL, outside a transaction) chunks run in that many
+    forked processes.
     """
     specs = selectors.benefit_specs(benefit_ids)
     catalog = selectors.catalog()
     validity = {spec.benefit_id: validity_on(spec, as_of) for spec in specs}
     in_force = [spec for spec in specs if validity[spec.benefit_id] == IN_FORCE]
-    codes = set()
-    for spec in in_force:
-        codes.update(input_codes(spec, compile_condition(spec.condition, catalog), catalog))
     out_of_force = {pk: reason for pk, reason in validity.items() if reason != IN_FORCE}
     # only benefits that left force since they were stored have rows to remove (usually none)
     stale = Benefit.objects.filter(pk__in=list(out_of_force)).filter(
@@ -115,7 +111,7 @@ def evaluate_benefits(
     plan = _Plan(
         in_force=in_force,
         out_of_force={pk: out_of_force[pk] for pk in stale.values_list("pk", flat=True)},
-        codes=sorted(codes),
+        codes=facts_read(in_force, catalog),
         catalog=catalog,
         as_of=as_of,
         cause=cause,
@@ -157,7 +153,8 @@ _PLAN: _Plan | None = None  # the plan of the current parallel run, inherited by
 
 def _run_chunks(plan: _Plan, chunks: list[list[int]], jobs: int) -> Iterator[tuple[int, Written]]:
     global _PLAN
-    if jobs <= 1 or len(chunks) <= 1 or connection.vendor != "postgresql":
+    parallel = jobs > 1 and len(chunks) > 1 and connection.vendor == "postgresql"
+    if not parallel or connection.in_atomic_block:  # workers could not see uncommitted rows
         for chunk in chunks:
             yield _evaluate_chunk(plan, chunk)
         return

@@ -161,7 +161,8 @@ def _insert_new(cursor, lines: list[str]) -> bool:
 
 def _load(cursor, table: str, lines: list[str]) -> None:
     if connection.vendor == "postgresql":
-        cursor.copy_expert(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN", io.StringIO("".join(lines)))
+        with connection.wrap_database_errors:  # COPY bypasses Django's cursor wrapper: map its errors too
+            cursor.copy_expert(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN", io.StringIO("".join(lines)))
     else:
         rows = [[None if field == NULL else field for field in line[:-1].split("\t")] for line in lines]
         marks = ", ".join(["%s"] * len(COLUMNS))

@@ -29,6 +29,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "enterprises.change_enterprise",
         "enterprises.add_enterprise",
         "matching.view_jobrun",
+        "portal.add_apikey",
+        "portal.change_apikey",
+        "portal.view_apikey",
     ],
 }
 

@@ -8,7 +8,7 @@ from matching.engine.gaps import Gap, MissingFact, WhatIf, nearest_gaps, rank_mi
 from matching.engine.spec import BenefitSpec, validity_on
 from matching.engine.stacking import Stack, best_total
 from matching.engine.values import CatalogFact, FactValueError
-from matching.engine.verdict import STATUS_LABELS_ZH, Citation, Reason, Status, Verdict, explain
+from matching.engine.verdict import STATUS_LABELS_ZH, Citation, Reason, Status, Verdict, explain, facts_read
 
 __all__ = [
     "ENGINE_VERSION",
@@ -34,6 +34,7 @@ __all__ = [
     "compile_condition",
     "evaluate_table",
     "explain",
+    "facts_read",
     "nearest_gaps",
     "potential_amount",
     "rank_missing_facts",

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from matching.engine.amounts import NOT_APPLICABLE, Amount, potential_amount
+from matching.engine.amounts import NOT_APPLICABLE, Amount, AmountBasis, potential_amount
 from matching.engine.conditions import (
     CompiledCondition,
     ConditionError,
@@ -135,6 +135,14 @@ def input_codes(spec: BenefitSpec, compiled: CompiledCondition, catalog: Catalog
     return sorted(compiled.fact_codes | ({spec.base_fact} if spec.base_fact else set()))
 
 
+def facts_read(specs: list[BenefitSpec], catalog: Catalog) -> list[str]:
+    """Every fact the given benefits read: what to load for them."""
+    codes: set[str] = set()
+    for spec in specs:
+        codes.update(input_codes(spec, compile_condition(spec.condition, catalog), catalog))
+    return sorted(codes)
+
+
 def explain(
     spec: BenefitSpec,
     facts: Mapping[str, Any],
@@ -149,16 +157,12 @@ def explain(
     codes = input_codes(spec, compiled, catalog)
     values = {code: normalize(kind_of(catalog[code]), facts.get(code)) for code in codes}
     base_value = values[spec.base_fact] if spec.base_fact else None
-    outcomes: dict[int, Any] = {}
-    leaf_results: dict[int, Outcome] = {}
-
-    def evaluate_leaf(leaf: Leaf) -> Outcome:
-        leaf_results[leaf.index] = leaf_outcome(leaf, values[leaf.fact])
-        return leaf_results[leaf.index]
-
-    root_outcome, closeness = (
-        (Outcome.MET, 1.0) if compiled.root is None else fold(compiled.root, evaluate_leaf, outcomes)
-    )
+    outcomes: dict[int, Any] = {}  # of every node, by id(node)
+    root_outcome, closeness = (Outcome.MET, 1.0)
+    if compiled.root is not None:
+        root_outcome, closeness = fold(
+            compiled.root, lambda leaf: leaf_outcome(leaf, values[leaf.fact]), outcomes
+        )
     validity = validity_on(spec, as_of)
     status_code, score = status_and_score(
         root_outcome, closeness, requires_recognition=spec.requires_recognition, in_force=validity == IN_FORCE
@@ -169,14 +173,14 @@ def explain(
     amount = potential if status in AMOUNT_STATUSES else NOT_APPLICABLE
 
     reasons = tuple(
-        _reason(spec, leaf, values[leaf.fact], leaf_results[leaf.index], catalog, sources)
+        _reason(spec, leaf, values[leaf.fact], Outcome(int(outcomes[id(leaf)])), catalog, sources)
         for leaf in compiled.leaves
     )
     missing: list[str] = []
     unmet: tuple[Reason, ...] = ()
     if status is Status.NEEDS_INFO:
         missing = [leaf.fact for leaf in leaves_behind(compiled.root, outcomes, Outcome.UNKNOWN)]
-    if status in AMOUNT_STATUSES and spec.base_fact and potential.basis == "base_unknown":
+    if status in AMOUNT_STATUSES and spec.base_fact and potential.basis is AmountBasis.BASE_UNKNOWN:
         missing.append(spec.base_fact)
     if status is Status.NOT_ELIGIBLE:
         unmet = tuple(reasons[leaf.index] for leaf in leaves_behind(compiled.root, outcomes, Outcome.UNMET))

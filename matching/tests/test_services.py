@@ -3,6 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -207,3 +208,40 @@ def test_match_command(loaded, capsys):
         call_command("match", "--benefit", "no/such/benefit")
     with pytest.raises(CommandError, match="没有这家企业"):
         call_command("match", "--enterprise", "999999")
+
+
+def test_a_row_stored_meanwhile_is_upserted_not_duplicated(loaded, monkeypatch):
+    """If another writer stored a result between our read and our insert, the chunk falls back to
+    the upsert path (and records the change) instead of failing on the unique pair."""
+    from matching import storage
+
+    enterprise = lessee(area="6000")
+    services.evaluate_enterprise(enterprise_id=enterprise.pk, as_of=AS_OF)
+    Project.objects.filter(enterprise=enterprise).update(area_m2=Decimal("10"))
+    monkeypatch.setattr(
+        storage, "_stored_fingerprints", lambda ids, benefit_ids: np.zeros((0, 3), dtype=np.int64)
+    )
+    services.evaluate_enterprise(enterprise_id=enterprise.pk, as_of=AS_OF, cause="race")
+    lease = benefit(LEASE_KEY)
+    assert MatchResult.objects.get(enterprise=enterprise, benefit=lease).status == "not_eligible"
+    assert MatchResult.objects.filter(enterprise=enterprise).count() == len(
+        [spec for spec in selectors.benefit_specs() if validity_on(spec, AS_OF) == "in_force"]
+    )
+    change = MatchChange.objects.get()
+    assert (change.benefit_id, change.old_status, change.new_status, change.cause) == (
+        lease.pk,
+        "pending_recognition",
+        "not_eligible",
+        "race",
+    )
+
+
+def test_the_tasks_call_the_services(loaded):
+    from matching import tasks
+
+    enterprise = lessee()
+    count = tasks.evaluate_enterprise.apply(args=[enterprise.pk, "2025-06-01"]).get()
+    assert count == MatchResult.objects.filter(enterprise=enterprise).count() > 0
+    MatchResult.objects.all().delete()
+    written = tasks.evaluate_benefit.apply(args=[benefit(LEASE_KEY).pk, "2025-06-01"]).get()
+    assert written == MatchResult.objects.count() == Enterprise.objects.count()

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -25,8 +26,19 @@ from portal.api.errors import Unprocessable
 from portal.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
-REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+PARAMETER = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "可选：同一个键 24 小时内重发同一请求，只创建一次并返回首次的响应；同一个键配不同请求返回 422。"
+        "Optional: repeating a request with the same key within 24 h creates nothing new and returns the "
+        "first reply; the same key with another request is a 422."
+    ),
+)
+REPLAYED_HEADER = "Idempotent-Replayed"
 
 
 def request_hash(request) -> str:

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.utils import translation
 
 from matching.engine import Status
 from matching.selfcheck import AnswerError, evaluate_answers
@@ -41,6 +42,13 @@ def policies_loaded(django_db_setup, django_db_blocker):
 @pytest.fixture
 def policies(policies_loaded, db):
     return policies_loaded
+
+
+@pytest.fixture(autouse=True)
+def chinese():
+    """Messages are asserted in Chinese, whatever language an earlier test left active."""
+    with translation.override("zh-hans"):
+        yield
 
 
 def by_key(result) -> dict:

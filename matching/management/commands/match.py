@@ -38,7 +38,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         if enterprise is not None and benefit_ids is None:
             verdicts = services.evaluate_enterprise(enterprise_id=enterprise, as_of=as_of, cause=cause)
-            self.stdout.write(self.style.SUCCESS(f"企业 {enterprise}：评估 {len(verdicts)} 个扶持项目"))
+            self.stdout.write(self.style.SUCCESS(f"企业 {enterprise}：评估 {len(verdicts)} 个现行扶持项目"))
             return
         total = 1 if enterprise is not None else Enterprise.objects.count()
         with tqdm(total=total, unit="企业", disable=None, file=self.stderr) as bar:

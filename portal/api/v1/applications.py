@@ -26,6 +26,7 @@ from policies.models import Benefit
 from portal.api import examples
 from portal.api.base import ApiViewMixin, bilingual
 from portal.api.fields import MoneyField, WanField
+from portal.api.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from portal.api.idempotency import idempotent
 from portal.api.serializers import StrictSerializerMixin
 from portal.api.v1.matches import BenefitRefSerializer, VisibleEnterpriseFilterMixin
@@ -216,6 +217,7 @@ def _action_schema(summary: str, request, example: dict | None = None):
     create=extend_schema(
         tags=[TAG],
         summary="新建申报草稿 Create a draft (enterprise)",
+        parameters=[IDEMPOTENCY_KEY],
         description=(
             "企业用户为本企业新建草稿；同一项目已有进行中的申报时返回 409。可带 Idempotency-Key 头安全重试。"
             "An enterprise user drafts an application for its own company; an open one for the same benefit "

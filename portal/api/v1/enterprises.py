@@ -18,6 +18,7 @@ from enterprises import services as enterprise_services
 from enterprises.models import Enterprise, Source
 from portal.api import examples
 from portal.api.base import ApiViewMixin, bilingual
+from portal.api.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from portal.api.idempotency import idempotent
 from portal.api.serializers import StrictFilterSet, StrictSerializerMixin
 from portal.models import Scope
@@ -162,6 +163,7 @@ ENTERPRISE_EXAMPLE = {
     create=extend_schema(
         tags=[TAG],
         summary="新建企业 Create an enterprise",
+        parameters=[IDEMPOTENCY_KEY],
         description=(
             "需要 write_enterprises 权限（或工作人员账号）。可带 Idempotency-Key 头安全重试。"
             "Needs scope write_enterprises (or a staff account). Send an Idempotency-Key header to retry safely."
