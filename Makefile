@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: run test install services lint bench clean
+.PHONY: run test install services browser lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,10 @@ run: install
 services:
 	bash scripts/ensure_services.sh
 
-test: install services
+browser:
+	bash scripts/ensure_browser.sh
+
+test: install services browser
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} TEST_BROKER_URL=$${TEST_BROKER_URL:-$(TEST_BROKER_URL)} \
 		bash scripts/run_tests.sh $(ARGS)
 

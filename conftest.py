@@ -51,3 +51,13 @@ def producer(broker_url):
     app.conf.broker_connection_retry_on_startup = True
     yield app
     app.close()
+
+
+@pytest.fixture(autouse=True)
+def _chinese_by_default():
+    """Every test starts in the default language; a test that switches to English can't leak it."""
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+    yield
+    translation.deactivate()

@@ -116,5 +116,6 @@ def delete_object(*, instance: Heading | Clause | Benefit, reason: str = "") -> 
     except ProtectedError as exc:
         kinds = sorted({obj._meta.verbose_name for obj in exc.protected_objects})
         raise ValidationError(
-            _("无法删除 %(obj)s：仍被 %(kinds)s 引用。") % {"obj": instance, "kinds": "、".join(map(str, kinds))}
+            _("无法删除 %(obj)s：仍被 %(kinds)s 引用。")
+            % {"obj": instance, "kinds": "、".join(map(str, kinds))}
         ) from exc

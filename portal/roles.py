@@ -43,7 +43,9 @@ def ensure_roles() -> dict[str, Group]:
         permissions = []
         for dotted in codenames:
             app_label, codename = dotted.split(".")
-            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            permission = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
             if permission:
                 permissions.append(permission)
         group.permissions.set(permissions)

@@ -33,7 +33,9 @@ if not SECRET_KEY:
         config_error("SECRET_KEY", "must be set when DEBUG is off.")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+)
 if PRODUCTION and not ALLOWED_HOSTS:
     config_error("ALLOWED_HOSTS", "must list the host names when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -43,7 +45,9 @@ def database_config() -> dict:
     url = env.str("DATABASE_URL", default="")
     if not url:
         if PRODUCTION:
-            config_error("DATABASE_URL", "must be set when DEBUG is off (e.g. postgres://user@host:5432/portal).")
+            config_error(
+                "DATABASE_URL", "must be set when DEBUG is off (e.g. postgres://user@host:5432/portal)."
+            )
         url = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
     scheme = urlparse(url).scheme
     if scheme not in {"postgres", "postgresql", "pgsql", "sqlite"}:

@@ -71,8 +71,12 @@ def test_healthz_with_broker_up_but_no_worker_is_503(client, settings, broker_ur
 
 @pytest.mark.parametrize(
     ("missing", "variable"),
-    [("SECRET_KEY", "SECRET_KEY"), ("DATABASE_URL", "DATABASE_URL"), ("CELERY_BROKER_URL", "CELERY_BROKER_URL"),
-     ("ALLOWED_HOSTS", "ALLOWED_HOSTS")],
+    [
+        ("SECRET_KEY", "SECRET_KEY"),
+        ("DATABASE_URL", "DATABASE_URL"),
+        ("CELERY_BROKER_URL", "CELERY_BROKER_URL"),
+        ("ALLOWED_HOSTS", "ALLOWED_HOSTS"),
+    ],
 )
 def test_production_refuses_to_start_without_a_required_variable(missing, variable):
     env = clean_env(**{k: v for k, v in PRODUCTION_ENV.items() if k != missing})
@@ -84,8 +88,11 @@ def test_production_refuses_to_start_without_a_required_variable(missing, variab
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("DATABASE_URL", "mysql://root@localhost/db"), ("DATABASE_URL", "postgres://"),
-     ("CELERY_BROKER_URL", "amqp://guest@localhost//")],
+    [
+        ("DATABASE_URL", "mysql://root@localhost/db"),
+        ("DATABASE_URL", "postgres://"),
+        ("CELERY_BROKER_URL", "amqp://guest@localhost//"),
+    ],
 )
 def test_malformed_urls_give_a_clear_error(variable, value):
     env = clean_env(**{**PRODUCTION_ENV, variable: value})
@@ -145,9 +152,13 @@ def test_sqlite_embedded_default_sets_up_and_serves(tmp_path):
     port = free_port()
     server = subprocess.Popen(
         [PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
+
         def fetch(path):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:

@@ -15,7 +15,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT.parent / "shared" / "seeds"
 OPS = {"eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "between", "exists"}
 KINDS = {"subsidy", "support", "measure", "goal", "annex"}
-BENEFIT_KINDS = {"lump_sum", "ratio", "matching", "rent", "interest", "guarantee_fee", "voucher", "non_monetary"}
+BENEFIT_KINDS = {
+    "lump_sum",
+    "ratio",
+    "matching",
+    "rent",
+    "interest",
+    "guarantee_fee",
+    "voucher",
+    "non_monetary",
+}
 
 
 def squash(text: str) -> str:
@@ -25,7 +34,7 @@ def squash(text: str) -> str:
 def catalog() -> dict:
     facts = {}
     for path in sorted(glob.glob(str(ROOT / "fixtures" / "facts" / "*.yaml"))):
-        for fact in yaml.safe_load(open(path, encoding="utf-8")) or []:
+        for fact in yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []:
             if fact["code"] in facts:
                 raise SystemExit(f"{path}: duplicate fact code {fact['code']}")
             facts[fact["code"]] = fact
@@ -59,7 +68,7 @@ def check_condition(node, facts, text, where, errors):
 
 def main(path: str) -> int:
     facts = catalog()
-    data = yaml.safe_load(open(path, encoding="utf-8"))
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     doc = data["document"]
     source = squash((SEEDS / doc["source_file"]).read_text(encoding="utf-8"))
     errors = []

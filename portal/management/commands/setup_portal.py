@@ -23,7 +23,9 @@ DATA_STEPS = [
 
 
 class Command(BaseCommand):
-    help = "Migrate, load every policy fixture and the demo enterprises, compute matches, create demo accounts."
+    help = (
+        "Migrate, load every policy fixture and the demo enterprises, compute matches, create demo accounts."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--skip-match", action="store_true", help="do not compute matches")
