@@ -196,6 +196,7 @@ STEPS = {
     "full": step_full,
     "single": step_single,
     "baseline": step_baseline,
+    "facts": step_facts,
     "floor": step_floor,
 }
 

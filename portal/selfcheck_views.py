@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from enterprises.selectors import enterprise_for_user
 from matching import selectors
 from matching.engine import Status
 from matching.engine.render import wan
 from matching.selfcheck import AnswerError
+from portal import selfcheck_registration as registration
 from portal.selfcheck import (
     ANSWERS_SESSION_KEY,
     STEPS,
@@ -136,13 +138,44 @@ def reset(request: HttpRequest) -> HttpResponse:
     return redirect("selfcheck:start")
 
 
+@require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
-    """The hand-over: the answers stay in the session (ANSWERS_SESSION_KEY) through login, for the
-    registration or profile-creation flow to turn into the enterprise profile."""
+    """Registration: a new account and enterprise whose profile is the session's answers; then the
+    user is logged in and sent to the dashboard. A logged-in user keeps the answers in the session."""
     wizard = _wizard(request)
     enterprise = enterprise_for_user(request.user) if request.user.is_authenticated else None
+    form = None
+    status = 200
+    if not request.user.is_authenticated:
+        form = registration.RegistrationForm(request.POST if request.method == "POST" else None)
+        if form.is_bound:
+            registered = form.is_valid() and registration.register(
+                form, answers=wizard.answers, as_of=wizard.as_of
+            )
+            if registered:
+                return _registered(request, wizard, *registered)
+            status = 400
     return render(
         request,
         "selfcheck/register.html",
-        {"answers": answer_rows(wizard.answers, wizard.catalog), "enterprise": enterprise},
+        {"answers": answer_rows(wizard.answers, wizard.catalog), "enterprise": enterprise, "form": form},
+        status=status,
     )
+
+
+def _registered(request: HttpRequest, wizard: Wizard, user, enterprise) -> HttpResponse:
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session.pop(ANSWERS_SESSION_KEY, None)  # they are the profile now
+    messages.success(
+        request, _("企业“%(name)s”已登记，测算回答已保存为企业资料。") % {"name": enterprise.name}
+    )
+    missing = registration.answers_not_carried(
+        enterprise, wizard.answers, as_of=wizard.as_of, catalog=wizard.catalog
+    )
+    if missing:
+        messages.warning(
+            request,
+            _("以下回答需要在企业资料中补充具体数据后才能用于匹配：%(labels)s。")
+            % {"labels": "、".join(fact.label_zh for fact in missing)},
+        )
+    return redirect("applications:dashboard")

@@ -44,6 +44,9 @@ def leaf_strategy(catalog, table):
         if kind in (Kind.SET, Kind.TEXT) and choices:
             return st.sampled_from(choices)
         observed = sorted({v for v in table.columns[code] if v is not None}, key=str)
+        if kind is Kind.SET:  # elements seen in the column's sets
+            elements = sorted(set().union(*observed))
+            return st.sampled_from(elements) if elements else st.text(min_size=1, max_size=3)
         if kind is Kind.NUMBER:
             extra = st.decimals(-(10**9), 10**10, places=2)
             return (st.sampled_from(observed) | extra) if observed else extra

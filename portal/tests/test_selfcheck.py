@@ -334,7 +334,7 @@ def test_set_questions_tell_none_from_unknown(policies, client):
 def test_answers_survive_for_registration_and_can_be_cleared(policies, client, django_user_model):
     client.post("/self-check/step/projects/", {"new_factory_lease_area_m2": "5200", "direction": "next"})
     page = text_of(client.get("/self-check/register/"))
-    assert "新租赁自用工业厂房面积 5200 平方米" in page and "登录 / 登记企业" in page
+    assert "新租赁自用工业厂房面积 5200 平方米" in page and "注册并登记企业" in page
     user = django_user_model.objects.create_user("visitor", password="pw-1234567")
     client.force_login(user)  # logging in keeps the session's data
     assert client.session[ANSWERS_SESSION_KEY] == {"new_factory_lease_area_m2": "5200"}

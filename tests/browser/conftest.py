@@ -4,7 +4,8 @@
 test loads what it needs, e.g. the policy fixtures). One Chromium runs for the whole session with a
 throw-away profile. Screenshots go to test-artifacts/screenshots/; a failing test leaves one named
 FAILED-<test>.png. Chromium and chromedriver come from the Debian packages (scripts/ensure_browser.sh
-installs them); CHROMIUM_BINARY and CHROMEDRIVER override their paths.
+installs them); CHROMIUM_BINARY and CHROMEDRIVER override their paths. Uploaded files go to a
+temporary MEDIA_ROOT; the cache (login throttling) is cleared around each test.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
@@ -25,6 +27,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.browser.support import WINDOW, Portal, load_portal
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -41,7 +45,7 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--no-first-run",
     "--lang=zh-CN",
-    "--window-size=1280,1000",
+    f"--window-size={WINDOW[0]},{WINDOW[1]}",
 )
 WAIT_SECONDS = 20
 
@@ -92,6 +96,37 @@ class Browser:
 
     def text(self, css: str = "main") -> str:
         return self.find(css).text
+
+    def fill(self, css: str, text: str) -> WebElement:
+        field = self.find(css)
+        field.clear()
+        field.send_keys(text)
+        return field
+
+    def click_and_wait(self, css: str, path: str | None = None) -> None:
+        """Click (a submit button, a link) and wait for the next page: `path`, or any new page load."""
+        marker = self.driver.find_element(By.TAG_NAME, "html")
+        self.find(css).click()
+        if path is not None:
+            self.wait_for_path(path)
+        else:
+            WebDriverWait(self.driver, WAIT_SECONDS).until(
+                expected_conditions.staleness_of(marker), message=css
+            )
+            self.wait_until_loaded()
+
+    def new_session(self) -> None:
+        """Forget the cookies: the next visit is a new visitor (another person at another computer)."""
+        self.visit("/robots.txt")  # cookies can only be cleared for the site being shown (a 404 is enough)
+        self.driver.delete_all_cookies()
+
+    def log_in(self, username: str, password: str, *, then: str) -> None:
+        """Log in through the login page as a new session, landing on `then`."""
+        self.new_session()
+        self.visit(f"/accounts/login/?next={then}")
+        self.fill("#id_username", username)
+        self.fill("#id_password", password)
+        self.click_and_wait("main form button[type=submit]", then)
 
     def screenshot(self, name: str, *, full_page: bool = True) -> Path:
         """A PNG of the page (the whole length of it by default) in test-artifacts/screenshots/."""
@@ -145,9 +180,30 @@ def chromium(django_db_setup, live_server) -> Iterator[WebDriver]:
 def browser(request: pytest.FixtureRequest, chromium: WebDriver, live_server) -> Iterator[Browser]:
     """The shared Chromium, its cookies cleared (an anonymous visitor), pointed at the live server."""
     page = Browser(chromium, live_server.url)
-    page.visit("/robots.txt")  # cookies can only be cleared for the site being shown (a 404 is enough)
-    chromium.delete_all_cookies()
+    page.new_session()
+    chromium.set_window_size(*WINDOW)
     yield page
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
         page.screenshot(f"FAILED-{request.node.name}")
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path) -> Path:
+    """Uploads of the live server (same process) land in a temporary folder, not in the project."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def clear_cache() -> Iterator[None]:
+    """Login throttling counts live in the cache: every test starts without failed attempts."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def portal(transactional_db) -> Portal:
+    """Policies, demo enterprises with the demo account, and reviewers, committed for the live server."""
+    return load_portal()

@@ -6,6 +6,7 @@ from selenium.webdriver.common.keys import Keys
 
 from policies.loader import default_paths, load_files
 from portal.selfcheck import ANSWERS_SESSION_KEY
+from tests.browser.support import WINDOW, choose, next_step, type_into
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -15,25 +16,6 @@ def policies(transactional_db):
     reports, errors = load_files(default_paths())
     assert not errors, [error.messages for error in errors]
     return reports
-
-
-def choose(browser, name: str, value: str) -> None:
-    """Tick a radio button or checkbox by clicking its label, as a person would."""
-    field = browser.find(f'input[name="{name}"][value="{value}"]')
-    browser.driver.find_element(By.CSS_SELECTOR, f'label[for="{field.get_attribute("id")}"]').click()
-    assert field.is_selected()
-
-
-def type_into(browser, name: str, text: str):
-    field = browser.find(f'input[name="{name}"]')
-    field.clear()
-    field.send_keys(text)
-    return field
-
-
-def next_step(browser, expected_path: str) -> None:
-    browser.find("#next-step").click()
-    browser.wait_for_path(expected_path)
 
 
 def test_anonymous_self_check_end_to_end(browser, policies):
@@ -101,7 +83,7 @@ def test_anonymous_self_check_end_to_end(browser, policies):
         assert width <= 390
         browser.screenshot("selfcheck-5-results-mobile")
     finally:
-        browser.driver.set_window_size(1280, 1000)
+        browser.driver.set_window_size(*WINDOW)
 
     # a "what is missing" prompt leads back to the question
     browser.find("#missing li a").click()
@@ -111,7 +93,7 @@ def test_anonymous_self_check_end_to_end(browser, policies):
     # registering: the answers are still there, nothing was written outside the session
     browser.visit("/self-check/register/")
     assert "新租赁自用工业厂房面积" in browser.text() and "5000 平方米" in browser.text()
-    assert "登录 / 登记企业" in browser.text()
+    assert "注册并登记企业" in browser.text()
     session_cookie = browser.driver.get_cookie("sessionid")
     from django.contrib.sessions.models import Session
 
