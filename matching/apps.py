@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class MatchingConfig(AppConfig):
     name = "matching"
     verbose_name = "匹配"
+
+    def ready(self) -> None:
+        from matching import receivers
+
+        receivers.connect()

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -15,9 +16,12 @@ class JobRun(models.Model):
     started_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     items = models.PositiveIntegerField(_("处理条数"), default=0)
+    total = models.PositiveIntegerField(_("总条数"), default=0, help_text=_("0 表示事先不知道总数"))
     failures = models.PositiveIntegerField(_("失败条数"), default=0)
     error = models.TextField(_("错误"), blank=True)
     worker = models.CharField(_("执行者"), max_length=200, blank=True)
+    # what a chunked job evaluates: {"as_of": ISO date, "benefit_ids": [...] | null, "cause": ...}
+    params = models.JSONField(_("参数"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -26,6 +30,10 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def percent(self) -> int | None:
+        return min(100, self.items * 100 // self.total) if self.total else None
 
 
 class MatchStatus(models.TextChoices):
@@ -115,15 +123,215 @@ class MatchChange(models.Model):
     new_status = models.CharField(_("新结论"), max_length=20, choices=MatchStatus.choices)
     old_amount = models.DecimalField(_("原金额"), max_digits=16, decimal_places=2, null=True, blank=True)
     new_amount = models.DecimalField(_("新金额"), max_digits=16, decimal_places=2, null=True, blank=True)
-    cause = models.CharField(_("原因"), max_length=200)
+    cause = models.CharField(_("原因"), max_length=200, help_text=_("企业资料变化、政策变化、日期变化等"))
     as_of = models.DateField(_("评估日期"))
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True, db_index=True)
+    # Set once notifications and webhook deliveries were made for it (written by raw SQL: db_default).
+    dispatched = models.BooleanField(_("已通知"), default=False, db_default=False)
+
+    class Cause(models.TextChoices):
+        ENTERPRISE_DATA = "enterprise_data", _("企业资料变化")
+        POLICY = "policy", _("政策变化")
+        DATE = "date", _("日期变化（政策生效或到期）")
+        RERUN = "rerun", _("全部重新评估")
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("匹配变化")
         verbose_name_plural = _("匹配变化")
-        indexes = [models.Index(fields=["enterprise", "-created_at"], name="match_change_enterprise")]
+        indexes = [
+            models.Index(fields=["enterprise", "-created_at"], name="match_change_enterprise"),
+            models.Index(
+                fields=["id"], condition=models.Q(dispatched=False), name="match_change_undispatched"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} × {self.benefit_id}: {self.old_status} → {self.new_status}"
+
+    @property
+    def cause_label(self) -> str:
+        try:
+            return str(self.Cause(self.cause).label)
+        except ValueError:
+            return self.cause
+
+
+# ---------------------------------------------------------------- background re-evaluation
+
+
+class PendingEnterpriseChange(models.Model):
+    """An enterprise whose data changed since its results were stored ("dirty"), by what changed.
+
+    Written by the signal receivers in the saving transaction (one row per enterprise and source,
+    however many edits), drained by `jobs.drain_enterprise_changes`: a burst of edits gives one
+    evaluation, and a change committed while no worker runs is not lost.
+    """
+
+    # new (evaluate every benefit) | enterprise | figures | recognitions | projects | fact:<FactDefinition id>
+    enterprise_id = models.BigIntegerField(_("企业ID"))
+    source = models.CharField(_("变化来源"), max_length=40)
+    marked_at = models.DateTimeField(_("标记时间"))
+
+    class Meta:
+        verbose_name = _("待重新评估的企业")
+        verbose_name_plural = _("待重新评估的企业")
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise_id", "source"], name="pending_enterprise_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id}: {self.source}"
+
+
+class PendingPolicyChange(models.Model):
+    """A policy row whose change affects results (benefit, clause, document, catalog fact)."""
+
+    class Kind(models.TextChoices):
+        BENEFIT = "benefit", _("扶持项目")
+        CLAUSE = "clause", _("条款")
+        DOCUMENT = "document", _("政策文件")
+        FACT = "fact", _("事实定义")
+
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    key = models.CharField(_("标识"), max_length=100, help_text=_("行 ID；事实定义为代码"))
+    marked_at = models.DateTimeField(_("标记时间"))
+
+    class Meta:
+        verbose_name = _("待重新评估的政策")
+        verbose_name_plural = _("待重新评估的政策")
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="pending_policy_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"
+
+
+class JobChunk(models.Model):
+    """One slice of a chunked job: the enterprises with ids in [first_id, last_id]. Done exactly once
+    (the chunk's results and its `done` state commit together), so a redelivered task is a no-op."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待处理")
+        DONE = "done", _("完成")
+
+    job = models.ForeignKey(JobRun, on_delete=models.CASCADE, related_name="chunks", verbose_name=_("任务"))
+    first_id = models.BigIntegerField(_("起始企业ID"))
+    last_id = models.BigIntegerField(_("结束企业ID"))
+    size = models.PositiveIntegerField(_("企业数"))
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    failures = models.PositiveIntegerField(_("失败企业数"), default=0)
+    error = models.TextField(_("错误"), blank=True)
+    published_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "first_id"]
+        verbose_name = _("任务分片")
+        verbose_name_plural = _("任务分片")
+        indexes = [models.Index(fields=["state", "published_at"], name="job_chunk_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: {self.first_id}–{self.last_id} {self.state}"
+
+
+class WorkerHeartbeat(models.Model):
+    """Written by the periodic `matching.tick` task: /healthz reports its age."""
+
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+    beat_at = models.DateTimeField(_("时间"))
+    worker = models.CharField(_("执行者"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("后台心跳")
+        verbose_name_plural = _("后台心跳")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+# ---------------------------------------------------------------- notifications and webhooks
+
+
+class NotificationPreference(models.Model):
+    """A portal user's choice of e-mail notifications, and how far they have read the feed."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="match_notifications", verbose_name=_("用户")
+    )
+    email_enabled = models.BooleanField(_("邮件通知"), default=False)
+    last_seen_change_id = models.BigIntegerField(_("已读到"), default=0)
+
+    class Meta:
+        verbose_name = _("通知设置")
+        verbose_name_plural = _("通知设置")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {'email' if self.email_enabled else 'portal'}"
+
+
+class WebhookSubscription(models.Model):
+    """A REST client's endpoint for change notifications (HMAC-SHA256 signed JSON)."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    url = models.URLField(_("地址"), max_length=500, help_text=_("仅限 http(s)"))
+    secret = models.CharField(_("签名密钥"), max_length=200)
+    active = models.BooleanField(_("启用"), default=True)
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="webhook_subscriptions",
+        verbose_name=_("只推送该企业"),
+        help_text=_("留空表示所有企业"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("Webhook 订阅")
+        verbose_name_plural = _("Webhook 订阅")
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.url}"
+
+    def clean(self) -> None:
+        from urllib.parse import urlparse
+
+        from django.core.exceptions import ValidationError
+
+        parsed = urlparse(self.url or "")
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValidationError({"url": _("Webhook 地址必须是 http:// 或 https:// 开头的网址")})
+
+
+class WebhookDelivery(models.Model):
+    """One signed POST of a batch of changes to a subscription, with its attempts."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SUCCEEDED = "succeeded", _("已送达")
+        FAILED = "failed", _("放弃")
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("订阅")
+    )
+    event = models.CharField(_("事件"), max_length=50, default="match.changed")
+    payload = models.JSONField(_("内容"))
+    change_count = models.PositiveIntegerField(_("变化条数"), default=0)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    last_status_code = models.PositiveIntegerField(_("最近响应码"), null=True, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
+    last_attempt_at = models.DateTimeField(_("最近尝试"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("Webhook 发送记录")
+        verbose_name_plural = _("Webhook 发送记录")
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} #{self.pk} {self.state}"

@@ -1,8 +1,9 @@
-"""Writes of the matching app. Keyword-only, typed, atomic.
+"""Writes of the matching app: evaluating and storing results. Keyword-only, typed, atomic.
 
-Both entry points store verdicts the same way (storage.store): a result is written only when its
+Every entry point stores verdicts the same way (storage.store): a result is written only when its
 fingerprint (facts read, benefit version, validity, engine version) differs from the stored one,
-and a MatchChange is recorded when a stored result's status or amount changes.
+and a MatchChange is recorded when a stored result's status or amount changes. Background jobs
+(jobs.py) call the same functions chunk by chunk.
 """
 
 from __future__ import annotations
@@ -13,14 +14,22 @@ import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from django.db import connection, connections, transaction
-from django.db.models import Exists, OuterRef
+from django.db import InterfaceError, OperationalError, connection, connections, transaction
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from enterprises.facts import facts_table
 from enterprises.models import Enterprise
 from matching import selectors
-from matching.engine import BenefitSpec, FactColumns, TableVerdicts, Verdict, evaluate_table, facts_read
+from matching.engine import (
+    BenefitSpec,
+    ConditionError,
+    FactColumns,
+    TableVerdicts,
+    Verdict,
+    evaluate_table,
+    facts_read,
+)
 from matching.engine.spec import IN_FORCE, validity_on
 from matching.models import JobRun, MatchResult
 from matching.storage import Written, store
@@ -51,10 +60,40 @@ class MatchRun:
     changes: int = 0  # MatchChange rows recorded
 
 
+def lock_enterprises(
+    *,
+    enterprise_ids: list[int] | None = None,
+    first_id: int | None = None,
+    last_id: int | None = None,
+    skip_locked: bool = False,
+) -> list[int]:
+    """Lock the rows of the enterprises about to be evaluated until the transaction ends; returns
+    the ids of those that exist (and, with `skip_locked`, are not being edited or evaluated), in order.
+
+    Every evaluation holds these locks from reading the facts to storing the results, and every
+    enterprise write locks its row first (enterprises.services): an edit commits either before the
+    facts are read or after the results are stored (and then marks the enterprise again), so stale
+    results never overwrite fresh ones and two evaluations of one enterprise never record the same
+    change twice. FOR NO KEY UPDATE does not block inserting related rows. SQLite has one writer at
+    a time and needs no row locks.
+    """
+    enterprises = Enterprise.objects.order_by("pk")
+    if enterprise_ids is not None:
+        enterprises = enterprises.filter(pk__in=enterprise_ids)
+    if first_id is not None:
+        enterprises = enterprises.filter(pk__gte=first_id)
+    if last_id is not None:
+        enterprises = enterprises.filter(pk__lte=last_id)
+    if connection.features.has_select_for_update:
+        enterprises = enterprises.select_for_update(no_key=True, skip_locked=skip_locked)
+    return list(enterprises.values_list("pk", flat=True))
+
+
 @transaction.atomic
 def evaluate_enterprise(*, enterprise_id: int, as_of: dt.date, cause: str = "manual") -> list[Verdict]:
     """Explain every benefit in force for one enterprise and store what changed (the results of
     benefits out of force are removed). Returns the verdicts of the benefits in force."""
+    lock_enterprises(enterprise_ids=[enterprise_id])
     enterprise = Enterprise.objects.get(pk=enterprise_id)
     specs = selectors.benefit_specs()
     validity = {spec.benefit_id: validity_on(spec, as_of) for spec in specs}
@@ -72,15 +111,99 @@ def evaluate_enterprise(*, enterprise_id: int, as_of: dt.date, cause: str = "man
 
 
 @dataclass(frozen=True)
-class _Plan:
-    """What every chunk of a bulk run needs (inherited by forked workers)."""
+class Plan:
+    """What evaluating some benefits on a date needs, for any chunk of enterprises (inherited by
+    forked workers)."""
 
+    benefits: int  # how many benefits were asked for
     in_force: list[BenefitSpec]
-    out_of_force: dict[int, str]
-    codes: list[str]
+    out_of_force: dict[int, str]  # benefit id -> reason, only for benefits with stored results
+    codes: list[str]  # the facts the benefits in force read
     catalog: dict
     as_of: dt.date
     cause: str
+    broken: dict[int, str]  # benefits left out: their rule does not compile against the catalog
+
+
+def usable_specs(specs: list[BenefitSpec], catalog: dict) -> tuple[list[BenefitSpec], dict[int, str]]:
+    """Specs whose condition compiles against the catalog, and the error of each one that does not
+    (a poison policy row is reported, not allowed to fail every chunk)."""
+    usable, broken = [], {}
+    for spec in specs:
+        try:
+            facts_read([spec], catalog)
+        except (ConditionError, KeyError) as exc:
+            broken[spec.benefit_id] = f"{spec.global_key}: {exc}"[:1000]
+        else:
+            usable.append(spec)
+    return usable, broken
+
+
+def plan_evaluation(*, as_of: dt.date, benefit_ids: list[int] | None = None, cause: str) -> Plan:
+    """Benefits (default: all) split by their validity on `as_of`."""
+    specs = selectors.benefit_specs(benefit_ids)
+    catalog = selectors.catalog()
+    validity = {spec.benefit_id: validity_on(spec, as_of) for spec in specs}
+    in_force, broken = usable_specs([spec for spec in specs if validity[spec.benefit_id] == IN_FORCE], catalog)
+    out_of_force = {pk: reason for pk, reason in validity.items() if reason != IN_FORCE}
+    # only benefits that left force since they were stored have rows to remove (usually none)
+    stale = Benefit.objects.filter(pk__in=list(out_of_force)).filter(
+        Exists(MatchResult.objects.filter(benefit_id=OuterRef("pk")))
+    )
+    return Plan(
+        benefits=len(specs),
+        in_force=in_force,
+        out_of_force={pk: out_of_force[pk] for pk in stale.values_list("pk", flat=True)},
+        codes=facts_read(in_force, catalog),
+        catalog=catalog,
+        as_of=as_of,
+        cause=cause,
+        broken=broken,
+    )
+
+
+def evaluate_locked(plan: Plan, enterprise_ids: list[int]) -> Written:
+    """Evaluate and store one chunk of enterprises (ordered ids) whose rows the caller locked in
+    the current transaction (lock_enterprises): facts_table once, evaluate_table per benefit."""
+    if not enterprise_ids:
+        return Written()
+    table = facts_table(Enterprise.objects.filter(pk__in=enterprise_ids), plan.as_of, plan.codes)
+    columns = FactColumns(table.columns, len(table.enterprise_ids), plan.catalog)
+    evaluated = [evaluate_table(spec, columns, plan.as_of) for spec in plan.in_force]
+    return store(evaluated, table.enterprise_ids, plan.out_of_force, as_of=plan.as_of, cause=plan.cause)
+
+
+# A restarting database, a dropped connection, a deadlock: worth retrying the whole task later.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An enterprise the engine could not evaluate (a poison input), and why."""
+
+    enterprise_id: int
+    error: str
+
+
+def evaluate_isolating(plan: Plan, enterprise_ids: list[int]) -> tuple[Written, list[Failure]]:
+    """evaluate_locked, except that an enterprise whose data the engine rejects is left out and
+    reported instead of failing its whole chunk: a failing set is split in halves, each in a
+    savepoint, down to the enterprises that fail alone. Transient errors are raised (retry)."""
+    try:
+        with transaction.atomic():
+            return evaluate_locked(plan, enterprise_ids), []
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as exc:  # noqa: BLE001 - anything else is this data's fault: isolate it
+        if len(enterprise_ids) == 1:
+            return Written(), [Failure(enterprise_ids[0], f"{exc.__class__.__name__}: {exc}"[:1000])]
+    middle = len(enterprise_ids) // 2
+    total, failures = Written(), []
+    for half in (enterprise_ids[:middle], enterprise_ids[middle:]):
+        written, failed = evaluate_isolating(plan, half)
+        total.add(written)
+        failures += failed
+    return total, failures
 
 
 def evaluate_benefits(
@@ -93,65 +216,51 @@ def evaluate_benefits(
     cause: str = "bulk",
     progress: Callable[[int], None] | None = None,
 ) -> MatchRun:
-    """Evaluate benefits (default: all) for enterprises (default: all) set-wise.
+    """Evaluate benefits (default: all) for enterprises (default: all) set-wise, in this process.
 
-    One chunk of enterprises per transaction: facts_table once, evaluate_table per benefit, then
-    storage.store. With jobs > 1 (PostgreSQL, outside a transaction) chunks run in that many
-    forked processes.
+    One chunk of enterprises per transaction (locked, facts_table once, evaluate_table per benefit,
+    storage.store). With jobs > 1 (PostgreSQL, outside a transaction) chunks run in that many
+    forked processes. Background jobs use jobs.schedule_job instead (chunks as Celery tasks).
     """
-    specs = selectors.benefit_specs(benefit_ids)
-    catalog = selectors.catalog()
-    validity = {spec.benefit_id: validity_on(spec, as_of) for spec in specs}
-    in_force = [spec for spec in specs if validity[spec.benefit_id] == IN_FORCE]
-    out_of_force = {pk: reason for pk, reason in validity.items() if reason != IN_FORCE}
-    # only benefits that left force since they were stored have rows to remove (usually none)
-    stale = Benefit.objects.filter(pk__in=list(out_of_force)).filter(
-        Exists(MatchResult.objects.filter(benefit_id=OuterRef("pk")))
-    )
-    plan = _Plan(
-        in_force=in_force,
-        out_of_force={pk: out_of_force[pk] for pk in stale.values_list("pk", flat=True)},
-        codes=facts_read(in_force, catalog),
-        catalog=catalog,
-        as_of=as_of,
-        cause=cause,
-    )
+    plan = plan_evaluation(as_of=as_of, benefit_ids=benefit_ids, cause=cause)
     enterprises = Enterprise.objects.order_by("pk")
     if enterprise_ids is not None:
         enterprises = enterprises.filter(pk__in=enterprise_ids)
     ids = list(enterprises.values_list("pk", flat=True))
     chunks = [ids[start : start + chunk_size] for start in range(0, len(ids), chunk_size)]
-    run = MatchRun(enterprises=len(ids), benefits=len(specs))
-    job = JobRun.objects.create(kind="match", worker=f"{socket.gethostname()}:{cause}")
+    run = MatchRun(enterprises=len(ids), benefits=plan.benefits)
+    job = JobRun.objects.create(kind="match", total=len(ids), worker=f"{socket.gethostname()}:{cause}")
     try:
         for done, written in _run_chunks(plan, chunks, jobs):
-            run.evaluated += done * len(in_force)
+            run.evaluated += done * len(plan.in_force)
             run.written += written.written
             run.removed += written.removed
             run.changes += written.changes
+            JobRun.objects.filter(pk=job.pk).update(items=F("items") + done)
             if progress is not None:
                 progress(done)
     except Exception as exc:
         JobRun.objects.filter(pk=job.pk).update(
-            status=JobRun.Status.FAILED,
-            finished_at=timezone.now(),
-            items=run.evaluated,
-            error=repr(exc)[:2000],
+            status=JobRun.Status.FAILED, finished_at=timezone.now(), error=repr(exc)[:2000]
         )
         raise
-    JobRun.objects.filter(pk=job.pk).update(
-        status=JobRun.Status.SUCCEEDED, finished_at=timezone.now(), items=run.evaluated
-    )
-    if connection.vendor == "postgresql" and run.written > 10_000:
-        with connection.cursor() as cursor:  # fresh statistics, or the planner may misjudge the next reads
-            cursor.execute("ANALYZE matching_matchresult")
+    JobRun.objects.filter(pk=job.pk).update(status=JobRun.Status.SUCCEEDED, finished_at=timezone.now())
+    if run.written > 10_000:
+        analyze_results()
     return run
 
 
-_PLAN: _Plan | None = None  # the plan of the current parallel run, inherited by forked workers
+def analyze_results() -> None:
+    """Fresh planner statistics after a large write, or the next reads may be misjudged."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE matching_matchresult")
 
 
-def _run_chunks(plan: _Plan, chunks: list[list[int]], jobs: int) -> Iterator[tuple[int, Written]]:
+_PLAN: Plan | None = None  # the plan of the current parallel run, inherited by forked workers
+
+
+def _run_chunks(plan: Plan, chunks: list[list[int]], jobs: int) -> Iterator[tuple[int, Written]]:
     global _PLAN
     parallel = jobs > 1 and len(chunks) > 1 and connection.vendor == "postgresql"
     if not parallel or connection.in_atomic_block:  # workers could not see uncommitted rows
@@ -172,12 +281,9 @@ def _evaluate_chunk_in_worker(chunk: list[int]) -> tuple[int, Written]:
 
 
 @transaction.atomic
-def _evaluate_chunk(plan: _Plan, chunk: list[int]) -> tuple[int, Written]:
-    table = facts_table(Enterprise.objects.filter(pk__in=chunk), plan.as_of, plan.codes)
-    columns = FactColumns(table.columns, len(table.enterprise_ids), plan.catalog)
-    evaluated = [evaluate_table(spec, columns, plan.as_of) for spec in plan.in_force]
-    written = store(evaluated, table.enterprise_ids, plan.out_of_force, as_of=plan.as_of, cause=plan.cause)
-    return len(table.enterprise_ids), written
+def _evaluate_chunk(plan: Plan, chunk: list[int]) -> tuple[int, Written]:
+    ids = lock_enterprises(enterprise_ids=chunk)
+    return len(ids), evaluate_locked(plan, ids)
 
 
 def evaluate_benefit_for_all(

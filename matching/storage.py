@@ -4,7 +4,9 @@ Per chunk of enterprises: read the stored fingerprints (one range scan) and keep
 fingerprint changed, as tab-separated lines ordered by (enterprise, benefit). Rows new to the table
 go straight in (COPY on PostgreSQL); rows replacing a stored one go through a temporary table:
 record the changes (status or amount differs), then upsert. Results of benefits that left force are
-deleted, each with a change to not_in_force. Works on PostgreSQL and SQLite (both have INSERT …
+deleted, each with a change to not_in_force (the change's date and the benefit's dates say why).
+The caller holds the enterprises' row locks (services.lock_enterprises), so two evaluations of one
+enterprise never interleave and a change is never recorded twice. Works on PostgreSQL and SQLite (both have INSERT …
 ON CONFLICT DO UPDATE; SQLite gets the lines as parameter rows instead of COPY).
 """
 
@@ -40,6 +42,11 @@ class Written:
     removed: int = 0
     changes: int = 0
 
+    def add(self, other: Written) -> None:
+        self.written += other.written
+        self.removed += other.removed
+        self.changes += other.changes
+
 
 def store(
     evaluated: list[TableVerdicts],
@@ -66,9 +73,8 @@ def store(
                 "WHERE true ON CONFLICT (enterprise_id, benefit_id) DO UPDATE SET "
                 + ", ".join(f"{column} = excluded.{column}" for column in UPDATED)
             )
-        for benefit_ids in _stored_out_of_force(cursor, out_of_force, ids).values():
-            reason = out_of_force[benefit_ids[0]]
-            removed, changes = _remove(cursor, benefit_ids, ids, f"{cause}: {reason}", as_of, now)
+        for benefit_ids in _stored_out_of_force(cursor, out_of_force, ids):
+            removed, changes = _remove(cursor, benefit_ids, ids, cause, as_of, now)
             written.removed += removed
             written.changes += changes
     return written
@@ -197,20 +203,18 @@ def _record_changes(cursor, cause: str, as_of: dt.date, now: dt.datetime) -> int
     return cursor.rowcount
 
 
-def _stored_out_of_force(cursor, out_of_force: dict[int, str], ids: np.ndarray) -> dict[str, list[int]]:
-    """The benefits not in force that may still have results for these enterprises, by reason."""
+def _stored_out_of_force(cursor, out_of_force: dict[int, str], ids: np.ndarray) -> list[list[int]]:
+    """The benefits not in force that may still have results for these enterprises (one batch)."""
     if not out_of_force or not len(ids):
-        return {}
+        return []
     benefit_marks, benefit_params = _in_list(list(out_of_force))
     cursor.execute(
         f"SELECT DISTINCT benefit_id FROM {RESULTS} "
         f"WHERE benefit_id IN ({benefit_marks}) AND enterprise_id BETWEEN %s AND %s",
         [*benefit_params, int(ids[0]), int(ids[-1])],
     )
-    by_reason: dict[str, list[int]] = {}
-    for (benefit_id,) in cursor.fetchall():
-        by_reason.setdefault(out_of_force[benefit_id], []).append(benefit_id)
-    return by_reason
+    stored = [benefit_id for (benefit_id,) in cursor.fetchall()]
+    return [stored] if stored else []
 
 
 def _remove(

@@ -55,6 +55,7 @@ class Worker:
             CELERY_BROKER_URL=self.broker_url,
             CELERY_QUEUE=self.queue,
             CONN_MAX_AGE="0",
+            PYTHONUNBUFFERED="1",  # so a failing test shows the worker log so far
             **self.extra_env,
         )
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process

@@ -51,15 +51,22 @@ NOT_IN_FORCE_REASONS = ("draft", "not_yet_effective", "expired", "superseded")
 def validity_on(spec: BenefitSpec, as_of: dt.date) -> str:
     """ "in_force", or the reason it is not: draft, not_yet_effective, expired, superseded.
 
-    A draft has no start date (自2024年XX月XX日起施行) and is never in force; an unknown start of an
-    in-force document does not hold it back; an open end (null) never expires.
+    The same rule as policies.models.Benefit.validity_on (a test holds them together): a draft or a
+    superseded text is never in force; otherwise known dates decide (an expired plan was in force
+    within its period; an unknown start does not hold a text back, an open end never expires), and
+    an expired text without an end date is expired on every date. The benefit's own dates narrow
+    the document's.
     """
-    if spec.doc_status in ("draft", "superseded", "expired"):
+    if spec.doc_status in ("draft", "superseded"):
         return spec.doc_status
-    starts = [day for day in (spec.effective_from, spec.valid_from) if day is not None]
-    ends = [day for day in (spec.effective_to, spec.valid_to) if day is not None]
-    if starts and as_of < max(starts):
+    if spec.effective_from is not None and as_of < spec.effective_from:
         return "not_yet_effective"
-    if ends and as_of > min(ends):
+    if spec.effective_to is not None and as_of > spec.effective_to:
+        return "expired"
+    if spec.doc_status == "expired" and spec.effective_to is None:
+        return "expired"
+    if spec.valid_from is not None and as_of < spec.valid_from:
+        return "not_yet_effective"
+    if spec.valid_to is not None and as_of > spec.valid_to:
         return "expired"
     return IN_FORCE

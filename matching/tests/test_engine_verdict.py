@@ -73,7 +73,10 @@ def test_no_condition_means_eligible_or_pending():
         ({}, dt.date(2029, 4, 1), "expired"),
         ({"doc_status": "draft", "effective_from": None}, AS_OF, "draft"),
         ({"doc_status": "superseded"}, AS_OF, "superseded"),
-        ({"doc_status": "expired"}, AS_OF, "expired"),
+        ({"doc_status": "expired"}, AS_OF, "in_force"),  # within its known dates, as the model says
+        ({"doc_status": "expired"}, dt.date(2029, 4, 1), "expired"),
+        ({"doc_status": "expired", "effective_to": None}, AS_OF, "expired"),  # expired, end unknown
+        ({"doc_status": "draft", "effective_from": dt.date(2024, 1, 1)}, AS_OF, "draft"),
         ({"effective_from": None, "effective_to": None}, dt.date(1990, 1, 1), "in_force"),
         ({"valid_to": dt.date(2025, 12, 31)}, dt.date(2026, 1, 1), "expired"),  # the benefit's own end
         ({"valid_from": dt.date(2026, 1, 1)}, AS_OF, "not_yet_effective"),

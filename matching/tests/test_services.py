@@ -153,7 +153,7 @@ def test_results_of_a_benefit_leaving_force_are_removed_with_a_change(loaded):
     assert (change.old_status, change.new_status, change.cause) == (
         "pending_recognition",
         "not_in_force",
-        "expiry: expired",
+        "expiry",
     )
     assert JobRun.objects.get(kind="match").status == JobRun.Status.SUCCEEDED
 

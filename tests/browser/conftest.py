@@ -115,6 +115,12 @@ class Browser:
             )
             self.wait_until_loaded()
 
+    def scroll_to(self, css: str) -> WebElement:
+        """Bring an element into the middle of the window (for a screenshot of what matters)."""
+        element = self.find(css)
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        return element
+
     def new_session(self) -> None:
         """Forget the cookies: the next visit is a new visitor (another person at another computer)."""
         self.visit("/robots.txt")  # cookies can only be cleared for the site being shown (a 404 is enough)
@@ -128,19 +134,21 @@ class Browser:
         self.fill("#id_password", password)
         self.click_and_wait("main form button[type=submit]", then)
 
-    def screenshot(self, name: str, *, full_page: bool = True) -> Path:
-        """A PNG of the page (the whole length of it by default) in test-artifacts/screenshots/."""
+    def screenshot(self, name: str, *, full_page: bool = True, max_height: int | None = None) -> Path:
+        """A PNG of the page in test-artifacts/screenshots/: its whole length (cut at `max_height` CSS
+        pixels from the top when given), or with full_page=False what the window shows."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         if full_page:
             metrics = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
             size = metrics["cssContentSize"]
+            height = size["height"] if max_height is None else min(size["height"], max_height)
             shot = self.driver.execute_cdp_cmd(
                 "Page.captureScreenshot",
                 {
                     "format": "png",
                     "captureBeyondViewport": True,
-                    "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
+                    "clip": {"x": 0, "y": 0, "width": size["width"], "height": height, "scale": 1},
                 },
             )
             path.write_bytes(base64.b64decode(shot["data"]))

@@ -26,7 +26,7 @@ def test_enterprise_applies_with_an_attachment_and_submits(browser, portal, tmp_
     assert browser.text("#best-total").endswith("万元")
     row = browser.find(f"#benefit-{lease.pk}")
     assert "新租赁自用工业厂房补贴" in row.text and "待认定" in row.text
-    browser.screenshot("app-1-dashboard", full_page=False)
+    browser.screenshot("app-1-dashboard", max_height=1300)
 
     browser.click_and_wait(f"#apply-{lease.pk}", f"/applications/apply/{lease.pk}/")
     assert "申报：新租赁自用工业厂房补贴" in browser.text("h1")
@@ -36,7 +36,7 @@ def test_enterprise_applies_with_an_attachment_and_submits(browser, portal, tmp_
     browser.fill("#application_requested_amount", "800")
     browser.fill("#application_project_summary", "马桥镇新租赁厂房5000平方米，用于五轴加工中心产线。")
     browser.fill("#application_contact_phone", "021-64000000")
-    browser.screenshot("app-2-apply", full_page=False)
+    browser.screenshot("app-2-apply", max_height=1700)
     browser.find("#save-draft").click()
     browser.wait_until_loaded()
     application = Application.objects.get(enterprise=enterprise, benefit=lease)
@@ -83,7 +83,7 @@ def test_reviewer_returns_the_enterprise_answers_and_the_reviewer_approves(brows
     browser.click_and_wait("#start-review", review_page)
     assert state_of(browser) == State.UNDER_REVIEW
     assert "租赁面积超过5000平方米（含）以上" in browser.text("#clause-text")
-    browser.screenshot("review-2-under-review", full_page=False)
+    browser.screenshot("review-2-under-review", max_height=1500)
     browser.fill("#return_needed", "请上传经备案的厂房租赁合同及租金支付凭证。")
     browser.click_and_wait("#return-application", review_page)
     assert state_of(browser) == State.RETURNED
@@ -129,6 +129,7 @@ def test_approving_above_the_cap_is_refused_with_a_clear_message(browser, portal
     assert state_of(browser) == State.UNDER_REVIEW
     assert browser.find("#approve_amount").get_attribute("aria-invalid") == "true"
     assert browser.find("#approve_amount").get_attribute("value") == "1200"  # the typed amount is kept
+    browser.scroll_to("#approve-form")
     browser.screenshot("review-4-above-cap", full_page=False)
 
     application.refresh_from_db()

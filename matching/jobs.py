@@ -1,0 +1,417 @@
+"""Background re-evaluation (the writes behind tasks.py): draining marked changes, chunked jobs over
+every enterprise, the daily calendar job, the staff re-run, and the periodic sweep.
+
+Exactly once in effect: a chunk's results, its change records and its `done` state commit in one
+transaction, so a worker killed mid-chunk leaves nothing behind and the redelivered task redoes the
+chunk; a redelivered task for a done chunk does nothing. Enterprise drains delete the marks they
+evaluated in the same transaction as the results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from enterprises.models import Enterprise, FactValue
+from matching import dependencies, selectors, services, triggers
+from matching.dependencies import BenefitIndex
+from matching.engine.spec import IN_FORCE, validity_on
+from matching.models import (
+    JobChunk,
+    JobRun,
+    MatchChange,
+    MatchResult,
+    PendingEnterpriseChange,
+    PendingPolicyChange,
+    WorkerHeartbeat,
+)
+from matching.services import Failure
+from matching.storage import Written
+from policies.models import Benefit, FactDefinition
+
+CHUNK_SIZE = 2000  # enterprises per chunk task of a job over every enterprise
+DRAIN_BATCH = 1000  # enterprises per transaction of an enterprise drain
+REPUBLISH_AFTER = dt.timedelta(minutes=15)  # a chunk still pending this long after publishing is sent again
+SWEEP_AFTER = dt.timedelta(minutes=1)  # marks older than this get a drain even if their enqueue was lost
+Cause = MatchChange.Cause
+
+
+def today() -> dt.date:
+    """The evaluation date: today in Asia/Shanghai. MATCHING_TODAY=YYYY-MM-DD pins it (tests, demos)."""
+    pinned = os.environ.get("MATCHING_TODAY", "")
+    return dt.date.fromisoformat(pinned) if pinned else timezone.localdate()
+
+
+def _pause_inside_chunk() -> None:
+    """Tests only: MATCHING_TEST_CHUNK_DELAY seconds inside each chunk's transaction, so that a test
+    can kill a worker in the middle of one."""
+    delay = float(os.environ.get("MATCHING_TEST_CHUNK_DELAY", "0") or 0)
+    if delay:
+        time.sleep(delay)
+
+
+def _worker(label: str) -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{label}"
+
+
+def _failure_lines(failures: list[Failure], broken: dict[int, str]) -> str:
+    lines = [f"扶持项目 {pk}: {error}" for pk, error in broken.items()]
+    lines += [f"企业 {failure.enterprise_id}: {failure.error}" for failure in failures]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- enterprise data changed
+
+
+@dataclass
+class DrainResult:
+    enterprises: int = 0  # evaluated
+    skipped: int = 0  # being edited or evaluated elsewhere right now: left for the next drain
+    failures: int = 0
+    written: Written = field(default_factory=Written)
+    more: bool = False  # marks remain: drain again
+
+
+def drain_enterprise_changes(*, as_of: dt.date | None = None, batch: int = DRAIN_BATCH) -> DrainResult:
+    """Evaluate up to `batch` marked enterprises, each only for the benefits reading what changed,
+    and remove their marks, in one transaction."""
+    as_of = as_of or today()
+    result = DrainResult()
+    with transaction.atomic():
+        candidates = list(
+            PendingEnterpriseChange.objects.order_by("enterprise_id")
+            .values_list("enterprise_id", flat=True)
+            .distinct()[:batch]
+        )
+        if not candidates:
+            return result
+        locked = services.lock_enterprises(enterprise_ids=candidates, skip_locked=True)
+        existing = set(Enterprise.objects.filter(pk__in=candidates).values_list("pk", flat=True))
+        result.skipped = len(existing) - len(locked)
+        # read the marks after locking: every enterprise write marks while holding the row lock
+        marks = list(
+            PendingEnterpriseChange.objects.filter(
+                enterprise_id__in=locked + sorted(set(candidates) - existing)
+            ).values_list("pk", "enterprise_id", "source", "marked_at")
+        )
+        if locked:
+            job = JobRun.objects.create(
+                kind="enterprise_data",
+                total=len(locked),
+                params={"as_of": as_of.isoformat(), "cause": Cause.ENTERPRISE_DATA},
+                worker=_worker("drain"),
+            )
+            failures: list[Failure] = []
+            broken: dict[int, str] = {}
+            for benefit_ids, ids in _group_by_benefits(marks, set(locked)).items():
+                plan = services.plan_evaluation(
+                    as_of=as_of,
+                    benefit_ids=None if benefit_ids is None else sorted(benefit_ids),
+                    cause=Cause.ENTERPRISE_DATA,
+                )
+                written, failed = services.evaluate_isolating(plan, sorted(ids))
+                result.written.add(written)
+                failures += failed
+                broken.update(plan.broken)
+            result.enterprises, result.failures = len(locked), len(failures)
+            _finish(job, items=len(locked), failures=failures, broken=broken)
+        # delete exactly the marks read: one re-marked meanwhile (a write that did not lock) stays
+        marked = Q(pk__in=[])
+        for pk, _enterprise, _source, marked_at in marks:
+            marked |= Q(pk=pk, marked_at=marked_at)
+        PendingEnterpriseChange.objects.filter(marked).delete()
+        if result.written.changes:
+            triggers.changes_recorded()
+    result.more = PendingEnterpriseChange.objects.exists()
+    return result
+
+
+def _group_by_benefits(marks: list[tuple], locked: set[int]) -> dict[frozenset[int] | None, list[int]]:
+    """Locked enterprises grouped by the benefits their marks ask to re-evaluate (None: every one);
+    an enterprise whose change no benefit reads is not evaluated."""
+    sources: dict[int, set[str]] = defaultdict(set)
+    for _pk, enterprise_id, source, _marked_at in marks:
+        if enterprise_id in locked:
+            sources[enterprise_id].add(source)
+    if not sources:
+        return {}
+    catalog = selectors.catalog()
+    index = BenefitIndex.build(services.usable_specs(selectors.benefit_specs(), catalog)[0], catalog)
+    fact_codes = {fact.pk: code for code, fact in catalog.items()}
+    groups: dict[frozenset[int] | None, list[int]] = defaultdict(list)
+    for enterprise_id, changed in sources.items():
+        codes = [dependencies.codes_fed_by(source, fact_codes) for source in changed]
+        if any(c is None for c in codes):
+            groups[None].append(enterprise_id)
+            continue
+        benefit_ids = index.reading(frozenset().union(*codes))
+        if benefit_ids:
+            groups[benefit_ids].append(enterprise_id)
+    return groups
+
+
+# ---------------------------------------------------------------- policy changed
+
+
+def drain_policy_changes(*, as_of: dt.date | None = None, chunk_size: int = CHUNK_SIZE) -> JobRun | None:
+    """Turn marked policy rows into one chunked job over every enterprise for the benefits they
+    touch; the marks go in the transaction that creates the job."""
+    as_of = as_of or today()
+    with transaction.atomic():
+        marks = list(
+            PendingPolicyChange.objects.select_for_update(skip_locked=True).values_list("pk", "kind", "key")
+        )
+        if not marks:
+            return None
+        benefit_ids = _benefits_touched(marks)
+        job = None
+        if benefit_ids:
+            job = schedule_job(
+                kind="policy", as_of=as_of, benefit_ids=sorted(benefit_ids), cause=Cause.POLICY, chunk_size=chunk_size
+            )
+        PendingPolicyChange.objects.filter(pk__in=[pk for pk, _kind, _key in marks]).delete()
+    return job
+
+
+def _benefits_touched(marks: list[tuple]) -> set[int]:
+    keys: dict[str, list[str]] = defaultdict(list)
+    for _pk, kind, key in marks:
+        keys[kind].append(key)
+    touched = Q(pk__in=[int(key) for key in keys["benefit"]])
+    touched |= Q(clause_id__in=[int(key) for key in keys["clause"]])
+    touched |= Q(clause__document_id__in=[int(key) for key in keys["document"]])
+    benefit_ids = set(Benefit.objects.filter(touched).values_list("pk", flat=True))
+    if keys["fact"]:
+        catalog = selectors.catalog()
+        specs, broken = services.usable_specs(selectors.benefit_specs(), catalog)
+        benefit_ids |= BenefitIndex.build(specs, catalog).reading(keys["fact"])
+        # a catalog edit may have broken a rule (or mended it): let the job report it
+        benefit_ids |= set(broken)
+    return benefit_ids
+
+
+# ---------------------------------------------------------------- chunked jobs over every enterprise
+
+
+@transaction.atomic
+def schedule_job(
+    *,
+    kind: str,
+    as_of: dt.date,
+    benefit_ids: list[int] | None,
+    cause: str,
+    chunk_size: int = CHUNK_SIZE,
+) -> JobRun:
+    """A job evaluating `benefit_ids` (None: all) for every enterprise, one task per chunk of
+    `chunk_size` enterprises, published after commit."""
+    ids = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True))
+    job = JobRun.objects.create(
+        kind=kind,
+        total=len(ids),
+        params={"as_of": as_of.isoformat(), "benefit_ids": benefit_ids, "cause": cause},
+        worker=_worker("schedule"),
+    )
+    JobChunk.objects.bulk_create(
+        JobChunk(job=job, first_id=part[0], last_id=part[-1], size=len(part))
+        for part in (ids[start : start + chunk_size] for start in range(0, len(ids), chunk_size))
+    )
+    if not ids:
+        JobRun.objects.filter(pk=job.pk).update(status=JobRun.Status.SUCCEEDED, finished_at=timezone.now())
+    transaction.on_commit(lambda: publish_chunks(job_id=job.pk), robust=True)
+    return job
+
+
+def publish_chunks(*, job_id: int | None = None, chunk_ids: list[int] | None = None) -> int:
+    """Send a task for each pending chunk of a job (or the given chunks). In the embedded mode each
+    runs right here, in order."""
+    from matching import tasks
+
+    chunks = JobChunk.objects.filter(state=JobChunk.State.PENDING).order_by("pk")
+    chunks = chunks.filter(job_id=job_id) if job_id is not None else chunks.filter(pk__in=chunk_ids or [])
+    pks = list(chunks.values_list("pk", flat=True))
+    JobChunk.objects.filter(pk__in=pks).update(published_at=timezone.now())
+    for pk in pks:
+        tasks.run_chunk.delay(pk)
+    return len(pks)
+
+
+def run_chunk(*, chunk_id: int) -> int:
+    """Evaluate one chunk of a job and mark it done; the number of enterprises evaluated (0 when
+    the chunk is done already or another worker is running it)."""
+    # counted outside the chunk's transaction, so that a killed attempt still shows
+    JobChunk.objects.filter(pk=chunk_id, state=JobChunk.State.PENDING).update(attempts=F("attempts") + 1)
+    with transaction.atomic():
+        chunk = (
+            JobChunk.objects.select_for_update(skip_locked=True)
+            .filter(pk=chunk_id, state=JobChunk.State.PENDING)
+            .first()
+        )
+        if chunk is None:
+            return 0
+        params = JobRun.objects.values_list("params", flat=True).get(pk=chunk.job_id)
+        plan = services.plan_evaluation(
+            as_of=dt.date.fromisoformat(params["as_of"]), benefit_ids=params["benefit_ids"], cause=params["cause"]
+        )
+        ids = services.lock_enterprises(first_id=chunk.first_id, last_id=chunk.last_id)
+        written, failures = services.evaluate_isolating(plan, ids)
+        _pause_inside_chunk()
+        chunk.state, chunk.finished_at = JobChunk.State.DONE, timezone.now()
+        chunk.failures, chunk.error = len(failures), _failure_lines(failures, {})[:10000]
+        chunk.save(update_fields=["state", "finished_at", "failures", "error"])
+        job = JobRun.objects.select_for_update().get(pk=chunk.job_id)  # chunks close one at a time
+        last = not JobChunk.objects.filter(job_id=job.pk, state=JobChunk.State.PENDING).exists()
+        _finish(job, items=len(ids), failures=failures, broken=plan.broken if last else {}, done=last)
+        if written.changes:
+            triggers.changes_recorded()
+    if written.written > 10_000:
+        services.analyze_results()
+    return len(ids)
+
+
+def _finish(
+    job: JobRun, *, items: int, failures: list[Failure], broken: dict[int, str], done: bool = True
+) -> None:
+    """Add a chunk's figures to its job; close the job (failed when anything failed) when `done`."""
+    job.items += items
+    job.failures += len(failures) + len(broken)
+    lines = _failure_lines(failures, broken)
+    if lines:
+        job.error = f"{job.error}\n{lines}".strip()[:20000]
+    if done:
+        job.status = JobRun.Status.FAILED if job.failures else JobRun.Status.SUCCEEDED
+        job.finished_at = timezone.now()
+    job.save(update_fields=["items", "failures", "error", "status", "finished_at"])
+
+
+# ---------------------------------------------------------------- the calendar and the staff re-run
+
+
+@dataclass
+class CalendarRun:
+    job: JobRun | None
+    benefits: list[int]  # benefits re-evaluated for every enterprise (None in the job = all)
+    enterprises_marked: int
+
+
+@transaction.atomic
+def run_calendar(*, as_of: dt.date | None = None) -> CalendarRun:
+    """The daily job (00:05 Asia/Shanghai): re-evaluate the benefits whose validity (the document's
+    dates or the benefit's own window) starts or ends today, or that are stored in the wrong state
+    because a day was missed; on 1 January every benefit (the facts move to a new year); and mark
+    the enterprises whose facts move with the date (registration anniversaries, listings, stored
+    facts valid from today)."""
+    as_of = as_of or today()
+    yesterday = as_of - dt.timedelta(days=1)
+    if (as_of.month, as_of.day) == (1, 1):
+        benefit_ids = None
+    else:
+        stored = dict(
+            Benefit.objects.annotate(has=Exists(MatchResult.objects.filter(benefit_id=OuterRef("pk")))).values_list(
+                "pk", "has"
+            )
+        )
+        benefit_ids = sorted(
+            spec.benefit_id
+            for spec in selectors.benefit_specs()
+            if validity_on(spec, as_of) != validity_on(spec, yesterday)
+            or (validity_on(spec, as_of) == IN_FORCE) != stored.get(spec.benefit_id, False)
+        )
+    job = None
+    if benefit_ids is None or benefit_ids:
+        job = schedule_job(kind="date", as_of=as_of, benefit_ids=benefit_ids, cause=Cause.DATE)
+    marked = _mark_date_dependent_enterprises(as_of)
+    return CalendarRun(job=job, benefits=benefit_ids or [], enterprises_marked=marked)
+
+
+def _mark_date_dependent_enterprises(as_of: dt.date) -> int:
+    anniversary = Q(registered_on__month=as_of.month, registered_on__day=as_of.day)
+    if (as_of.month, as_of.day) == (3, 1) and not _is_leap(as_of.year):
+        anniversary |= Q(registered_on__month=2, registered_on__day=29)
+    enterprise_ids = list(
+        Enterprise.objects.filter(anniversary | Q(listed_on=as_of)).values_list("pk", flat=True)
+    )
+    triggers.enterprises_changed(enterprise_ids, dependencies.ENTERPRISE)
+    starting = FactValue.objects.filter(valid_from=as_of).values_list("enterprise_id", "fact_id").distinct()
+    by_fact: dict[int, list[int]] = defaultdict(list)
+    for enterprise_id, fact_id in starting:
+        by_fact[fact_id].append(enterprise_id)
+    for fact_id, ids in by_fact.items():
+        triggers.enterprises_changed(ids, f"{dependencies.FACT_PREFIX}{fact_id}")
+    return len(enterprise_ids) + sum(map(len, by_fact.values()))
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def schedule_rerun(*, as_of: dt.date | None = None) -> JobRun:
+    """Staff "re-run everything": every benefit for every enterprise, with progress on the JobRun."""
+    return schedule_job(kind="rerun", as_of=as_of or today(), benefit_ids=None, cause=Cause.RERUN)
+
+
+# ---------------------------------------------------------------- the periodic sweep
+
+
+@dataclass
+class TickReport:
+    republished: int = 0
+    drains: list[str] = field(default_factory=list)
+
+
+def tick(*, worker: str = "") -> TickReport:
+    """Every minute (beat): the worker heartbeat for /healthz, and a sweep for work whose task was
+    lost (a broker down at commit, a chunk whose message vanished)."""
+    now = timezone.now()
+    WorkerHeartbeat.objects.update_or_create(name="worker", defaults={"beat_at": now, "worker": worker or _worker("tick")})
+    report = TickReport()
+    lost = JobChunk.objects.filter(state=JobChunk.State.PENDING).filter(
+        Q(published_at__isnull=True, job__started_at__lt=now - SWEEP_AFTER)
+        | Q(published_at__lt=now - REPUBLISH_AFTER)
+    )
+    report.republished = publish_chunks(chunk_ids=list(lost.values_list("pk", flat=True)))
+    old = now - SWEEP_AFTER
+    for model, callback in (
+        (PendingEnterpriseChange, triggers.DRAIN_ENTERPRISES),
+        (PendingPolicyChange, triggers.DRAIN_POLICIES),
+    ):
+        if model.objects.filter(marked_at__lt=old).exists():
+            callback()
+            report.drains.append(callback.task_name)
+    if MatchChange.objects.filter(dispatched=False, created_at__lt=old).exists():
+        triggers.DISPATCH_CHANGES()
+        report.drains.append(triggers.DISPATCH_CHANGES.task_name)
+    return report
+
+
+def backlog() -> dict[str, int]:
+    """What is waiting, for the staff jobs page."""
+    return {
+        "pending_enterprises": PendingEnterpriseChange.objects.values("enterprise_id").distinct().count(),
+        "pending_policy_rows": PendingPolicyChange.objects.count(),
+        "pending_chunks": JobChunk.objects.filter(state=JobChunk.State.PENDING).count(),
+        "undispatched_changes": MatchChange.objects.filter(dispatched=False).count(),
+    }
+
+
+__all__ = [
+    "CHUNK_SIZE",
+    "FactDefinition",
+    "backlog",
+    "drain_enterprise_changes",
+    "drain_policy_changes",
+    "publish_chunks",
+    "run_calendar",
+    "run_chunk",
+    "schedule_job",
+    "schedule_rerun",
+    "tick",
+    "today",
+]

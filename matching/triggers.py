@@ -1,0 +1,91 @@
+"""Marking work to do when data changes (called by receivers.py, inside the saving transaction).
+
+A mark is one upserted row (PendingEnterpriseChange / PendingPolicyChange), so many edits in one
+transaction, or in quick succession, leave one row per enterprise and source; one drain task is
+enqueued per transaction, after commit, slightly delayed so that a burst of edits is drained once.
+A mark survives a broker that is down: the periodic sweep (jobs.tick) drains what is left.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from matching.models import PendingEnterpriseChange, PendingPolicyChange
+
+logger = logging.getLogger(__name__)
+
+# Edits of one enterprise within this many seconds are evaluated once (the drain runs after it).
+COALESCE_SECONDS = 0.5
+
+
+class _EnqueueAfterCommit:
+    """One per task: registered at most once per transaction (see _once)."""
+
+    def __init__(self, task_name: str, countdown: float = 0):
+        self.task_name = task_name
+        self.countdown = countdown
+
+    def __call__(self) -> None:
+        from portal.celery import app
+
+        try:
+            app.tasks[self.task_name].apply_async(countdown=self.countdown or None)
+        except Exception:  # the data is committed and marked; the sweep (or the next edit) drains it
+            logger.exception("could not run or enqueue %s", self.task_name)
+
+
+DRAIN_ENTERPRISES = _EnqueueAfterCommit("matching.drain_enterprises", countdown=COALESCE_SECONDS)
+DRAIN_POLICIES = _EnqueueAfterCommit("matching.drain_policies", countdown=COALESCE_SECONDS)
+DISPATCH_CHANGES = _EnqueueAfterCommit("matching.dispatch_changes")
+
+
+def after_commit_once(callback: _EnqueueAfterCommit) -> None:
+    """transaction.on_commit(callback), unless this transaction already has it."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(entry[1] is callback for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(callback, robust=True)
+
+
+def enterprise_changed(enterprise_id: int, source: str) -> None:
+    """Mark an enterprise for re-evaluation of the benefits reading what `source` feeds."""
+    PendingEnterpriseChange.objects.bulk_create(
+        [PendingEnterpriseChange(enterprise_id=enterprise_id, source=source, marked_at=timezone.now())],
+        update_conflicts=True,  # a drain holding the row makes us wait, then we insert anew
+        unique_fields=["enterprise_id", "source"],
+        update_fields=["marked_at"],
+    )
+    after_commit_once(DRAIN_ENTERPRISES)
+
+
+def enterprises_changed(enterprise_ids: list[int], source: str) -> None:
+    """enterprise_changed for many enterprises at once (the calendar job)."""
+    now = timezone.now()
+    PendingEnterpriseChange.objects.bulk_create(
+        [PendingEnterpriseChange(enterprise_id=pk, source=source, marked_at=now) for pk in enterprise_ids],
+        update_conflicts=True,
+        unique_fields=["enterprise_id", "source"],
+        update_fields=["marked_at"],
+        batch_size=2000,
+    )
+    if enterprise_ids:
+        after_commit_once(DRAIN_ENTERPRISES)
+
+
+def policy_changed(kind: str, key: str | int) -> None:
+    """Mark a policy row (benefit, clause, document, or catalog fact by code) for re-evaluation."""
+    PendingPolicyChange.objects.bulk_create(
+        [PendingPolicyChange(kind=kind, key=str(key), marked_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["kind", "key"],
+        update_fields=["marked_at"],
+    )
+    after_commit_once(DRAIN_POLICIES)
+
+
+def changes_recorded() -> None:
+    """Results changed in this transaction: notify (portal, e-mail, webhooks) after commit."""
+    after_commit_once(DISPATCH_CHANGES)
