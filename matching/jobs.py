@@ -35,7 +35,7 @@ from matching.models import (
 )
 from matching.services import Failure
 from matching.storage import Written
-from policies.models import Benefit, FactDefinition
+from policies.models import Benefit
 
 CHUNK_SIZE = 2000  # enterprises per chunk task of a job over every enterprise
 DRAIN_BATCH = 1000  # enterprises per transaction of an enterprise drain
@@ -389,29 +389,3 @@ def tick(*, worker: str = "") -> TickReport:
         triggers.DISPATCH_CHANGES()
         report.drains.append(triggers.DISPATCH_CHANGES.task_name)
     return report
-
-
-def backlog() -> dict[str, int]:
-    """What is waiting, for the staff jobs page."""
-    return {
-        "pending_enterprises": PendingEnterpriseChange.objects.values("enterprise_id").distinct().count(),
-        "pending_policy_rows": PendingPolicyChange.objects.count(),
-        "pending_chunks": JobChunk.objects.filter(state=JobChunk.State.PENDING).count(),
-        "undispatched_changes": MatchChange.objects.filter(dispatched=False).count(),
-    }
-
-
-__all__ = [
-    "CHUNK_SIZE",
-    "FactDefinition",
-    "backlog",
-    "drain_enterprise_changes",
-    "drain_policy_changes",
-    "publish_chunks",
-    "run_calendar",
-    "run_chunk",
-    "schedule_job",
-    "schedule_rerun",
-    "tick",
-    "today",
-]

@@ -9,7 +9,14 @@ from django.db.models import QuerySet
 from enterprises.facts import facts_for
 from enterprises.models import Enterprise
 from matching.engine import BenefitSpec, Verdict, explain
-from matching.models import MatchChange, MatchResult
+from matching.models import (
+    JobChunk,
+    JobRun,
+    MatchChange,
+    MatchResult,
+    PendingEnterpriseChange,
+    PendingPolicyChange,
+)
 from matching.scenarios import spec_from_rows
 from policies import selectors as policy_selectors
 from policies.models import Benefit, FactDefinition
@@ -93,3 +100,17 @@ def results_for_enterprise(enterprise_id: int) -> QuerySet[MatchResult]:
 
 def changes_for_enterprise(enterprise_id: int) -> QuerySet[MatchChange]:
     return MatchChange.objects.filter(enterprise_id=enterprise_id).select_related("benefit__clause__document")
+
+
+def backlog() -> dict[str, int]:
+    """What waits in the database (the broker's queue length is read by the page separately)."""
+    return {
+        "pending_enterprises": PendingEnterpriseChange.objects.values("enterprise_id").distinct().count(),
+        "pending_policy_rows": PendingPolicyChange.objects.count(),
+        "pending_chunks": JobChunk.objects.filter(state=JobChunk.State.PENDING).count(),
+        "undispatched_changes": MatchChange.objects.filter(dispatched=False).count(),
+    }
+
+
+def recent_jobs(limit: int = 30) -> QuerySet[JobRun]:
+    return JobRun.objects.exclude(kind="ping").order_by("-started_at", "-id")[:limit]
