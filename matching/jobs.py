@@ -16,7 +16,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
@@ -102,36 +102,58 @@ def drain_enterprise_changes(*, as_of: dt.date | None = None, batch: int = DRAIN
                 enterprise_id__in=locked + sorted(set(candidates) - existing)
             ).values_list("pk", "enterprise_id", "source", "marked_at")
         )
-        if locked:
-            job = JobRun.objects.create(
-                kind="enterprise_data",
-                total=len(locked),
-                params={"as_of": as_of.isoformat(), "cause": Cause.ENTERPRISE_DATA},
-                worker=_worker("drain"),
-            )
-            failures: list[Failure] = []
-            broken: dict[int, str] = {}
-            for benefit_ids, ids in _group_by_benefits(marks, set(locked)).items():
-                plan = services.plan_evaluation(
-                    as_of=as_of,
-                    benefit_ids=None if benefit_ids is None else sorted(benefit_ids),
-                    cause=Cause.ENTERPRISE_DATA,
-                )
-                written, failed = services.evaluate_isolating(plan, sorted(ids))
-                result.written.add(written)
-                failures += failed
-                broken.update(plan.broken)
-            result.enterprises, result.failures = len(locked), len(failures)
-            _finish(job, items=len(locked), failures=failures, broken=broken)
-        # delete exactly the marks read: one re-marked meanwhile (a write that did not lock) stays
-        marked = Q(pk__in=[])
-        for pk, _enterprise, _source, marked_at in marks:
-            marked |= Q(pk=pk, marked_at=marked_at)
-        PendingEnterpriseChange.objects.filter(marked).delete()
+        groups = _group_by_benefits(marks, set(locked))
+        if groups:
+            _evaluate_groups(groups, as_of, result)
+        _delete_marks_read(marks)  # a mark re-made meanwhile (by a write that did not lock) stays
         if result.written.changes:
             triggers.changes_recorded()
     result.more = PendingEnterpriseChange.objects.exists()
     return result
+
+
+def _evaluate_groups(
+    groups: dict[frozenset[int] | None, list[int]], as_of: dt.date, result: DrainResult
+) -> None:
+    enterprises = sum(map(len, groups.values()))
+    job = JobRun.objects.create(
+        kind="enterprise_data",
+        total=enterprises,
+        params={"as_of": as_of.isoformat(), "cause": Cause.ENTERPRISE_DATA},
+        worker=_worker("drain"),
+    )
+    failures: list[Failure] = []
+    broken: dict[int, str] = {}
+    benefits: dict[int, int] = {}  # enterprise -> benefits evaluated, for the job record
+    for benefit_ids, ids in groups.items():
+        plan = services.plan_evaluation(
+            as_of=as_of,
+            benefit_ids=None if benefit_ids is None else sorted(benefit_ids),
+            cause=Cause.ENTERPRISE_DATA,
+        )
+        written, failed = services.evaluate_isolating(plan, sorted(ids))
+        result.written.add(written)
+        failures += failed
+        broken.update(plan.broken)
+        benefits.update(dict.fromkeys(ids, plan.benefits))
+    job.params["benefits_per_enterprise"] = {str(pk): n for pk, n in sorted(benefits.items())[:100]}
+    result.enterprises, result.failures = enterprises, len(failures)
+    _finish(job, items=enterprises, failures=failures, broken=broken)
+
+
+def _delete_marks_read(marks: list[tuple]) -> None:
+    """Delete the marks whose (id, marked_at) are still those read."""
+    table = PendingEnterpriseChange._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(marks), 1000):
+            part = marks[start : start + 1000]
+            pairs = ", ".join(["(%s, %s)"] * len(part))
+            params = [
+                value
+                for pk, _enterprise, _source, marked_at in part
+                for value in (pk, connection.ops.adapt_datetimefield_value(marked_at))
+            ]
+            cursor.execute(f"DELETE FROM {table} WHERE (id, marked_at) IN (VALUES {pairs})", params)
 
 
 def _group_by_benefits(marks: list[tuple], locked: set[int]) -> dict[frozenset[int] | None, list[int]]:
@@ -161,7 +183,7 @@ def _group_by_benefits(marks: list[tuple], locked: set[int]) -> dict[frozenset[i
 # ---------------------------------------------------------------- policy changed
 
 
-def drain_policy_changes(*, as_of: dt.date | None = None, chunk_size: int = CHUNK_SIZE) -> JobRun | None:
+def drain_policy_changes(*, as_of: dt.date | None = None, chunk_size: int | None = None) -> JobRun | None:
     """Turn marked policy rows into one chunked job over every enterprise for the benefits they
     touch; the marks go in the transaction that creates the job."""
     as_of = as_of or today()
@@ -175,7 +197,11 @@ def drain_policy_changes(*, as_of: dt.date | None = None, chunk_size: int = CHUN
         job = None
         if benefit_ids:
             job = schedule_job(
-                kind="policy", as_of=as_of, benefit_ids=sorted(benefit_ids), cause=Cause.POLICY, chunk_size=chunk_size
+                kind="policy",
+                as_of=as_of,
+                benefit_ids=sorted(benefit_ids),
+                cause=Cause.POLICY,
+                chunk_size=chunk_size,
             )
         PendingPolicyChange.objects.filter(pk__in=[pk for pk, _kind, _key in marks]).delete()
     return job
@@ -208,10 +234,11 @@ def schedule_job(
     as_of: dt.date,
     benefit_ids: list[int] | None,
     cause: str,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int | None = None,
 ) -> JobRun:
     """A job evaluating `benefit_ids` (None: all) for every enterprise, one task per chunk of
     `chunk_size` enterprises, published after commit."""
+    chunk_size = chunk_size or CHUNK_SIZE
     ids = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True))
     job = JobRun.objects.create(
         kind=kind,
@@ -258,7 +285,9 @@ def run_chunk(*, chunk_id: int) -> int:
             return 0
         params = JobRun.objects.values_list("params", flat=True).get(pk=chunk.job_id)
         plan = services.plan_evaluation(
-            as_of=dt.date.fromisoformat(params["as_of"]), benefit_ids=params["benefit_ids"], cause=params["cause"]
+            as_of=dt.date.fromisoformat(params["as_of"]),
+            benefit_ids=params["benefit_ids"],
+            cause=params["cause"],
         )
         ids = services.lock_enterprises(first_id=chunk.first_id, last_id=chunk.last_id)
         written, failures = services.evaluate_isolating(plan, ids)
@@ -288,7 +317,7 @@ def _finish(
     if done:
         job.status = JobRun.Status.FAILED if job.failures else JobRun.Status.SUCCEEDED
         job.finished_at = timezone.now()
-    job.save(update_fields=["items", "failures", "error", "status", "finished_at"])
+    job.save(update_fields=["items", "failures", "error", "status", "finished_at", "params"])
 
 
 # ---------------------------------------------------------------- the calendar and the staff re-run
@@ -314,9 +343,9 @@ def run_calendar(*, as_of: dt.date | None = None) -> CalendarRun:
         benefit_ids = None
     else:
         stored = dict(
-            Benefit.objects.annotate(has=Exists(MatchResult.objects.filter(benefit_id=OuterRef("pk")))).values_list(
-                "pk", "has"
-            )
+            Benefit.objects.annotate(
+                has=Exists(MatchResult.objects.filter(benefit_id=OuterRef("pk")))
+            ).values_list("pk", "has")
         )
         benefit_ids = sorted(
             spec.benefit_id
@@ -370,7 +399,9 @@ def tick(*, worker: str = "") -> TickReport:
     """Every minute (beat): the worker heartbeat for /healthz, and a sweep for work whose task was
     lost (a broker down at commit, a chunk whose message vanished)."""
     now = timezone.now()
-    WorkerHeartbeat.objects.update_or_create(name="worker", defaults={"beat_at": now, "worker": worker or _worker("tick")})
+    WorkerHeartbeat.objects.update_or_create(
+        name="worker", defaults={"beat_at": now, "worker": worker or _worker("tick")}
+    )
     report = TickReport()
     lost = JobChunk.objects.filter(state=JobChunk.State.PENDING).filter(
         Q(published_at__isnull=True, job__started_at__lt=now - SWEEP_AFTER)
@@ -384,8 +415,8 @@ def tick(*, worker: str = "") -> TickReport:
     ):
         if model.objects.filter(marked_at__lt=old).exists():
             callback()
-            report.drains.append(callback.task_name)
+            report.drains.append(callback.task)
     if MatchChange.objects.filter(dispatched=False, created_at__lt=old).exists():
         triggers.DISPATCH_CHANGES()
-        report.drains.append(triggers.DISPATCH_CHANGES.task_name)
+        report.drains.append(triggers.DISPATCH_CHANGES.task)
     return report

@@ -27,6 +27,7 @@ class JobRun(models.Model):
         ordering = ["-started_at"]
         verbose_name = _("后台任务记录")
         verbose_name_plural = _("后台任务记录")
+        permissions = [("rerun_all", _("可重新评估全部匹配结果"))]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
@@ -257,7 +258,10 @@ class NotificationPreference(models.Model):
     """A portal user's choice of e-mail notifications, and how far they have read the feed."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="match_notifications", verbose_name=_("用户")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="match_notifications",
+        verbose_name=_("用户"),
     )
     email_enabled = models.BooleanField(_("邮件通知"), default=False)
     last_seen_change_id = models.BigIntegerField(_("已读到"), default=0)

@@ -43,7 +43,9 @@ def connect() -> None:
     post_save.connect(enterprise_saved, sender=Enterprise, dispatch_uid="matching.enterprise_saved")
     for model in dependencies.WATCHED_MODELS[1:]:
         for name, signal in (("saved", post_save), ("deleted", post_delete)):
-            signal.connect(enterprise_row_changed, sender=model, dispatch_uid=f"matching.{model.__name__}.{name}")
+            signal.connect(
+                enterprise_row_changed, sender=model, dispatch_uid=f"matching.{model.__name__}.{name}"
+            )
     post_save.connect(benefit_saved, sender=Benefit, dispatch_uid="matching.benefit_saved")
     post_save.connect(clause_saved, sender=Clause, dispatch_uid="matching.clause_saved")
     post_save.connect(document_saved, sender=PolicyDocument, dispatch_uid="matching.document_saved")

@@ -112,5 +112,22 @@ def backlog() -> dict[str, int]:
     }
 
 
+def broker_queue_length() -> int | None:
+    """Messages waiting in the task queue on the Redis broker; None in the embedded mode or when
+    the broker does not answer."""
+    from django.conf import settings
+
+    from portal.celery import app
+
+    if not settings.CELERY_BROKER_URL:
+        return None
+    try:
+        with app.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            return int(conn.default_channel.client.llen(app.conf.task_default_queue))
+    except Exception:  # noqa: BLE001 - the page shows "unknown"
+        return None
+
+
 def recent_jobs(limit: int = 30) -> QuerySet[JobRun]:
     return JobRun.objects.exclude(kind="ping").order_by("-started_at", "-id")[:limit]

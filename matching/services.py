@@ -144,7 +144,9 @@ def plan_evaluation(*, as_of: dt.date, benefit_ids: list[int] | None = None, cau
     specs = selectors.benefit_specs(benefit_ids)
     catalog = selectors.catalog()
     validity = {spec.benefit_id: validity_on(spec, as_of) for spec in specs}
-    in_force, broken = usable_specs([spec for spec in specs if validity[spec.benefit_id] == IN_FORCE], catalog)
+    in_force, broken = usable_specs(
+        [spec for spec in specs if validity[spec.benefit_id] == IN_FORCE], catalog
+    )
     out_of_force = {pk: reason for pk, reason in validity.items() if reason != IN_FORCE}
     # only benefits that left force since they were stored have rows to remove (usually none)
     stale = Benefit.objects.filter(pk__in=list(out_of_force)).filter(

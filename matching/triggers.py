@@ -24,22 +24,22 @@ COALESCE_SECONDS = 0.5
 class _EnqueueAfterCommit:
     """One per task: registered at most once per transaction (see _once)."""
 
-    def __init__(self, task_name: str, countdown: float = 0):
-        self.task_name = task_name
+    def __init__(self, task: str, countdown: float = 0):
+        self.task = task  # the function's name in matching/tasks.py
         self.countdown = countdown
 
     def __call__(self) -> None:
-        from portal.celery import app
+        from matching import tasks  # tasks import the services, which import this module
 
         try:
-            app.tasks[self.task_name].apply_async(countdown=self.countdown or None)
+            getattr(tasks, self.task).apply_async(countdown=self.countdown or None)
         except Exception:  # the data is committed and marked; the sweep (or the next edit) drains it
-            logger.exception("could not run or enqueue %s", self.task_name)
+            logger.exception("could not run or enqueue matching.%s", self.task)
 
 
-DRAIN_ENTERPRISES = _EnqueueAfterCommit("matching.drain_enterprises", countdown=COALESCE_SECONDS)
-DRAIN_POLICIES = _EnqueueAfterCommit("matching.drain_policies", countdown=COALESCE_SECONDS)
-DISPATCH_CHANGES = _EnqueueAfterCommit("matching.dispatch_changes")
+DRAIN_ENTERPRISES = _EnqueueAfterCommit("drain_enterprises", countdown=COALESCE_SECONDS)
+DRAIN_POLICIES = _EnqueueAfterCommit("drain_policies", countdown=COALESCE_SECONDS)
+DISPATCH_CHANGES = _EnqueueAfterCommit("dispatch_changes")
 
 
 def after_commit_once(callback: _EnqueueAfterCommit) -> None:

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from matching import views
 
 app_name = "matching"
-urlpatterns: list = []
+urlpatterns = [
+    path("jobs/", views.job_list, name="jobs"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("benefits/<int:pk>/preview/", views.benefit_preview, name="benefit_preview"),
+]

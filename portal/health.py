@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from portal.celery import app
 
@@ -40,6 +41,21 @@ def worker_status(broker: str) -> tuple[str, int]:
     return ("ok" if replies else "down"), len(replies)
 
 
+# The worker heartbeat (matching.tick, every minute from beat) older than this: background work stalls.
+HEARTBEAT_STALE_SECONDS = 300
+
+
+def heartbeat_age() -> int | None:
+    """Seconds since a worker last ran the periodic tick; None when none ever has (or no database)."""
+    from matching.models import WorkerHeartbeat
+
+    try:
+        beat_at = WorkerHeartbeat.objects.filter(name="worker").values_list("beat_at", flat=True).first()
+    except Exception:  # noqa: BLE001 - the database check reports the cause
+        return None
+    return None if beat_at is None else max(0, round((timezone.now() - beat_at).total_seconds()))
+
+
 def health() -> tuple[dict, bool]:
     database = database_status()
     broker = broker_status()
@@ -52,5 +68,10 @@ def health() -> tuple[dict, bool]:
         "mode": "embedded" if broker == "not used" else "distributed",
     }
     healthy = database == "ok" and broker in {"ok", "not used"} and worker in {"ok", "not used"}
+    if broker != "not used":  # the embedded mode has no worker and no beat
+        age = heartbeat_age()
+        report["worker_heartbeat_age_s"] = age
+        if age is not None and age > HEARTBEAT_STALE_SECONDS:
+            healthy = False
     report["status"] = "ok" if healthy else "degraded"
     return report, healthy

@@ -1,7 +1,18 @@
-import pytest
-from django.db import transaction
+from contextlib import contextmanager
 
+import pytest
+from django.db import connection, transaction
+
+from matching.models import PendingEnterpriseChange, PendingPolicyChange
 from policies.loader import default_paths, load_files
+
+
+def forget_marks() -> None:
+    """Drop the re-evaluation marks (and their pending after-commit tasks) of the current
+    transaction: fixtures set up data without asking for background work."""
+    PendingPolicyChange.objects.all().delete()
+    PendingEnterpriseChange.objects.all().delete()
+    connection.run_on_commit[:] = []
 
 
 @pytest.fixture(scope="module")
@@ -10,5 +21,19 @@ def policies_loaded(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
         reports, errors = load_files(default_paths())
         assert not errors, [error.messages for error in errors]
+        forget_marks()
         yield reports
         transaction.set_rollback(True)
+
+
+@contextmanager
+def committed():
+    """Inside a test's transaction, run the after-commit callbacks registered in the block (and
+    those they register) as a real commit would, and remove them from the pending list."""
+    start = len(connection.run_on_commit)
+    yield
+    while len(connection.run_on_commit) > start:
+        callbacks = connection.run_on_commit[start:]
+        del connection.run_on_commit[start:]
+        for _savepoints, callback, _robust in callbacks:
+            callback()

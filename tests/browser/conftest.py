@@ -140,17 +140,21 @@ class Browser:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         if full_page:
+            # A window as tall as the page (or max_height) for one capture: Chromium paints all of it,
+            # which capturing beyond a short window does not always do.
             metrics = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
             size = metrics["cssContentSize"]
+            width = metrics["cssLayoutViewport"]["clientWidth"]  # the layout width, without a scrollbar
             height = size["height"] if max_height is None else min(size["height"], max_height)
-            shot = self.driver.execute_cdp_cmd(
-                "Page.captureScreenshot",
-                {
-                    "format": "png",
-                    "captureBeyondViewport": True,
-                    "clip": {"x": 0, "y": 0, "width": size["width"], "height": height, "scale": 1},
-                },
+            self.driver.execute_script("window.scrollTo(0, 0)")
+            self.driver.execute_cdp_cmd(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": int(width), "height": int(height), "deviceScaleFactor": 1, "mobile": False},
             )
+            try:
+                shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
+            finally:
+                self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
             path.write_bytes(base64.b64decode(shot["data"]))
         else:
             self.driver.save_screenshot(str(path))

@@ -1,0 +1,291 @@
+"""The change feed going out: webhook deliveries (HMAC-SHA256 signed, retried with backoff) and
+e-mails to the enterprise users who asked for them. The portal page reads MatchChange directly.
+
+`dispatch_changes` takes the changes not yet dispatched (oldest first, skipping rows another
+dispatcher holds), creates the deliveries and marks the changes in one transaction; the HTTP
+calls and e-mails happen after commit, one task per delivery.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from enterprises.models import EnterpriseMembership
+from matching.models import (
+    MatchChange,
+    MatchStatus,
+    NotificationPreference,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+
+logger = logging.getLogger(__name__)
+
+DISPATCH_BATCH = 2000  # changes per dispatch transaction
+CHANGES_PER_DELIVERY = 100
+MAX_ATTEMPTS = 10
+SIGNATURE_HEADER = "X-Portal-Signature"
+TIMESTAMP_HEADER = "X-Portal-Timestamp"
+MET = {MatchStatus.ELIGIBLE, MatchStatus.PENDING_RECOGNITION}
+
+
+def retry_delay(attempts: int) -> int:
+    """Seconds before attempt `attempts` + 1: 2, 4, 8, … up to 30 minutes."""
+    return min(2**attempts, 1800)
+
+
+# ---------------------------------------------------------------- wording (portal page and e-mail)
+
+
+def wan(amount: Decimal | None) -> str:
+    return "—" if amount is None else f"{amount / 10000:,.2f} 万元"
+
+
+def describe(change: MatchChange) -> tuple[str, str]:
+    """(kind, sentence): "gained" 新符合…, "lost" 不再符合…, "amount" 金额变化…, or "status"."""
+    name = change.benefit.name
+    new_label = MatchStatus(change.new_status).label
+    if change.new_status in MET and change.old_status not in MET:
+        return "gained", _("新符合：%(name)s（%(status)s，预估 %(amount)s）") % {
+            "name": name,
+            "status": new_label,
+            "amount": wan(change.new_amount),
+        }
+    if change.old_status in MET and change.new_status not in MET:
+        return "lost", _("不再符合：%(name)s（现为%(status)s）") % {"name": name, "status": new_label}
+    if change.old_status == change.new_status:
+        return "amount", _("金额变化：%(name)s %(old)s → %(new)s") % {
+            "name": name,
+            "old": wan(change.old_amount),
+            "new": wan(change.new_amount),
+        }
+    return "status", _("结论变化：%(name)s %(old)s → %(new)s") % {
+        "name": name,
+        "old": MatchStatus(change.old_status).label,
+        "new": new_label,
+    }
+
+
+# ---------------------------------------------------------------- dispatch
+
+
+@dataclass
+class Dispatched:
+    changes: int = 0
+    deliveries: int = 0
+    emails: int = 0
+    more: bool = False
+
+
+def dispatch_changes(*, batch: int = DISPATCH_BATCH) -> Dispatched:
+    result = Dispatched()
+    with transaction.atomic():
+        changes = list(
+            MatchChange.objects.filter(dispatched=False)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("benefit__clause__document", "enterprise")
+            .order_by("pk")[:batch]
+        )
+        if not changes:
+            return result
+        deliveries = _create_deliveries(changes)
+        emails = _emails(changes)
+        MatchChange.objects.filter(pk__in=[change.pk for change in changes]).update(dispatched=True)
+        result.changes, result.deliveries, result.emails = len(changes), len(deliveries), len(emails)
+        transaction.on_commit(lambda: _send_after_commit(deliveries, emails), robust=True)
+    result.more = MatchChange.objects.filter(dispatched=False).exists()
+    return result
+
+
+def change_payload(change: MatchChange) -> dict:
+    benefit, enterprise = change.benefit, change.enterprise
+    return {
+        "id": change.pk,
+        "enterprise": {"id": enterprise.pk, "name": enterprise.name, "credit_code": enterprise.credit_code},
+        "benefit": {"id": benefit.pk, "key": benefit.global_key, "name": benefit.name},
+        "old_status": change.old_status,
+        "new_status": change.new_status,
+        "old_amount": None if change.old_amount is None else str(change.old_amount),
+        "new_amount": None if change.new_amount is None else str(change.new_amount),
+        "cause": change.cause,
+        "as_of": change.as_of.isoformat(),
+        "created_at": change.created_at.isoformat(),
+    }
+
+
+def _create_deliveries(changes: list[MatchChange]) -> list[int]:
+    subscriptions = list(WebhookSubscription.objects.filter(active=True))
+    if not subscriptions:
+        return []
+    payloads = [change_payload(change) for change in changes]
+    rows = []
+    for subscription in subscriptions:
+        wanted = [
+            payload
+            for change, payload in zip(changes, payloads, strict=True)
+            if subscription.enterprise_id in (None, change.enterprise_id)
+        ]
+        for start in range(0, len(wanted), CHANGES_PER_DELIVERY):
+            part = wanted[start : start + CHANGES_PER_DELIVERY]
+            rows.append(
+                WebhookDelivery(
+                    subscription=subscription,
+                    payload={"event": "match.changed", "changes": part},
+                    change_count=len(part),
+                )
+            )
+    return [delivery.pk for delivery in WebhookDelivery.objects.bulk_create(rows)]
+
+
+def _emails(changes: list[MatchChange]) -> list[tuple[str, str, list[str]]]:
+    """(subject, body, recipients) per enterprise with users who want e-mail."""
+    by_enterprise: dict[int, list[MatchChange]] = defaultdict(list)
+    for change in changes:
+        by_enterprise[change.enterprise_id].append(change)
+    wanted = Q(user__match_notifications__email_enabled=True)
+    if getattr(settings, "MATCHING_EMAIL_NOTIFICATIONS", False):
+        wanted |= Q(user__match_notifications__isnull=True)  # on for everyone who did not opt out
+    recipients: dict[int, list[str]] = defaultdict(list)
+    for enterprise_id, email in (
+        EnterpriseMembership.objects.filter(wanted, enterprise_id__in=list(by_enterprise))
+        .exclude(user__email="")
+        .filter(user__is_active=True)
+        .values_list("enterprise_id", "user__email")
+    ):
+        recipients[enterprise_id].append(email)
+    emails = []
+    for enterprise_id, to in recipients.items():
+        items = by_enterprise[enterprise_id]
+        subject = _("【政策匹配】%(name)s 的匹配结果有 %(n)s 项变化") % {
+            "name": items[0].enterprise.name,
+            "n": len(items),
+        }
+        lines = [describe(change)[1] for change in items[:50]]
+        if len(items) > 50:
+            lines.append(_("……另有 %(n)s 项，请登录平台查看。") % {"n": len(items) - 50})
+        emails.append((subject, "\n".join(lines), to))
+    return emails
+
+
+def _send_after_commit(deliveries: list[int], emails: list[tuple[str, str, list[str]]]) -> None:
+    from matching import tasks
+
+    for subject, body, to in emails:
+        try:
+            send_mail(subject, body, None, to)
+        except Exception:  # noqa: BLE001 - a mail server problem must not stop the webhooks
+            logger.exception("could not send a change notification to %s", to)
+    for pk in deliveries:
+        try:
+            tasks.deliver_webhook.delay(pk)
+        except Exception:  # the delivery stays pending; the sweep does not resend, staff can
+            logger.exception("could not enqueue webhook delivery %s", pk)
+
+
+# ---------------------------------------------------------------- webhooks
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The X-Portal-Signature value: sha256=HMAC-SHA256(secret, "<timestamp>." + body) in hex."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # a redirect is an answer, not an instruction
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+@dataclass
+class Attempt:
+    delivered: bool
+    retry_in: int | None  # seconds until the next attempt; None: no more attempts
+
+
+def deliver_webhook(*, delivery_id: int) -> Attempt:
+    """One attempt to POST a delivery. Success is a 2xx answer within the timeout."""
+    delivery = WebhookDelivery.objects.select_related("subscription").filter(pk=delivery_id).first()
+    if delivery is None or delivery.state != WebhookDelivery.State.PENDING:
+        return Attempt(delivered=delivery is not None and delivery.state == "succeeded", retry_in=None)
+    body = json.dumps(
+        {**delivery.payload, "delivery": delivery.pk}, ensure_ascii=False, separators=(",", ":")
+    ).encode()
+    timestamp = str(int(time.time()))
+    request = urllib.request.Request(
+        delivery.subscription.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "policy-portal-webhooks/1",
+            "X-Portal-Event": delivery.event,
+            "X-Portal-Delivery": str(delivery.pk),
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(delivery.subscription.secret, timestamp, body),
+        },
+    )
+    status, error = None, ""
+    try:
+        with _opener.open(request, timeout=10) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status, error = exc.code, f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        error = f"{exc.__class__.__name__}: {exc}"[:1000]
+    delivered = status is not None and 200 <= status < 300
+    attempts = delivery.attempts + 1
+    if delivered:
+        state = WebhookDelivery.State.SUCCEEDED
+    elif attempts >= MAX_ATTEMPTS:
+        state = WebhookDelivery.State.FAILED
+    else:
+        state = WebhookDelivery.State.PENDING
+    now = timezone.now()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        attempts=attempts,
+        state=state,
+        last_status_code=status,
+        last_error=error if not delivered else "",
+        last_attempt_at=now,
+        delivered_at=now if delivered else None,
+    )
+    return Attempt(delivered=delivered, retry_in=retry_delay(attempts) if state == "pending" else None)
+
+
+# ---------------------------------------------------------------- the enterprise user's side
+
+
+@transaction.atomic
+def set_email_preference(*, user, enabled: bool) -> NotificationPreference:
+    preference, _created = NotificationPreference.objects.get_or_create(user=user)
+    preference.email_enabled = enabled
+    preference.full_clean()
+    preference.save(update_fields=["email_enabled"])
+    return preference
+
+
+@transaction.atomic
+def mark_seen(*, user, last_change_id: int) -> None:
+    preference, _created = NotificationPreference.objects.get_or_create(user=user)
+    if last_change_id > preference.last_seen_change_id:
+        preference.last_seen_change_id = last_change_id
+        preference.save(update_fields=["last_seen_change_id"])
