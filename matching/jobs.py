@@ -124,7 +124,7 @@ def _evaluate_groups(
     )
     failures: list[Failure] = []
     broken: dict[int, str] = {}
-    benefits: dict[int, int] = {}  # enterprise -> benefits evaluated, for the job record
+    benefits: dict[int, int] = {}  # enterprise -> benefits in force evaluated, for the job record
     for benefit_ids, ids in groups.items():
         plan = services.plan_evaluation(
             as_of=as_of,
@@ -135,7 +135,7 @@ def _evaluate_groups(
         result.written.add(written)
         failures += failed
         broken.update(plan.broken)
-        benefits.update(dict.fromkeys(ids, plan.benefits))
+        benefits.update(dict.fromkeys(ids, len(plan.in_force)))
     job.params["benefits_per_enterprise"] = {str(pk): n for pk, n in sorted(benefits.items())[:100]}
     result.enterprises, result.failures = enterprises, len(failures)
     _finish(job, items=enterprises, failures=failures, broken=broken)

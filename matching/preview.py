@@ -66,8 +66,12 @@ class Impact:
     amount_moves: list[Move] = field(default_factory=list)
 
     @property
-    def changed(self) -> int:
-        return sum(self.transitions.values()) + self.amount_up + self.amount_down
+    def transition_rows(self) -> list[tuple[str, str, int]]:
+        """(old label, new label, count), most frequent first (for the page)."""
+        return [
+            (MatchStatus(old).label, MatchStatus(new).label, count)
+            for (old, new), count in self.transitions.most_common()
+        ]
 
 
 def preview_benefit_change(

@@ -6,6 +6,7 @@ import datetime as dt
 import http.server
 import json
 import threading
+import time
 from decimal import Decimal
 
 from enterprises import services as enterprise_services
@@ -24,9 +25,9 @@ def benefit(global_key: str) -> Benefit:
     )
 
 
-def new_lessee(number: int, area: str = "6000") -> Enterprise:
-    """An enterprise in 闵行 leasing a new self-used factory of `area` m² in 2024, through the services
-    (so that it is marked for evaluation as a real edit would)."""
+def new_lessee(number: int, area: str = "6000", year: int = 2024) -> Enterprise:
+    """An enterprise in 闵行 leasing a new self-used factory of `area` m² in `year`, through the
+    services (so that it is marked for evaluation as a real edit would)."""
     from enterprises.validators import complete_credit_code
 
     enterprise = enterprise_services.create_enterprise(
@@ -42,15 +43,15 @@ def new_lessee(number: int, area: str = "6000") -> Enterprise:
             "recognitions_declared": True,
         }
     )
-    add_lease(enterprise.pk, area)
+    add_lease(enterprise.pk, area, year)
     return enterprise
 
 
-def add_lease(enterprise_id: int, area: str) -> Project:
+def add_lease(enterprise_id: int, area: str, year: int = 2024) -> Project:
     return enterprise_services.add_project(
         enterprise_id=enterprise_id,
         kind=Project.Kind.FACTORY_LEASE,
-        year=2024,
+        year=year,
         values={
             "area_m2": Decimal(area),
             "rent_total": Decimal("10000000"),
@@ -72,7 +73,9 @@ class Receiver:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - the http.server API
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append({"headers": dict(self.headers), "body": body})
+                receiver.requests.append(
+                    {"headers": dict(self.headers), "body": body, "at": time.monotonic()}
+                )
                 failing = len(receiver.requests) <= receiver.failures
                 self.send_response(500 if failing else 204)
                 self.end_headers()

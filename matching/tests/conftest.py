@@ -15,6 +15,15 @@ def forget_marks() -> None:
     connection.run_on_commit[:] = []
 
 
+@pytest.fixture(autouse=True)
+def _portal_celery_app_is_current():
+    """Tasks (shared_task) run on the current Celery app: make sure it is the portal's, not an app
+    another test created (the root `producer` fixture's app makes itself current)."""
+    from portal.celery import app
+
+    app.set_current()
+
+
 @pytest.fixture(scope="module")
 def policies_loaded(django_db_setup, django_db_blocker):
     """The fact catalog and every policy fixture, loaded once per test module and rolled back afterwards."""
