@@ -80,7 +80,7 @@ class DrainResult:
     more: bool = False  # marks remain: drain again
 
 
-def drain_enterprise_changes(*, as_of: dt.date | None = None, batch: int = DRAIN_BATCH) -> DrainResult:
+def drain_enterprise_changes(*, as_of: dt.date | None = None, batch: int | None = None) -> DrainResult:
     """Evaluate up to `batch` marked enterprises, each only for the benefits reading what changed,
     and remove their marks, in one transaction."""
     as_of = as_of or today()
@@ -89,7 +89,7 @@ def drain_enterprise_changes(*, as_of: dt.date | None = None, batch: int = DRAIN
         candidates = list(
             PendingEnterpriseChange.objects.order_by("enterprise_id")
             .values_list("enterprise_id", flat=True)
-            .distinct()[:batch]
+            .distinct()[: batch or DRAIN_BATCH]
         )
         if not candidates:
             return result

@@ -12,7 +12,7 @@ import datetime as dt
 import multiprocessing
 import socket
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import InterfaceError, OperationalError, connection, connections, transaction
 from django.db.models import Exists, F, OuterRef
@@ -58,6 +58,7 @@ class MatchRun:
     written: int = 0  # results inserted or rewritten (fingerprint changed)
     removed: int = 0  # results deleted because their benefit is not in force
     changes: int = 0  # MatchChange rows recorded
+    broken: dict[int, str] = field(default_factory=dict)  # benefits skipped: their rule does not compile
 
 
 def lock_enterprises(
@@ -230,7 +231,7 @@ def evaluate_benefits(
         enterprises = enterprises.filter(pk__in=enterprise_ids)
     ids = list(enterprises.values_list("pk", flat=True))
     chunks = [ids[start : start + chunk_size] for start in range(0, len(ids), chunk_size)]
-    run = MatchRun(enterprises=len(ids), benefits=plan.benefits)
+    run = MatchRun(enterprises=len(ids), benefits=plan.benefits, broken=plan.broken)
     job = JobRun.objects.create(kind="match", total=len(ids), worker=f"{socket.gethostname()}:{cause}")
     try:
         for done, written in _run_chunks(plan, chunks, jobs):
@@ -246,7 +247,12 @@ def evaluate_benefits(
             status=JobRun.Status.FAILED, finished_at=timezone.now(), error=repr(exc)[:2000]
         )
         raise
-    JobRun.objects.filter(pk=job.pk).update(status=JobRun.Status.SUCCEEDED, finished_at=timezone.now())
+    JobRun.objects.filter(pk=job.pk).update(
+        status=JobRun.Status.FAILED if plan.broken else JobRun.Status.SUCCEEDED,
+        finished_at=timezone.now(),
+        failures=len(plan.broken),
+        error="\n".join(plan.broken.values())[:20000],
+    )
     if run.written > 10_000:
         analyze_results()
     return run

@@ -9,14 +9,14 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django_celery_beat.models import PeriodicTask
 
 from enterprises import services as enterprise_services
 from enterprises.facts import BUILTIN_GROUPS
 from enterprises.models import Enterprise, FactValue, Project
 from enterprises.tests.factories import MembershipFactory, UserFactory
-from matching import jobs, notifications, selectors, services, tasks
+from matching import jobs, notifications, selectors, services, tasks, triggers
 from matching.engine import validity_on
 from matching.models import (
     JobChunk,
@@ -97,6 +97,17 @@ def test_edits_in_one_transaction_are_evaluated_once(loaded):
     assert JobRun.objects.get(kind="enterprise_data").items == 1
     assert stored(enterprise).status == "pending_recognition"  # 4900 + 5500 m²
     assert set(MatchChange.objects.values_list("cause", flat=True)) <= {"enterprise_data"}
+
+
+def test_an_import_is_drained_in_batches_not_one_task_per_enterprise(loaded, monkeypatch):
+    monkeypatch.setattr(jobs, "DRAIN_BATCH", 4)
+    with committed(), transaction.atomic():  # an import is one transaction
+        created = [new_lessee(200 + n) for n in range(10)]
+        drains = [entry for entry in connection.run_on_commit if entry[1] is triggers.DRAIN_ENTERPRISES]
+        assert len(drains) == 1  # one task for the whole import
+    batches = JobRun.objects.filter(kind="enterprise_data").order_by("pk")
+    assert list(batches.values_list("items", flat=True)) == [4, 4, 2]
+    assert MatchResult.objects.filter(enterprise__in=created).count() == 10 * len(in_force_ids())
 
 
 def test_a_related_row_re_evaluates_only_the_benefits_reading_its_facts(loaded):
@@ -211,6 +222,23 @@ def test_a_poison_enterprise_is_recorded_as_a_failure_and_blocks_nothing(loaded)
     rerun = JobRun.objects.get(kind="rerun")
     assert (rerun.status, rerun.items, rerun.failures, rerun.chunks.get().state) == ("failed", 3, 1, "done")
     assert f"企业 {bad.pk}" in rerun.error
+
+
+def test_a_broken_benefit_rule_fails_its_job_but_not_the_other_benefits(loaded):
+    with committed():
+        enterprise = new_lessee(45)
+    MatchResult.objects.all().delete()
+    lease = benefit(LEASE_KEY)
+    other = benefit("mh-2024-new-industrialization/8/high-growth-rent")
+    broken = {"all": [{"fact": "no_such_fact", "op": "eq", "value": 1, "quote": "x"}]}
+    type(lease).objects.filter(pk=lease.pk).update(condition=broken)  # bypasses validation
+    with committed():
+        jobs.schedule_rerun()
+    job = JobRun.objects.get(kind="rerun")
+    assert (job.status, job.failures) == ("failed", 1)
+    assert f"扶持项目 {lease.pk}: {LEASE_KEY}" in job.error
+    assert not MatchResult.objects.filter(benefit=lease).exists()
+    assert MatchResult.objects.filter(enterprise=enterprise, benefit=other).exists()
 
 
 def test_the_daily_job_flips_validity_on_the_day_after_expiry_without_data_changes(loaded, monkeypatch):

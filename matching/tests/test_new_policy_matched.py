@@ -47,9 +47,7 @@ def test_a_document_added_as_data_is_matched_by_both_paths(tmp_path):
 
     for enterprise in (big, small_budget, too_few_staff):
         services.evaluate_enterprise(enterprise_id=enterprise.pk, as_of=AS_OF)
-    single = {
-        r.enterprise_id: (r.status, r.amount) for r in MatchResult.objects.filter(benefit=voucher)
-    }
+    single = {r.enterprise_id: (r.status, r.amount) for r in MatchResult.objects.filter(benefit=voucher)}
     assert single == {
         big.pk: ("eligible", Decimal("300000.00")),
         small_budget.pk: ("eligible", Decimal("100000.00")),

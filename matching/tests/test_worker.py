@@ -51,7 +51,9 @@ def policies(transactional_db, monkeypatch):
 @pytest.fixture
 def start_worker(celery_worker_factory):
     def start(**env: str):
-        return celery_worker_factory(MATCHING_TODAY=AS_OF.isoformat(), CELERY_VISIBILITY_TIMEOUT="5", **env)
+        return celery_worker_factory(
+            **{"MATCHING_TODAY": AS_OF.isoformat(), "CELERY_VISIBILITY_TIMEOUT": "5", **env}
+        )
 
     return start
 
@@ -224,6 +226,9 @@ def test_a_worker_killed_mid_chunk_loses_nothing_and_duplicates_nothing(policies
         done_before = set(JobChunk.objects.filter(job=job, state="done").values_list("pk", flat=True))
         assert chunks[1].pk not in done_before
 
+        # a worker starting later than the visibility timeout (5 s here) after the message was
+        # delivered restores it at once; a running worker would within its next scans (~100 s)
+        time.sleep(6)
         fresh = start_worker()
         finished = settled(
             "the job to finish after redelivery",

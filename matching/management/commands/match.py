@@ -51,6 +51,8 @@ class Command(BaseCommand):
                 cause=cause,
                 progress=bar.update,
             )
+        for error in run.broken.values():
+            self.stderr.write(self.style.WARNING(f"已跳过（条件无法编译）：{error}"))
         self.stdout.write(
             self.style.SUCCESS(
                 f"评估 {run.enterprises} 家企业 × {run.benefits} 个扶持项目（{run.evaluated} 对），"
