@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: run test install services browser lint bench clean
+.PHONY: run test install services browser lint bench bench-background clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ lint: install
 
 bench: install services
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/portal_bench} $(PY) bench/run.py $(ARGS)
+
+# needs the database `make bench` set up (100,000 enterprises with their results)
+bench-background: install services
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/portal_bench} $(PY) bench/background.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

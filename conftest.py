@@ -47,7 +47,7 @@ def producer(broker_url):
     """A Celery client that sends to the Redis broker (the test process itself runs tasks eagerly)."""
     from celery import Celery
 
-    app = Celery("test-producer", broker=broker_url)
+    app = Celery("test-producer", broker=broker_url, set_as_current=False)
     app.conf.broker_connection_retry_on_startup = True
     yield app
     app.close()

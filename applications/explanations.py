@@ -1,18 +1,33 @@
 """The engine's explanation frozen as JSON when an enterprise submits, and its comparison with the
-explanation of today (the review page shows both side by side, differences highlighted)."""
+explanation of today (the review page shows both side by side, differences highlighted).
+
+The stored texts (status_label, requirement, value_text, source_text, label) are always Chinese, the
+portal's language of record, whoever submitted: the record reads the same later and comparisons pair
+conditions by the same words. Each reason also keeps its structured condition (fact, op, value) and
+the enterprise's value as JSON, so `readable` words a snapshot again in the reader's language; an older
+snapshot without them keeps its Chinese requirement and value, translated where codes allow
+(status, source, outcome).
+"""
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
+
 from enterprises.facts import FactSheet
 from enterprises.models import Enterprise
 from enterprises.presentation import wan_yuan
-from matching.engine import ENGINE_VERSION, STATUS_LABELS_ZH, Verdict
-from matching.engine.render import source_text, value_text
+from matching import selectors as matching_selectors
+from matching.engine import ENGINE_VERSION, Status, Verdict, compile_condition
+from matching.engine.render import label, requirement_text, source_text, value_text
+from matching.engine.values import kind_of, normalize
 
 OUTCOME_SLUGS = {0: "unmet", 1: "unknown", 2: "met"}
 
@@ -21,15 +36,34 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+def _json(value: Any) -> Any:
+    """A normalised engine value as JSON: Decimal as a string, dates ISO, sets and tuples as lists."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if isinstance(value, (list, tuple)):
+        return [_json(item) for item in value]
+    return value
+
+
 def snapshot_of(verdict: Verdict) -> dict[str, Any]:
-    """A JSON-safe copy of what the engine said: status, amount, each condition with its citation."""
+    """A JSON-safe copy of what the engine said: status, amount, each condition with its citation
+    (texts in Chinese, the language of record; see the module docstring)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _snapshot(verdict)
+
+
+def _snapshot(verdict: Verdict) -> dict[str, Any]:
     spec = verdict.spec
     return {
         "as_of": verdict.as_of.isoformat(),
         "benefit_version": spec.version,
         "engine_version": ENGINE_VERSION,
         "status": verdict.status.slug,
-        "status_label": STATUS_LABELS_ZH[verdict.status],
+        "status_label": verdict.status.label,
         "validity": verdict.validity,
         "score": verdict.score,
         "amount": _money(verdict.amount.value),
@@ -43,6 +77,9 @@ def snapshot_of(verdict: Verdict) -> dict[str, Any]:
         "reasons": [
             {
                 "fact": reason.fact,
+                "op": reason.leaf.op,
+                "constant": _json(reason.leaf.value),
+                "value": _json(reason.value),
                 "label": reason.label,
                 "requirement": reason.requirement,
                 "value_text": reason.value_text,
@@ -59,10 +96,50 @@ def snapshot_of(verdict: Verdict) -> dict[str, Any]:
     }
 
 
+def readable(
+    snapshot: Mapping[str, Any] | None, catalog: Mapping[str, Any] | None = None
+) -> Mapping[str, Any] | None:
+    """The snapshot worded in the reader's language, for display; in Chinese it is the record as stored.
+
+    Status and source are words for stored codes; a condition and a value are worded again from the
+    stored (fact, op, constant, value) when the catalog still has the fact, else the stored text stays.
+    """
+    if not snapshot or translation.get_language() == settings.LANGUAGE_CODE:
+        return snapshot
+    catalog = matching_selectors.catalog() if catalog is None else catalog
+    shown = copy.deepcopy(dict(snapshot))
+    if shown.get("status"):
+        shown["status_label"] = Status.from_slug(shown["status"]).label
+    for reason in shown.get("reasons", []):
+        reason["source_text"] = source_text(reason.get("source"))
+        info = catalog.get(reason.get("fact"))
+        if info is None:
+            continue
+        reason["label"] = label(info)
+        if "op" in reason:
+            try:
+                leaf = compile_condition(
+                    {"fact": info.code, "op": reason["op"], "value": reason["constant"], "quote": "-"},
+                    catalog,
+                ).leaves[0]
+                reason["requirement"] = requirement_text(leaf, info)
+                reason["value_text"] = value_text(info, normalize(kind_of(info), reason["value"]))
+            except (ValueError, TypeError):  # the fact's type changed since: keep the words of record
+                pass
+    return shown
+
+
 def facts_snapshot(
     enterprise: Enterprise, sheet: FactSheet, verdict: Verdict, catalog: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The enterprise's identity and the facts this benefit reads (condition and ratio base)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _facts_snapshot(enterprise, sheet, verdict, catalog)
+
+
+def _facts_snapshot(
+    enterprise: Enterprise, sheet: FactSheet, verdict: Verdict, catalog: Mapping[str, Any]
+) -> dict[str, Any]:
     codes = list(dict.fromkeys([reason.fact for reason in verdict.reasons] + [verdict.spec.base_fact or ""]))
     facts = []
     for code in codes:
@@ -73,7 +150,7 @@ def facts_snapshot(
         facts.append(
             {
                 "code": code,
-                "label": catalog[code].label_zh,
+                "label": label(catalog[code]),
                 "value_text": value_text(catalog[code], value),
                 "source": source,
                 "source_text": source_text(source),
@@ -100,12 +177,13 @@ class ReasonRow:
     requirement: str
     before: Mapping[str, Any] | None
     after: Mapping[str, Any] | None
+    changed: bool  # decided on the stored (Chinese) texts, whatever language the rows are shown in
 
-    @property
-    def changed(self) -> bool:
-        if self.before is None or self.after is None:
-            return True
-        return any(self.before.get(key) != self.after.get(key) for key in ("value_text", "outcome", "source"))
+
+def _changed(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> bool:
+    if before is None or after is None:
+        return True
+    return any(before.get(key) != after.get(key) for key in ("value_text", "outcome", "source"))
 
 
 @dataclass(frozen=True)
@@ -120,12 +198,36 @@ class Comparison:
         return self.status_changed or self.amount_changed or any(row.changed for row in self.rows)
 
 
-def compare(before: Mapping[str, Any], after: Mapping[str, Any]) -> Comparison:
-    """Conditions paired by fact and requirement (so a re-encoded policy still lines up)."""
-    before_reasons = {(r["fact"], r["requirement"]): r for r in before.get("reasons", [])}
-    after_reasons = {(r["fact"], r["requirement"]): r for r in after.get("reasons", [])}
+def _by_condition(
+    snapshot: Mapping[str, Any] | None, shown: Mapping[str, Any] | None = None
+) -> dict[tuple[str, str], Mapping[str, Any]]:
+    """Reasons keyed by their stored (fact, requirement); the values from `shown`, the same snapshot
+    worded for display, when given (its reasons are in the same order)."""
+    stored = (snapshot or {}).get("reasons", [])
+    values = shown.get("reasons", stored) if shown else stored
+    return {(r["fact"], r["requirement"]): value for r, value in zip(stored, values, strict=True)}
+
+
+def compare(
+    before: Mapping[str, Any], after: Mapping[str, Any], *, catalog: Mapping[str, Any] | None = None
+) -> Comparison:
+    """Conditions paired by fact and requirement (so a re-encoded policy still lines up); with a
+    catalog the rows are worded in the reader's language (see `readable`)."""
+    before_reasons, after_reasons = _by_condition(before), _by_condition(after)
+    shown_before, shown_after = before_reasons, after_reasons
+    if catalog is not None:
+        shown_before = _by_condition(before, readable(before, catalog))
+        shown_after = _by_condition(after, readable(after, catalog))
     keys = list(dict.fromkeys([*before_reasons, *after_reasons]))
-    rows = [ReasonRow(key[1], before_reasons.get(key), after_reasons.get(key)) for key in keys]
+    rows = [
+        ReasonRow(
+            requirement=(shown_before.get(key) or shown_after[key])["requirement"],
+            before=shown_before.get(key),
+            after=shown_after.get(key),
+            changed=_changed(before_reasons.get(key), after_reasons.get(key)),
+        )
+        for key in keys
+    ]
     return Comparison(
         status_changed=before.get("status") != after.get("status"),
         amount_changed=before.get("amount") != after.get("amount"),

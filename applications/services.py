@@ -522,15 +522,8 @@ def approve(
         Action.APPROVE, actor=actor, application_id=application_id, expected_version=expected_version
     )
     application.approved_amount = _check_amount(amount, application.benefit, field="amount", required=True)
-    application.decision_reason = comment.strip()
-    application.decided_at = timezone.now()
-    return _finish(
-        application,
-        Action.APPROVE,
-        actor=actor,
-        from_state=State.UNDER_REVIEW,
-        comment=application.decision_reason,
-        amount=application.approved_amount,
+    return _decide(
+        application, Action.APPROVE, actor=actor, reason=comment.strip(), amount=application.approved_amount
     )
 
 
@@ -541,14 +534,27 @@ def reject(
     application = _begin(
         Action.REJECT, actor=actor, application_id=application_id, expected_version=expected_version
     )
-    application.decision_reason = _required(reason, _("请填写不予通过的理由。"), "reason")
-    application.decided_at = timezone.now()
-    return _finish(
+    return _decide(
         application,
         Action.REJECT,
         actor=actor,
-        from_state=State.UNDER_REVIEW,
-        comment=application.decision_reason,
+        reason=_required(reason, _("请填写不予通过的理由。"), "reason"),
+    )
+
+
+def _decide(
+    application: Application,
+    action: str,
+    *,
+    actor: AbstractBaseUser,
+    reason: str,
+    amount: Decimal | None = None,
+) -> Application:
+    """Under review → approved / rejected, with the decision's reason and time."""
+    application.decision_reason = reason
+    application.decided_at = timezone.now()
+    return _finish(
+        application, action, actor=actor, from_state=State.UNDER_REVIEW, comment=reason, amount=amount
     )
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from applications import forms, selectors, services
-from applications.explanations import amount_text
+from applications.explanations import amount_text, readable
 from applications.models import OPEN_STATES, Action, Application, Attachment
 from enterprises.models import Enterprise
 from enterprises.selectors import enterprise_for_user
@@ -121,7 +121,7 @@ def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
             "enterprise": enterprise,
             "benefit": benefit,
             "form": form,
-            "explanation": explanation,
+            "explanation": readable(explanation),
             "amount_text": amount_text(explanation),
             "ceiling": services.approval_ceiling(benefit),
         },
@@ -221,7 +221,7 @@ def _detail_context(application: Application, bound: dict) -> dict:
         "application": application,
         "events": selectors.events_of(application),
         "attachments": application.attachments.all(),
-        "explanation": application.explanation_snapshot,
+        "explanation": readable(application.explanation_snapshot),
         "amount_text": amount_text(application.explanation_snapshot),
         "ceiling": services.approval_ceiling(application.benefit),
         "can_edit": Action.EDIT in allowed,

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -26,7 +27,7 @@ from applications import explanations, forms, selectors, services
 from applications.filters import ReviewQueueFilter, SubmittedRangeFilter
 from applications.models import Action, Application
 from applications.views import refusal
-from matching.engine.render import source_text, value_text
+from matching.engine.render import label, source_text, value_text
 from policies.models import Benefit, Clause
 
 PAGE_SIZE = 50
@@ -64,9 +65,9 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     without_state.pop("page", None)
-    return render(
+    response = render(
         request,
-        "applications/review/queue.html",
+        _region_or_page(request, "applications/review/_queue.html", "applications/review/queue.html"),
         {
             "filter": queue,
             "rows": rows,
@@ -78,6 +79,15 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "can_assign": can_assign,
         },
     )
+    patch_vary_headers(response, ["HX-Request"])  # a cache must not serve the region for the page
+    return response
+
+
+def _region_or_page(request: HttpRequest, region: str, page: str) -> str:
+    """HTMX requests (filters, tabs, pages) get the region alone; a normal request or HTMX restoring a
+    page missing from its history cache gets the whole page."""
+    htmx = getattr(request, "htmx", None)
+    return region if htmx and not htmx.history_restore_request else page
 
 
 # ---------------------------------------------------------------- review page and decisions
@@ -153,7 +163,7 @@ def _review_context(request: HttpRequest, application: Application, bound: dict)
     enterprise_facts = [
         {
             "code": code,
-            "label": definition.label_zh,
+            "label": label(definition),
             "value": value_text(definition, sheet.values.get(code)),
             "known": sheet.values.get(code) is not None,
             "source": sheet.sources.get(code, ""),
@@ -173,11 +183,11 @@ def _review_context(request: HttpRequest, application: Application, bound: dict)
         "document": clause.document,
         "events": selectors.events_of(application),
         "attachments": application.attachments.all(),
-        "before": before,
-        "now": now,
+        "before": explanations.readable(before, explained.catalog),
+        "now": explanations.readable(now, explained.catalog),
         "before_amount": explanations.amount_text(before) if before else "—",
         "now_amount": explanations.amount_text(now),
-        "comparison": explanations.compare(before, now),
+        "comparison": explanations.compare(before, now, catalog=explained.catalog),
         "enterprise_facts": enterprise_facts,
         "today": today,
         "ceiling": services.approval_ceiling(application.benefit),
@@ -294,7 +304,7 @@ def auto_grant(request: HttpRequest) -> HttpResponse:
                 row.enterprise.credit_code,
                 row.enterprise.district,
                 row.enterprise.industry_code,
-                explanations.snapshot_of(row.verdict)["status_label"],
+                row.verdict.status.label,
                 forms.yuan_to_wan(row.verdict.amount.value),
                 "；".join(f"{reason.requirement}：{reason.value_text}" for reason in row.verdict.reasons),
             ]

@@ -168,7 +168,7 @@ def step_facts(args) -> dict:
     ids = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True))
     started = time.perf_counter()
     for start in range(0, len(ids), args.chunk_size):
-        facts_table(Enterprise.objects.filter(pk__in=ids[start : start + args.chunk_size]), args.as_of, codes)
+        facts_table(ids[start : start + args.chunk_size], args.as_of, codes)
     return {"seconds": time.perf_counter() - started, "codes": len(codes)}
 
 

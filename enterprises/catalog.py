@@ -44,7 +44,7 @@ def catalog_choice_values(code: str) -> set[str] | None:
 def _invalid(definition: FactDefinition, message: str) -> ValidationError:
     return ValidationError(
         _("事实“%(label)s”（%(code)s）：%(message)s")
-        % {"label": definition.label_zh, "code": definition.code, "message": message},
+        % {"label": definition.label, "code": definition.code, "message": message},
         code="invalid_fact_value",
     )
 

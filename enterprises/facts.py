@@ -1,8 +1,15 @@
-"""The value of every catalog fact for an enterprise on a date: one enterprise (`facts_for`) or many
-at once (`facts_table`, set-wise: a fixed number of queries whatever the number of enterprises).
+"""The value of every catalog fact for enterprises on a date: one enterprise (`facts_for`, with the
+provenance of each value) or many at once (`facts_table`, a fixed number of queries whatever the
+number of enterprises).
 
-Both paths load the same rows into the same plain dicts (`Bundle`) and call the same derivation
-functions (`BUILTIN_GROUPS`), so they cannot disagree; a property test proves they don't.
+Both paths load the same rows into the same columns (`Loaded`: enterprise i is position i of every
+column; one enterprise is a table of one row) and call the same derivation functions
+(`BUILTIN_GROUPS`), so they cannot disagree; a property test proves they don't.
+
+The derivations work column by column because the bulk evaluation derives thousands of enterprises
+at once. Rules that look at one enterprise's rows together (recognitions, projects) are written for
+one enterprise (`recognitions_of`, `projects_of`) and called only for the enterprises that have such
+rows; all the others (most) share the result of the same function on no rows.
 
 Time conventions (fixtures/facts/README.md), with Y = the as-of year:
 - yearly figures are those of the last completed year, Y-1 (growth compares Y-1 with Y-2);
@@ -16,14 +23,19 @@ declared its list complete (`recognitions_declared`, `projects_declared`): then 
 from __future__ import annotations
 
 import datetime
+import gc
+import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from enterprises import catalog as fact_catalog
 from enterprises import taxonomy
@@ -54,32 +66,58 @@ ENTERPRISE_FIELDS = (
     "projects_declared",
     "source",
 )
-FIGURE_FIELDS = ("year", "output_value", "revenue", "rd_expense", "employees", "tax_paid", "source")
-RECOGNITION_FIELDS = ("kind", "year", "first_time", "grade", "source")
-PROJECT_FIELDS = (
-    "kind",
-    "year",
-    "level",
-    "total_investment",
-    "new_equipment_investment",
-    "municipal_funding_granted",
-    "area_m2",
-    "rent_total",
-    "contract_amount",
-    "cost",
-    "interest_paid",
-    "guarantee_fee_paid",
-    "is_new",
-    "self_use",
-    "key_industry_new_project",
-    "policy_guaranteed",
-    "source",
-)
-FACT_VALUE_FIELDS = ("fact_id", "value", "year", "valid_from", "source")
+JSON_FIELDS = ("industry_tracks", "industry_subtracks")
+
+
+# The rows of the related tables, as read (one enterprise's rows are grouped under its position).
+class FigureRow(NamedTuple):
+    year: int
+    output_value: Decimal | None
+    revenue: Decimal | None
+    rd_expense: Decimal | None
+    employees: int | None
+    tax_paid: Decimal | None
+    source: str
+
+
+class RecognitionRow(NamedTuple):
+    kind: str
+    year: int
+    first_time: bool
+    grade: str
+    source: str
+
+
+class ProjectRow(NamedTuple):
+    kind: str
+    year: int
+    level: str
+    total_investment: Decimal | None
+    new_equipment_investment: Decimal | None
+    municipal_funding_granted: Decimal | None
+    area_m2: Decimal | None
+    rent_total: Decimal | None
+    contract_amount: Decimal | None
+    cost: Decimal | None
+    interest_paid: Decimal | None
+    guarantee_fee_paid: Decimal | None
+    is_new: bool
+    self_use: bool
+    key_industry_new_project: bool | None
+    policy_guaranteed: bool | None
+    source: str
+
+
+class StoredRow(NamedTuple):
+    fact_id: int
+    value: str | None  # JSON text, typed by the fact (catalog.from_json)
+    year: int | None
+    valid_from: datetime.date | None
+    source: str
+
 
 Known = tuple[Any, str | None]  # (value, provenance); provenance is None when the value is None
 UNKNOWN: Known = (None, None)
-Row = dict[str, Any]
 
 
 class UnknownFactError(KeyError):
@@ -96,17 +134,44 @@ class FactSheet:
 class FactTable:
     enterprise_ids: list[int]
     columns: dict[str, list[Any]]
+    sources: dict[str, list[str | None]] | None = None  # with_sources=True only
+
+    def sheet(self, index: int) -> FactSheet:
+        """The row at `index` as facts_for gives it (the table must have been read with sources)."""
+        if self.sources is None:
+            raise ValueError("this table was read without sources")
+        values = {code: column[index] for code, column in self.columns.items()}
+        sources = {code: self.sources[code][index] for code, value in values.items() if value is not None}
+        return FactSheet(values=values, sources=sources)
+
+
+class FactColumn:
+    """One fact for every enterprise: the values, and their provenance (None where the value is),
+    worked out only when read (the bulk evaluation needs values only)."""
+
+    def __init__(self, values: list[Any], sources: list[str | None] | Callable[[], list[str | None]]):
+        self.values = values
+        self._sources = sources
+
+    @cached_property
+    def sources(self) -> list[str | None]:
+        return self._sources() if callable(self._sources) else self._sources
 
 
 @dataclass
-class Bundle:
-    """Everything the derivations read for one enterprise, as plain dicts."""
+class Loaded:
+    """Everything the derivations read for n enterprises; enterprise i is position i everywhere."""
 
-    enterprise: Row
-    figures: dict[int, Row] = field(default_factory=dict)  # year -> row
-    recognitions: list[Row] = field(default_factory=list)
-    projects: list[Row] = field(default_factory=list)
-    fact_values: dict[int, list[Row]] = field(default_factory=dict)  # FactDefinition id -> rows
+    enterprise: dict[str, list[Any]]  # field of ENTERPRISE_FIELDS -> one value per enterprise
+    # position -> that enterprise's rows; enterprises without rows are absent
+    figures: dict[int, list[FigureRow]] = field(default_factory=dict)
+    recognitions: dict[int, list[RecognitionRow]] = field(default_factory=dict)
+    projects: dict[int, list[ProjectRow]] = field(default_factory=dict)
+    fact_values: dict[int, list[StoredRow]] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.enterprise["id"])
 
 
 @dataclass(frozen=True)
@@ -125,63 +190,101 @@ class AsOf:
         return year is not None and self.date.year - 1 <= year <= self.date.year
 
 
-# ---------------------------------------------------------------- provenance helpers
+# ---------------------------------------------------------------- provenance and column helpers
 
 
 def known(value: Any, source: str | None) -> Known:
     return (value, source if value is not None else None)
 
 
-def common_source(rows: Iterable[Row]) -> str:
-    sources = {row["source"] for row in rows}
+def common_source(rows: Iterable[Any]) -> str:
+    sources = {row.source for row in rows}
     return sources.pop() if len(sources) == 1 else DERIVED
+
+
+def known_column(
+    values: list[Any], sources: Sequence[str | None] | Callable[[], Sequence[str | None]]
+) -> FactColumn:
+    """`known` for every row: each value's source (a column, or a function giving it), None where
+    the value is unknown."""
+
+    def provenance() -> list[str | None]:
+        row_sources = sources() if callable(sources) else sources
+        return [s if v is not None else None for v, s in zip(values, row_sources, strict=True)]
+
+    return FactColumn(values, provenance)
+
+
+def columns_of(codes: Iterable[str], sheets: Sequence[Mapping[str, Known]]) -> dict[str, FactColumn]:
+    """Per-enterprise results (code -> Known) turned into columns."""
+
+    def column(code: str) -> FactColumn:
+        return FactColumn([sheet[code][0] for sheet in sheets], lambda: [sheet[code][1] for sheet in sheets])
+
+    return {code: column(code) for code in codes}
+
+
+def unknown_column(n: int) -> FactColumn:
+    return FactColumn([None] * n, [None] * n)
 
 
 # ---------------------------------------------------------------- derivations (one function per group)
 
 
-def derive_identity(bundle: Bundle, as_of: AsOf) -> dict[str, Known]:
-    enterprise = bundle.enterprise
+def full_years(registered_on: datetime.date | None, on: datetime.date) -> Decimal | None:
+    """Completed years since registration on `on` (the anniversary day itself counts)."""
+    if registered_on is None:
+        return None
+    anniversary_passed = (on.month, on.day) >= (registered_on.month, registered_on.day)
+    return Decimal(on.year - registered_on.year - (0 if anniversary_passed else 1))
+
+
+def derive_identity(data: Loaded, as_of: AsOf) -> dict[str, FactColumn]:
+    enterprise = data.enterprise
     source = enterprise["source"]
-    district = enterprise["district"] or None
-    industry_code = enterprise["industry_code"] or None
-    scale = enterprise["scale"] or None
-    registered_on = enterprise["registered_on"]
-    years = None
-    if registered_on is not None:
-        anniversary_passed = (as_of.date.month, as_of.date.day) >= (registered_on.month, registered_on.day)
-        years = Decimal(as_of.date.year - registered_on.year - (0 if anniversary_passed else 1))
+    district = [value or None for value in enterprise["district"]]
+    industry_code = [value or None for value in enterprise["industry_code"]]
+    scale = [value or None for value in enterprise["scale"]]
     return {
-        "district": known(district, source),
-        "located_in_minhang": known(None if district is None else district == taxonomy.MINHANG, source),
-        "years_since_registration": known(years, source),
-        "legal_form": known(enterprise["legal_form"] or None, source),
-        "is_foreign_invested": known(enterprise["is_foreign_invested"], source),
-        "industry_code": known(industry_code, source),
-        "is_manufacturing": known(
-            None if industry_code is None else taxonomy.is_manufacturing_code(industry_code), source
+        "district": known_column(district, source),
+        "located_in_minhang": known_column(
+            [None if value is None else value == taxonomy.MINHANG for value in district], source
         ),
-        "industry_tracks": known(frozenset(enterprise["industry_tracks"] or ()) or None, source),
-        "industry_subtracks": known(frozenset(enterprise["industry_subtracks"] or ()) or None, source),
-        "enterprise_scale": known(scale, source),
-        "is_sme": known(None if scale is None else scale in SME_SCALES, source),
+        "years_since_registration": known_column(
+            [full_years(value, as_of.date) for value in enterprise["registered_on"]], source
+        ),
+        "legal_form": known_column([value or None for value in enterprise["legal_form"]], source),
+        "is_foreign_invested": known_column(enterprise["is_foreign_invested"], source),
+        "industry_code": known_column(industry_code, source),
+        "is_manufacturing": known_column(
+            [None if code is None else taxonomy.is_manufacturing_code(code) for code in industry_code], source
+        ),
+        "industry_tracks": known_column(
+            [frozenset(value or ()) or None for value in enterprise["industry_tracks"]], source
+        ),
+        "industry_subtracks": known_column(
+            [frozenset(value or ()) or None for value in enterprise["industry_subtracks"]], source
+        ),
+        "enterprise_scale": known_column(scale, source),
+        "is_sme": known_column([None if value is None else value in SME_SCALES for value in scale], source),
     }
 
 
-def derive_status(bundle: Bundle, as_of: AsOf) -> dict[str, Known]:
-    enterprise = bundle.enterprise
-    source = enterprise["source"]
-    since = enterprise["above_scale_since"]
-    above = enterprise["above_scale"]
-    if since is not None and since > as_of.year:
-        above = False  # not yet included on the as-of date
+def status_of(
+    above: bool | None,
+    since: int | None,
+    exchange: str,
+    listed_on: datetime.date | None,
+    as_of: AsOf,
+) -> tuple[bool | None, bool | None, str | None, bool | None]:
+    """(is_above_scale, newly_above_scale, listing_exchange, newly_listed) of one enterprise."""
+    newly_above = False if above is False else None
     if since is not None:
         newly_above = as_of.is_this_year(since)
-    else:
-        newly_above = False if enterprise["above_scale"] is False else None
+        if since > as_of.year:
+            above = False  # not yet included on the as-of date
 
-    exchange = enterprise["listing_exchange"] or None
-    listed_on = enterprise["listed_on"]
+    exchange = exchange or None
     newly_listed = None
     if exchange == Enterprise.Exchange.NONE:
         newly_listed = False
@@ -190,105 +293,177 @@ def derive_status(bundle: Bundle, as_of: AsOf) -> dict[str, Known]:
             exchange, newly_listed = Enterprise.Exchange.NONE.value, False
         else:
             newly_listed = as_of.is_this_year(listed_on.year)
-    return {
-        "is_above_scale": known(above, source),
-        "newly_above_scale": known(newly_above, source),
-        "listing_exchange": known(exchange, source),
-        "newly_listed": known(newly_listed, source),
-    }
+    return above, newly_above, exchange, newly_listed
 
 
-def derive_figures(bundle: Bundle, as_of: AsOf) -> dict[str, Known]:
-    last = bundle.figures.get(as_of.last_completed_year)
-    before = bundle.figures.get(as_of.last_completed_year - 1)
-    facts: dict[str, Known] = {
-        code: known(last[column], last["source"]) if last else UNKNOWN
-        for code, column in (
-            ("output_value", "output_value"),
-            ("revenue", "revenue"),
-            ("rd_expense", "rd_expense"),
-            ("employees", "employees"),
-            ("tax_paid", "tax_paid"),
+def derive_status(data: Loaded, as_of: AsOf) -> dict[str, FactColumn]:
+    enterprise = data.enterprise
+    rows = [
+        status_of(above, since, exchange, listed_on, as_of)
+        for above, since, exchange, listed_on in zip(
+            enterprise["above_scale"],
+            enterprise["above_scale_since"],
+            enterprise["listing_exchange"],
+            enterprise["listed_on"],
+            strict=True,
         )
+    ]
+    codes = ("is_above_scale", "newly_above_scale", "listing_exchange", "newly_listed")
+    return {
+        code: known_column([row[i] for row in rows], enterprise["source"]) for i, code in enumerate(codes)
     }
-    output = last["output_value"] if last else None
-    output_before = before["output_value"] if before else None
-    increase = rate = None
-    if output is not None and output_before is not None:
-        increase = output - output_before
-        if output_before != 0:
-            rate = (increase * 100 / output_before).quantize(Decimal("0.01"))
-    both = common_source([last, before]) if last and before else None
-    facts["output_value_increase"] = known(increase, both)
-    facts["output_growth_rate"] = known(rate, both)
 
-    # First crossing of 1 billion: last year >= 1bn and every earlier known year below it.
-    # With no earlier figure at all we cannot tell whether it is the first time.
-    first_crossed = None
-    earlier = [row for year, row in bundle.figures.items() if year < as_of.last_completed_year]
-    earlier_known = [row for row in earlier if row["output_value"] is not None]
-    if output is not None:
-        if output < ONE_BILLION or any(row["output_value"] >= ONE_BILLION for row in earlier_known):
-            first_crossed = False
-        elif earlier_known:
-            first_crossed = True
-    facts["output_first_crossed_1bn"] = known(
-        first_crossed, common_source([last, *earlier_known]) if last else None
-    )
+
+def growth(output: Decimal | None, output_before: Decimal | None) -> tuple[Decimal | None, Decimal | None]:
+    """(increase, rate in percent to 0.01) of the output over the year before; None when unknown."""
+    if output is None or output_before is None:
+        return None, None
+    increase = output - output_before
+    if output_before == 0:
+        return increase, None
+    return increase, (increase * 100 / output_before).quantize(Decimal("0.01"))
+
+
+def first_crossed_1bn(output: Decimal | None, earlier_outputs: list[Decimal]) -> bool | None:
+    """Last year >= 1 billion and every earlier known year below it. With no earlier figure at all
+    we cannot tell whether it is the first time."""
+    if output is None:
+        return None
+    if output < ONE_BILLION or any(earlier >= ONE_BILLION for earlier in earlier_outputs):
+        return False
+    return True if earlier_outputs else None
+
+
+FIGURE_CODES = ("output_value", "revenue", "rd_expense", "employees", "tax_paid")  # columns of the last year
+
+
+def derive_figures(data: Loaded, as_of: AsOf) -> dict[str, FactColumn]:
+    n, last_year = data.n, as_of.last_completed_year
+    last: list[FigureRow | None] = [None] * n  # the figures of the last completed year
+    before: list[FigureRow | None] = [None] * n  # of the year before it
+    earlier_known: dict[int, list[FigureRow]] = {}  # position -> years before the last, output known
+    for position, rows in data.figures.items():
+        for row in rows:  # read up to the last completed year
+            if row.year == last_year:
+                last[position] = row
+                continue
+            if row.year == last_year - 1:
+                before[position] = row
+            if row.output_value is not None:
+                earlier_known.setdefault(position, []).append(row)
+
+    last_source = [None if row is None else row.source for row in last]
+    facts = {
+        code: known_column([None if row is None else getattr(row, code) for row in last], last_source)
+        for code in FIGURE_CODES
+    }
+    increase: list[Decimal | None] = [None] * n
+    rate: list[Decimal | None] = [None] * n
+    crossed: list[bool | None] = [None] * n
+    for position, row in enumerate(last):
+        if row is None:
+            continue
+        previous = before[position]
+        if previous is not None:
+            increase[position], rate[position] = growth(row.output_value, previous.output_value)
+        earlier = [other.output_value for other in earlier_known.get(position, [])]
+        crossed[position] = first_crossed_1bn(row.output_value, earlier)
+
+    def both_years_source() -> list[str | None]:
+        return [
+            None if row is None or previous is None else common_source((row, previous))
+            for row, previous in zip(last, before, strict=True)
+        ]
+
+    def crossed_source() -> list[str | None]:
+        return [
+            None if row is None else common_source((row, *earlier_known.get(position, [])))
+            for position, row in enumerate(last)
+        ]
+
+    facts["output_value_increase"] = known_column(increase, both_years_source)
+    facts["output_growth_rate"] = known_column(rate, both_years_source)
+    facts["output_first_crossed_1bn"] = known_column(crossed, crossed_source)
     return facts
 
 
-def derive_recognitions(bundle: Bundle, as_of: AsOf) -> dict[str, Known]:
-    rows = [row for row in bundle.recognitions if row["year"] <= as_of.year]
-    if not rows and not bundle.enterprise["recognitions_declared"]:
+def by_enterprise(
+    data: Loaded,
+    rows_by_position: Mapping[int, list[Any]],
+    declared_field: str,
+    derive_one: Callable[[list[Any], bool, str, AsOf], dict[str, Known]],
+    as_of: AsOf,
+) -> dict[str, FactColumn]:
+    """Columns of a rule written for one enterprise's rows (`derive_one(rows, declared, source,
+    as_of)`): called for each enterprise with rows; the others (without rows) share its result on no
+    rows, once per (declared-complete flag, enterprise source)."""
+    keys = list(zip(data.enterprise[declared_field], data.enterprise["source"], strict=True))
+    without_rows = {key: derive_one([], *key, as_of) for key in set(keys)}
+    sheets = [without_rows[key] for key in keys]
+    for position, rows in rows_by_position.items():
+        sheets[position] = derive_one(rows, *keys[position], as_of)
+    codes = derive_one([], False, "", as_of)  # the codes the rule returns, also when there is no row
+    return columns_of(codes, sheets)
+
+
+def recognitions_of(
+    rows: list[RecognitionRow], declared: bool, fallback: str, as_of: AsOf
+) -> dict[str, Known]:
+    """One enterprise's recognitions held (the rows obtained in a year <= Y)."""
+    if not rows and not declared:
         return {
             "recognitions": UNKNOWN,
             "recognitions_new": UNKNOWN,
             "tech_center_rating": UNKNOWN,
         }
-    source = common_source(rows) if rows else bundle.enterprise["source"]
-    new_rows = [row for row in rows if row["first_time"] and as_of.is_this_year(row["year"])]
-    rated = [row for row in rows if row["kind"] in TECH_CENTER_KINDS and row["grade"]]
-    latest = max(rated, key=lambda row: (row["year"], TECH_CENTER_KINDS[row["kind"]]), default=None)
+    source = common_source(rows) if rows else fallback
+    new_rows = [row for row in rows if row.first_time and as_of.is_this_year(row.year)]
+    rated = [row for row in rows if row.kind in TECH_CENTER_KINDS and row.grade]
+    latest = max(rated, key=lambda row: (row.year, TECH_CENTER_KINDS[row.kind]), default=None)
     return {
-        "recognitions": (frozenset(row["kind"] for row in rows), source),
+        "recognitions": (frozenset(row.kind for row in rows), source),
         "recognitions_new": (
-            frozenset(row["kind"] for row in new_rows),
+            frozenset(row.kind for row in new_rows),
             common_source(new_rows) if new_rows else source,
         ),
-        "tech_center_rating": known(latest["grade"], latest["source"]) if latest else UNKNOWN,
+        "tech_center_rating": known(latest.grade, latest.source) if latest else UNKNOWN,
     }
 
 
-def derive_projects(bundle: Bundle, as_of: AsOf) -> dict[str, Known]:
-    declared = bundle.enterprise["projects_declared"]
-    fallback = bundle.enterprise["source"]
-    by_kind: dict[str, list[Row]] = defaultdict(list)
-    for row in bundle.projects:
-        if as_of.is_this_year(row["year"]):
-            by_kind[row["kind"]].append(row)
+def derive_recognitions(data: Loaded, as_of: AsOf) -> dict[str, FactColumn]:
+    return by_enterprise(data, data.recognitions, "recognitions_declared", recognitions_of, as_of)
 
-    def total(kinds: Iterable[str], column: str, counts: Callable[[Row], bool] = lambda row: True) -> Known:
+
+def projects_of(rows: list[ProjectRow], declared: bool, fallback: str, as_of: AsOf) -> dict[str, Known]:
+    """One enterprise's projects of Y-1 and Y (the rows read), summed or flagged per kind."""
+    by_kind: dict[str, list[ProjectRow]] = defaultdict(list)
+    for row in rows:
+        by_kind[row.kind].append(row)
+
+    def total(
+        kinds: Iterable[str], column: str, counts: Callable[[ProjectRow], bool] = lambda row: True
+    ) -> Known:
         rows = [row for kind in kinds for row in by_kind[kind]]
         if not rows:
             return (Decimal(0), fallback) if declared else UNKNOWN
-        counted = [row for row in rows if counts(row)]
-        if any(row[column] is None for row in counted):
+        amounts = [getattr(row, column) for row in rows if counts(row)]
+        if any(amount is None for amount in amounts):
             return UNKNOWN
-        return (sum((row[column] for row in counted), Decimal(0)), common_source(rows))
+        return (sum(amounts, Decimal(0)), common_source(rows))
 
     def any_flag(kinds: Iterable[str], column: str) -> Known:
         rows = [row for kind in kinds for row in by_kind[kind]]
         if not rows:
             return (False, fallback) if declared else UNKNOWN
-        if any(row[column] is True for row in rows):
-            return (True, common_source(row for row in rows if row[column] is True))
-        if any(row[column] is None for row in rows):
+        flagged = [row for row in rows if getattr(row, column) is True]
+        if flagged:
+            return (True, common_source(flagged))
+        if any(getattr(row, column) is None for row in rows):
             return UNKNOWN
         return (False, common_source(rows))
 
     upgrades = by_kind[Project.Kind.TECH_UPGRADE]
-    levels = {row["level"] for row in upgrades}
+    levels = {row.level for row in upgrades}
     level = next((lvl for lvl in ("municipal", "district") if lvl in levels), None)
     if upgrades:
         upgrade_level: Known = known(level, common_source(upgrades))
@@ -301,8 +476,8 @@ def derive_projects(bundle: Bundle, as_of: AsOf) -> dict[str, Known]:
     else:
         in_upstairs = (False, fallback) if declared else UNKNOWN
 
-    def new_self_use(row: Row) -> bool:
-        return row["is_new"] and row["self_use"]
+    def new_self_use(row: ProjectRow) -> bool:
+        return row.is_new and row.self_use
 
     kind = Project.Kind
     return {
@@ -327,15 +502,19 @@ def derive_projects(bundle: Bundle, as_of: AsOf) -> dict[str, Known]:
     }
 
 
+def derive_projects(data: Loaded, as_of: AsOf) -> dict[str, FactColumn]:
+    return by_enterprise(data, data.projects, "projects_declared", projects_of, as_of)
+
+
 @dataclass(frozen=True)
 class DerivationGroup:
     codes: frozenset[str]
-    derive: Callable[[Bundle, AsOf], dict[str, Known]]
+    derive: Callable[[Loaded, AsOf], dict[str, FactColumn]]
     reads: frozenset[str]  # which related tables the group needs loaded
 
 
 def _group(
-    derive: Callable[[Bundle, AsOf], dict[str, Known]], reads: set[str], codes: set[str]
+    derive: Callable[[Loaded, AsOf], dict[str, FactColumn]], reads: set[str], codes: set[str]
 ) -> DerivationGroup:
     return DerivationGroup(frozenset(codes), derive, frozenset(reads))
 
@@ -401,18 +580,31 @@ BUILTIN_GROUPS: tuple[DerivationGroup, ...] = (
 BUILTIN_CODES: frozenset[str] = frozenset().union(*(group.codes for group in BUILTIN_GROUPS))
 
 
-def stored_value(rows: list[Row], fact_type: str) -> Known:
-    """The value in force: the latest dated row (year <= Y, or valid_from <= as-of), else the undated one."""
-    if not rows:
-        return UNKNOWN
-    best = max(
-        rows,
-        key=lambda row: (
-            row["year"] if row["year"] is not None else -1,
-            row["valid_from"] or datetime.date.min,
-        ),
-    )
-    return known(fact_catalog.from_json(fact_type, best["value"]), best["source"])
+def in_force_key(row: StoredRow) -> tuple[int, datetime.date]:
+    """Stored values in force: the latest dated row (year <= Y, or valid_from <= as-of), else the
+    undated one (the rows read are those already in force)."""
+    return (row.year if row.year is not None else -1, row.valid_from or datetime.date.min)
+
+
+def derive_stored(data: Loaded, stored: list[tuple[str, int, str]]) -> dict[str, FactColumn]:
+    """The stored facts asked for ((code, FactDefinition id, type)): the value in force, typed."""
+    values = {code: [None] * data.n for code, _fact_id, _type in stored}
+    sources: dict[str, list[str | None]] = {code: [None] * data.n for code, _fact_id, _type in stored}
+    facts = {fact_id: (code, fact_type) for code, fact_id, fact_type in stored}
+    typed: dict[tuple[str, str | None], Any] = {}  # each distinct JSON text decoded once per type
+    for position, rows in data.fact_values.items():
+        in_force: dict[int, StoredRow] = {}
+        for row in rows:
+            current = in_force.get(row.fact_id)
+            if current is None or in_force_key(row) > in_force_key(current):
+                in_force[row.fact_id] = row
+        for fact_id, row in in_force.items():
+            code, fact_type = facts[fact_id]
+            if (fact_type, row.value) not in typed:
+                decoded = None if row.value is None else json.loads(row.value)
+                typed[fact_type, row.value] = fact_catalog.from_json(fact_type, decoded)
+            values[code][position], sources[code][position] = known(typed[fact_type, row.value], row.source)
+    return {code: FactColumn(values[code], sources[code]) for code in values}
 
 
 # ---------------------------------------------------------------- the plan: what to load and derive
@@ -446,56 +638,101 @@ class Plan:
             reads.add("fact_values")
         return cls(codes=wanted, groups=groups, stored=stored, reads=reads)
 
-    def derive(self, bundle: Bundle, as_of: AsOf) -> dict[str, Known]:
-        """code -> (value, provenance) for the planned codes (a missing code is unknown)."""
-        facts: dict[str, Known] = {}
+    def derive(self, data: Loaded, as_of: AsOf) -> dict[str, FactColumn]:
+        """code -> column for the planned codes (a code without a derivation is unknown)."""
+        derived: dict[str, FactColumn] = {}
         for group in self.groups:
-            facts.update(group.derive(bundle, as_of))
-        fact_values = bundle.fact_values
-        for code, fact_id, fact_type in self.stored:
-            rows = fact_values.get(fact_id)
-            facts[code] = stored_value(rows, fact_type) if rows else UNKNOWN
-        return facts
+            derived.update(group.derive(data, as_of))
+        derived.update(derive_stored(data, self.stored))
+        return {code: derived[code] if code in derived else unknown_column(data.n) for code in self.codes}
 
 
-def _load_related(plan: Plan, as_of: AsOf, enterprise_filter: Q) -> dict[str, dict[int, list[Row]]]:
-    """Rows of each related table the plan reads, grouped by enterprise id: one query per table."""
-    queries = {
-        "figures": (YearlyFigure, FIGURE_FIELDS, Q(year__lt=as_of.year)),
-        "recognitions": (Recognition, RECOGNITION_FIELDS, Q(year__lte=as_of.year)),
-        "projects": (Project, PROJECT_FIELDS, Q(year__gte=as_of.year - 1, year__lte=as_of.year)),
+# ---------------------------------------------------------------- loading
+
+
+# table -> (model, row type, which rows the derivations read on the as-of date)
+def _related_queries(plan: Plan, as_of: AsOf) -> dict[str, tuple[Any, type, Q]]:
+    return {
+        "figures": (YearlyFigure, FigureRow, Q(year__lt=as_of.year)),
+        "recognitions": (Recognition, RecognitionRow, Q(year__lte=as_of.year)),
+        "projects": (Project, ProjectRow, Q(year__gte=as_of.year - 1, year__lte=as_of.year)),
         "fact_values": (
             FactValue,
-            FACT_VALUE_FIELDS,
+            StoredRow,
             Q(fact_id__in=[fact_id for _code, fact_id, _type in plan.stored])
             & (Q(year__isnull=True) | Q(year__lte=as_of.year))
             & (Q(valid_from__isnull=True) | Q(valid_from__lte=as_of.date)),
         ),
     }
-    loaded: dict[str, dict[int, list[Row]]] = {}
-    for table in plan.reads:
-        model, fields, condition = queries[table]
-        grouped: dict[int, list[Row]] = defaultdict(list)
-        for row in (
-            model.objects.filter(enterprise_filter, condition).order_by().values("enterprise_id", *fields)
-        ):
-            grouped[row.pop("enterprise_id")].append(row)
-        loaded[table] = grouped
-    return loaded
 
 
-def _bundle(enterprise: Row, related: dict[str, dict[int, list[Row]]]) -> Bundle:
-    pk = enterprise["id"]
-    fact_values: dict[int, list[Row]] = defaultdict(list)
-    for row in related.get("fact_values", {}).get(pk, ()):
-        fact_values[row["fact_id"]].append(row)
-    return Bundle(
-        enterprise=enterprise,
-        figures={row["year"]: row for row in related.get("figures", {}).get(pk, ())},
-        recognitions=related.get("recognitions", {}).get(pk, []),
-        projects=related.get("projects", {}).get(pk, []),
-        fact_values=fact_values,
-    )
+def _load_related(data: Loaded, plan: Plan, as_of: AsOf, enterprises: Q) -> None:
+    """The rows of each related table the plan reads, grouped by position: one query per table.
+    `enterprises` selects the enterprise_id of the rows; rows of other enterprises are dropped."""
+    position_of = {pk: position for position, pk in enumerate(data.enterprise["id"])}
+    for table, (model, row_type, condition) in _related_queries(plan, as_of).items():
+        if table not in plan.reads:
+            continue
+        make, grouped = row_type._make, getattr(data, table)
+        rows = model.objects.filter(enterprises, condition).order_by()
+        fields = [Cast(name, TextField()) if name == "value" else name for name in row_type._fields]
+        for row in rows.values_list("enterprise_id", *fields):  # JSON as text: decoded once per text
+            position = position_of.get(row[0])
+            if position is not None:
+                grouped.setdefault(position, []).append(make(row[1:]))
+
+
+def json_decoded(texts: list[str | None]) -> list[Any]:
+    """json.loads of each text, once per distinct text (many enterprises share a few lists)."""
+    decoded = {text: None if text is None else json.loads(text) for text in set(texts)}
+    return [decoded[text] for text in texts]
+
+
+def is_dense(ids: Sequence[int]) -> bool:
+    """Whether sorted ids fill at least half of their range (a chunk of the bulk evaluation): such a
+    set is read as an id range, which the database answers from the index much faster than a long
+    IN list; the rows of other enterprises in the range are dropped."""
+    return bool(ids) and 2 * len(ids) >= ids[-1] - ids[0] + 1
+
+
+def _load_table(enterprises: QuerySet[Enterprise] | Iterable[int], plan: Plan, as_of: AsOf) -> Loaded:
+    fields = [Cast(name, TextField()) if name in JSON_FIELDS else name for name in ENTERPRISE_FIELDS]
+    rows_of = Enterprise.objects.order_by("pk").values_list(*fields)
+    if isinstance(enterprises, QuerySet):
+        selected: Any = enterprises.order_by().values("pk")  # as a subquery
+        rows = list(rows_of.filter(pk__in=selected))
+    else:
+        selected = sorted(set(enterprises))
+        if is_dense(selected):
+            wanted = set(selected)
+            rows_in_range = rows_of.filter(pk__gte=selected[0], pk__lte=selected[-1])
+            rows = [row for row in rows_in_range if row[0] in wanted]
+        else:
+            rows = list(rows_of.filter(pk__in=selected))
+    columns = zip(*rows, strict=True) if rows else ([] for _field in ENTERPRISE_FIELDS)
+    data = Loaded(enterprise=dict(zip(ENTERPRISE_FIELDS, map(list, columns), strict=True)))
+    for name in JSON_FIELDS:  # read as text: decoding each row's JSON would cost more than the rest
+        data.enterprise[name] = json_decoded(data.enterprise[name])
+    ids = data.enterprise["id"]
+    if ids:
+        in_range = Q(enterprise_id__gte=ids[0], enterprise_id__lte=ids[-1])
+        _load_related(data, plan, as_of, in_range if is_dense(ids) else Q(enterprise_id__in=selected))
+    return data
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector. Reading a table allocates some hundred thousand row
+    tuples and lists, none in a reference cycle (reference counting frees them); the collector
+    would run every few hundred allocations and scan every one of them again: about 40 % of the
+    time of facts_table on 100,000 enterprises."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # ---------------------------------------------------------------- public API
@@ -507,29 +744,35 @@ def facts_for(
     """Every catalog fact for one enterprise on `as_of` (None where unknown), with its provenance."""
     plan = Plan.make(catalog if catalog is not None else fact_catalog.load_catalog(), None)
     moment = AsOf(as_of)
-    row = {name: getattr(enterprise, "pk" if name == "id" else name) for name in ENTERPRISE_FIELDS}
-    related = _load_related(plan, moment, Q(enterprise_id=enterprise.pk))
-    facts = plan.derive(_bundle(row, related), moment)
-    values = {code: facts.get(code, UNKNOWN)[0] for code in plan.codes}
-    sources = {code: facts[code][1] for code, value in values.items() if value is not None}
+    data = Loaded(
+        enterprise={name: [getattr(enterprise, "pk" if name == "id" else name)] for name in ENTERPRISE_FIELDS}
+    )
+    _load_related(data, plan, moment, Q(enterprise_id=enterprise.pk))
+    columns = plan.derive(data, moment)
+    values = {code: column.values[0] for code, column in columns.items()}
+    sources = {code: columns[code].sources[0] for code, value in values.items() if value is not None}
     return FactSheet(values=values, sources=sources)
 
 
 def facts_table(
-    queryset: QuerySet[Enterprise], as_of: datetime.date, codes: Iterable[str] | None = None
+    enterprises: QuerySet[Enterprise] | Iterable[int],
+    as_of: datetime.date,
+    codes: Iterable[str] | None = None,
+    *,
+    with_sources: bool = False,
+    catalog: Mapping[str, Any] | None = None,
 ) -> FactTable:
-    """The same values as facts_for for every enterprise of `queryset`, as columns (ordered by id)."""
-    plan = Plan.make(fact_catalog.load_catalog(), None if codes is None else list(codes))
+    """The same values as facts_for for every enterprise of `enterprises` (a queryset, or ids: a
+    chunk of consecutive ids is read fastest), as columns ordered by id; with_sources: their
+    provenance too (FactTable.sheet gives one enterprise's FactSheet)."""
+    catalog = catalog if catalog is not None else fact_catalog.load_catalog()
+    plan = Plan.make(catalog, None if codes is None else list(codes))
     moment = AsOf(as_of)
-    ids = queryset.order_by().values("pk")
-    related = _load_related(plan, moment, Q(enterprise_id__in=ids))
-    enterprise_ids: list[int] = []
-    columns: dict[str, list[Any]] = {code: [] for code in plan.codes}
-    appenders = [(code, columns[code].append) for code in plan.codes]
-    rows = Enterprise.objects.filter(pk__in=ids).order_by("pk").values(*ENTERPRISE_FIELDS)
-    for row in rows.iterator(chunk_size=5000):
-        enterprise_ids.append(row["id"])
-        facts = plan.derive(_bundle(row, related), moment)
-        for code, append in appenders:
-            append(facts.get(code, UNKNOWN)[0])
-    return FactTable(enterprise_ids=enterprise_ids, columns=columns)
+    with cyclic_gc_paused():
+        data = _load_table(enterprises, plan, moment)
+        columns = plan.derive(data, moment)
+    return FactTable(
+        enterprise_ids=data.enterprise["id"],
+        columns={code: column.values for code, column in columns.items()},
+        sources={code: column.sources for code, column in columns.items()} if with_sources else None,
+    )

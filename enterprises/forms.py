@@ -5,14 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from enterprises import catalog, taxonomy
+from enterprises import catalog, services, taxonomy
 from enterprises.models import Enterprise, Project, Recognition, YearlyFigure
 from policies.models import FactDefinition
 
 
 def catalog_choices(code: str) -> list[tuple[str, str]]:
     definition = FactDefinition.objects.filter(code=code).first()
-    return [(choice["value"], choice["label_zh"]) for choice in (definition.choices if definition else [])]
+    return definition.choice_pairs() if definition else []  # labels in the reader's language
 
 
 class VersionedForm(forms.Form):
@@ -30,31 +30,12 @@ class EnterpriseForm(forms.ModelForm):
         label=_("细分赛道"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        choices=[(value, label) for value, label in taxonomy.SUBTRACK_LABELS.items()],
+        choices=lambda: list(taxonomy.subtrack_labels().items()),  # a callable: worded per request
     )
 
     class Meta:
         model = Enterprise
-        fields = [
-            "name",
-            "credit_code",
-            "district",
-            "town",
-            "address",
-            "registered_on",
-            "legal_form",
-            "industry_code",
-            "industry_tracks",
-            "industry_subtracks",
-            "scale",
-            "is_foreign_invested",
-            "above_scale",
-            "above_scale_since",
-            "listing_exchange",
-            "listed_on",
-            "recognitions_declared",
-            "projects_declared",
-        ]
+        fields = [name for name in services.ENTERPRISE_FIELDS if name != "source"]
         widgets = {
             "registered_on": forms.DateInput(attrs={"type": "date"}),
             "listed_on": forms.DateInput(attrs={"type": "date"}),
@@ -137,7 +118,7 @@ class FactValueForm(VersionedForm):
         super().__init__(*args, **kwargs)
         stored = FactDefinition.objects.filter(derived=FactDefinition.Derivation.STORED).order_by("code")
         self.definitions = {row.code: row for row in stored}
-        self.fields["fact"].choices = [(row.code, f"{row.label_zh}（{row.code}）") for row in stored]
+        self.fields["fact"].choices = [(row.code, f"{row.label}（{row.code}）") for row in stored]
 
     def clean(self):
         cleaned = super().clean()

@@ -381,3 +381,69 @@ class EnterpriseMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.enterprise}"
+
+
+class ImportJob(models.Model):
+    """A staff upload of enterprise data, checked (dry run) and then imported in the background
+    (enterprises.imports, enterprises.tasks): the file, what the check found, the progress of the
+    stage running. All-or-nothing per file; the file is dropped once the job is over."""
+
+    class Status(models.TextChoices):
+        VALIDATING = "validating", _("正在校验")
+        INVALID = "invalid", _("校验未通过")
+        READY = "ready", _("待确认导入")
+        IMPORTING = "importing", _("正在导入")
+        DONE = "done", _("已导入")
+        FAILED = "failed", _("导入失败")
+
+    RUNNING = (Status.VALIDATING, Status.IMPORTING)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("上传人"),
+    )
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    filename = models.CharField(_("文件名"), max_length=255)
+    content = models.BinaryField(_("文件内容"), blank=True)
+    sha256 = models.CharField(_("文件摘要"), max_length=64)
+    source = models.CharField(_("数据来源"), max_length=20, choices=Source.choices, default=Source.REGISTER)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.VALIDATING, db_index=True
+    )
+    stage = models.CharField(_("阶段"), max_length=20, blank=True)  # validate | write
+    done = models.PositiveIntegerField(_("已处理行数"), default=0)
+    total = models.PositiveIntegerField(_("总行数"), default=0)
+    rows = models.PositiveIntegerField(_("数据行数"), default=0)
+    creates = models.PositiveIntegerField(_("新增企业数"), default=0)
+    updates = models.PositiveIntegerField(_("更新企业数"), default=0)
+    # what the last check found: file-level errors, and every row with an error {line, credit_code, name,
+    # action, errors}; `sample` is the first rows as the check saw them
+    file_errors = models.JSONField(_("文件错误"), default=list, blank=True)
+    row_errors = models.JSONField(_("行错误"), default=list, blank=True)
+    sample = models.JSONField(_("预览行"), default=list, blank=True)
+    error = models.TextField(_("意外错误"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("企业数据导入")
+        verbose_name_plural = _("企业数据导入")
+
+    def __str__(self) -> str:
+        return f"{self.filename} {self.status}"
+
+    @property
+    def running(self) -> bool:
+        return self.status in self.RUNNING
+
+    @property
+    def percent(self) -> int | None:
+        return min(100, self.done * 100 // self.total) if self.total else None
+
+    @property
+    def error_count(self) -> int:
+        return len(self.file_errors) + sum(len(row["errors"]) for row in self.row_errors)

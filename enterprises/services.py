@@ -411,7 +411,7 @@ def _typed_answers(
             continue
         except (TypeError, ValueError):  # e.g. a JSON object where a list of choices belongs
             errors[code] = [
-                _("事实“%(label)s”（%(code)s）：格式不正确。") % {"label": definition.label_zh, "code": code}
+                _("事实“%(label)s”（%(code)s）：格式不正确。") % {"label": definition.label, "code": code}
             ]
             continue
         if value is not None:
@@ -425,7 +425,7 @@ def _labelled(
     """Messages of a refused row, prefixed with the answers that row was carrying."""
     if not codes:
         return list(messages)
-    labels = "、".join(definitions[code].label_zh for code in codes)
+    labels = "、".join(definitions[code].label for code in codes)
     return [_("“%(labels)s”：%(message)s") % {"labels": labels, "message": message} for message in messages]
 
 

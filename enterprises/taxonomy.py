@@ -7,6 +7,8 @@ are the fact catalog's (policies.FactDefinition); see enterprises/catalog.py.
 
 from __future__ import annotations
 
+from policies.conditions import display_lang
+
 MINHANG = "闵行区"
 OUTSIDE_SHANGHAI = "外省市"
 
@@ -151,3 +153,64 @@ INDUSTRY_SUBTRACKS: dict[str, list[tuple[str, str]]] = {
 SUBTRACK_LABELS: dict[str, str] = {
     value: label for subtracks in INDUSTRY_SUBTRACKS.values() for value, label in subtracks
 }
+
+# English names of the sub-tracks, shown when English is active (the Chinese names are the texts').
+SUBTRACK_LABELS_EN: dict[str, str] = {
+    "commercial_aerospace": "Commercial aerospace",
+    "aero_engine": "Large-aircraft engines",
+    "airborne_systems": "Large-aircraft airborne systems",
+    "marine_equipment": "Marine equipment",
+    "machine_tools": "Machine tools",
+    "energy_equipment": "Energy equipment",
+    "special_equipment": "Special equipment",
+    "instruments_testing": "Instruments and intelligent testing",
+    "energy_saving_equipment": "Energy-saving and environmental equipment",
+    "high_performance_materials": "High-performance materials",
+    "comm_chips_devices": "Communication chips and devices",
+    "electronic_terminals": "Electronic terminals",
+    "smart_sensors": "Smart sensors",
+    "satellite_comm": "Satellite communication",
+    "industrial_internet": "Industrial internet",
+    "industrial_software": "Industrial software",
+    "cybersecurity": "Cybersecurity",
+    "cloud_computing": "Cloud computing",
+    "synthetic_biology": "Synthetic biology",
+    "gene_cell_therapy": "Gene and cell therapy",
+    "mrna_vaccines": "mRNA vaccines",
+    "nucleic_acid_drugs": "Nucleic-acid drugs",
+    "antibody_drugs": "Antibody drugs",
+    "pharma_equipment": "High-end pharmaceutical equipment",
+    "medical_imaging": "High-end medical imaging equipment",
+    "ivd_reagents": "In-vitro diagnostic reagents",
+    "medical_robots": "Medical robots",
+    "rehabilitation_devices": "Rehabilitation devices",
+    "gpu_chips": "General-purpose GPU chips",
+    "neuromorphic_chips": "Neuromorphic computing chips",
+    "compute_in_memory_chips": "Compute-in-memory chips",
+    "foundation_models": "General-purpose foundation models",
+    "industrial_robots": "Industrial robots",
+    "service_robots": "Service robots",
+    "collaborative_robots": "Collaborative robots",
+    "humanoid_robots": "Humanoid robots",
+    "green_low_carbon": "Green and low-carbon",
+    "metaverse": "Metaverse",
+    "smart_terminals": "Smart terminals",
+    "hydrogen": "Hydrogen energy",
+    "photovoltaics": "Photovoltaics",
+    "blockchain": "Blockchain",
+    "big_data": "Big data",
+    "smart_wearables": "Smart wearables",
+    "brain_computer_interface": "Brain-computer interfaces",
+    "quantum": "Quantum technology",
+    "advanced_nuclear": "Advanced nuclear energy",
+    "new_energy_storage": "New energy storage",
+    "aerospace_information": "Aerospace information",
+    "low_altitude_economy": "Low-altitude economy",
+}
+
+
+def subtrack_labels() -> dict[str, str]:
+    """Sub-track code -> name in the reader's language."""
+    if display_lang() == "en":
+        return {value: SUBTRACK_LABELS_EN.get(value, label) for value, label in SUBTRACK_LABELS.items()}
+    return SUBTRACK_LABELS

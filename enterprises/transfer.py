@@ -16,7 +16,7 @@ import csv
 import datetime
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -248,7 +248,16 @@ def _columns_for(
     return mapped, errors
 
 
-def preview_import(content: bytes, filename: str) -> ImportPreview:
+# progress(stage, done, total): stage "validate" or "write"; called every PROGRESS_EVERY rows and at the end
+Progress = Callable[[str, int, int], None]
+PROGRESS_EVERY = 100
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    pass
+
+
+def preview_import(content: bytes, filename: str, *, progress: Progress = _no_progress) -> ImportPreview:
     """The dry run: every row parsed and validated, nothing written."""
     try:
         table = read_table(content, filename)
@@ -264,9 +273,13 @@ def preview_import(content: bytes, filename: str) -> ImportPreview:
     if errors:
         return ImportPreview(rows=[], errors=errors)
     choice_maps = _choice_maps()
-    results = [
-        _validate_row(line, cells, columns, choice_maps) for line, cells in enumerate(table[1:], start=2)
-    ]
+    total = len(table) - 1
+    results = []
+    for line, cells in enumerate(table[1:], start=2):
+        results.append(_validate_row(line, cells, columns, choice_maps))
+        if len(results) % PROGRESS_EVERY == 0:
+            progress("validate", len(results), total)
+    progress("validate", total, total)
     _check_across_rows(results)
     return ImportPreview(rows=results, errors=[])
 
@@ -347,14 +360,22 @@ def _check_across_rows(results: list[RowResult]) -> None:
 
 @transaction.atomic
 def apply_import(
-    content: bytes, filename: str, *, actor: AbstractBaseUser | None, source: str = Source.REGISTER
+    content: bytes,
+    filename: str,
+    *,
+    actor: AbstractBaseUser | None,
+    source: str = Source.REGISTER,
+    progress: Progress = _no_progress,
 ) -> ImportPreview:
     """Validate again and write every row, or nothing when any row has an error."""
-    preview = preview_import(content, filename)
+    preview = preview_import(content, filename, progress=progress)
     if not preview.ok:
         return preview
-    for row in preview.rows:
+    total = len(preview.rows)
+    for done, row in enumerate(preview.rows, start=1):
         _write_row(row, actor=actor, source=source)
+        if done % PROGRESS_EVERY == 0 or done == total:
+            progress("write", done, total)
     return preview
 
 

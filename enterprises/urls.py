@@ -6,6 +6,8 @@ app_name = "enterprises"
 urlpatterns = [
     path("", views.index, name="index"),
     path("import/", views_staff.import_enterprises, name="import"),
+    path("import/<int:job_id>/", views_staff.import_job, name="import_job"),
+    path("import/<int:job_id>/confirm/", views_staff.confirm_import, name="confirm_import"),
     path("export/", views_staff.export_enterprises, name="export"),
     # enterprise-scoped pages: 404 for anyone but the enterprise's users and staff
     path("<int:pk>/", views.profile, name="profile"),

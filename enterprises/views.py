@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from enterprises import forms, selectors, services
@@ -18,7 +19,7 @@ from enterprises.facts import facts_for
 from enterprises.models import FactValue, Project, Recognition, Source, YearlyFigure
 from enterprises.presentation import display_value
 
-SOURCE_LABELS = dict(Source.choices) | {"derived": _("系统计算")}
+SOURCE_LABELS = dict(Source.choices) | {"derived": gettext_lazy("系统计算")}  # lazy: read per request
 
 
 def _source_for(user) -> str:
@@ -64,9 +65,8 @@ def profile(request: HttpRequest, pk: int) -> HttpResponse:
         for code, definition in catalog.items()
     ]
     context = selectors.profile(enterprise)
-    recognition_labels = {
-        c["value"]: c["label_zh"] for c in getattr(catalog.get("recognitions"), "choices", [])
-    }
+    recognitions = catalog.get("recognitions")
+    recognition_labels = dict(recognitions.choice_pairs()) if recognitions else {}
     for row in context["recognitions"]:
         row.kind_label = recognition_labels.get(row.kind, row.kind)
     context |= {
@@ -152,50 +152,39 @@ def figures(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def recognitions(request: HttpRequest, pk: int) -> HttpResponse:
-    def write(enterprise, data):
-        values = {name: data[name] for name in ("level", "certificate_no", "first_time", "grade")}
-        services.add_recognition(
-            enterprise_id=enterprise.pk,
-            kind=data["kind"],
-            year=data["year"],
-            values={**values, "source": _source_for(request.user)},
-            expected_version=data["version"],
-            actor=request.user,
-        )
+def _kind_and_year_rows(add_row, *, form_class, title, rows):
+    """The page of a table whose rows are added by kind and year (recognitions, projects)."""
 
-    return _related_page(
-        request,
-        pk,
-        form_class=forms.RecognitionForm,
-        title=_("认定与荣誉"),
-        write=write,
-        rows=lambda enterprise: enterprise.recognitions.order_by("-year", "kind"),
-    )
+    @login_required
+    def page(request: HttpRequest, pk: int) -> HttpResponse:
+        def write(enterprise, data):
+            values = {name: value for name, value in data.items() if name not in {"kind", "year", "version"}}
+            add_row(
+                enterprise_id=enterprise.pk,
+                kind=data["kind"],
+                year=data["year"],
+                values={**values, "source": _source_for(request.user)},
+                expected_version=data["version"],
+                actor=request.user,
+            )
+
+        return _related_page(request, pk, form_class=form_class, title=title, write=write, rows=rows)
+
+    return page
 
 
-@login_required
-def projects(request: HttpRequest, pk: int) -> HttpResponse:
-    def write(enterprise, data):
-        values = {name: value for name, value in data.items() if name not in {"kind", "year", "version"}}
-        services.add_project(
-            enterprise_id=enterprise.pk,
-            kind=data["kind"],
-            year=data["year"],
-            values={**values, "source": _source_for(request.user)},
-            expected_version=data["version"],
-            actor=request.user,
-        )
-
-    return _related_page(
-        request,
-        pk,
-        form_class=forms.ProjectForm,
-        title=_("项目与申报事项"),
-        write=write,
-        rows=lambda enterprise: enterprise.projects.order_by("-year", "kind"),
-    )
+recognitions = _kind_and_year_rows(
+    services.add_recognition,
+    form_class=forms.RecognitionForm,
+    title=gettext_lazy("认定与荣誉"),
+    rows=lambda enterprise: enterprise.recognitions.order_by("-year", "kind"),
+)
+projects = _kind_and_year_rows(
+    services.add_project,
+    form_class=forms.ProjectForm,
+    title=gettext_lazy("项目与申报事项"),
+    rows=lambda enterprise: enterprise.projects.order_by("-year", "kind"),
+)
 
 
 @login_required

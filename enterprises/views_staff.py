@@ -1,53 +1,87 @@
-"""Staff pages: import with a dry-run preview, and export. Permission-checked; writes are audited
-(history rows name the staff user)."""
+"""Staff pages: import (upload, background check, confirm, background import, with progress) and
+export. Permission-checked; writes are audited (history rows name the staff user who uploaded)."""
 
 from __future__ import annotations
-
-import base64
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
-from enterprises import selectors, transfer
+from enterprises import imports, selectors, transfer
+from enterprises.models import ImportJob
 
-SESSION_KEY = "enterprise_import"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+RECENT_JOBS = 10
+IMPORT_PERMISSIONS = ["enterprises.add_enterprise", "enterprises.change_enterprise"]
 
 
-@login_required
-@permission_required(["enterprises.add_enterprise", "enterprises.change_enterprise"], raise_exception=True)
+def import_required(view):
+    return login_required(permission_required(IMPORT_PERMISSIONS, raise_exception=True)(view))
+
+
+@import_required
 def import_enterprises(request: HttpRequest) -> HttpResponse:
-    preview = None
-    if request.method == "POST" and "confirm" in request.POST:
-        pending = request.session.pop(SESSION_KEY, None)
-        if not pending:
-            messages.error(request, _("没有待导入的文件，请重新上传。"))
-            return redirect("enterprises:import")
-        content = base64.b64decode(pending["content"])
-        preview = transfer.apply_import(content, pending["filename"], actor=request.user)
-        if preview.ok:
-            messages.success(request, _("已导入 %(count)d 行。") % {"count": len(preview.rows)})
-            return redirect("enterprises:import")
-        messages.error(request, _("数据已变化，校验未通过，未导入任何数据。"))
-    elif request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            messages.error(request, _("请选择文件。"))
-        elif upload.size > MAX_UPLOAD_BYTES:
-            messages.error(request, _("文件过大（上限10MB）。"))
-        else:
-            content = upload.read()
-            preview = transfer.preview_import(content, upload.name)
-            if preview.ok:
-                request.session[SESSION_KEY] = {
-                    "content": base64.b64encode(content).decode("ascii"),
-                    "filename": upload.name,
-                }
-    return render(request, "enterprises/import.html", {"preview": preview})
+    """Upload a file: it is stored as a job and checked in the background; the job page follows."""
+    if request.method == "POST":
+        job = _job_from_upload(request)
+        target = reverse("enterprises:import_job", args=[job.pk]) if job else reverse("enterprises:import")
+        if request.htmx:  # the form showed its busy note; the browser now goes to the page
+            return HttpResponseClientRedirect(target)
+        if job:
+            return redirect(target)
+    jobs = ImportJob.objects.defer("content", "row_errors", "sample")[:RECENT_JOBS]
+    return render(request, "enterprises/import.html", {"jobs": jobs})
+
+
+def _job_from_upload(request: HttpRequest) -> ImportJob | None:
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("请选择文件。"))
+    elif upload.size > MAX_UPLOAD_BYTES:
+        messages.error(request, _("文件过大（上限10MB）。"))
+    else:
+        return imports.start_import(content=upload.read(), filename=upload.name, actor=request.user)
+    return None
+
+
+@import_required
+def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The job: its progress while running (polled every 2 s by HTMX, reloaded without JavaScript),
+    then what the check found, the confirm button, or the result."""
+    job = get_object_or_404(ImportJob.objects.defer("content"), pk=job_id)
+    return _job_response(request, job)
+
+
+@import_required
+@require_POST
+def confirm_import(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Import a checked job; a second click (or a stale page) changes nothing and shows the job."""
+    job = get_object_or_404(ImportJob.objects.defer("content"), pk=job_id)
+    if not imports.confirm_import(job_id=job.pk) and not request.htmx:
+        messages.info(request, _("该文件已在导入或已导入，未重复导入。"))
+    job.refresh_from_db()
+    if request.htmx:
+        return _job_response(request, job)
+    return redirect("enterprises:import_job", job_id=job.pk)
+
+
+def _job_response(request: HttpRequest, job: ImportJob) -> HttpResponse:
+    htmx = getattr(request, "htmx", None)
+    region = htmx and not htmx.history_restore_request
+    response = render(
+        request,
+        "enterprises/_import_job.html" if region else "enterprises/import_job.html",
+        {"job": job, "problems": job.row_errors[:500]},
+    )
+    patch_vary_headers(response, ["HX-Request"])  # a cache must not serve the region for the page
+    return response
 
 
 @login_required

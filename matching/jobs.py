@@ -21,7 +21,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from enterprises.models import Enterprise, FactValue
-from matching import dependencies, selectors, services, triggers
+from matching import dependencies, notifications, selectors, services, triggers
 from matching.dependencies import BenefitIndex
 from matching.engine.spec import IN_FORCE, validity_on
 from matching.models import (
@@ -31,6 +31,7 @@ from matching.models import (
     MatchResult,
     PendingEnterpriseChange,
     PendingPolicyChange,
+    WebhookDelivery,
     WorkerHeartbeat,
 )
 from matching.services import Failure
@@ -41,6 +42,7 @@ CHUNK_SIZE = 2000  # enterprises per chunk task of a job over every enterprise
 DRAIN_BATCH = 1000  # enterprises per transaction of an enterprise drain
 REPUBLISH_AFTER = dt.timedelta(minutes=15)  # a chunk still pending this long after publishing is sent again
 SWEEP_AFTER = dt.timedelta(minutes=1)  # marks older than this get a drain even if their enqueue was lost
+KEEP_RECORDS = dt.timedelta(days=90)  # finished job records and delivered webhooks are kept this long
 Cause = MatchChange.Cause
 
 
@@ -74,7 +76,6 @@ def _failure_lines(failures: list[Failure], broken: dict[int, str]) -> str:
 @dataclass
 class DrainResult:
     enterprises: int = 0  # evaluated
-    skipped: int = 0  # being edited or evaluated elsewhere right now: left for the next drain
     failures: int = 0
     written: Written = field(default_factory=Written)
     more: bool = False  # marks remain: drain again
@@ -86,21 +87,23 @@ def drain_enterprise_changes(*, as_of: dt.date | None = None, batch: int | None 
     as_of = as_of or today()
     result = DrainResult()
     with transaction.atomic():
-        candidates = list(
-            PendingEnterpriseChange.objects.order_by("enterprise_id")
-            .values_list("enterprise_id", flat=True)
-            .distinct()[: batch or DRAIN_BATCH]
+        # marks of deleted enterprises go; concurrent drains take different enterprises
+        PendingEnterpriseChange.objects.filter(
+            ~Exists(Enterprise.objects.filter(pk=OuterRef("enterprise_id")))
+        ).delete()
+        locked = services.lock_enterprises(
+            enterprise_ids=PendingEnterpriseChange.objects.values("enterprise_id"),
+            skip_locked=True,
+            limit=batch or DRAIN_BATCH,
         )
-        if not candidates:
+        if not locked:
+            result.more = PendingEnterpriseChange.objects.exists()  # all being edited right now
             return result
-        locked = services.lock_enterprises(enterprise_ids=candidates, skip_locked=True)
-        existing = set(Enterprise.objects.filter(pk__in=candidates).values_list("pk", flat=True))
-        result.skipped = len(existing) - len(locked)
         # read the marks after locking: every enterprise write marks while holding the row lock
         marks = list(
-            PendingEnterpriseChange.objects.filter(
-                enterprise_id__in=locked + sorted(set(candidates) - existing)
-            ).values_list("pk", "enterprise_id", "source", "marked_at")
+            PendingEnterpriseChange.objects.filter(enterprise_id__in=locked).values_list(
+                "pk", "enterprise_id", "source", "marked_at"
+            )
         )
         groups = _group_by_benefits(marks, set(locked))
         if groups:
@@ -277,8 +280,9 @@ def run_chunk(*, chunk_id: int) -> int:
     JobChunk.objects.filter(pk=chunk_id, state=JobChunk.State.PENDING).update(attempts=F("attempts") + 1)
     with transaction.atomic():
         chunk = (
-            JobChunk.objects.select_for_update(skip_locked=True)
+            JobChunk.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk=chunk_id, state=JobChunk.State.PENDING)
+            .order_by()
             .first()
         )
         if chunk is None:
@@ -391,8 +395,9 @@ def schedule_rerun(*, as_of: dt.date | None = None) -> JobRun:
 
 @dataclass
 class TickReport:
-    republished: int = 0
+    republished: int = 0  # chunks
     drains: list[str] = field(default_factory=list)
+    resent: int = 0  # webhook deliveries
 
 
 def tick(*, worker: str = "") -> TickReport:
@@ -419,4 +424,8 @@ def tick(*, worker: str = "") -> TickReport:
     if MatchChange.objects.filter(dispatched=False, created_at__lt=old).exists():
         triggers.DISPATCH_CHANGES()
         report.drains.append(triggers.DISPATCH_CHANGES.task)
+    report.resent = notifications.resend_stalled()
+    # one record per drain (every save) adds up: keep three months
+    JobRun.objects.filter(finished_at__lt=now - KEEP_RECORDS).delete()
+    WebhookDelivery.objects.filter(delivered_at__lt=now - KEEP_RECORDS).delete()
     return report

@@ -227,7 +227,7 @@ class JobChunk(models.Model):
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     class Meta:
-        ordering = ["job", "first_id"]
+        ordering = ["job_id", "first_id"]  # not "job": ordering by a relation joins it (and locks it)
         verbose_name = _("任务分片")
         verbose_name_plural = _("任务分片")
         indexes = [models.Index(fields=["state", "published_at"], name="job_chunk_pending")]

@@ -8,10 +8,12 @@ calls and e-mails happen after commit, one task per delivery.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
 import logging
+import secrets
 import time
 import urllib.error
 import urllib.request
@@ -23,10 +25,12 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from enterprises.models import EnterpriseMembership
+from matching.engine.i18n import english
+from matching.engine.render import money_en
 from matching.models import (
     MatchChange,
     MatchStatus,
@@ -54,7 +58,10 @@ def retry_delay(attempts: int) -> int:
 
 
 def wan(amount: Decimal | None) -> str:
-    return "—" if amount is None else f"{amount / 10000:,.2f} 万元"
+    """万元 in Chinese, yuan in English (the engine's money rule); — when there is no figure."""
+    if amount is None:
+        return "—"
+    return money_en(amount) if english() else f"{amount / 10000:,.2f} 万元"
 
 
 def describe(change: MatchChange) -> tuple[str, str]:
@@ -154,7 +161,14 @@ def _create_deliveries(changes: list[MatchChange]) -> list[int]:
 
 
 def _emails(changes: list[MatchChange]) -> list[tuple[str, str, list[str]]]:
-    """(subject, body, recipients) per enterprise with users who want e-mail."""
+    """(subject, body, recipients) per enterprise with users who want e-mail, in the portal's default
+    language (Chinese): the reader is not known here, and the dispatcher may run inside someone's
+    English request."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _emails_in_active_language(changes)
+
+
+def _emails_in_active_language(changes: list[MatchChange]) -> list[tuple[str, str, list[str]]]:
     by_enterprise: dict[int, list[MatchChange]] = defaultdict(list)
     for change in changes:
         by_enterprise[change.enterprise_id].append(change)
@@ -194,11 +208,65 @@ def _send_after_commit(deliveries: list[int], emails: list[tuple[str, str, list[
     for pk in deliveries:
         try:
             tasks.deliver_webhook.delay(pk)
-        except Exception:  # the delivery stays pending; the sweep does not resend, staff can
+        except Exception:  # the delivery stays pending: the sweep (jobs.tick) resends it
             logger.exception("could not enqueue webhook delivery %s", pk)
 
 
 # ---------------------------------------------------------------- webhooks
+
+
+@transaction.atomic
+def subscribe_webhook(
+    *, name: str, url: str, secret: str = "", enterprise_id: int | None = None
+) -> WebhookSubscription:
+    """Register an endpoint (http or https only); without a secret one is generated (shown once)."""
+    subscription = WebhookSubscription(
+        name=name, url=url, secret=secret or secrets.token_urlsafe(32), enterprise_id=enterprise_id
+    )
+    subscription.full_clean()
+    subscription.save()
+    return subscription
+
+
+UNSUBSCRIBED = "unsubscribed"
+
+
+@transaction.atomic
+def unsubscribe_webhook(*, subscription_id: int) -> WebhookSubscription:
+    """Stop a subscription: nothing more is delivered to it, pending deliveries are given up. The row
+    and its delivery log are kept (an audit of what was sent) and stay visible in admin."""
+    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription_id)
+    if subscription.active:
+        subscription.active = False
+        subscription.save(update_fields=["active"])
+    subscription.deliveries.filter(state=WebhookDelivery.State.PENDING).update(
+        state=WebhookDelivery.State.FAILED, last_error=UNSUBSCRIBED
+    )
+    return subscription
+
+
+STALLED_AFTER = dt.timedelta(minutes=5)
+
+
+def resend_stalled() -> int:
+    """Re-enqueue pending deliveries whose next attempt is overdue by STALLED_AFTER (their task was
+    lost: a broker restart, a dispatch that died after commit). Called by the periodic sweep."""
+    from matching import tasks
+
+    now = timezone.now()
+    stalled = [
+        delivery.pk
+        for delivery in WebhookDelivery.objects.filter(state=WebhookDelivery.State.PENDING).only(
+            "pk", "attempts", "created_at", "last_attempt_at"
+        )
+        if (delivery.last_attempt_at or delivery.created_at)
+        + dt.timedelta(seconds=retry_delay(delivery.attempts) if delivery.attempts else 0)
+        + STALLED_AFTER
+        < now
+    ]
+    for pk in stalled:
+        tasks.deliver_webhook.delay(pk)
+    return len(stalled)
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -226,6 +294,11 @@ def deliver_webhook(*, delivery_id: int) -> Attempt:
     delivery = WebhookDelivery.objects.select_related("subscription").filter(pk=delivery_id).first()
     if delivery is None or delivery.state != WebhookDelivery.State.PENDING:
         return Attempt(delivered=delivery is not None and delivery.state == "succeeded", retry_in=None)
+    if not delivery.subscription.active:  # made by a dispatch that read the subscription before it ended
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            state=WebhookDelivery.State.FAILED, last_error=UNSUBSCRIBED
+        )
+        return Attempt(delivered=False, retry_in=None)
     body = json.dumps(
         {**delivery.payload, "delivery": delivery.pk}, ensure_ascii=False, separators=(",", ":")
     ).encode()

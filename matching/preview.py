@@ -87,7 +87,7 @@ def preview_benefit_change(
     ids = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
-        table = facts_table(Enterprise.objects.filter(pk__in=chunk), as_of, codes)
+        table = facts_table(chunk, as_of, codes)  # ids: a chunk is read as an id range
         columns = FactColumns(table.columns, len(table.enterprise_ids), catalog)
         before = evaluate_table(current, columns, as_of)
         after = evaluate_table(proposed, columns, as_of)

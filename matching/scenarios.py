@@ -90,6 +90,7 @@ def load_fixture_catalog(directory: Path = FACT_FIXTURES) -> dict[str, CatalogFa
                 label_zh=fact.get("label_zh") or "",
                 unit=fact.get("unit") or "",
                 choices=tuple(fact.get("choices") or ()),
+                label_en=fact.get("label_en") or "",
             )
     return catalog
 

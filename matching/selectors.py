@@ -16,6 +16,8 @@ from matching.models import (
     MatchResult,
     PendingEnterpriseChange,
     PendingPolicyChange,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 from matching.scenarios import spec_from_rows
 from policies import selectors as policy_selectors
@@ -131,3 +133,12 @@ def broker_queue_length() -> int | None:
 
 def recent_jobs(limit: int = 30) -> QuerySet[JobRun]:
     return JobRun.objects.exclude(kind="ping").order_by("-started_at", "-id")[:limit]
+
+
+def active_webhook_subscriptions() -> QuerySet[WebhookSubscription]:
+    """Subscriptions still receiving changes (ended ones are kept for their delivery log)."""
+    return WebhookSubscription.objects.filter(active=True)
+
+
+def webhook_deliveries(subscription_id: int) -> QuerySet[WebhookDelivery]:
+    return WebhookDelivery.objects.filter(subscription_id=subscription_id)

@@ -55,6 +55,7 @@ from matching.engine import (
     rank_missing_facts,
     validity_on,
 )
+from matching.engine.render import label as fact_label
 from matching.engine.spec import IN_FORCE
 from policies.models import FactDefinition
 
@@ -112,13 +113,13 @@ def parse_answers(answers: Mapping[str, Any], *, catalog: Mapping[str, FactDefin
             continue
         except (TypeError, ValueError):  # e.g. a JSON object where a list of choices is expected
             errors[code] = _("事实“%(label)s”（%(code)s）：格式不正确。") % {
-                "label": definition.label_zh,
+                "label": fact_label(definition),
                 "code": code,
             }
             continue
         if definition.type in NUMERIC_TYPES and value is not None and value < 0 and code not in SIGNED_FACTS:
             errors[code] = _("事实“%(label)s”（%(code)s）：不能为负数。") % {
-                "label": definition.label_zh,
+                "label": fact_label(definition),
                 "code": code,
             }
             continue

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from django.db import InterfaceError, OperationalError, connection, connections, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
 from enterprises.facts import facts_table
@@ -63,13 +64,15 @@ class MatchRun:
 
 def lock_enterprises(
     *,
-    enterprise_ids: list[int] | None = None,
+    enterprise_ids: list[int] | QuerySet | None = None,
     first_id: int | None = None,
     last_id: int | None = None,
     skip_locked: bool = False,
+    limit: int | None = None,
 ) -> list[int]:
     """Lock the rows of the enterprises about to be evaluated until the transaction ends; returns
-    the ids of those that exist (and, with `skip_locked`, are not being edited or evaluated), in order.
+    the ids of those that exist (and, with `skip_locked`, are not being edited or evaluated), in order,
+    at most `limit` of them.
 
     Every evaluation holds these locks from reading the facts to storing the results, and every
     enterprise write locks its row first (enterprises.services): an edit commits either before the
@@ -79,7 +82,10 @@ def lock_enterprises(
     a time and needs no row locks.
     """
     enterprises = Enterprise.objects.order_by("pk")
-    if enterprise_ids is not None:
+    if isinstance(enterprise_ids, list | tuple) and _consecutive(enterprise_ids):
+        # a chunk of consecutive ids (the usual one) as a range: the same rows, planned far faster
+        enterprises = enterprises.filter(pk__gte=enterprise_ids[0], pk__lte=enterprise_ids[-1])
+    elif enterprise_ids is not None:
         enterprises = enterprises.filter(pk__in=enterprise_ids)
     if first_id is not None:
         enterprises = enterprises.filter(pk__gte=first_id)
@@ -87,7 +93,12 @@ def lock_enterprises(
         enterprises = enterprises.filter(pk__lte=last_id)
     if connection.features.has_select_for_update:
         enterprises = enterprises.select_for_update(no_key=True, skip_locked=skip_locked)
-    return list(enterprises.values_list("pk", flat=True))
+    return list(enterprises.values_list("pk", flat=True)[:limit])
+
+
+def _consecutive(ids: Sequence[int]) -> bool:
+    """Whether `ids` is exactly first, first + 1, …, last (then a range selects the same rows)."""
+    return bool(ids) and ids[-1] - ids[0] + 1 == len(ids) and all(b - a == 1 for a, b in pairwise(ids))
 
 
 @transaction.atomic
@@ -170,7 +181,7 @@ def evaluate_locked(plan: Plan, enterprise_ids: list[int]) -> Written:
     the current transaction (lock_enterprises): facts_table once, evaluate_table per benefit."""
     if not enterprise_ids:
         return Written()
-    table = facts_table(Enterprise.objects.filter(pk__in=enterprise_ids), plan.as_of, plan.codes)
+    table = facts_table(enterprise_ids, plan.as_of, plan.codes)  # ids: a chunk is read as an id range
     columns = FactColumns(table.columns, len(table.enterprise_ids), plan.catalog)
     evaluated = [evaluate_table(spec, columns, plan.as_of) for spec in plan.in_force]
     return store(evaluated, table.enterprise_ids, plan.out_of_force, as_of=plan.as_of, cause=plan.cause)

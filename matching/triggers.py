@@ -22,7 +22,7 @@ COALESCE_SECONDS = 0.5
 
 
 class _EnqueueAfterCommit:
-    """One per task: registered at most once per transaction (see _once)."""
+    """One per task: registered at most once per transaction (see after_commit_once)."""
 
     def __init__(self, task: str, countdown: float = 0):
         self.task = task  # the function's name in matching/tasks.py
@@ -52,27 +52,22 @@ def after_commit_once(callback: _EnqueueAfterCommit) -> None:
 
 def enterprise_changed(enterprise_id: int, source: str) -> None:
     """Mark an enterprise for re-evaluation of the benefits reading what `source` feeds."""
-    PendingEnterpriseChange.objects.bulk_create(
-        [PendingEnterpriseChange(enterprise_id=enterprise_id, source=source, marked_at=timezone.now())],
-        update_conflicts=True,  # a drain holding the row makes us wait, then we insert anew
-        unique_fields=["enterprise_id", "source"],
-        update_fields=["marked_at"],
-    )
-    after_commit_once(DRAIN_ENTERPRISES)
+    enterprises_changed([enterprise_id], source)
 
 
 def enterprises_changed(enterprise_ids: list[int], source: str) -> None:
-    """enterprise_changed for many enterprises at once (the calendar job)."""
+    if not enterprise_ids:
+        return
     now = timezone.now()
     PendingEnterpriseChange.objects.bulk_create(
         [PendingEnterpriseChange(enterprise_id=pk, source=source, marked_at=now) for pk in enterprise_ids],
+        # marked again: the newer time (a drain deletes only the marks it read, time included)
         update_conflicts=True,
         unique_fields=["enterprise_id", "source"],
         update_fields=["marked_at"],
         batch_size=2000,
     )
-    if enterprise_ids:
-        after_commit_once(DRAIN_ENTERPRISES)
+    after_commit_once(DRAIN_ENTERPRISES)
 
 
 def policy_changed(kind: str, key: str | int) -> None:

@@ -13,8 +13,12 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from policies.wording import SYMBOLS, UNITS_EN
+from policies.wording import money_en as format_money_en
 
 OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "between", "exists")
 GROUPS = ("all", "any", "not")
@@ -201,8 +205,38 @@ def fact_codes(tree: Any) -> set[str]:
 
 # --- rendering ---------------------------------------------------------------------------------------------
 
-_SYMBOLS = {"eq": "=", "ne": "≠", "lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
-_UNITS_EN = {"平方米": "m²", "元": "yuan", "人": "people", "年": "years", "%": "%"}
+
+def display_lang() -> Literal["zh", "en"]:
+    """The language catalog labels are shown in: English when active, Chinese otherwise."""
+    return "en" if (get_language() or "").startswith("en") else "zh"
+
+
+def fact_label(fact: Any) -> str:
+    """A catalog fact's name in the reader's language (label_en when English, never empty)."""
+    if display_lang() == "en" and getattr(fact, "label_en", ""):
+        return fact.label_en
+    return fact.label_zh or fact.code
+
+
+def choice_label(fact: Any, value: Any) -> str:
+    """The label of one choice of an enum/set fact in the reader's language; the value if unknown."""
+    lang = display_lang()
+    for choice in getattr(fact, "choices", None) or []:
+        if choice.get("value") == value:
+            return (lang == "en" and choice.get("label_en")) or choice.get("label_zh") or str(value)
+    return str(value)
+
+
+def choice_pairs(fact: Any) -> list[tuple[str, str]]:
+    """(value, label) of every choice, for form fields and filters."""
+    return [
+        (choice["value"], choice_label(fact, choice["value"]))
+        for choice in getattr(fact, "choices", None) or []
+    ]
+
+
+def unit_text(unit: str) -> str:
+    return UNITS_EN.get(unit, unit) if display_lang() == "en" else unit
 
 
 def format_number(value: Any) -> str:
@@ -220,11 +254,9 @@ def format_money_zh(yuan: Any) -> str:
     return f"{format_number(amount / 10_000)} 万元"
 
 
-def format_money_en(yuan: Any) -> str:
-    amount = Decimal(str(yuan))
-    if amount >= 1_000_000:
-        return f"{format_number(amount / 1_000_000)} million yuan"
-    return f"{format_number(amount)} yuan"
+def format_money(yuan: Any) -> str:
+    """Money for people in the reader's language: 万元/亿元 in Chinese, yuan in English."""
+    return format_money_en(yuan) if display_lang() == "en" else format_money_zh(yuan)
 
 
 def _quantity(value: Any, fact: Any, lang: str) -> str:
@@ -239,7 +271,7 @@ def _quantity(value: Any, fact: Any, lang: str) -> str:
     text = format_number(value) if fact.type in NUMERIC_TYPES else str(value)
     unit = fact.unit or ""
     if lang == "en":
-        unit = _UNITS_EN.get(unit, unit)
+        unit = UNITS_EN.get(unit, unit)
     if not unit:
         return text
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
@@ -297,7 +329,7 @@ def _render_leaf(leaf: dict, catalog: Mapping[str, Any], lang: str) -> str:
         if zh:
             return f"{label}：{quantity}" if op == "eq" else f"{label}：不是{quantity}"
         return f"{label}: {quantity}" if op == "eq" else f"{label}: not {quantity}"
-    return f"{label} {_SYMBOLS[op]} {_quantity(value, fact, lang)}"
+    return f"{label} {SYMBOLS[op]} {_quantity(value, fact, lang)}"
 
 
 def describe(tree: Any, catalog: Mapping[str, Any], lang: str = "zh") -> dict | None:

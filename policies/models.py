@@ -11,10 +11,18 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from policies.conditions import NUMERIC_TYPES, leaves, validate_condition
+from policies.conditions import (
+    NUMERIC_TYPES,
+    choice_label,
+    choice_pairs,
+    fact_label,
+    leaves,
+    validate_condition,
+)
 from policies.fidelity import found_in
 
 
@@ -56,10 +64,22 @@ class FactDefinition(models.Model):
     def __str__(self) -> str:
         return f"{self.code} ({self.label_zh})"
 
+    @property
+    def label(self) -> str:
+        """The name in the reader's language (label_en when English is active)."""
+        return fact_label(self)
+
+    def choice_pairs(self) -> list[tuple[str, str]]:
+        """(value, label) of the choices in the reader's language."""
+        return choice_pairs(self)
+
     def choice_values(self) -> list[str]:
         return [choice["value"] for choice in self.choices or []]
 
-    def choice_label(self, value: str, lang: str = "zh") -> str:
+    def choice_label(self, value: str, lang: str | None = None) -> str:
+        """A choice's label: in `lang` ("zh", "en") or, without it, in the reader's language."""
+        if lang is None:
+            return choice_label(self, value)
         for choice in self.choices or []:
             if choice.get("value") == value:
                 return choice.get(f"label_{lang}") or value
@@ -215,7 +235,7 @@ class Clause(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.document.key} 第{self.number}条"
+        return gettext("%(document)s 第%(number)s条") % {"document": self.document.key, "number": self.number}
 
     def clean(self) -> None:
         errors: list[str] = []

@@ -114,7 +114,7 @@ def industry_labels(track: str) -> list[str]:
     """The words naming a track in the texts: its label, and each part of a label naming two things
     (新赛道和未来产业 -> 新赛道, 未来产业)."""
     fact = FactDefinition.objects.filter(code="industry_tracks").first()
-    label = fact.choice_label(track) if fact else ""
+    label = fact.choice_label(track, "zh") if fact else ""  # the words of the (Chinese) texts
     if not label or label == track:
         return []
     return list(dict.fromkeys([label, *re.split(r"[和与、]", label)]))

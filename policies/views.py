@@ -7,13 +7,14 @@ from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from policies import selectors
-from policies.conditions import describe
+from policies.conditions import choice_pairs, describe
 from policies.models import Benefit, PolicyDocument
 
 BADGES = {
@@ -61,7 +62,7 @@ class LibrarySearchForm(forms.Form):
 
 def _industries() -> list[tuple[str, str]]:
     fact = selectors.catalog().get("industry_tracks")
-    return [(choice["value"], choice["label_zh"]) for choice in (fact.choices if fact else [])]
+    return choice_pairs(fact) if fact else []
 
 
 def highlight(text: str, terms: tuple[str, ...], *, fuzzy: bool = False, context: int = 60) -> str:
@@ -104,9 +105,13 @@ def library(request: HttpRequest) -> HttpResponse:
     documents = list(documents)
     for document in documents:
         document.badge = _badge(document, today)
-    return render(
+    # HTMX (search as you type, filters) gets the results region alone; a normal request, or HTMX
+    # restoring a page missing from its history cache, gets the whole page.
+    htmx = getattr(request, "htmx", None)
+    region = htmx and not htmx.history_restore_request
+    response = render(
         request,
-        "policies/library.html",
+        "policies/_library_results.html" if region else "policies/library.html",
         {
             "documents": documents,
             "form": form,
@@ -115,6 +120,8 @@ def library(request: HttpRequest) -> HttpResponse:
             "today": today,
         },
     )
+    patch_vary_headers(response, ["HX-Request"])  # a cache must not serve the region for the page
+    return response
 
 
 def document_detail(request: HttpRequest, key: str) -> HttpResponse:

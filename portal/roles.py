@@ -32,6 +32,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "portal.add_apikey",
         "portal.change_apikey",
         "portal.view_apikey",
+        "matching.rerun_all",
     ],
 }
 

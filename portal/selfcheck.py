@@ -29,6 +29,7 @@ from enterprises.catalog import to_json
 from matching.engine import AmountBasis, BenefitSpec, Status, Verdict, nearest_gaps, what_if
 from matching.engine.render import plain_number, value_text, wan
 from matching.selfcheck import AnswerError, SelfCheckResult, evaluate_answers, parse_answers
+from policies.conditions import unit_text
 from policies.models import FactDefinition
 
 ANSWERS_SESSION_KEY = "selfcheck_answers"
@@ -186,7 +187,7 @@ BOOL_CHOICES = [("", _("不清楚")), ("true", _("是")), ("false", _("否"))]
 
 
 def _unit(fact: FactDefinition) -> str:
-    return str(_("万元")) if fact.type == Type.MONEY else fact.unit
+    return str(_("万元")) if fact.type == Type.MONEY else unit_text(fact.unit)
 
 
 def _help(fact: FactDefinition) -> str:
@@ -206,8 +207,8 @@ def _placeholder(fact: FactDefinition) -> str:
 
 
 def _field(fact: FactDefinition) -> forms.Field:
-    common = {"label": fact.label_zh, "required": False, "help_text": _help(fact)}
-    choices = [(choice["value"], choice.get("label_zh") or choice["value"]) for choice in fact.choices or []]
+    common = {"label": fact.label, "required": False, "help_text": _help(fact)}
+    choices = fact.choice_pairs()
     if fact.type == Type.BOOL:
         return forms.ChoiceField(choices=BOOL_CHOICES, widget=forms.RadioSelect, initial="", **common)
     if fact.type == Type.ENUM:
@@ -353,7 +354,7 @@ def result_rows(result: SelfCheckResult, catalog: Mapping[str, FactDefinition]) 
                 else [],
                 "what_if": hint.text if hint else "",
                 "excluded_by": winner.spec.name if winner else "",
-                "missing_labels": [catalog[code].label_zh for code in verdict.missing_facts],
+                "missing_labels": [catalog[code].label for code in verdict.missing_facts],
             }
         )
     return rows
@@ -376,7 +377,7 @@ def answer_rows(answers: Mapping[str, Any], catalog: Mapping[str, FactDefinition
     """The answers as the user gave them, for the summary and the registration hand-over."""
     typed = parse_answers(answers, catalog=catalog)
     return [
-        {"label": catalog[code].label_zh, "value": value_text(catalog[code], value), "step": step_of(code)}
+        {"label": catalog[code].label, "value": value_text(catalog[code], value), "step": step_of(code)}
         for step in STEPS
         for code in [fact.code for fact in facts_of_step(step, catalog)]
         if (value := typed.get(code)) is not None

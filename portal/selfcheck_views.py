@@ -16,6 +16,7 @@ from matching import selectors
 from matching.engine import Status
 from matching.engine.render import wan
 from matching.selfcheck import AnswerError
+from policies.conditions import display_lang
 from portal import selfcheck_registration as registration
 from portal.selfcheck import (
     ANSWERS_SESSION_KEY,
@@ -176,6 +177,6 @@ def _registered(request: HttpRequest, wizard: Wizard, user, enterprise) -> HttpR
         messages.warning(
             request,
             _("以下回答需要在企业资料中补充具体数据后才能用于匹配：%(labels)s。")
-            % {"labels": "、".join(fact.label_zh for fact in missing)},
+            % {"labels": (", " if display_lang() == "en" else "、").join(fact.label for fact in missing)},
         )
     return redirect("applications:dashboard")

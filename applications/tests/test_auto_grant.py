@@ -127,3 +127,14 @@ def test_page_and_exports(world, population, client):
     sheet = workbook.active
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][0] == "企业名称" and values[1][0] == "上海登记甲有限公司" and values[1][5] == 1000
+
+
+def test_candidates_read_in_several_chunks_give_the_same_list(world, population, monkeypatch):
+    as_of = timezone.localdate()
+    whole = selectors.auto_grant_list(world.benefit, as_of)
+    monkeypatch.setattr(selectors, "AUTO_GRANT_CHUNK", 2)  # 4 candidates: two set-wise reads
+    chunked = selectors.auto_grant_list(world.benefit, as_of)
+    assert [(row.enterprise.pk, row.verdict) for row in chunked.rows] == [
+        (row.enterprise.pk, row.verdict) for row in whole.rows
+    ]
+    assert [row.enterprise.name for row in chunked.rows] == ["上海登记甲有限公司"]

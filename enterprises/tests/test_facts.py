@@ -390,10 +390,35 @@ def test_kinds_have_a_project_kind_for_every_project_fact():
 
 
 def test_each_group_returns_exactly_the_codes_it_registers():
-    from enterprises.facts import BUILTIN_GROUPS, ENTERPRISE_FIELDS, AsOf, Bundle
+    from enterprises.facts import BUILTIN_GROUPS, ENTERPRISE_FIELDS, AsOf, Loaded
 
-    empty = Bundle(enterprise=dict.fromkeys(ENTERPRISE_FIELDS))
+    blank = Loaded(enterprise={name: [None] for name in ENTERPRISE_FIELDS})
+    nobody = Loaded(enterprise={name: [] for name in ENTERPRISE_FIELDS})
     for group in BUILTIN_GROUPS:
-        facts = group.derive(empty, AsOf(AS_OF))
-        assert set(facts) == group.codes, group.derive.__name__
-        assert all(value is None for value, _source in facts.values())
+        columns = group.derive(blank, AsOf(AS_OF))
+        assert set(columns) == group.codes, group.derive.__name__
+        assert all(column.values == [None] and column.sources == [None] for column in columns.values())
+        columns = group.derive(nobody, AsOf(AS_OF))
+        assert set(columns) == group.codes, group.derive.__name__
+        assert all(column.values == [] for column in columns.values())
+
+
+def test_the_cyclic_garbage_collector_is_paused_only_while_reading(fact_catalog):
+    import gc
+
+    from enterprises.facts import cyclic_gc_paused
+
+    assert gc.isenabled()
+    facts_table(Enterprise.objects.all(), AS_OF)
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), cyclic_gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()  # a caller that disabled it keeps it disabled
+    finally:
+        gc.enable()

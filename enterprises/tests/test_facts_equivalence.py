@@ -24,8 +24,9 @@ AS_OF_DATES = [
 
 
 def assert_paths_agree(as_of: datetime.date) -> int:
+    """facts_for of each enterprise == its row of facts_table, values (same types) and provenance."""
     catalog = load_catalog()
-    table = facts_table(Enterprise.objects.all(), as_of)
+    table = facts_table(Enterprise.objects.all(), as_of, with_sources=True)
     assert set(table.columns) == set(catalog)
     enterprises = Enterprise.objects.in_bulk(table.enterprise_ids)
     assert len(table.enterprise_ids) == len(enterprises) == Enterprise.objects.count()
@@ -34,6 +35,9 @@ def assert_paths_agree(as_of: datetime.date) -> int:
         for code, column in table.columns.items():
             single, bulk = sheet.values[code], column[index]
             assert single == bulk and type(single) is type(bulk), (pk, code, single, bulk)
+            if isinstance(single, Decimal):  # the same exponent too ("100.00", not "100")
+                assert str(single) == str(bulk), (pk, code, single, bulk)
+        assert table.sheet(index) == sheet, pk
     return len(table.enterprise_ids)
 
 
@@ -41,6 +45,27 @@ def test_paths_agree_on_generated_data(fact_catalog):
     generate(300, seed=11, reference_year=2025, batch_size=120)
     for as_of in AS_OF_DATES:
         assert assert_paths_agree(as_of) == 300
+
+
+def test_ids_and_querysets_select_the_same_rows(fact_catalog):
+    """facts_table reads a chunk of consecutive ids as an id range and anything else by the list or
+    the queryset; every way gives the full table's rows of exactly the enterprises asked for."""
+    generate(120, seed=5, reference_year=2025, batch_size=60)
+    as_of = datetime.date(2025, 6, 1)
+    full = facts_table(Enterprise.objects.all(), as_of, with_sources=True)
+    ids = full.enterprise_ids
+    dense = [pk for pk in ids[10:90] if pk % 5]  # a range with holes: other enterprises inside it
+    sparse = ids[::9]  # too sparse for a range
+    for chosen in (dense, sparse, [ids[0]], []):
+        expected = [ids.index(pk) for pk in chosen]
+        for table in (
+            facts_table(list(reversed(chosen)), as_of, with_sources=True),
+            facts_table(Enterprise.objects.filter(pk__in=chosen), as_of, with_sources=True),
+        ):
+            assert table.enterprise_ids == sorted(chosen)
+            for code, column in full.columns.items():
+                assert table.columns[code] == [column[index] for index in expected], code
+            assert [table.sheet(i) for i in range(len(chosen))] == [full.sheet(i) for i in expected]
 
 
 def test_generated_data_is_valid_and_partly_unknown(fact_catalog):

@@ -5,21 +5,27 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from matching.engine.amounts import AmountBasis, depends_on_base, potential_amount, upper_bound
+from matching.engine.i18n import gettext
 from matching.engine.render import SYMBOLS, label, scalar_text, wan
-from matching.engine.values import Catalog, Kind
+from matching.engine.values import Catalog, FactInfo, Kind
 from matching.engine.verdict import Reason, Status, Verdict
 
 
 @dataclass(frozen=True)
 class MissingFact:
     code: str
-    label: str
+    info: FactInfo = field(repr=False, compare=False)
     benefits: tuple[str, ...]  # global keys of the needs-info benefits it could settle
     could_unlock: Decimal | None  # sum of those benefits' estimates or caps; None: no figure known
+
+    @property
+    def label(self) -> str:
+        """The fact's name in the reader's language."""
+        return label(self.info)
 
 
 def rank_missing_facts(verdicts: Iterable[Verdict], catalog: Catalog) -> list[MissingFact]:
@@ -34,7 +40,7 @@ def rank_missing_facts(verdicts: Iterable[Verdict], catalog: Catalog) -> list[Mi
         ranked.append(
             MissingFact(
                 code=code,
-                label=label(catalog[code]),
+                info=catalog[code],
                 benefits=tuple(v.spec.global_key for v in needing),
                 could_unlock=sum(bounds, Decimal(0)) if bounds else None,
             )
@@ -48,32 +54,47 @@ class Gap:
     """An unmet condition of a not-eligible verdict, and how far the enterprise is from it."""
 
     reason: Reason
-    text: str  # "新租赁自用工业厂房面积 4800 平方米，需 ≥ 5000 平方米"
     shortfall: Decimal | None  # how much the value must move (days for dates); None: not a threshold
     relative: float | None  # shortfall / |threshold|, for "nearest first"
+    target: tuple[str, Decimal | dt.date] | None = None  # (symbol, threshold) of an ordered comparison
+
+    @property
+    def text(self) -> str:
+        """ "新租赁自用工业厂房面积 4800 平方米，需 ≥ 5000 平方米", worded when read."""
+        reason = self.reason
+        if self.target is None:
+            return gettext("%(requirement)s（当前：%(value)s）") % {
+                "requirement": reason.requirement,
+                "value": reason.value_text,
+            }
+        symbol, threshold = self.target
+        return gettext("%(name)s %(value)s，需 %(symbol)s %(threshold)s") % {
+            "name": reason.label,
+            "value": reason.value_text,
+            "symbol": symbol,
+            "threshold": scalar_text(reason.info, threshold),
+        }
 
 
 def nearest_gaps(verdict: Verdict, catalog: Catalog) -> list[Gap]:
     """The unmet conditions, thresholds nearest to being reached first."""
-    gaps = [_gap(reason, catalog) for reason in verdict.unmet]
+    gaps = [_gap(reason) for reason in verdict.unmet]
     return sorted(gaps, key=lambda g: (g.relative is None, g.relative or 0.0))
 
 
-def _gap(reason: Reason, catalog: Catalog) -> Gap:
-    leaf, info = reason.leaf, catalog[reason.fact]
+def _gap(reason: Reason) -> Gap:
+    leaf = reason.leaf
     target = _threshold(leaf.op, leaf.value, reason.value) if leaf.kind in (Kind.NUMBER, Kind.DATE) else None
     if target is None:
-        text = f"{reason.requirement}（当前：{reason.value_text}）"
-        return Gap(reason, text, None, None)
-    symbol, threshold = target
+        return Gap(reason, None, None)
+    _symbol, threshold = target
     if leaf.kind is Kind.DATE:
         shortfall = Decimal(abs((threshold - reason.value).days))
         scale = 1.0
     else:
         shortfall = abs(threshold - reason.value)
         scale = float(abs(threshold)) or 1.0
-    text = f"{reason.label} {reason.value_text}，需 {symbol} {scalar_text(info, threshold)}"
-    return Gap(reason, text, shortfall, float(shortfall) / scale)
+    return Gap(reason, shortfall, float(shortfall) / scale, target)
 
 
 def _threshold(op: str, constant, value) -> tuple[str, Decimal | dt.date] | None:
@@ -94,7 +115,31 @@ class WhatIf:
     amount_after: Decimal
     gain: Decimal
     base_at_cap: Decimal | None  # the base at which the cap is reached; None: no cap
-    text: str  # "新增设备投资额再增加 1000 万元 → 补贴增加 100 万元，至上限 2000 万元"
+    info: FactInfo = field(repr=False, compare=False)  # the base fact's catalog entry
+    cap: Decimal | None = None
+    capped: bool = False  # the amount is at the cap already
+
+    @property
+    def text(self) -> str:
+        """ "新增设备投资额再增加 1000 万元 → 支持金额增加 100 万元，至上限 2000 万元…", worded when read."""
+        name = label(self.info)
+        if self.capped:
+            return gettext("已达上限 %(cap)s，%(name)s再增加也不会提高支持金额") % {
+                "cap": wan(self.cap),
+                "name": name,
+            }
+        text = gettext("%(name)s再增加 %(increase)s → 支持金额增加 %(gain)s") % {
+            "name": name,
+            "increase": scalar_text(self.info, self.increase),
+            "gain": wan(self.gain),
+        }
+        if self.base_at_cap is not None:
+            text += gettext("，至上限 %(cap)s（%(name)s达到 %(base)s 时封顶）") % {
+                "cap": wan(self.cap),
+                "name": name,
+                "base": scalar_text(self.info, self.base_at_cap),
+            }
+        return text
 
 
 def what_if(verdict: Verdict, catalog: Catalog, increase: Decimal | None = None) -> WhatIf | None:
@@ -111,16 +156,17 @@ def what_if(verdict: Verdict, catalog: Catalog, increase: Decimal | None = None)
     now = verdict.potential
     after = potential_amount(spec, base + increase)
     base_at_cap = (spec.cap / spec.ratio) if spec.cap is not None and spec.ratio else None
-    info = catalog[spec.base_fact]
-    name = label(info)
-    gain = after.value - now.value
-    if now.basis is AmountBasis.CAPPED:
-        text = f"已达上限 {wan(spec.cap)}，{name}再增加也不会提高支持金额"
-    else:
-        text = f"{name}再增加 {scalar_text(info, increase)} → 支持金额增加 {wan(gain)}"
-        if base_at_cap is not None:
-            text += f"，至上限 {wan(spec.cap)}（{name}达到 {scalar_text(info, base_at_cap)} 时封顶）"
-    return WhatIf(spec.base_fact, increase, now.value, after.value, gain, base_at_cap, text)
+    return WhatIf(
+        base_fact=spec.base_fact,
+        increase=increase,
+        amount_now=now.value,
+        amount_after=after.value,
+        gain=after.value - now.value,
+        base_at_cap=base_at_cap,
+        info=catalog[spec.base_fact],
+        cap=spec.cap,
+        capped=now.basis is AmountBasis.CAPPED,
+    )
 
 
 def _round_step(base: Decimal, spec) -> Decimal:

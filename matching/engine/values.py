@@ -54,6 +54,7 @@ class CatalogFact:
     label_zh: str = ""
     unit: str = ""
     choices: tuple[Mapping[str, str], ...] = field(default=())
+    label_en: str = ""  # shown when English is active (render.label); label_zh otherwise
 
 
 Catalog = Mapping[str, FactInfo]

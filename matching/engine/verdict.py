@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
@@ -22,9 +22,10 @@ from matching.engine.conditions import (
     leaves_behind,
 )
 from matching.engine.fingerprint import fingerprint
-from matching.engine.render import requirement_text, source_text, value_text
+from matching.engine.i18n import gettext, gettext_noop
+from matching.engine.render import label, requirement_text, source_text, value_text
 from matching.engine.spec import IN_FORCE, BenefitSpec, validity_on
-from matching.engine.values import Catalog, kind_of, normalize
+from matching.engine.values import Catalog, FactInfo, kind_of, normalize
 
 
 class Status(IntEnum):
@@ -44,14 +45,21 @@ class Status(IntEnum):
     def from_slug(cls, slug: str) -> Status:
         return cls[slug.upper()]
 
+    @property
+    def label(self) -> str:
+        """The status in the reader's language (符合条件 / Eligible …)."""
+        return gettext(STATUS_LABELS_ZH[self])
 
+
+# The source wording (Chinese); `Status.label` translates it when read.
 STATUS_LABELS_ZH = {
-    Status.ELIGIBLE: "符合条件",
-    Status.PENDING_RECOGNITION: "待认定",
-    Status.NEEDS_INFO: "需补充信息",
-    Status.NOT_ELIGIBLE: "不符合条件",
-    Status.NOT_IN_FORCE: "政策未生效或已失效",
+    Status.ELIGIBLE: gettext_noop("符合条件"),
+    Status.PENDING_RECOGNITION: gettext_noop("待认定"),
+    Status.NEEDS_INFO: gettext_noop("需补充信息"),
+    Status.NOT_ELIGIBLE: gettext_noop("不符合条件"),
+    Status.NOT_IN_FORCE: gettext_noop("政策未生效或已失效"),
 }
+
 # The statuses whose amount is worth estimating (for needs_info: what it would pay).
 AMOUNT_STATUSES = (Status.ELIGIBLE, Status.PENDING_RECOGNITION, Status.NEEDS_INFO)
 # The highest score of each status (indexed by Status code): score = min(cap, round(100 × closeness)).
@@ -84,21 +92,38 @@ class Citation:
 
 @dataclass(frozen=True)
 class Reason:
-    """One condition: what it asks, what the enterprise has, and the words it rests on."""
+    """One condition: what it asks, what the enterprise has, and the words it rests on.
+
+    The wording (label, requirement, value_text, source_text) is produced when read, in the active
+    language, from the structured fields: the same verdict reads in Chinese or English."""
 
     leaf: Leaf  # the compiled condition: fact, op, normalised constant, quote
-    label: str
-    requirement: str  # "新租赁自用工业厂房面积 ≥ 5000 平方米"
+    info: FactInfo = field(repr=False, compare=False)  # the catalog entry of the fact
     value: Any  # the enterprise's normalised value; None = unknown
-    value_text: str
     source: str  # provenance code of the value ("" when unknown)
-    source_text: str
     outcome: Outcome
     citation: Citation
 
     @property
     def fact(self) -> str:
         return self.leaf.fact
+
+    @property
+    def label(self) -> str:
+        return label(self.info)
+
+    @property
+    def requirement(self) -> str:
+        """ "新租赁自用工业厂房面积 ≥ 5000 平方米" """
+        return requirement_text(self.leaf, self.info)
+
+    @property
+    def value_text(self) -> str:
+        return value_text(self.info, self.value)
+
+    @property
+    def source_text(self) -> str:
+        return source_text(self.source)
 
 
 @dataclass(frozen=True)
@@ -207,12 +232,9 @@ def _reason(
     source = sources.get(leaf.fact, "") if value is not None else ""
     return Reason(
         leaf=leaf,
-        label=info.label_zh or leaf.fact,
-        requirement=requirement_text(leaf, info),
+        info=info,
         value=value,
-        value_text=value_text(info, value),
         source=source,
-        source_text=source_text(source),
         outcome=outcome,
         citation=Citation(spec.document_title, spec.document_key, spec.clause_number, leaf.quote),
     )

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': '任务分片',
                 'verbose_name_plural': '任务分片',
-                'ordering': ['job', 'first_id'],
+                'ordering': ['job_id', 'first_id'],
             },
         ),
         migrations.CreateModel(

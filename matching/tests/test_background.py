@@ -324,6 +324,9 @@ def test_the_tick_beats_and_republishes_a_lost_chunk(loaded):
     chunk.refresh_from_db()
     assert chunk.state == "done" and MatchResult.objects.filter(enterprise_id=first).exists()
     assert WorkerHeartbeat.objects.get(name="worker").worker == "test"
+    JobRun.objects.filter(pk=job.pk).update(finished_at=job.started_at - dt.timedelta(days=91))
+    jobs.tick(worker="test")
+    assert not JobRun.objects.filter(pk=job.pk).exists()  # old records are pruned
 
 
 def test_engine_validity_agrees_with_the_policy_models_for_every_benefit_and_date(loaded):
@@ -400,11 +403,19 @@ def test_a_failing_webhook_is_kept_for_retry_with_exponential_backoff(loaded):
         delivery = WebhookDelivery.objects.get(subscription=subscription)
         # in-process there is no sleeping retry: one attempt, kept pending
         assert (delivery.state, delivery.attempts, delivery.last_status_code) == ("pending", 1, 500)
+        assert jobs.tick(worker="test").resent == 0  # its retry is not overdue yet
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            last_attempt_at=delivery.last_attempt_at - dt.timedelta(minutes=6)
+        )
+        assert jobs.tick(worker="test").resent == 1  # overdue: its retry message was lost
+        delivery.refresh_from_db()
+        assert delivery.attempts == 2
         attempts = [
             notifications.deliver_webhook(delivery_id=delivery.pk)
-            for _ in range(notifications.MAX_ATTEMPTS - 1)
+            for _ in range(notifications.MAX_ATTEMPTS - 2)
         ]
-    assert [a.retry_in for a in attempts] == [4, 8, 16, 32, 64, 128, 256, 512, None]
+    assert [a.retry_in for a in attempts] == [8, 16, 32, 64, 128, 256, 512, None]
+    assert jobs.tick(worker="test").resent == 0  # a failed delivery is not resent
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts) == ("failed", notifications.MAX_ATTEMPTS)
     assert len(failing.requests) == notifications.MAX_ATTEMPTS
@@ -415,8 +426,10 @@ def test_webhook_urls_must_be_http(db):
 
     for url in ("ftp://example.com/x", "file:///etc/passwd", "javascript:alert(1)"):
         with pytest.raises(ValidationError):
-            WebhookSubscription(name="x", url=url, secret="s").full_clean()
-    WebhookSubscription(name="x", url="https://example.com/hook", secret="s").full_clean()
+            notifications.subscribe_webhook(name="x", url=url)
+    assert not WebhookSubscription.objects.exists()
+    subscription = notifications.subscribe_webhook(name="x", url="https://example.com/hook")
+    assert len(subscription.secret) >= 32 and subscription.active
 
 
 def test_notification_wording(loaded):

@@ -1,16 +1,17 @@
-"""Display of policy figures: money in 万元, ratios as percentages or 1:x matching."""
+"""Display of policy figures: money in 万元 (yuan in English), ratios as percentages or 1:x matching."""
 
 from django import template
 
-from policies.conditions import format_money_zh, format_number
+from policies.conditions import format_money, format_number
 
 register = template.Library()
 
 
 @register.filter
 def wan(yuan) -> str:
-    """10000000 -> "1000 万元" (None stays empty: "not stated" is shown by the template, never as 0)."""
-    return "" if yuan is None else format_money_zh(yuan)
+    """10000000 -> "1000 万元", in English "10 million yuan" (None stays empty: "not stated" is shown by
+    the template, never as 0)."""
+    return "" if yuan is None else format_money(yuan)
 
 
 @register.filter

@@ -166,7 +166,7 @@ def test_leaves_are_depth_first_in_document_order_and_fact_codes_collects_them()
     [
         (leaf("lease_area", "gte", 5000), "新租赁自用工业厂房面积 ≥ 5000 平方米", "Newly leased area ≥ 5000 m²"),
         (leaf("output", "gte", 100_000_000), "工业总产值 ≥ 1 亿元", "Output ≥ 100 million yuan"),
-        (leaf("output", "lt", 150_000), "工业总产值 < 15 万元", "Output < 150000 yuan"),
+        (leaf("output", "lt", 150_000), "工业总产值 < 15 万元", "Output < 150,000 yuan"),
         (leaf("output", "gt", 0), "工业总产值 > 0 元", "Output > 0 yuan"),
         (leaf("output", "between", [5_000_000, 20_000_000]), "工业总产值在 500 万元 至 2000 万元 之间",
          "Output between 5 million yuan and 20 million yuan"),

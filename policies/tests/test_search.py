@@ -184,3 +184,25 @@ def test_search_ignores_documents_of_other_levels_even_when_they_match(db):
     texts = [clause.text for clause in found.clauses]
     assert "区级厂房补贴。" in texts and "市级厂房补贴。" not in texts
     assert {clause.document.level for clause in found.clauses} == {"district"}
+
+
+def test_htmx_search_gets_the_results_region_and_a_normal_request_the_page(library, client):
+    """Search as you type: an HTMX request gets the results region alone (same results as the page),
+    a plain GET the whole page with a working form; both vary on HX-Request."""
+    region = client.get("/policies/", {"q": "厂房 5000"}, HTTP_HX_REQUEST="true")
+    html = region.content.decode()
+    assert "<html" not in html and 'id="library-search"' not in html  # the form being typed in stays
+    assert "“厂房 5000”：1 条条款" in text_of(region) and "<mark>厂房</mark>" in html
+    assert "<tbody>" in html  # the document table follows the level / status filters too
+    page = client.get("/policies/", {"q": "厂房 5000"})
+    assert "<!doctype html>" in page.content.decode() and "“厂房 5000”：1 条条款" in text_of(page)
+    assert re.search(r'<form method="get" role="search" id="library-search"', page.content.decode())
+    assert 'value="厂房 5000"' in page.content.decode()
+    for response in (region, page):
+        assert "HX-Request" in response["Vary"]
+    bad = client.get("/policies/", {"kind": "bogus"}, HTTP_HX_REQUEST="true")
+    assert 'role="alert"' in bad.content.decode() and "bogus" in text_of(bad)  # errors are in the region
+    restoring = client.get(
+        "/policies/", {"q": "厂房"}, HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"
+    )
+    assert "<!doctype html>" in restoring.content.decode()

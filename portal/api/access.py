@@ -68,6 +68,14 @@ class Access:
         limited_to = self.limited_to
         return visible if limited_to is None else visible.filter(pk__in=limited_to)
 
+    def sees_all_enterprises(self) -> bool:
+        """Every enterprise, present and future (an unlimited machine key, staff)."""
+        if self.limited_to is not None:
+            return False
+        if self.user is not None:
+            return self.user.has_perm("enterprises.view_enterprise")  # as visible_enterprises decides
+        return self.key is not None
+
     def restrict(self, queryset: QuerySet, field: str = "enterprise") -> QuerySet:
         """Rows of `queryset` whose `field` is an enterprise this request may see."""
         if self.user is None and self.key is not None and self.limited_to is None:

@@ -25,7 +25,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = selectors.active_key(header[1])
         if key is None:
             raise exceptions.AuthenticationFailed(_("API 密钥无效或已撤销。"))
-        services.touch_last_used(key)
+        if services.touch_last_used(key) or not key.from_cache:
+            selectors.remember_key(key)
         return (key.user or AnonymousUser(), key)
 
     def authenticate_header(self, request) -> str:

@@ -160,16 +160,25 @@ MATCH_DETAIL = {**MATCH, "reasons": [EXPLAINED_REASON], "up_to_date": True, "mis
 CHANGE = {
     "id": 90211,
     "enterprise": 42,
-    "benefit": BENEFIT_REF,
+    "benefit": {"id": 4, "global_key": LEASE_KEY},
     "old_status": "needs_info",
     "new_status": "pending_recognition",
     "old_amount": "10000000.00",
     "old_amount_wan": "1000.00 万元",
     "new_amount": "10000000.00",
     "new_amount_wan": "1000.00 万元",
-    "cause": "enterprise_changed",
+    "cause": "enterprise_data",
     "as_of": "2025-06-01",
     "created_at": "2025-06-01T09:30:00+08:00",
+}
+SNAPSHOT_ITEM = {
+    **CHANGE,
+    "id": None,
+    "old_status": None,
+    "old_amount": None,
+    "old_amount_wan": None,
+    "cause": "snapshot",
+    "created_at": "2025-06-01T02:00:00+08:00",
 }
 SELF_CHECK_RESULT = {
     "as_of": "2025-06-01",
@@ -244,6 +253,28 @@ APPLICATION_DETAIL = {
          "at": "2025-06-02T10:05:00+08:00"},
     ],
 }  # fmt: skip
+
+WEBHOOK = {
+    "id": 3,
+    "name": "某银行授信系统",
+    "url": "https://bank.example.com/hooks/policy",
+    "enterprise": 42,
+    "created_at": "2025-06-01T09:00:00+08:00",
+}
+WEBHOOK_CREATED = {**WEBHOOK, "secret": "q8Yx1kH0m4TZbq2dX9c3eQv7WnR5sJpLa6uFoG1hKzE"}
+WEBHOOK_DELIVERY = {
+    "id": 5120,
+    "event": "match.changed",
+    "change_count": 1,
+    "change_ids": [CHANGE["id"]],
+    "state": "succeeded",
+    "attempts": 1,
+    "last_status_code": 200,
+    "last_error": "",
+    "created_at": "2025-06-01T09:30:03+08:00",
+    "last_attempt_at": "2025-06-01T09:30:03+08:00",
+    "delivered_at": "2025-06-01T09:30:03+08:00",
+}
 
 
 def reply(name: str, value: dict, status: str = "200") -> OpenApiExample:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
@@ -17,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 CURSOR_VERSION = "k1"
+SNAPSHOT_VERSION = "s1"  # s1:<feed position when the snapshot began>:<last result id>
 
 
 def encode_cursor(position: int) -> str:
@@ -34,6 +37,15 @@ def decode_cursor(token: str) -> int:
         raise ValidationError({"cursor": [_("无效的游标：请使用上一页返回的 next_cursor。")]}) from None
 
 
+def encode_snapshot_cursor(mark: int, after: int) -> str:
+    return base64.urlsafe_b64encode(f"{SNAPSHOT_VERSION}:{mark}:{after}".encode()).decode().rstrip("=")
+
+
+def _position(row) -> int:
+    """The key of a row: a model instance, or a values_list row whose first column is the key."""
+    return row[0] if isinstance(row, tuple) else row.pk
+
+
 class KeysetPagination(BasePagination):
     page_size = 100
     max_page_size = 1000
@@ -41,17 +53,54 @@ class KeysetPagination(BasePagination):
     page_size_query_param = "page_size"
 
     def paginate_queryset(self, queryset, request, view=None):
+        return self.paginate_window(self.window(queryset, request))
+
+    def window(self, queryset, request):
+        """The rows a page is cut from (one more than the page, to know whether another follows), not
+        yet read: the match list also reads a digest of exactly these rows for its ETag."""
         self.request = request
         size = self._page_size(request)
         token = request.query_params.get(self.cursor_query_param)
         after = decode_cursor(token) if token else None
+        self._size, self._after = size, after
         queryset = queryset.order_by("pk")
         if after is not None:
             queryset = queryset.filter(pk__gt=after)
-        rows = list(queryset[: size + 1])
+        return queryset[: size + 1]
+
+    def paginate_window(self, window) -> list:
+        size, after = self._size, self._after
+        rows = list(window)
         self.has_more = len(rows) > size
         rows = rows[:size]
-        self.position = rows[-1].pk if rows else after
+        self.position = _position(rows[-1]) if rows else after
+        self.next_token = None
+        return rows
+
+    def snapshot_position(self, token: str) -> tuple[int, int] | None:
+        """(feed mark, last result id) of a snapshot cursor; None for an ordinary cursor."""
+        try:
+            text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        except (ValueError, UnicodeDecodeError, binascii.Error):
+            text = ""
+        version, _colon, rest = text.partition(":")
+        if version != SNAPSHOT_VERSION:
+            decode_cursor(token)  # an ordinary cursor, or a 400 for an invalid one
+            return None
+        mark, _colon, after = rest.partition(":")
+        if not (mark.isdigit() and after.isdigit()):
+            decode_cursor("")  # the same 400
+        return int(mark), int(after)
+
+    def paginate_snapshot(self, queryset, request, *, mark: int, after: int) -> list:
+        """A page of current results after result `after`; the last page hands over to the feed at `mark`."""
+        self.request = request
+        size = self._page_size(request)
+        rows = list(queryset.filter(pk__gt=after).order_by("pk")[: size + 1])
+        self.has_more = len(rows) > size
+        rows = rows[:size]
+        self.position = mark
+        self.next_token = encode_snapshot_cursor(mark, _position(rows[-1])) if self.has_more else None
         return rows
 
     def _page_size(self, request) -> int:
@@ -70,10 +119,30 @@ class KeysetPagination(BasePagination):
 
     def get_paginated_response(self, data):
         cursor = encode_cursor(self.position) if self.position is not None else None
+        if getattr(self, "next_token", None):
+            cursor = self.next_token  # within a snapshot
         next_url = None
         if self.has_more:
             next_url = replace_query_param(self.request.build_absolute_uri(), self.cursor_query_param, cursor)
-        return Response({"next": next_url, "next_cursor": cursor, "has_more": self.has_more, "results": data})
+        # The next page in a Link header too (RFC 8288): a syncing client can ask for it before
+        # parsing this one's body.
+        headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
+        return Response(
+            {"next": next_url, "next_cursor": cursor, "has_more": self.has_more, "results": data},
+            headers=headers,
+        )
+
+    def get_paginated_json_response(self, items: list[str]) -> HttpResponse:
+        """The same page as get_paginated_response, for rows already encoded as JSON text."""
+        empty = self.get_paginated_response([])
+        envelope = dict(empty.data)
+        del envelope["results"]
+        head = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
+        body = f'{head[:-1]},"results":[{",".join(items)}]}}'
+        response = HttpResponse(body.encode(), content_type="application/json")
+        if empty.has_header("Link"):
+            response["Link"] = empty["Link"]
+        return response
 
     def get_paginated_response_schema(self, schema):
         return {
@@ -123,3 +192,9 @@ class KeysetPagination(BasePagination):
                 "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
             },
         ]
+
+
+class FeedPagination(KeysetPagination):
+    """The change feed: rows are small and a client syncs everything, so pages may be larger."""
+
+    max_page_size = 10_000

@@ -68,12 +68,14 @@ def revoke_api_key(*, key_id: int, actor: User | None) -> ApiKey:
     return key
 
 
-def touch_last_used(key: ApiKey) -> None:
-    """Record use, at most once a minute per key (a write per request would be wasteful)."""
+def touch_last_used(key: ApiKey) -> bool:
+    """Record use, at most once a minute per key (a write per request would be wasteful); True if written."""
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
+        return True
+    return False
 
 
 def store_idempotent_reply(

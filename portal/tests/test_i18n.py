@@ -120,7 +120,14 @@ def label(path: Path) -> str:
 
 def test_catalogs_exist_for_the_root_and_each_app():
     found = {label(path) for path in CATALOGS}
-    for where in ("locale", "policies/locale", "enterprises/locale", "applications/locale", "portal/locale"):
+    for where in (
+        "locale",
+        "policies/locale",
+        "enterprises/locale",
+        "applications/locale",
+        "portal/locale",
+        "matching/locale",
+    ):
         assert f"{where}/en/LC_MESSAGES/django.po" in found
 
 
@@ -387,6 +394,7 @@ PAGES = {
             "Conditions",
             "Amount",
             "Newly leased self-use factory area ≥ 5000 m²",
+            "10 million yuan",  # the cap, in yuan for English readers
         ],
         ["发文机关", "文号", "发布日期", "有效期", "原文文件", "编码", "条件", "金额", "同时满足"],
     ),
@@ -480,3 +488,202 @@ def test_gettext_in_code_follows_the_active_language():
         assert say_counted(applications, applications, 3) % {"counter": 3} == "3 applications"
     with translation.override("zh-hans"):
         assert say("已保存。") == "已保存。"
+
+
+# --- engine wording, matching pages and data labels in English ------------------------------------
+
+
+SELF_CHECK_ANSWERS = {
+    "ic_industry_entity": False,
+    "is_manufacturing": True,
+    "is_new_key_industry_project": True,
+    "new_factory_lease_area_m2": "5000",
+    "rent_total": "10000000",
+}
+
+
+def _with_answers(client):
+    from portal.selfcheck import ANSWERS_SESSION_KEY
+
+    session = client.session
+    session[ANSWERS_SESSION_KEY] = SELF_CHECK_ANSWERS
+    session.save()
+    return client
+
+
+def test_self_check_results_show_english_reasons_statuses_and_money(policies_loaded, db, english):
+    page = text_of(_with_answers(english).get("/self-check/results/"))
+    assert "✓ Newly leased self-use factory area ≥ 5000 m²" in page
+    assert (
+        "(your answer: 5000 m²; original text: “新租赁自用工业厂房且租赁面积超过5000平方米（含）以上”)"
+        in page
+    )
+    assert "up to 10 million yuan" in page and "about 3 million yuan (proportional)" in page
+    for badge in ("Eligible", "Pending recognition", "Needs more information", "Not eligible"):
+        assert badge in page
+    assert "What information is missing" in page
+    # catalog data in English: the missing-fact prompts name facts by label_en
+    assert "Newly purchased self-use factory area" in page
+    # our own wording is English; only policy data (clause texts, quotes, names) stays Chinese
+    assert "5000 平方米" not in page and "您的回答" not in page and not re.search(r"(最高|约|每年) \d", page)
+
+
+def test_self_check_results_stay_chinese_by_default(policies_loaded, db, client):
+    page = text_of(_with_answers(client).get("/self-check/results/"))
+    assert "✓ 新租赁自用工业厂房面积 ≥ 5000 平方米" in page and "最高 1000 万元" in page
+    assert "Pending recognition" not in page and "m²" not in page
+
+
+@pytest.fixture
+def world(policies_loaded, db):
+    from applications.tests.support import build_world
+
+    return build_world()
+
+
+def test_match_dashboard_in_english_and_apply_reads_as_a_verb(world, english):
+    english.force_login(world.user)
+    html = english.get("/applications/dashboard/").content.decode()
+    row = html.split(f'id="benefit-{world.benefit.pk}"')[1].split("</tr>")[0]
+    assert ">Eligible<" in row and ">Apply<" in row
+    assert ">Application<" in html  # the column heading stays the noun
+    assert "Notifications" in text_of_html(html) and "Background jobs" not in html
+
+
+def test_match_dashboard_stays_chinese_by_default(world, client):
+    client.force_login(world.user)
+    html = client.get("/applications/dashboard/").content.decode()
+    row = html.split(f'id="benefit-{world.benefit.pk}"')[1].split("</tr>")[0]
+    assert ">符合条件<" in row and ">申报<" in row and ">Eligible<" not in row
+    assert ">通知<" in html or "通知 <" in html
+
+
+def text_of_html(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_notification_in_english_with_an_unread_badge_in_the_navigation(world, english):
+    from django.test import Client
+
+    from matching.models import MatchChange
+
+    change = MatchChange.objects.create(
+        enterprise=world.enterprise,
+        benefit=world.benefit,
+        old_status="needs_info",
+        new_status="eligible",
+        new_amount="5000000",
+        cause="enterprise_data",
+        as_of=timezone_today(),
+    )
+    english.force_login(world.user)
+    home = english.get("/").content.decode()
+    assert re.search(
+        r'id="nav-notifications">Notifications <span class="badge warn" id="notification-badge">1', home
+    )
+    page = text_of(english.get("/matches/notifications/"))
+    assert f"Newly eligible: {world.benefit.name} (Eligible, estimated 5 million yuan)" in page
+    assert "Enterprise data changed" in page
+    assert 'id="notification-badge"' not in english.get("/").content.decode()  # seen now
+
+    client = Client()  # no language cookie: the same change in Chinese
+    client.force_login(world.user)
+    assert f"新符合：{world.benefit.name}（符合条件，预估 500.00 万元）" in text_of(
+        client.get("/matches/notifications/")
+    )
+    assert change.pk
+
+
+def timezone_today():
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+def test_background_jobs_link_only_for_staff_who_may_see_the_jobs(world, english):
+    english.force_login(world.reviewer)  # the reviewer role has matching.view_jobrun
+    html = english.get("/").content.decode()
+    assert 'id="nav-jobs">Background jobs<' in html and "nav-notifications" not in html
+    assert english.get("/matches/jobs/").status_code == 200
+    english.force_login(world.staff_without_permission)
+    assert "nav-jobs" not in english.get("/").content.decode()
+
+
+def test_staff_navigation_links_only_to_pages_the_role_may_open(world, client):
+    from enterprises.tests.factories import UserFactory
+    from portal.roles import ensure_roles
+
+    policy_admin = UserFactory(username="policy-admin", is_staff=True)
+    policy_admin.groups.add(ensure_roles()["policy_admin"])
+    for user, links, absent in (
+        (world.reviewer, ["nav-review", "nav-enterprises", "nav-admin", "nav-jobs"], []),
+        (policy_admin, ["nav-enterprises", "nav-admin", "nav-jobs"], ["nav-review"]),
+        (world.staff_without_permission, ["nav-admin"], ["nav-review", "nav-enterprises", "nav-jobs"]),
+    ):
+        client.force_login(user)
+        html = client.get("/").content.decode()
+        assert all(f'id="{link}"' in html for link in links), user
+        assert not any(f'id="{link}"' in html for link in absent), user
+    client.force_login(policy_admin)
+    assert client.get("/applications/review/").status_code == 403  # hence no link to it
+    assert client.get("/enterprises/").status_code == 200
+
+
+def test_a_stored_explanation_is_chinese_and_reads_in_english(world, english):
+    from applications.tests.support import bring_to
+
+    application = bring_to(world, "submitted")
+    stored = application.explanation_snapshot
+    lease = next(r for r in stored["reasons"] if r["fact"] == "new_factory_lease_area_m2")
+    assert (stored["status_label"], lease["requirement"], lease["value_text"]) == (
+        "符合条件",
+        "新租赁自用工业厂房面积 ≥ 5000 平方米",
+        "6000 平方米",
+    )
+    english.force_login(world.user)
+    page = text_of(english.get(f"/applications/{application.pk}/"))
+    assert "Newly leased self-use factory area ≥ 5000 m²" in page and "6000 m²" in page
+    assert "Eligible" in page and "新租赁自用工业厂房面积" not in page
+    english.force_login(world.reviewer)
+    review = english.get(f"/applications/review/{application.pk}/")
+    assert "Newly leased self-use factory area ≥ 5000 m²" in text_of(review)
+    assert not review.context["comparison"].any_change  # compared on the stored words, not the shown ones
+
+
+def test_fact_labels_follow_the_language_on_the_profile(world, english):
+    english.force_login(world.user)
+    page = text_of(english.get(f"/enterprises/{world.enterprise.pk}/"))
+    assert (
+        "Newly leased self-use factory area 6000.00 m²" in page and "New equipment investment 0 yuan" in page
+    )
+    assert "新租赁自用工业厂房面积" not in page and "万元" not in page
+    from enterprises.views import SOURCE_LABELS  # imported in Chinese by now: labels must still follow
+
+    with translation.override("en"):
+        assert str(SOURCE_LABELS["derived"]) == "Calculated by the system"
+
+
+def test_change_emails_are_chinese_even_when_dispatched_inside_an_english_request(world):
+    from matching import notifications
+    from matching.models import MatchChange
+
+    world.user.email = "alpha@example.com"
+    world.user.save()
+    notifications.set_email_preference(user=world.user, enabled=True)
+    change = MatchChange.objects.create(
+        enterprise=world.enterprise,
+        benefit=world.benefit,
+        old_status="eligible",
+        new_status="not_eligible",
+        old_amount="5000000",
+        cause="policy",
+        as_of=timezone_today(),
+    )
+    with translation.override("en"):
+        assert (
+            notifications.describe(change)[1]
+            == f"No longer eligible: {world.benefit.name} (now Not eligible)"
+        )
+        ((subject, body, to),) = notifications._emails([change])
+    assert subject == f"【政策匹配】{world.enterprise.name} 的匹配结果有 1 项变化"
+    assert body == f"不再符合：{world.benefit.name}（现为不符合条件）" and to == ["alpha@example.com"]

@@ -107,12 +107,12 @@ class Browser:
         """Click (a submit button, a link) and wait for the next page: `path`, or any new page load."""
         marker = self.driver.find_element(By.TAG_NAME, "html")
         self.find(css).click()
+        # Always wait for the old document to go first: a form that posts back to its own URL (submit
+        # on /applications/N/ redirecting to /applications/N/) already matches `path` before it loads.
+        WebDriverWait(self.driver, WAIT_SECONDS).until(expected_conditions.staleness_of(marker), message=css)
         if path is not None:
             self.wait_for_path(path)
         else:
-            WebDriverWait(self.driver, WAIT_SECONDS).until(
-                expected_conditions.staleness_of(marker), message=css
-            )
             self.wait_until_loaded()
 
     def scroll_to(self, css: str) -> WebElement:

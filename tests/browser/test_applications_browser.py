@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from applications.models import Action, Application, State
 from tests.browser.support import application_in_review, tiny_pdf
@@ -37,8 +38,7 @@ def test_enterprise_applies_with_an_attachment_and_submits(browser, portal, tmp_
     browser.fill("#application_project_summary", "马桥镇新租赁厂房5000平方米，用于五轴加工中心产线。")
     browser.fill("#application_contact_phone", "021-64000000")
     browser.screenshot("app-2-apply", max_height=1700)
-    browser.find("#save-draft").click()
-    browser.wait_until_loaded()
+    browser.click_and_wait("#save-draft")
     application = Application.objects.get(enterprise=enterprise, benefit=lease)
     browser.wait_for_path(f"/applications/{application.pk}/")
     assert state_of(browser) == State.DRAFT
@@ -78,6 +78,25 @@ def test_reviewer_returns_the_enterprise_answers_and_the_reviewer_approves(brows
     queued = browser.find(f"#queue-row-{application.pk}")
     assert queued.get_attribute("data-state") == State.SUBMITTED and portal.enterprise.name in queued.text
     browser.screenshot("review-1-queue", full_page=False)
+    # filtering refreshes the queue in place (HTMX): no page load, the URL follows the filter
+    browser.driver.execute_script("window.sameDocument = true")
+    Select(browser.find("#id_state")).select_by_value(State.UNDER_REVIEW)
+    WebDriverWait(browser.driver, 20).until(
+        lambda driver: (
+            not browser.find_all(f"#queue-row-{application.pk}") and "state=under_review" in browser.path
+        ),
+        message="the queue filtered in place",
+    )
+    assert "没有符合条件的申报" in browser.text("#review-queue")
+    assert (
+        browser.find("#state-counts a[aria-current=true]").get_attribute("data-state") == State.UNDER_REVIEW
+    )
+    browser.find("#queue-filter a").click()  # 清除条件
+    queued = WebDriverWait(browser.driver, 20).until(
+        lambda driver: (browser.find_all(f"#queue-row-{application.pk}") or [None])[0], message="cleared"
+    )
+    assert browser.driver.execute_script("return window.sameDocument === true")  # never reloaded
+    assert browser.path == "/applications/review/"
     queued.find_element(By.CSS_SELECTOR, "a").click()
     browser.wait_for_path(review_page)
     browser.click_and_wait("#start-review", review_page)
@@ -139,9 +158,14 @@ def test_approving_above_the_cap_is_refused_with_a_clear_message(browser, portal
 
 def test_policy_library_search_and_document(browser, portal):
     browser.visit("/policies/")
-    browser.fill("#id_q", "租赁")
-    browser.click_and_wait("form[role=search] button[type=submit]")
-    assert "条条款" in browser.text("#results-title")
+    browser.driver.execute_script("window.sameDocument = true")
+    browser.fill("#id_q", "租赁")  # search as you type: results appear without submitting or reloading
+    WebDriverWait(browser.driver, 20).until(
+        lambda driver: any("条条款" in title.text for title in browser.find_all("#results-title")),
+        message="results while typing",
+    )
+    assert browser.driver.execute_script("return window.sameDocument === true")
+    assert browser.path.startswith("/policies/?q=")
     assert "租赁" in browser.text("#search-results")
     browser.screenshot("policy-1-search", full_page=False)
 

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from portal.api.v1 import applications, enterprises, matches, policies, selfcheck
+from portal.api.v1 import applications, enterprises, matches, policies, selfcheck, webhooks
 
 router = SimpleRouter()
 router.register("documents", policies.DocumentViewSet, basename="document")
@@ -12,6 +12,7 @@ router.register("enterprises", enterprises.EnterpriseViewSet, basename="enterpri
 router.register("matches", matches.MatchResultViewSet, basename="match")
 router.register("changes", matches.ChangeViewSet, basename="change")
 router.register("applications", applications.ApplicationViewSet, basename="application")
+router.register("webhooks", webhooks.WebhookSubscriptionViewSet, basename="webhook")
 
 app_name = "v1"
 urlpatterns = [

@@ -1,0 +1,198 @@
+# ruff: noqa: F811 - fixtures imported from api_support are named as test arguments
+"""The match list's ETag (a digest of the stored rows, not of the body) and its cached bodies: every
+change a client would see changes the tag, an unchanged page is a 304, a cached body is the body that
+would be built, and no body is ever served to another caller. Also the short-lived API key cache."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+
+from matching.models import MatchResult
+from policies.models import Benefit, FactDefinition
+from portal.api import selectors
+from portal.api.conditional import etag_of
+from portal.api.services import revoke_api_key
+from portal.api.v1 import matches
+from portal.models import ApiKey
+from portal.tests.api_support import (  # noqa: F401 - fixtures
+    api_data,
+    api_world,
+    assert_problem,
+    fresh_throttle_counts,
+    key_client,
+    new_key,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def machine(api_world):
+    return key_client(api_world.machine_key)
+
+
+def page_url(world) -> str:
+    return f"/api/v1/matches/?enterprise={world.a.pk}"
+
+
+def result_with_conditions(world) -> MatchResult:
+    return next(
+        result
+        for result in MatchResult.objects.filter(enterprise=world.a).order_by("pk")
+        if len(result.leaf_outcomes) >= 2
+    )
+
+
+def built_afresh(client, url: str, **headers):
+    """The page built from the rows (nothing cached)."""
+    cache.clear()
+    return client.get(url, **headers)
+
+
+def test_unchanged_page_is_a_304_and_a_cached_body_is_the_built_body(machine, api_world):
+    url = page_url(api_world)
+    first = machine.get(url)
+    etag = first["ETag"]
+    assert first.status_code == 200 and len(first.json()["results"]) > 1
+    again = machine.get(url)  # from the cache
+    assert again.content == first.content and again["ETag"] == etag
+    assert again["Content-Type"] == first["Content-Type"] == "application/json"
+    assert "Accept-Language" in again["Vary"] and "Authorization" in again["Vary"]
+    fresh = built_afresh(machine, url)
+    assert fresh.content == first.content and fresh["ETag"] == etag
+    not_modified = machine.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    assert not_modified["ETag"] == etag and "Authorization" in not_modified["Vary"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": "eligible"},
+        {"amount": Decimal("123.45")},
+        {"leaf_outcomes": "??"},  # the reasons' outcomes
+        {"score": 7},
+    ],
+    ids=["status", "amount", "reasons", "score"],
+)
+def test_any_change_of_a_result_changes_the_tag_and_the_body(machine, api_world, change):
+    url = page_url(api_world)
+    before = machine.get(url)
+    result = result_with_conditions(api_world)
+    if "leaf_outcomes" in change:
+        change = {"leaf_outcomes": "?" * len(result.leaf_outcomes)}
+    MatchResult.objects.filter(pk=result.pk).update(**change)  # no signal: the digest must see it
+    after = machine.get(url, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200 and after["ETag"] != before["ETag"]
+    row = next(row for row in after.json()["results"] if row["id"] == result.pk)
+    if "status" in change:
+        assert row["status"] == "eligible"
+    if "amount" in change:
+        assert row["amount"] == "123.45"
+    if "leaf_outcomes" in change:
+        assert [reason["outcome"] for reason in row["reasons"]] == ["unknown"] * len(result.leaf_outcomes)
+    if "score" in change:
+        assert row["score"] == 7
+    assert after.content == built_afresh(machine, url).content
+    assert machine.get(url, HTTP_IF_NONE_MATCH=after["ETag"]).status_code == 304
+
+
+def test_a_changed_benefit_or_fact_label_changes_the_tag(machine, api_world):
+    url = page_url(api_world)
+    etag = machine.get(url)["ETag"]
+    result = result_with_conditions(api_world)
+    Benefit.objects.filter(pk=result.benefit_id).update(name="改过的名称")
+    renamed = machine.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert renamed.status_code == 200
+    assert {row["benefit"]["name"] for row in renamed.json()["results"] if row["id"] == result.pk} == {
+        "改过的名称"
+    }
+    fact = matches.leaves(result.benefit.condition)[0]["fact"]
+    assert FactDefinition.objects.filter(code=fact).update(label_zh="改过的标签") == 1
+    relabelled = machine.get(url, HTTP_IF_NONE_MATCH=renamed["ETag"])
+    assert relabelled.status_code == 200 and "改过的标签" in relabelled.content.decode()
+    assert relabelled.content == built_afresh(machine, url).content
+
+
+def test_language_page_and_parameters_have_their_own_tags(machine, api_world):
+    url = page_url(api_world)
+    chinese = machine.get(url)
+    english = machine.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert english["ETag"] != chinese["ETag"]
+    assert english.json()["results"][0]["status_label"] != chinese.json()["results"][0]["status_label"]
+    assert machine.get(url, HTTP_IF_NONE_MATCH=chinese["ETag"], HTTP_ACCEPT_LANGUAGE="en").status_code == 200
+    assert english.content == built_afresh(machine, url, HTTP_ACCEPT_LANGUAGE="en").content
+    first_page = machine.get(f"{url}&page_size=1")
+    second_page = machine.get(f"{url}&page_size=1&cursor={first_page.json()['next_cursor']}")
+    tags = {chinese["ETag"], first_page["ETag"], second_page["ETag"]}
+    assert len(tags) == 3
+    assert first_page.json()["results"][0]["id"] != second_page.json()["results"][0]["id"]
+
+
+def test_a_cached_body_is_never_served_to_another_caller(machine, api_world):
+    url = page_url(api_world)
+    own = key_client(api_world.key_a)
+    etag = own.get(url)["ETag"]
+    # Plant a marker body where A's key finds its cached page: it is served to A's key only.
+    cache_keys = [name for name in cache._cache if "api:v1:matches:" in name]  # LocMem's store
+    assert len(cache_keys) == 1
+    cache.set(cache_keys[0].split(":", 2)[2], b'{"marker":1}', 60)
+    assert own.get(url).content == b'{"marker":1}'
+    assert b"marker" not in machine.get(url).content
+    # B's key sees nothing of A, whatever is cached.
+    assert_problem(key_client(api_world.key_b).get(url), 404)
+    assert b"marker" not in key_client(api_world.key_b).get("/api/v1/matches/").content
+    assert key_client(api_world.key_b).get(url, HTTP_IF_NONE_MATCH=etag).status_code == 404
+
+
+def test_a_body_read_while_results_change_is_tagged_by_its_content_and_not_cached(
+    machine, api_world, monkeypatch
+):
+    tags = iter(['"before"', '"after"'])
+    monkeypatch.setattr(matches, "list_etag", lambda request, window: next(tags))
+    response = machine.get(page_url(api_world))
+    assert response.status_code == 200 and response["ETag"] == etag_of(response.content)
+    assert not [name for name in cache._cache if "api:v1:matches:" in name]
+
+
+def test_the_browsable_page_is_not_cached(api_world):
+    client = key_client(api_world.machine_key)
+    html = client.get(page_url(api_world), HTTP_ACCEPT="text/html")
+    assert html.status_code == 200 and html["Content-Type"].startswith("text/html")
+    assert not [name for name in cache._cache if "api:v1:matches:" in name]
+
+
+# --- the key cache ----------------------------------------------------------------------------------------
+
+
+def test_a_cached_key_stops_at_once_when_revoked_limited_or_its_user_deactivated(api_world):
+    key, raw = new_key(rate_limit="100000/min")
+    client = key_client(raw)
+    assert client.get("/api/v1/documents/").status_code == 200
+    assert cache.get(f"api:key:{key.prefix}") is not None  # found once, kept
+    assert client.get(f"/api/v1/enterprises/{api_world.b.pk}/").status_code == 200
+    key.enterprises.set([api_world.a])
+    assert_problem(client.get(f"/api/v1/enterprises/{api_world.b.pk}/"), 404)
+    revoke_api_key(key_id=key.pk, actor=None)
+    assert_problem(client.get("/api/v1/documents/"), 401)
+
+    user = get_user_model().objects.create_user("gamma")
+    _key, user_raw = new_key(user=user, rate_limit="100000/min")
+    assert key_client(user_raw).get("/api/v1/documents/").status_code == 200
+    user.is_active = False
+    user.save()
+    assert_problem(key_client(user_raw).get("/api/v1/documents/"), 401)
+
+
+def test_a_cached_key_still_needs_its_secret_and_records_use_once_a_minute(api_world):
+    key, raw = new_key(rate_limit="100000/min")
+    assert key_client(raw).get("/api/v1/documents/").status_code == 200
+    prefix = raw.split(".")[0]
+    assert_problem(key_client(f"{prefix}.wrong-secret").get("/api/v1/documents/"), 401)
+    used = ApiKey.objects.get(pk=key.pk).last_used_at
+    cached = selectors.active_key(raw)
+    assert cached.from_cache and cached.last_used_at == used  # the cached copy has the recorded use
