@@ -43,7 +43,7 @@ from matching.models import MatchChange, MatchResult, MatchStatus
 from policies import selectors as policy_selectors
 from policies.conditions import leaves, render_en, render_zh
 from policies.models import Benefit, FactDefinition
-from portal.api import examples
+from portal.api import edge, examples
 from portal.api.access import access_for
 from portal.api.base import ReadOnlyApiViewSet, bilingual
 from portal.api.conditional import ConditionalGetMixin, etag_of, is_not_modified, not_modified, tag
@@ -739,7 +739,7 @@ class MatchResultViewSet(ConditionalGetMixin, ReadOnlyApiViewSet):
                 return not_modified(etag)
             body = cache.get(body_cache_key(self.access, etag))
             if body is not None:
-                return tag(HttpResponse(body, content_type=JSONRenderer.media_type), etag)
+                return self._storable(tag(HttpResponse(body, content_type=JSONRenderer.media_type), etag))
         # Only the columns a row shows: a clause's text and a document's other fields are long.
         page = self.paginator.paginate_window(window.only(*LIST_COLUMNS))
         rows = RowBuilder(policy_selectors.catalog())
@@ -751,7 +751,15 @@ class MatchResultViewSet(ConditionalGetMixin, ReadOnlyApiViewSet):
             response.data, request.accepted_media_type, self.get_renderer_context()
         )
         cache.set(body_cache_key(self.access, etag), body, BODY_CACHE_SECONDS)
-        return tag(HttpResponse(body, content_type=JSONRenderer.media_type), etag)
+        return self._storable(tag(HttpResponse(body, content_type=JSONRenderer.media_type), etag))
+
+    def _storable(self, response: HttpResponse) -> HttpResponse:
+        """A page read consistently, for a machine key: the edge cache may replay it (portal/api/edge.py).
+        Keys acting for a person are left to Django: their visibility follows the person's memberships."""
+        key = self.access.key
+        if key is not None and self.access.user is None:
+            edge.mark_storable(self.request, key_id=key.pk, rate_limit=key.rate_limit, response=response)
+        return response
 
     def retrieve(self, request, *args, **kwargs):
         result = self.get_object()
