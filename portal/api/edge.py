@@ -3,25 +3,28 @@ before Django.
 
 Banks and park operators poll `GET /api/v1/matches/?enterprise=N` with their API key. When the view
 builds such a page for a machine key (JSON, read consistently: see `v1/matches.py`), this WSGI
-layer stores what Django sent — status line, headers, body — under everything in the request the
-reply depends on (the Authorization header as sent, path and query, Accept, Accept-Language, host
-and scheme, the rendering code and time zone), with the `ContentGeneration` counters read *before*
-Django read anything: the enterprise's results, the results table, the policy data and the key. An
-identical request is then answered here, Django untouched, while those counters are unchanged: one
-small PostgreSQL query and two Redis round trips. A trigger bumps a counter in the transaction of
-any write that could change the page (a re-evaluation of the enterprise, a benefit or fact edited,
-the key revoked, limited or re-rated), so the next request goes to Django, which builds the page and
-stores it again. A counter read before the rows can only be older than them: the worst a race does
-is store a page that is never served.
+layer keeps what Django sent — status line, headers, body — in the process's memory, under
+everything in the request the reply depends on (the Authorization header as sent, path and query,
+Accept, Accept-Language, host and scheme, the rendering code and time zone), with the
+`ContentGeneration` counters read *before* Django read anything: the enterprise's results, the
+results table, the policy data and the key. An identical request is then answered here, Django
+untouched, while those counters are unchanged: one small PostgreSQL query and one Redis round trip
+(the rate limit). A trigger bumps a counter in the transaction of any write that could change the
+page (a re-evaluation of the enterprise, a benefit or fact edited, the key revoked, limited or
+re-rated), so the next request goes to Django, which builds the page and it is kept again. A
+counter read before the rows can only be older than them: the worst a race does is keep a page that
+is never served. Validity never depends on the memory being shared: each process keeps its own
+(`API_EDGE_CACHE_MB`, least recently used pages go first), and a page another process built is, on
+a miss here, Django's cached body (`v1/matches.py`).
 
 What the edge does not decide: who may see what. It only replays a reply Django gave to the very
-same Authorization header (a wrong secret is another cache key: a miss, and Django's 401), for a key
-whose counter has not moved since. Replies count in the key's rate limit like any other
+same Authorization header (a wrong secret is another key of the store: a miss, and Django's 401),
+for a key whose counter has not moved since. Replies count in the key's rate limit like any other
 (throttling.count_request); a key over its limit goes to Django, which answers 429 without counting
 the request twice. Use of a key is recorded once a minute per process, as the API does. Each reply
 is logged on `portal.requests` like every request (with "edge" at the end).
 
-On with PostgreSQL (the triggers) and a Redis cache (shared by every process); `API_EDGE_CACHE=false`
+On with PostgreSQL (the triggers) and a Redis cache (the shared rate counters); `API_EDGE_CACHE=false`
 turns it off. SQLite, a memory cache, sessions (a Cookie header), other URLs and methods: Django.
 """
 
@@ -29,13 +32,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import pickle
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import DatabaseError, connection
 from django.utils import timezone
@@ -50,7 +54,6 @@ logger = logging.getLogger("portal.requests")
 PATH = "/api/v1/matches/"
 SCHEME = "Api-Key "
 FILL = "portal.edge.fill"  # WSGI environ: what the view needs to mark its reply as storable
-ENTRY_SECONDS = 600
 TOUCH_SECONDS = 60
 # A 304 carries the 200's headers but those of its content (RFC 9110 15.4.5), as Django sends it.
 NOT_IN_304 = frozenset({"content-type", "content-length", "link"})
@@ -123,7 +126,8 @@ def lookup_for(environ: dict) -> Lookup | None:
         environ.get("SERVER_NAME", ""),
         environ.get("SERVER_PORT", ""),
         environ.get("wsgi.url_scheme", ""),
-        environ.get("HTTP_X_FORWARDED_PROTO", ""),
+        environ.get("HTTP_X_FORWARDED_PROTO", ""),  # these two, where settings trust a proxy
+        environ.get("HTTP_X_FORWARDED_HOST", ""),
     )
     digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()
     scopes = (f"results:{int(enterprise[0])}", "results", "policy", f"key:{prefix}")
@@ -139,14 +143,40 @@ def read_generations(lookup: Lookup) -> tuple[int, ...]:
     return tuple(values.get(scope, 0) for scope in lookup.scopes)
 
 
-def store(fill: Fill, *, key_id: int, rate_limit: str, status: str, headers, body: bytes) -> None:
-    entry = Entry(fill.generations, key_id, rate_limit, status, list(headers), bytes(body))
-    cache.set(fill.lookup.cache_key, pickle.dumps(entry, pickle.HIGHEST_PROTOCOL), ENTRY_SECONDS)
+class Store:
+    """Pages kept by this process, at most `limit` bytes of bodies; the least recently used go first."""
 
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()  # gthread workers share the store
 
-def stored(lookup: Lookup) -> Entry | None:
-    data = cache.get(lookup.cache_key)
-    return pickle.loads(data) if data is not None else None
+    @property
+    def limit(self) -> int:
+        return settings.API_EDGE_CACHE_MB * 1024 * 1024
+
+    def get(self, cache_key: str) -> Entry | None:
+        with self._lock:
+            entry = self._entries.get(cache_key)
+            if entry is not None:
+                self._entries.move_to_end(cache_key)
+            return entry
+
+    def put(self, cache_key: str, entry: Entry) -> None:
+        with self._lock:
+            previous = self._entries.pop(cache_key, None)
+            if previous is not None:
+                self._bytes -= len(previous.body)
+            if len(entry.body) > self.limit:
+                return
+            self._entries[cache_key] = entry
+            self._bytes += len(entry.body)
+            while self._bytes > self.limit:
+                _key, dropped = self._entries.popitem(last=False)
+                self._bytes -= len(dropped.body)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 def mark_storable(request, *, key_id: int, rate_limit: str, response) -> None:
@@ -170,6 +200,7 @@ class EdgeCache:
 
     def __init__(self, application) -> None:
         self.application = application
+        self.store = Store()
         self._touched: dict[int, float] = {}
 
     def __call__(self, environ, start_response):
@@ -179,7 +210,7 @@ class EdgeCache:
             return self.application(environ, start_response)
         try:
             generations = read_generations(lookup)
-            entry = stored(lookup)
+            entry = self.store.get(lookup.cache_key)
             if entry is not None and entry.generations == generations:
                 reply = self._reply(entry, environ, start_response, started)
                 if reply is not None:
@@ -187,8 +218,8 @@ class EdgeCache:
         except DatabaseError:
             connection.close()  # Django's request handling reconnects
             return self.application(environ, start_response)
-        except (RedisError, pickle.UnpicklingError, AttributeError, TypeError, ValueError):
-            logger.warning("edge cache unavailable for %s", PATH, exc_info=True)
+        except RedisError:  # the rate counters: Django's own throttle will say what it can
+            logger.warning("edge cache: Redis unavailable for %s", PATH, exc_info=True)
             return self.application(environ, start_response)
         environ[FILL] = Fill(lookup, generations)
         return self._through_django(environ, start_response)
@@ -220,11 +251,8 @@ class EdgeCache:
         storable = marked is not None and sent and sent[0].startswith("200 ") and not response.streaming
         if storable and not any(name.lower() == "set-cookie" for name, _value in sent[1]):
             fill, key_id, rate_limit = marked
-            try:
-                store(fill, key_id=key_id, rate_limit=rate_limit, status=sent[0], headers=sent[1],
-                      body=response.content)  # fmt: skip
-            except RedisError:
-                logger.warning("edge cache: could not store %s", PATH, exc_info=True)
+            entry = Entry(fill.generations, key_id, rate_limit, sent[0], list(sent[1]), response.content)
+            self.store.put(fill.lookup.cache_key, entry)
         return response
 
     def _touch(self, key_id: int) -> None:

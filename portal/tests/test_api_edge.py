@@ -136,7 +136,9 @@ def wsgi(settings, caplog):
 def same_reply(reply: Reply, expected: Reply) -> None:
     assert reply.status == expected.status
     assert reply.body == expected.body
-    assert sorted(reply.headers) == sorted(expected.headers), "\n".join(map(str, (sorted(reply.headers), sorted(expected.headers))))
+    assert sorted(reply.headers) == sorted(expected.headers), "\n".join(
+        map(str, (sorted(reply.headers), sorted(expected.headers)))
+    )
 
 
 def query_of(world) -> str:
@@ -332,3 +334,20 @@ def test_triggers_bump_one_counter_per_statement_and_enterprise(api_world):
     assert generations().get(f"key:{key.prefix}") == after.get(f"key:{key.prefix}")
     ApiKey.objects.filter(pk=key.pk).update(rate_limit="5/min")
     assert generations()[f"key:{key.prefix}"] == after.get(f"key:{key.prefix}", 0) + 1
+
+
+def test_the_store_keeps_the_most_recently_used_pages_within_its_size(settings):
+    settings.API_EDGE_CACHE_MB = 1
+    store = edge.Store()
+    page = b"x" * 400_000
+
+    def entry(body: bytes) -> edge.Entry:
+        return edge.Entry((1, 0, 0, 0), 1, "", "200 OK", [], body)
+
+    store.put("a", entry(page))
+    store.put("b", entry(page))
+    assert store.get("a") is not None  # a is now the most recently used
+    store.put("c", entry(page))  # 1.2 MB: the least recently used (b) goes
+    assert store.get("b") is None and store.get("a") is not None and store.get("c") is not None
+    store.put("huge", entry(b"x" * 2_000_000))  # larger than the whole store: not kept, nothing lost
+    assert store.get("huge") is None and len(store) == 2
