@@ -8,10 +8,16 @@ Import is validated row by row first (`preview_import`: the dry run). Confirming
 validates again and writes **all rows or none**: one invalid row and nothing is written.
 Matching is by 统一社会信用代码: a known code updates that enterprise, an unknown one creates it.
 On update an empty cell means "no change" (an import never erases data); on create it means unknown.
+
+Neither step makes a query per row: the file's stored enterprises are read (and, to import, locked)
+in one query per LOOKUP_BATCH credit codes, every row is validated in memory against them, and the
+rows are written WRITE_BATCH at a time by services.save_profiles (bulk writes and history, version
+and history only for what changed, post_save for each row written so that matching marks it).
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime
 import io
@@ -140,8 +146,11 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _parse(column: Column, raw: Any, choice_maps: dict[str, dict[str, str]]) -> Any:
+def _parse(
+    column: Column, raw: Any, choice_maps: dict[str, dict[str, str]], today: datetime.date | None = None
+) -> Any:
     """The typed value of a non-blank cell; ValidationError with a Chinese message otherwise."""
+    today = today or timezone.localdate()
     text = raw.strip() if isinstance(raw, str) else raw
     if column.kind == TEXT:
         return str(text)
@@ -153,7 +162,7 @@ def _parse(column: Column, raw: Any, choice_maps: dict[str, dict[str, str]]) -> 
                 text = datetime.date.fromisoformat(str(text).replace("/", "-"))
             except ValueError:
                 raise ValidationError(_("日期格式应为 YYYY-MM-DD：%(value)s") % {"value": raw}) from None
-        if text > timezone.localdate():
+        if text > today:
             raise ValidationError(_("日期不能晚于今天：%(value)s") % {"value": text.isoformat()})
         return text
     if column.kind in (YEAR, INT, MONEY, AREA):
@@ -168,7 +177,7 @@ def _parse(column: Column, raw: Any, choice_maps: dict[str, dict[str, str]]) -> 
             if number != number.to_integral_value():
                 raise ValidationError(_("应为整数：%(value)s") % {"value": raw})
             number = int(number)
-            if column.kind == YEAR and not 1949 <= number <= timezone.localdate().year:
+            if column.kind == YEAR and not 1949 <= number <= today.year:
                 raise ValidationError(_("年份应在1949年至今年之间：%(value)s") % {"value": raw})
         return number
     if column.kind == BOOL:
@@ -248,64 +257,152 @@ def _columns_for(
     return mapped, errors
 
 
-# progress(stage, done, total): stage "validate" or "write"; called every PROGRESS_EVERY rows and at the end
+# progress(stage, done, total): stage "validate" (called every PROGRESS_EVERY rows and at the end) or
+# "write" (after every WRITE_BATCH rows and at the end)
 Progress = Callable[[str, int, int], None]
 PROGRESS_EVERY = 100
+WRITE_BATCH = 500  # rows written together (services.save_profiles): a constant number of queries each
+LOOKUP_BATCH = 900  # credit codes or ids per IN (...) list
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
     pass
 
 
+@dataclass
+class _Reading:
+    """What every row of a file is read and validated with (read once per check)."""
+
+    columns: list[Column | FactDefinition | None]
+    choice_maps: dict[str, dict[str, str]]
+    rules: services.CatalogRules
+    stored: dict[str, Enterprise]  # the file's stored enterprises by credit code (locked when importing)
+    today: datetime.date
+
+
+@dataclass
+class _Check:
+    preview: ImportPreview
+    reading: _Reading | None = None
+
+
 def preview_import(content: bytes, filename: str, *, progress: Progress = _no_progress) -> ImportPreview:
     """The dry run: every row parsed and validated, nothing written."""
+    return _check(content, filename, progress=progress, lock=False).preview
+
+
+def _check(content: bytes, filename: str, *, progress: Progress, lock: bool) -> _Check:
+    """Parse and validate every row against the stored enterprises of the file, read in one query per
+    LOOKUP_BATCH credit codes (and locked, in id order, with `lock`): no query per row."""
     try:
         table = read_table(content, filename)
     except ValidationError as error:
-        return ImportPreview(rows=[], errors=error.messages)
+        return _Check(ImportPreview(rows=[], errors=error.messages))
     table = [row for row in table if any(not _blank(cell) for cell in row)]
     if not table:
-        return ImportPreview(rows=[], errors=[_("文件是空的。")])
-    stored = {
+        return _Check(ImportPreview(rows=[], errors=[_("文件是空的。")]))
+    stored_facts = {
         row.code: row for row in FactDefinition.objects.filter(derived=FactDefinition.Derivation.STORED)
     }
-    columns, errors = _columns_for(table[0], stored)
+    columns, errors = _columns_for(table[0], stored_facts)
     if errors:
-        return ImportPreview(rows=[], errors=errors)
-    choice_maps = _choice_maps()
+        return _Check(ImportPreview(rows=[], errors=errors))
+    reading = _Reading(
+        columns=columns,
+        choice_maps=_choice_maps(),
+        rules=services.CatalogRules.load(),
+        stored=_stored_enterprises(_credit_codes(table[1:], columns), lock=lock),
+        today=timezone.localdate(),
+    )
     total = len(table) - 1
     results = []
     for line, cells in enumerate(table[1:], start=2):
-        results.append(_validate_row(line, cells, columns, choice_maps))
+        results.append(_validate_row(line, cells, reading))
         if len(results) % PROGRESS_EVERY == 0:
             progress("validate", len(results), total)
     progress("validate", total, total)
     _check_across_rows(results)
-    return ImportPreview(rows=results, errors=[])
+    return _Check(ImportPreview(rows=results, errors=[]), reading=reading)
 
 
-def _validate_row(line: int, cells: list[Any], columns: list, choice_maps) -> RowResult:
+def _credit_code(raw: Any) -> str:
+    """A row's credit code as the row is matched by (blank: "")."""
+    if _blank(raw):
+        return ""
+    return str(raw.strip() if isinstance(raw, str) else raw).strip().upper()
+
+
+def _credit_codes(rows: list[list[Any]], columns: list) -> set[str]:
+    """The credit code of every row (the last non-blank credit-code cell, as _validate_row reads it)."""
+    positions = [index for index, column in enumerate(columns) if column is ENTERPRISE_COLUMNS[0]]
+    codes = set()
+    for cells in rows:
+        code = ""
+        for index in positions:
+            if index < len(cells) and not _blank(cells[index]):
+                code = _credit_code(cells[index])
+        if code:
+            codes.add(code)
+    return codes
+
+
+def _stored_enterprises(codes: set[str], *, lock: bool) -> dict[str, Enterprise]:
+    """credit code -> stored enterprise; with `lock`, each row locked (FOR UPDATE) in id order, as the
+    single-row services lock before writing (and the matching evaluation locks id ranges in order)."""
+    ordered = sorted(codes)
+    found: dict[str, Enterprise] = {}
+    if not lock:
+        for chunk in _chunks(ordered, LOOKUP_BATCH):
+            found.update(
+                (e.credit_code, e) for e in Enterprise.objects.filter(credit_code__in=chunk).order_by()
+            )
+        return found
+    ids = []
+    for chunk in _chunks(ordered, LOOKUP_BATCH):
+        ids += Enterprise.objects.filter(credit_code__in=chunk).values_list("pk", flat=True).order_by()
+    for chunk in _chunks(sorted(ids), LOOKUP_BATCH):
+        locked = Enterprise.objects.select_for_update().filter(pk__in=chunk).order_by("pk")
+        found.update((e.credit_code, e) for e in locked)
+    return found
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# where a parsed cell goes: the enterprise, the year, the figures or the areas
+_ROLE = {
+    **{column: "enterprise" for column in ENTERPRISE_COLUMNS},
+    YEAR_COLUMN: "year",
+    **{column: "figures" for column in FIGURE_COLUMNS},
+    **{column: "areas" for column in AREA_COLUMNS},
+}
+
+
+def _validate_row(line: int, cells: list[Any], reading: _Reading) -> RowResult:
     result = RowResult(line=line, credit_code="", name="")
-    for column, raw in zip(columns, cells, strict=False):
+    for column, raw in zip(reading.columns, cells, strict=False):
         if column is None or _blank(raw):
             continue
-        label = column.label if isinstance(column, Column) else column.label_zh
         try:
             if isinstance(column, FactDefinition):
                 result.facts[column.code] = fact_catalog.coerce_fact_value(column, raw)
+                continue
+            value = _parse(column, raw, reading.choice_maps, reading.today)
+            role = _ROLE[column]
+            if role == "enterprise":
+                result.enterprise[column.code] = value
+            elif role == "year":
+                result.year = value
+            elif role == "figures":
+                result.figures[column.code] = value
             else:
-                value = _parse(column, raw, choice_maps)
-                if column in ENTERPRISE_COLUMNS:
-                    result.enterprise[column.code] = value
-                elif column is YEAR_COLUMN:
-                    result.year = value
-                elif column in FIGURE_COLUMNS:
-                    result.figures[column.code] = value
-                else:
-                    result.areas[column.code] = value
+                result.areas[column.code] = value
         except ValidationError as error:
+            label = column.label if isinstance(column, Column) else column.label_zh
             result.errors.extend(f"{label}：{message}" for message in error.messages)
-    result.credit_code = str(result.enterprise.get("credit_code", "")).strip().upper()
+    result.credit_code = _credit_code(result.enterprise.get("credit_code"))
     result.enterprise["credit_code"] = result.credit_code
     result.name = result.enterprise.get("name", "")
     problem = credit_code_problem(result.credit_code) if result.credit_code else _("不能为空。")
@@ -314,18 +411,20 @@ def _validate_row(line: int, cells: list[Any], columns: list, choice_maps) -> Ro
         return result
     if (result.figures or result.areas) and result.year is None:
         result.errors.append(_("数据年度：填写年度经营数据或厂房面积时须注明年度。"))
-    existing = Enterprise.objects.filter(credit_code=result.credit_code).first()
+    existing = reading.stored.get(result.credit_code)
     result.action = "update" if existing else "create"
     if not existing and not result.name:
         result.errors.append(_("企业名称：新增企业须填写名称。"))
     if not result.errors:
-        _model_errors(result, existing)
+        _model_errors(result, existing, reading.rules)
     return result
 
 
-def _model_errors(result: RowResult, existing: Enterprise | None) -> None:
-    """Run the models' own validation on what the row would store (unique credit code excluded)."""
-    enterprise = Enterprise.objects.get(pk=existing.pk) if existing else Enterprise()
+def _model_errors(result: RowResult, existing: Enterprise | None, rules: services.CatalogRules) -> None:
+    """Run the models' own validation on what the row would store. The credit code's uniqueness is
+    known from the stored enterprises read for the whole file (and duplicates in it are row errors),
+    so the enterprise is validated without a query (services.clean_enterprise)."""
+    enterprise = copy.copy(existing) if existing else Enterprise()  # the stored one stays as stored
     for name, value in result.enterprise.items():
         setattr(enterprise, name, value)
     checks: list[tuple[str, Any, list[str]]] = [("", enterprise, ["credit_code"] if existing else [])]
@@ -335,7 +434,10 @@ def _model_errors(result: RowResult, existing: Enterprise | None) -> None:
             checks.append((_("厂房面积"), Project(kind=kind, year=result.year, area_m2=area), ["enterprise"]))
     for prefix, instance, exclude in checks:
         try:
-            instance.full_clean(exclude=exclude, validate_unique=instance is enterprise)
+            if instance is enterprise:
+                services.clean_enterprise(enterprise, rules=rules, exclude=exclude)
+            else:  # without its enterprise, which every constraint of these models names: no query
+                instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
         except ValidationError as error:
             for name, messages in error.message_dict.items():
                 label = instance._meta.get_field(name).verbose_name if name != "__all__" else prefix
@@ -367,44 +469,57 @@ def apply_import(
     source: str = Source.REGISTER,
     progress: Progress = _no_progress,
 ) -> ImportPreview:
-    """Validate again and write every row, or nothing when any row has an error."""
-    preview = preview_import(content, filename, progress=progress)
-    if not preview.ok:
+    """Validate again and write every row, or nothing when any row has an error.
+
+    The stored enterprises of the file are locked first and the rows validated against them, then
+    written WRITE_BATCH rows at a time by services.save_profiles: a row that changes nothing writes
+    nothing; a changed enterprise gets history rows for what changed and version + 1."""
+    check = _check(content, filename, progress=progress, lock=True)
+    preview = check.preview
+    if not preview.ok or check.reading is None:
         return preview
     total = len(preview.rows)
-    for done, row in enumerate(preview.rows, start=1):
-        _write_row(row, actor=actor, source=source)
-        if done % PROGRESS_EVERY == 0 or done == total:
-            progress("write", done, total)
+    for start in range(0, total, WRITE_BATCH):
+        batch = preview.rows[start : start + WRITE_BATCH]
+        _write_batch(batch, check.reading, actor=actor, source=source)
+        progress("write", start + len(batch), total)
     return preview
 
 
-def _write_row(row: RowResult, *, actor, source: str) -> None:
-    existing = Enterprise.objects.filter(credit_code=row.credit_code).first()
-    data = {**row.enterprise, "source": source}
-    if existing:
-        enterprise = services.update_enterprise(
-            enterprise_id=existing.pk, expected_version=existing.version, changes=data, actor=actor
-        )
-    else:
-        enterprise = services.create_enterprise(data=data, actor=actor)
-    if row.year is not None and row.figures:
-        services.save_yearly_figure(
-            enterprise_id=enterprise.pk, year=row.year, values={**row.figures, "source": source}, actor=actor
-        )
-    for kind, area in row.areas.items():
-        services.add_project(
-            enterprise_id=enterprise.pk,
-            kind=kind,
-            year=row.year,
-            values={"area_m2": area, "source": source, "title": _("导入")},
-            external_ref=f"import:{kind}:{row.year}",
-            actor=actor,
-        )
-    for code, value in row.facts.items():
-        services.set_fact_value(
-            enterprise_id=enterprise.pk, code=code, value=value, year=row.year, source=source, actor=actor
-        )
+def _write_batch(
+    rows: list[RowResult], reading: _Reading, *, actor: AbstractBaseUser | None, source: str
+) -> None:
+    """Write checked rows: what each row's services would write, in one services.save_profiles call."""
+    title = _("导入")
+    profiles = [
+        _profile(row, reading.stored.get(row.credit_code), source=source, title=title) for row in rows
+    ]
+    services.save_profiles(profiles=profiles, actor=actor, rules=reading.rules)
+
+
+def _profile(row: RowResult, stored: Enterprise | None, *, source: str, title: str) -> services.ProfileWrite:
+    """A row as the single-row services wrote it: the enterprise (created or updated), the figures of
+    its year, one project per area with the reference import:<kind>:<year>, the stored facts of its
+    year (undated without one), everything with `source`."""
+    figures = {row.year: {**row.figures, "source": source}} if row.year is not None and row.figures else {}
+    projects = {
+        f"import:{kind}:{row.year}": {
+            "kind": kind,
+            "year": row.year,
+            "area_m2": area,
+            "source": source,
+            "title": title,
+        }
+        for kind, area in row.areas.items()
+    }
+    return services.ProfileWrite(
+        enterprise=stored or Enterprise(),
+        changes={**row.enterprise, "source": source},
+        figures=figures,
+        projects=projects,
+        facts={(code, row.year): value for code, value in row.facts.items()},
+        fact_source=source,
+    )
 
 
 # ---------------------------------------------------------------- export

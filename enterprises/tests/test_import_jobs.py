@@ -114,22 +114,23 @@ def test_a_repeated_task_imports_once_and_a_failure_writes_nothing(fact_catalog,
     job = imports.start_import(content=csv_bytes([HEADER, *GOOD]), filename="x.csv", actor=None)
     imports.check_job(job.pk)
     assert imports.confirm_import(job_id=job.pk) and not imports.confirm_import(job_id=job.pk)
-    real_write = transfer._write_row
+    real_write = transfer._write_batch
     calls = []
 
-    def dies_on_the_second_row(row, **kwargs):
-        calls.append(row.line)
+    def dies_on_the_second_batch(rows, *args, **kwargs):
+        calls.append(rows[0].line)
         if len(calls) == 2:
             raise RuntimeError("worker lost")
-        real_write(row, **kwargs)
+        real_write(rows, *args, **kwargs)
 
-    monkeypatch.setattr(transfer, "_write_row", dies_on_the_second_row)
+    monkeypatch.setattr(transfer, "WRITE_BATCH", 1)  # one row per batch
+    monkeypatch.setattr(transfer, "_write_batch", dies_on_the_second_batch)
     with pytest.raises(RuntimeError):
         imports.import_job(job.pk)
     job.refresh_from_db()
     assert not Enterprise.objects.exists()  # the first row was rolled back with the rest
     assert job.status == Status.IMPORTING and "worker lost" in job.error  # a redelivery will run it again
-    monkeypatch.setattr(transfer, "_write_row", real_write)
+    monkeypatch.setattr(transfer, "_write_batch", real_write)
     imports.import_job(job.pk)  # the redelivered task
     history_rows = Enterprise.history.count()
     imports.import_job(job.pk)  # delivered once more: nothing to do
@@ -160,11 +161,11 @@ def test_progress_is_visible_to_other_connections_while_the_import_transaction_i
     monkeypatch.setattr(transfer, "PROGRESS_EVERY", 1)
     job = imports.start_import(content=csv_bytes([HEADER, *GOOD]), filename="x.csv", actor=None)
     assert ImportJob.objects.get(pk=job.pk).status == Status.READY  # autocommit: checked at once
-    real_write = transfer._write_row
+    real_write = transfer._write_batch
     seen = []
 
-    def write_and_look(row, **kwargs):
-        real_write(row, **kwargs)
+    def write_and_look(rows, *args, **kwargs):
+        real_write(rows, *args, **kwargs)
         other = connections.create_connection("default")  # what a poller sees
         try:
             with other.cursor() as cursor:
@@ -175,9 +176,10 @@ def test_progress_is_visible_to_other_connections_while_the_import_transaction_i
         finally:
             other.close()
 
-    monkeypatch.setattr(transfer, "_write_row", write_and_look)
+    monkeypatch.setattr(transfer, "WRITE_BATCH", 1)  # one row per batch, progress after each
+    monkeypatch.setattr(transfer, "_write_batch", write_and_look)
     assert imports.confirm_import(job_id=job.pk)  # imported in-process right after (no broker)
-    # after row 1 the poller sees validation complete; after row 2, one row written; no enterprise yet
+    # after batch 1 the poller sees validation complete; after batch 2, one row written; no enterprise yet
     assert seen == [(("validate", 2, 2), 0), (("write", 1, 2), 0)]
     assert Enterprise.objects.count() == 2
 
