@@ -18,10 +18,11 @@ The load generator runs on the same cores as the server and PostgreSQL: the figu
 from __future__ import annotations
 
 import argparse
+import collections
+import concurrent.futures
 import http.client
 import json
 import os
-import queue
 import random
 import re
 import shutil
@@ -29,7 +30,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -200,56 +200,53 @@ def _next_link(reply_headers: dict) -> str | None:
     return urllib.parse.urlsplit(match.group(1))._replace(scheme="", netloc="").geturl() if match else None
 
 
-def _fetch_pages(args, first: str, headers: dict, pages: queue.Queue) -> None:
-    """Fetch page after page, following the Link header, without parsing the bodies (another thread does)."""
-    connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=300)
-    path = first
-    try:
-        while path:
-            started = time.perf_counter()
-            status, reply_headers, body = get(connection, path, headers)
-            pages.put((status, body, time.perf_counter() - started))
-            path = _next_link(reply_headers) if status == 200 else None
-    finally:
-        pages.put(None)
+def parse_page(body: bytes) -> tuple[int, str | None]:
+    """What the client keeps of a page: its items (counted here) and its next_cursor."""
+    page = parse_json(body)
+    return len(page["results"]), page["next_cursor"]
 
 
 def full_sync(args, headers: dict) -> dict:
     """As a client: the snapshot, page after page, then the incremental sync. By default the next page
-    is requested (from the Link header) while the current one is parsed; --sequential waits."""
+    is requested (from the Link header) as soon as a page has arrived, and pages are parsed in another
+    process: a parse holds the interpreter, and a fetching thread waiting for it would leave the server
+    blocked on a full socket. --sequential: fetch a page, parse it, then ask for the next."""
     path = f"/api/v1/changes/?snapshot=true&page_size={args.page_size}"
+    connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=300)
     pages = items = size = 0
     slowest = 0.0
-    started = time.perf_counter()
     cursor = None
-    bodies: queue.Queue = queue.Queue(maxsize=2)
-    if args.sequential:
-        connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=300)
+    pool = None if args.sequential else concurrent.futures.ProcessPoolExecutor(max_workers=1)
+    pending: collections.deque = collections.deque()
 
-        def fetch_all():
-            nonlocal path
-            while path:
-                page_started = time.perf_counter()
-                status, _headers, body = get(connection, path, headers)
-                yield status, body, time.perf_counter() - page_started
-                path = _next_link(_headers) if status == 200 else None
+    def take(result: tuple[int, str | None]) -> None:
+        nonlocal items, cursor
+        count, cursor = result
+        items += count
 
-        replies = fetch_all()
-    else:
-        fetcher = threading.Thread(target=_fetch_pages, args=(args, path, headers, bodies), daemon=True)
-        fetcher.start()
-        replies = iter(bodies.get, None)
-    for status, body, seconds in replies:
-        if status != 200:
-            raise SystemExit(f"sync page {pages + 1}: HTTP {status} {body[:300]!r}")
-        page = parse_json(body)
-        slowest = max(slowest, seconds)
-        pages += 1
-        items += len(page["results"])
-        size += len(body)
-        cursor = page["next_cursor"]
-    seconds = time.perf_counter() - started
-    connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=300)
+    started = time.perf_counter()
+    try:
+        while path:
+            page_started = time.perf_counter()
+            status, reply_headers, body = get(connection, path, headers)
+            slowest = max(slowest, time.perf_counter() - page_started)
+            if status != 200:
+                raise SystemExit(f"sync page {pages + 1}: HTTP {status} {body[:300]!r}")
+            pages += 1
+            size += len(body)
+            if pool is None:
+                take(parse_page(body))
+            else:
+                pending.append(pool.submit(parse_page, body))
+                while len(pending) > 3 or (pending and pending[0].done()):
+                    take(pending.popleft().result())
+            path = _next_link(reply_headers)
+        while pending:
+            take(pending.popleft().result())
+        seconds = time.perf_counter() - started
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     incremental_started = time.perf_counter()
     status, _headers, body = get(connection, f"/api/v1/changes/?cursor={cursor}", headers)
     incremental = parse_json(body)
@@ -369,7 +366,7 @@ def main() -> None:
             rows.append(
                 (
                     f"(b) full sync, snapshot via the change feed (page_size {args.page_size}; "
-                    f"{'sequential' if args.sequential else 'next page fetched while parsing'}, "
+                    f"{'sequential' if args.sequential else 'pages parsed in another process while the next is fetched'}, "
                     f"{'orjson' if orjson else 'json'})",
                     f"{sync['seconds']:.1f} s, {sync['pages']:,} pages, {sync['items']:,} items, "
                     f"{sync['megabytes']:.0f} MB, slowest page {sync['slowest_page_s'] * 1000:.0f} ms",

@@ -27,6 +27,7 @@ TIMES = [
     dt.datetime(2025, 6, 1, 2, 3, 4, tzinfo=dt.UTC),
     dt.datetime(2025, 6, 1, 18, 0, 0, 120, tzinfo=dt.UTC),  # microseconds; the next day in Shanghai
     dt.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
+    dt.datetime(1890, 1, 1, 12, 0, 0, tzinfo=dt.UTC),  # local mean time: offsets with seconds (+08:05:43)
 ]
 
 
