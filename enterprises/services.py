@@ -20,7 +20,6 @@ from django.contrib.auth.base_user import AbstractBaseUser as User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection, models, transaction
 from django.db.models import F, Q
-from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -36,6 +35,7 @@ from enterprises.models import (
     Source,
     YearlyFigure,
 )
+from enterprises.signals import rows_saved
 from policies.models import FactDefinition
 
 ENTERPRISE_FIELDS = (
@@ -397,7 +397,7 @@ def save_profiles(
     *, profiles: Sequence[ProfileWrite], actor: User | None = None, rules: CatalogRules | None = None
 ) -> SavedProfiles:
     """Create or update many profiles by the rules of the single-row services, in a number of queries
-    that does not grow with the number of profiles (receivers of post_save aside, see below).
+    that does not grow with the number of profiles.
 
     For each profile, what create_enterprise / update_enterprise, save_yearly_figure, add_project
     (with an external_ref) and set_fact_value would do, validated like their full_clean (without a
@@ -410,8 +410,9 @@ def save_profiles(
       rows bump the version without one, as save_yearly_figure & co. do); an unchanged one keeps its
       version, so that nobody editing it meanwhile gets a stale-edit error;
     - history rows are written in bulk (simple_history's bulk helpers, attributed to `actor`), then
-      post_save is sent for every row created or updated, its history already written, so that its
-      receivers (matching's re-evaluation marks) see the rows a save() would have announced.
+      `signals.rows_saved` is sent once per model and kind of write (instead of post_save per row),
+      so that its receivers (matching's re-evaluation marks) see the rows a save() would have
+      announced, in one call.
     """
     rules = rules or CatalogRules.load()
     now = timezone.now()
@@ -656,21 +657,10 @@ def _announce(
     created: bool,
     fields: Sequence[str] | None = None,
 ) -> None:
-    """post_save for rows written in bulk (whose history rows are written: simple_history skips them)."""
-    update_fields = None if created else frozenset(fields or ())
-    for row in rows:
-        row.skip_history_when_saving = True  # type: ignore[attr-defined]
-        try:
-            post_save.send(
-                sender=model,
-                instance=row,
-                created=created,
-                update_fields=update_fields,
-                raw=False,
-                using=row._state.db,
-            )
-        finally:
-            del row.skip_history_when_saving  # type: ignore[attr-defined]
+    """rows_saved for rows written in bulk (their history rows already written)."""
+    rows = list(rows)
+    if rows:
+        rows_saved.send(sender=model, rows=rows, created=created, update_fields=fields)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

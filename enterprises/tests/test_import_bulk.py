@@ -18,11 +18,12 @@ from hypothesis import strategies as st
 
 from enterprises import services, transfer
 from enterprises.models import Enterprise, FactValue, Project, Source, YearlyFigure
+from enterprises.signals import rows_saved
 from enterprises.tests.factories import EnterpriseFactory, ProjectFactory, UserFactory, YearlyFigureFactory
 from enterprises.validators import credit_code_for
 
 pytestmark = pytest.mark.django_db
-MARKS_TABLE = "matching_pendingenterprisechange"  # written by matching's post_save receivers
+MARKS_TABLE = "matching_pendingenterprisechange"  # written by matching's receivers
 HEADER = [
     "统一社会信用代码", "企业名称", "所在区", "街镇", "成立日期", "重点产业领域", "企业规模", "上市交易所",
     "上市日期", "数据年度", "工业总产值（元）", "从业人员（人）", "新购置自用厂房面积（平方米）",
@@ -262,13 +263,15 @@ def test_a_stale_page_of_an_untouched_enterprise_stays_valid(stored):
         )
 
 
-def test_post_save_is_sent_once_for_every_row_written(fact_catalog):
+def test_rows_saved_is_sent_once_per_model_and_write_with_every_row_written(fact_catalog):
     sent = []
 
-    def record(sender, instance, created, **kwargs):
-        sent.append((sender.__name__, created, hasattr(instance, "skip_history_when_saving")))
+    def record(sender, rows, created, **kwargs):
+        sent.append((sender.__name__, created, len(rows)))
 
-    post_save.connect(record, weak=False, dispatch_uid="test-import-bulk")
+    saved_one_by_one = []
+    post_save.connect(lambda sender, **kwargs: saved_one_by_one.append(sender), weak=False, dispatch_uid="t")
+    rows_saved.connect(record, weak=False, dispatch_uid="test-import-bulk")
     try:
         assert transfer.apply_import(csv_bytes([HEADER, full_row(1), full_row(2)]), "x.csv", actor=None).ok
         created = sorted(sent)
@@ -276,13 +279,17 @@ def test_post_save_is_sent_once_for_every_row_written(fact_catalog):
         changes = [HEADER, row(1, c9="2025", c10="5"), row(2, c3="莘庄镇")]
         assert transfer.apply_import(csv_bytes(changes), "x.csv", actor=None).ok
     finally:
-        post_save.disconnect(dispatch_uid="test-import-bulk")
-    per_enterprise = [
-        ("Enterprise", True, True), ("FactValue", True, True), ("FactValue", True, True),
-        ("FactValue", True, True), ("Project", True, True), ("YearlyFigure", True, True),
-    ]  # fmt: skip
-    assert created == sorted(per_enterprise * 2)  # history written in bulk: simple_history skips them
-    assert sorted(sent) == [("YearlyFigure", False, True)]  # row 2 stores what is stored
+        rows_saved.disconnect(dispatch_uid="test-import-bulk")
+        post_save.disconnect(dispatch_uid="t")
+    # one call per model and kind of write, with all its rows: 3 stored facts per enterprise
+    assert created == [
+        ("Enterprise", True, 2),
+        ("FactValue", True, 6),
+        ("Project", True, 2),
+        ("YearlyFigure", True, 2),
+    ]
+    assert sent == [("YearlyFigure", False, 1)]  # row 2 stores what is stored
+    assert saved_one_by_one == []  # no post_save per row as well
     for model in (Enterprise, YearlyFigure, Project, FactValue):  # and no history row twice
         assert model.history.count() == model.objects.count() + (model is YearlyFigure)
 
@@ -345,8 +352,9 @@ def test_the_queries_of_an_import_do_not_grow_with_its_rows(fact_catalog, existi
     large, large_marks = queries_for(range(100, 160))
     assert small == large, (small, large)
     assert small <= 30
-    # the receivers' marks: one upsert per row written (6 per new enterprise, 2 per changed one)
-    assert (small_marks, large_marks) == ((10, 120) if existing else (30, 360))
+    # the receivers' marks: one upsert per source a batch touches, whatever its rows (new: the
+    # enterprise, three stored facts, a project, a figure; changed: the enterprise and a figure)
+    assert small_marks == large_marks == (2 if existing else 6)
 
 
 def test_preview_makes_no_query_per_row(fact_catalog):
