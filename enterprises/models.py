@@ -7,6 +7,7 @@ came from (`source`). django-simple-history records who changed what and when.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -127,15 +128,13 @@ class Enterprise(models.Model):
         return self.name
 
     def clean(self) -> None:
+        subtracks = catalog.catalog_choice_values("industry_subtracks") or set(taxonomy.SUBTRACK_LABELS)
+        self.check_rules(tracks=catalog.catalog_choice_values("industry_tracks"), subtracks=subtracks)
+
+    def check_rules(self, *, tracks: Collection[str] | None, subtracks: Collection[str]) -> None:
+        """clean() with the catalog's track values given (the bulk import reads them once per file)."""
         errors: dict[str, list[str]] = {}
-        tracks = catalog.catalog_choice_values("industry_tracks")
-        for field, allowed in (
-            ("industry_tracks", tracks),
-            (
-                "industry_subtracks",
-                catalog.catalog_choice_values("industry_subtracks") or set(taxonomy.SUBTRACK_LABELS),
-            ),
-        ):
+        for field, allowed in (("industry_tracks", tracks), ("industry_subtracks", subtracks)):
             value = getattr(self, field)
             if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
                 errors.setdefault(field, []).append(_("应为文本列表。"))
@@ -144,7 +143,7 @@ class Enterprise(models.Model):
                 if value:
                     errors.setdefault(field, []).append(_("事实目录尚未加载，无法校验重点产业领域。"))
                 continue
-            unknown = sorted(set(value) - allowed)
+            unknown = sorted(set(value) - set(allowed))
             if unknown:
                 errors.setdefault(field, []).append(
                     _("未知的产业领域或赛道：%(values)s。") % {"values": "、".join(unknown)}

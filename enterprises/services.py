@@ -318,7 +318,7 @@ def clean_enterprise(enterprise: Enterprise, *, rules: CatalogRules, exclude: Co
     except ValidationError as error:
         errors = error.update_error_dict(errors)
     try:
-        _enterprise_rules(enterprise, rules)
+        enterprise.check_rules(tracks=rules.tracks, subtracks=rules.subtracks)
     except ValidationError as error:
         errors = error.update_error_dict(errors)
     excluded |= {name for name in errors if name != NON_FIELD_ERRORS}
@@ -326,32 +326,6 @@ def clean_enterprise(enterprise: Enterprise, *, rules: CatalogRules, exclude: Co
         enterprise.validate_constraints(exclude=excluded)
     except ValidationError as error:
         errors = error.update_error_dict(errors)
-    if errors:
-        raise ValidationError(errors)
-
-
-def _enterprise_rules(enterprise: Enterprise, rules: CatalogRules) -> None:
-    """Enterprise.clean, with the catalog values of `rules` instead of two queries (keep in step)."""
-    errors: dict[str, list[str]] = {}
-    for name, allowed in (("industry_tracks", rules.tracks), ("industry_subtracks", rules.subtracks)):
-        value = getattr(enterprise, name)
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            errors.setdefault(name, []).append(_("应为文本列表。"))
-            continue
-        if allowed is None:
-            if value:
-                errors.setdefault(name, []).append(_("事实目录尚未加载，无法校验重点产业领域。"))
-            continue
-        unknown = sorted(set(value) - allowed)
-        if unknown:
-            errors.setdefault(name, []).append(
-                _("未知的产业领域或赛道：%(values)s。") % {"values": "、".join(unknown)}
-            )
-        setattr(enterprise, name, sorted(set(value)))
-    if enterprise.listed_on and enterprise.listing_exchange in ("", Enterprise.Exchange.NONE):
-        errors.setdefault("listed_on", []).append(_("填写上市日期时请同时选择上市交易所。"))
-    if enterprise.registered_on and enterprise.listed_on and enterprise.listed_on < enterprise.registered_on:
-        errors.setdefault("listed_on", []).append(_("上市日期不能早于成立日期。"))
     if errors:
         raise ValidationError(errors)
 
