@@ -17,7 +17,7 @@ from django.utils.http import parse_etags
 VARY = ("Accept", "Accept-Language", "Authorization", "Cookie")
 
 
-def _weak_match(header: str, etag: str) -> bool:
+def matches_etag(header: str, etag: str) -> bool:
     """If-None-Match uses the weak comparison (RFC 9110 13.1.2)."""
     tags = parse_etags(header)
     return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)
@@ -29,7 +29,7 @@ def etag_of(text: str | bytes) -> str:
 
 
 def is_not_modified(request, etag: str) -> bool:
-    return _weak_match(request.headers.get("If-None-Match", ""), etag)
+    return matches_etag(request.headers.get("If-None-Match", ""), etag)
 
 
 def tag(response, etag: str):

@@ -43,18 +43,16 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import DatabaseError, connection
 from django.utils import timezone
-from django.utils.http import parse_etags
 from redis.exceptions import RedisError
 
-from portal.api import throttling
-from portal.api.services import KEY_SEPARATOR
+from portal.api import services, throttling
+from portal.api.conditional import matches_etag
 
 logger = logging.getLogger("portal.requests")
 
 PATH = "/api/v1/matches/"
 SCHEME = "Api-Key "
 FILL = "portal.edge.fill"  # WSGI environ: what the view needs to mark its reply as storable
-TOUCH_SECONDS = 60
 # A 304 carries the 200's headers but those of its content (RFC 9110 15.4.5), as Django sends it.
 NOT_IN_304 = frozenset({"content-type", "content-length", "link"})
 _VERSION = "edge-1"
@@ -98,12 +96,12 @@ def enabled() -> bool:
 
 def lookup_for(environ: dict) -> Lookup | None:
     """The cache key and counters of a request the edge may answer, or None (Django answers)."""
-    if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != PATH:
+    if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != PATH or not enabled():
         return None
     authorization = environ.get("HTTP_AUTHORIZATION", "")
     if not authorization.startswith(SCHEME) or "HTTP_COOKIE" in environ:
         return None
-    prefix, separator, secret = authorization[len(SCHEME) :].partition(KEY_SEPARATOR)
+    prefix, separator, secret = authorization[len(SCHEME) :].partition(services.KEY_SEPARATOR)
     if not separator or not prefix or not secret:
         return None
     query = environ.get("QUERY_STRING", "")
@@ -188,11 +186,7 @@ def mark_storable(request, *, key_id: int, rate_limit: str, response) -> None:
 
 def _not_modified(entry: Entry, environ: dict) -> bool:
     etag = entry.etag
-    header = environ.get("HTTP_IF_NONE_MATCH")
-    if not etag or not header:
-        return False
-    tags = parse_etags(header)
-    return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)
+    return bool(etag) and matches_etag(environ.get("HTTP_IF_NONE_MATCH", ""), etag)
 
 
 class EdgeCache:
@@ -205,7 +199,7 @@ class EdgeCache:
 
     def __call__(self, environ, start_response):
         started = time.monotonic()
-        lookup = lookup_for(environ) if enabled() else None
+        lookup = lookup_for(environ)
         if lookup is None:
             return self.application(environ, start_response)
         try:
@@ -256,12 +250,11 @@ class EdgeCache:
         return response
 
     def _touch(self, key_id: int) -> None:
-        """Record the key's use at most once a minute per process (the API's own resolution)."""
+        """Record the key's use at most once per LAST_USED_RESOLUTION and process, as the API does."""
         now = time.monotonic()
-        if now - self._touched.get(key_id, -TOUCH_SECONDS) >= TOUCH_SECONDS:
-            from portal.models import ApiKey
-
-            ApiKey.objects.filter(pk=key_id).update(last_used_at=timezone.now())
+        resolution = services.LAST_USED_RESOLUTION.total_seconds()
+        if now - self._touched.get(key_id, -resolution) >= resolution:
+            services.record_use(key_id=key_id, at=timezone.now())
             self._touched[key_id] = now
 
 

@@ -72,10 +72,15 @@ def touch_last_used(key: ApiKey) -> bool:
     """Record use, at most once a minute per key (a write per request would be wasteful); True if written."""
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        record_use(key_id=key.pk, at=now)
         key.last_used_at = now
         return True
     return False
+
+
+def record_use(*, key_id: int, at: dt.datetime) -> None:
+    """The key's last use (not in its history; no trigger counter moves: edge.py)."""
+    ApiKey.objects.filter(pk=key_id).update(last_used_at=at)
 
 
 def store_idempotent_reply(

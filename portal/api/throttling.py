@@ -16,6 +16,8 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from portal.api.access import access_for
 
+EDGE_COUNTED = "portal.edge.counted"  # WSGI environ: (count, seconds left) when the edge counted
+
 
 def window_key(ident: str, duration: int, now: float) -> tuple[str, int]:
     """The counter of `ident`'s current window, and the seconds left in it."""
@@ -60,9 +62,12 @@ class ApiKeyRateThrottle(WindowRateThrottle):
         key = access_for(request).key
         if key is None:
             return True
-        self.rate = key.rate_limit or self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
+        self.num_requests, self.duration = self.rate_of(key.rate_limit)
         return super().allow_request(request, view)
+
+    def rate_of(self, rate_limit: str) -> tuple[int, int]:
+        """(requests, seconds) of a key's own rate, the default when it has none."""
+        return self.parse_rate(rate_limit or self.get_rate())
 
     def get_cache_key(self, request, view):
         return key_ident(access_for(request).key.pk)
@@ -85,9 +90,4 @@ def key_ident(key_id: int) -> str:
 
 
 def key_rate(rate_limit: str) -> tuple[int, int]:
-    """(requests, seconds) of a key's rate, the default when it has none."""
-    throttle = ApiKeyRateThrottle()  # its rate is the default
-    return throttle.parse_rate(rate_limit or throttle.rate)
-
-
-EDGE_COUNTED = "portal.edge.counted"  # WSGI environ: (count, seconds left) when the edge counted
+    return ApiKeyRateThrottle().rate_of(rate_limit)
