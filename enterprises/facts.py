@@ -40,6 +40,7 @@ from django.db.models.functions import Cast
 from enterprises import catalog as fact_catalog
 from enterprises import taxonomy
 from enterprises.models import Enterprise, FactValue, Project, Recognition, YearlyFigure
+from policies.models import Region
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ TECH_CENTER_KINDS = {"tech_center_municipal": 1, "tech_center_national": 2}  # h
 ENTERPRISE_FIELDS = (
     "id",
     "district",
+    "town",
+    "operating_region",
     "registered_on",
     "legal_form",
     "is_foreign_invested",
@@ -239,14 +242,44 @@ def full_years(registered_on: datetime.date | None, on: datetime.date) -> Decima
     return Decimal(on.year - registered_on.year - (0 if anniversary_passed else 1))
 
 
+def region_codes() -> dict[tuple[str, str], str]:
+    """(parent code, name) → region code, for reading the profile's district and town as regions."""
+    return {
+        (row["parent__code"] or "", row["name_zh"]): row["code"]
+        for row in Region.objects.values("code", "name_zh", "parent__code")
+    }
+
+
+def registered_region(
+    district: str | None, town: str | None, codes: dict[tuple[str, str], str]
+) -> str | None:
+    """The most precise region the registered district and town name (外省市 → the rest of China)."""
+    if not district:
+        return None
+    if district == taxonomy.OUTSIDE_SHANGHAI:
+        return codes.get(("CN", taxonomy.OUTSIDE_SHANGHAI))
+    code = codes.get((taxonomy.SHANGHAI_REGION, district))
+    if code and town:
+        return codes.get((code, town), code)
+    return code
+
+
 def derive_identity(data: Loaded, as_of: AsOf) -> dict[str, FactColumn]:
     enterprise = data.enterprise
     source = enterprise["source"]
     district = [value or None for value in enterprise["district"]]
+    codes = region_codes()
+    registered = [
+        registered_region(name, town, codes) for name, town in zip(district, enterprise["town"], strict=True)
+    ]
+    # Where the enterprise actually operates, when it said so; otherwise where it is registered.
+    operating = [own or home for own, home in zip(enterprise["operating_region"], registered, strict=True)]
     industry_code = [value or None for value in enterprise["industry_code"]]
     scale = [value or None for value in enterprise["scale"]]
     return {
         "district": known_column(district, source),
+        "registered_region": known_column(registered, source),
+        "operating_region": known_column(operating, source),
         "located_in_minhang": known_column(
             [None if value is None else value == taxonomy.MINHANG for value in district], source
         ),
@@ -526,6 +559,8 @@ BUILTIN_GROUPS: tuple[DerivationGroup, ...] = (
         set(),
         {
             "district",
+            "registered_region",
+            "operating_region",
             "located_in_minhang",
             "years_since_registration",
             "legal_form",

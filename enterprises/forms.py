@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import F
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from enterprises import catalog, services, taxonomy
 from enterprises.models import Enterprise, Project, Recognition, YearlyFigure
-from policies.models import FactDefinition
+from policies.models import FactDefinition, Region
 
 
 def catalog_choices(code: str) -> list[tuple[str, str]]:
@@ -19,6 +21,21 @@ class VersionedForm(forms.Form):
     """Carries the profile version the user saw, for the optimistic lock."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+def region_select_choices() -> list[tuple[str, str]]:
+    """The region tree for a select: "same as registered" first, then regions indented by depth."""
+    from policies.regions import region_choices
+
+    rows = Region.objects.values("code", "name_zh", "name_en", "level", parent_code=F("parent__code"))
+    choices = [("", _("与注册地相同"))]
+    lang_en = (get_language() or "").startswith("en")
+    for choice in region_choices(rows):
+        if choice["level"] == "national":
+            continue
+        indent = "\u3000" * max(len(choice["within"]) - 1, 0)
+        choices.append((choice["value"], indent + (choice["label_en"] if lang_en else choice["label_zh"])))
+    return choices
 
 
 class EnterpriseForm(forms.ModelForm):
@@ -44,6 +61,7 @@ class EnterpriseForm(forms.ModelForm):
     def __init__(self, *args, can_change_identity: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["industry_tracks"].choices = catalog_choices("industry_tracks")
+        self.fields["operating_region"].widget = forms.Select(choices=region_select_choices())
         if not can_change_identity:  # the credit code identifies the company: staff change it
             self.fields["credit_code"].disabled = True
 

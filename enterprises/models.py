@@ -50,6 +50,13 @@ def validate_not_future_date(day: datetime.date | None) -> None:
 YEAR_VALIDATORS = [MinValueValidator(EARLIEST_YEAR), validate_not_future_year]
 
 
+def validate_region_code(value: str) -> None:
+    from policies.models import Region
+
+    if value and not Region.objects.filter(code=value).exists():
+        raise ValidationError(_("未知的地区：%(value)s") % {"value": value}, code="unknown_region")
+
+
 def validate_industry_code(value: str) -> None:
     """Four digits of GB/T 4754-2017: an existing division (大类) and a group digit 1-9."""
     if len(value) != 4 or not value.isdigit():
@@ -91,6 +98,13 @@ class Enterprise(models.Model):
     district = models.CharField(_("所在区"), max_length=20, blank=True, choices=taxonomy.DISTRICT_CHOICES)
     town = models.CharField(_("街镇"), max_length=50, blank=True)
     address = models.CharField(_("地址"), max_length=300, blank=True)
+    operating_region = models.CharField(
+        _("实际经营地"),
+        max_length=40,
+        blank=True,
+        validators=[validate_region_code],
+        help_text=_("实际经营地与注册地不同时选择，例如注册在外区、实际经营在闵行"),
+    )
     registered_on = models.DateField(
         _("成立日期"), null=True, blank=True, validators=[validate_not_future_date]
     )

@@ -44,6 +44,7 @@ ENTERPRISE_FIELDS = (
     "district",
     "town",
     "address",
+    "operating_region",
     "registered_on",
     "legal_form",
     "industry_code",

@@ -11,6 +11,7 @@ from policies.conditions import display_lang
 
 MINHANG = "闵行区"
 OUTSIDE_SHANGHAI = "外省市"
+SHANGHAI_REGION = "310000"  # the region code of 上海市 (fixtures/regions/)
 
 # district name -> administrative division code (positions 3-8 of a 统一社会信用代码)
 SHANGHAI_DISTRICTS: dict[str, str] = {

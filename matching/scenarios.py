@@ -19,6 +19,9 @@ from typing import Any
 import yaml
 
 from matching.engine import BenefitSpec, CatalogFact, Verdict, explain
+from policies import amount_rules
+from policies.regions import fixture_regions, region_choices
+from policies.supersession import superseded_dates
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_FIXTURES = ROOT / "fixtures" / "policies"
@@ -37,8 +40,15 @@ def spec_from_rows(
     *,
     version: int = 1,
     benefit_id: int | None = None,
+    superseded_from: dt.date | None = None,
 ) -> BenefitSpec:
-    """A BenefitSpec from fixture-shaped mappings of a document, a clause and a benefit."""
+    """A BenefitSpec from fixture-shaped mappings of a document, a clause and a benefit (the benefit's
+    amount rule as stored: one JSON mapping). The document's applicability is evaluated first: it
+    becomes the first child of an `all` with the benefit's own condition."""
+    condition = benefit.get("condition")
+    applicability = document.get("applicability")
+    if applicability:
+        condition = {"all": [applicability, condition]} if condition else applicability
     return BenefitSpec(
         global_key=f"{document['key']}/{clause['number']}/{benefit['key']}",
         name=benefit["name"],
@@ -53,13 +63,16 @@ def spec_from_rows(
         recognition_phrase=benefit.get("recognition_phrase") or "",
         amount_quote=benefit.get("amount_quote") or "",
         stacking_group=benefit.get("stacking_group") or None,
-        condition=benefit.get("condition"),
+        condition=condition,
+        amount_rule=amount_rules.parse(benefit.get("amount_rule")),
+        exclusion_groups=tuple(benefit.get("exclusion_groups") or ()),
         version=version,
         doc_status=document["status"],
         effective_from=document.get("effective_from"),
         effective_to=document.get("effective_to"),
         valid_from=benefit.get("valid_from"),
         valid_to=benefit.get("valid_to"),
+        superseded_from=superseded_from,
         document_key=document["key"],
         document_title=document["title"],
         clause_number=str(clause["number"]),
@@ -70,18 +83,26 @@ def spec_from_rows(
 
 def load_fixture_specs(directory: Path = POLICY_FIXTURES) -> dict[str, BenefitSpec]:
     """Every benefit of every policy fixture file, by global key."""
+    from policies.loader import BenefitSpec as BenefitFileSpec
+    from policies.loader import benefit_columns
+
+    files = [yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(directory.glob("*.yaml"))]
+    replaced = superseded_dates([data["document"] for data in files])
     specs: dict[str, BenefitSpec] = {}
-    for path in sorted(directory.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for data in files:
+        document = data["document"]
         for clause in data.get("clauses") or []:
             for benefit in clause.get("benefits") or []:
-                spec = spec_from_rows(data["document"], clause, benefit)
+                rule, columns = benefit_columns(BenefitFileSpec.model_validate(benefit))
+                row = {**columns, "key": benefit["key"], "amount_rule": rule}
+                spec = spec_from_rows(document, clause, row, superseded_from=replaced.get(document["key"]))
                 specs[spec.global_key] = spec
     return specs
 
 
 def load_fixture_catalog(directory: Path = FACT_FIXTURES) -> dict[str, CatalogFact]:
     catalog: dict[str, CatalogFact] = {}
+    regions = region_choices(fixture_regions())
     for path in sorted(directory.glob("*.yaml")):
         for fact in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
             catalog[fact["code"]] = CatalogFact(
@@ -89,7 +110,7 @@ def load_fixture_catalog(directory: Path = FACT_FIXTURES) -> dict[str, CatalogFa
                 type=fact["type"],
                 label_zh=fact.get("label_zh") or "",
                 unit=fact.get("unit") or "",
-                choices=tuple(fact.get("choices") or ()),
+                choices=tuple(regions if fact["type"] == "region" else fact.get("choices") or ()),
                 label_en=fact.get("label_en") or "",
             )
     return catalog

@@ -21,16 +21,22 @@ from matching.models import (
 )
 from matching.scenarios import spec_from_rows
 from policies import selectors as policy_selectors
-from policies.models import Benefit, FactDefinition
+from policies.models import Benefit, FactDefinition, PolicyDocument
+from policies.supersession import superseded_dates
 
 BENEFIT_FIELDS = (
     "key", "name", "kind", "cap", "amount", "ratio", "base_fact", "instalments", "recurrence",
     "requires_recognition", "recognition_phrase", "amount_quote", "stacking_group", "valid_from",
-    "valid_to", "condition",
+    "valid_to", "condition", "amount_rule", "exclusion_groups",
 )  # fmt: skip
 
 
-DOCUMENT_FIELDS = ("key", "title", "status", "effective_from", "effective_to")
+DOCUMENT_FIELDS = ("key", "title", "status", "effective_from", "effective_to", "applicability")
+
+
+def _superseded() -> dict:
+    """Document key → the date a replacing document takes effect (policies/supersession.py)."""
+    return superseded_dates(PolicyDocument.objects.values("status", "effective_from", "supersedes"))
 
 
 def spec_for(benefit: Benefit) -> BenefitSpec:
@@ -42,6 +48,7 @@ def spec_for(benefit: Benefit) -> BenefitSpec:
         {name: getattr(benefit, name) for name in BENEFIT_FIELDS},
         version=benefit.version,
         benefit_id=benefit.pk,
+        superseded_from=_superseded().get(document.key),
     )
 
 
@@ -54,6 +61,7 @@ def benefit_specs(benefit_ids: list[int] | None = None) -> list[BenefitSpec]:
     rows = benefits.values(
         "pk", "version", *BENEFIT_FIELDS, "clause__number", "clause__text", *document_fields
     )
+    replaced = _superseded()
     return [
         spec_from_rows(
             {name: row[f"clause__document__{name}"] for name in DOCUMENT_FIELDS},
@@ -61,6 +69,7 @@ def benefit_specs(benefit_ids: list[int] | None = None) -> list[BenefitSpec]:
             row,
             version=row["version"],
             benefit_id=row["pk"],
+            superseded_from=replaced.get(row["clause__document__key"]),
         )
         for row in rows
     ]

@@ -23,9 +23,10 @@ from django.db import DatabaseError, transaction
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as SchemaError
 
-from policies import services
+from policies import amount_rules, services
+from policies.citations import quote_problems
 from policies.fidelity import found_in, seeds_dir
-from policies.models import Benefit, Clause, FactDefinition, Heading, PolicyDocument
+from policies.models import Benefit, Clause, ExclusionGroup, FactDefinition, Heading, PolicyDocument, Region
 
 # --- file schema -------------------------------------------------------------------------------------------
 
@@ -51,6 +52,12 @@ class FactSpec(_Strict):
     derived: Literal[tuple(FactDefinition.Derivation.values)] = "stored"  # type: ignore[valid-type]
 
 
+class SupersededSpec(_Strict):
+    key: str | None = None  # the replaced document's key, when it is loaded too
+    number: str | None = None  # its 文号 as the text prints it
+    quote: str = Field(min_length=1)  # 同时废止… (words of the replacing text)
+
+
 class DocumentSpec(_Strict):
     key: str = Field(min_length=1, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
     title: str = Field(min_length=1)
@@ -64,6 +71,31 @@ class DocumentSpec(_Strict):
     status: Literal[tuple(PolicyDocument.Status.values)]  # type: ignore[valid-type]
     preamble: str | None = None
     notes: str | None = None
+    jurisdiction: str | None = None  # a region code of fixtures/regions/
+    applicability: dict[str, Any] | None = None  # a condition; every leaf names its clause
+    supersedes: list[SupersededSpec] = []
+
+
+class RegionSpec(_Strict):
+    code: str = Field(min_length=1, max_length=40)
+    name_zh: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    level: Literal[tuple(Region.Level.values)]  # type: ignore[valid-type]
+    parent: str | None = None
+
+
+class RegionFileSpec(_Strict):
+    regions: list[RegionSpec] = Field(min_length=1)
+
+
+class ExclusionSpec(_Strict):
+    """A group of benefits that cannot all be collected; benefits of any document may name it."""
+
+    key: str = Field(min_length=1, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    name: str = Field(min_length=1)
+    rule: Literal[tuple(ExclusionGroup.Rule.values)]  # type: ignore[valid-type]
+    clause: str = Field(min_length=1)
+    quote: str = Field(min_length=1)
 
 
 class HeadingSpec(_Strict):
@@ -76,13 +108,30 @@ class FigureSpec(_Strict):
     why: str = Field(min_length=1)
 
 
+Dated = list[amount_rules.DatedValue]
+
+
 class BenefitSpec(_Strict):
     key: str = Field(min_length=1, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
     name: str = Field(min_length=1)
     kind: Literal[tuple(Benefit.Kind.values)]  # type: ignore[valid-type]
-    cap: Decimal | None = None
-    amount: Decimal | None = None
-    ratio: Decimal | None = None
+    # cap, amount, ratio, rate, cap_per_year, cap_total: a value, or dated values [{from, value, quote}]
+    cap: Decimal | Dated | None = None
+    amount: Decimal | Dated | None = None
+    ratio: Decimal | Dated | None = None
+    rate: Decimal | Dated | None = None
+    unit: str | None = None
+    quantity_fact: str | None = None
+    ratio_range: tuple[Decimal, Decimal] | None = None
+    tiers: list[amount_rules.Band] | None = None
+    tier_fact: str | None = None
+    tiers_marginal: bool = False
+    cap_ratio: Decimal | None = None
+    cap_base_fact: str | None = None
+    cap_per_year: Decimal | Dated | None = None
+    cap_total: Decimal | Dated | None = None
+    schedule: amount_rules.Schedule | None = None
+    exclusion_groups: list[str] = []
     base_fact: str | None = None
     instalments: int | None = None
     recurrence: Literal[tuple(Benefit.Recurrence.values)] = "one_time"  # type: ignore[valid-type]
@@ -108,7 +157,9 @@ class ClauseSpec(_Strict):
 class PolicyFileSpec(_Strict):
     document: DocumentSpec
     headings: list[HeadingSpec] = []
+    exclusions: list[ExclusionSpec] = []
     clauses: list[ClauseSpec] = Field(min_length=1)
+    fidelity: dict[str, Any] | None = None  # what check_fidelity needs of this text (policies/fidelity.py)
 
 
 # --- reports -----------------------------------------------------------------------------------------------
@@ -160,9 +211,13 @@ def fixtures_dir() -> Path:
 
 
 def default_paths() -> list[Path]:
-    """The catalog first (conditions need it), then every policy document."""
+    """The region tree and the catalog first (documents and conditions need them), then every document."""
     root = fixtures_dir()
-    return sorted((root / "facts").glob("*.yaml")) + sorted((root / "policies").glob("*.yaml"))
+    return (
+        sorted((root / "regions").glob("*.yaml"))
+        + sorted((root / "facts").glob("*.yaml"))
+        + sorted((root / "policies").glob("*.yaml"))
+    )
 
 
 def expand(paths: list[Path]) -> list[Path]:
@@ -196,7 +251,53 @@ def load_file(path: Path) -> FileReport:
         return _load_catalog(path, name, data)
     if isinstance(data, dict) and "document" in data:
         return _load_policy(path, name, data)
-    raise LoadError(path, [f"{name}: expected a list of facts or a mapping with document/headings/clauses"])
+    if isinstance(data, dict) and "regions" in data:
+        return _load_regions(path, name, data)
+    raise LoadError(
+        path,
+        [f"{name}: expected a list of facts, a mapping with regions, or one with document/headings/clauses"],
+    )
+
+
+# --- the region tree ---------------------------------------------------------------------------------------
+
+
+def _load_regions(path: Path, name: str, data: dict) -> FileReport:
+    """Upsert the tree; parents must come before their children. Regions are never deleted here
+    (documents and enterprises name them)."""
+    try:
+        spec = RegionFileSpec.model_validate(data)
+    except SchemaError as exc:
+        raise LoadError(
+            path, [f"{name}: {_loc(problem['loc'])}: {problem['msg']}" for problem in exc.errors()]
+        ) from exc
+    messages = [
+        f"{name}: region {code}: code: defined more than once"
+        for code, n in Counter(region.code for region in spec.regions).items()
+        if n > 1
+    ]
+    seen: set[str] = set()
+    for region in spec.regions:
+        if region.parent is not None and region.parent not in seen:
+            messages.append(f"{name}: region {region.code}: parent: {region.parent} is not listed before it")
+        seen.add(region.code)
+    if messages:
+        raise LoadError(path, messages)
+    report = FileReport(path, "region tree")
+    with transaction.atomic():
+        by_code = {region.code: region for region in Region.objects.all()}
+        for order, item in enumerate(spec.regions, start=1):
+            region = by_code.get(item.code) or Region(code=item.code)
+            values = {
+                "name_zh": item.name_zh,
+                "name_en": item.name_en,
+                "level": item.level,
+                "parent_id": by_code[item.parent].pk if item.parent else None,
+                "order": order,
+            }
+            report.tally("regions").add(services.save_region(region=region, values=values))
+            by_code[item.code] = region
+    return report
 
 
 def display_name(path: Path) -> str:
@@ -281,8 +382,51 @@ def _load_policy(path: Path, name: str, data: dict) -> FileReport:
 
 
 def _check_file(name: str, spec: PolicyFileSpec) -> list[str]:
-    """What the schema cannot see: duplicate stable keys, headings that are not declared."""
+    """What the schema cannot see: duplicate stable keys, headings that are not declared, quotes of
+    the applicability and the exclusions in the clauses they cite, amount rules and dated values."""
     messages = []
+    document = spec.document
+    texts = {clause.number: clause.text for clause in spec.clauses}
+    if document.applicability is not None:
+        messages += [
+            f"{name}: document: applicability: {problem}"
+            for problem in quote_problems(document.applicability, texts, None, where="applicability")
+        ]
+    for entry in document.supersedes:
+        if not any(found_in(entry.quote, text) for text in [*texts.values(), document.preamble or ""]):
+            messages.append(f"{name}: document: supersedes: “{entry.quote}” is not in the text")
+    declared = {group.key for group in spec.exclusions}
+    for key, n in Counter(group.key for group in spec.exclusions).items():
+        if n > 1:
+            messages.append(f"{name}: exclusion {key}: key: appears {n} times")
+    for group in spec.exclusions:
+        if group.clause not in texts:
+            messages.append(f"{name}: exclusion {group.key}: clause: {group.clause} is not in this file")
+        elif not found_in(group.quote, texts[group.clause]):
+            messages.append(f"{name}: exclusion {group.key}: quote: not in clause {group.clause}")
+    elsewhere = set(ExclusionGroup.objects.exclude(document__key=document.key).values_list("key", flat=True))
+    for clause in spec.clauses:
+        for benefit in clause.benefits:
+            where = f"{name}: clause {clause.number}, benefit {benefit.key}"
+            for key in benefit.exclusion_groups:
+                if key not in declared and key not in elsewhere:
+                    messages.append(f"{where}: exclusion_groups: {key} is declared in no loaded file")
+            try:
+                rule_data, _columns = benefit_columns(benefit)
+                amount_rules.parse(rule_data)
+            except (SchemaError, ValueError) as exc:
+                problems = exc.errors() if isinstance(exc, SchemaError) else [{"loc": (), "msg": str(exc)}]
+                messages += [f"{where}: amount: {_loc(p['loc']) or '—'}: {p['msg']}" for p in problems]
+                continue
+            for field_name, entries in rule_data.get("dated", {}).items():
+                for entry in entries:
+                    start = datetime.date.fromisoformat(str(entry["from"]))
+                    if (document.effective_from and start < document.effective_from) or (
+                        document.effective_to and start > document.effective_to
+                    ):
+                        messages.append(
+                            f"{where}: {field_name}: dated value from {start} is outside the document's dates"
+                        )
     headings = [heading.number for heading in spec.headings]
     for number, n in Counter(headings).items():
         if n > 1:
@@ -327,12 +471,20 @@ def _write_policy(
 ) -> None:
     reason = f"load {path.name}"
     document = PolicyDocument.objects.filter(key=spec.document.key).first() or PolicyDocument()
-    _assign(document, spec.document.model_dump(), blank=("number", "preamble", "notes"))
+    document_values = spec.document.model_dump()
+    document_values["applicability"] = _jsonable(document_values["applicability"])
+    document_values["supersedes"] = [
+        {key: value for key, value in entry.items() if value is not None}
+        for entry in document_values["supersedes"]
+    ]
+    _assign(document, document_values, blank=("number", "preamble", "notes", "jurisdiction"))
     try:
         report.tally("document").add(services.save_document(document=document, reason=reason))
     except ValidationError as exc:
         messages += _validation_messages(f"{name}: document", exc)
         return
+
+    _write_exclusions(document, spec, name, reason, report, messages)
 
     headings = {heading.number: heading for heading in document.headings.all()}
     for order, heading_spec in enumerate(spec.headings, start=1):
@@ -347,6 +499,7 @@ def _write_policy(
     by_number = {heading.number: heading for heading in document.headings.all()}
 
     clauses = {clause.number: clause for clause in document.clauses.all()}
+    written: list[tuple[Clause, ClauseSpec, str]] = []
     for order, clause_spec in enumerate(spec.clauses, start=1):
         clause = clauses.pop(clause_spec.number, None) or Clause(document=document, number=clause_spec.number)
         values = clause_spec.model_dump(exclude={"number", "heading", "benefits"})
@@ -360,6 +513,9 @@ def _write_policy(
         except ValidationError as exc:
             messages += _validation_messages(where, exc)
             continue
+        written.append((clause, clause_spec, where))
+    # Benefits after every clause: a condition may quote any clause of the document.
+    for clause, clause_spec, where in written:
         _write_benefits(clause, clause_spec, where, reason, report, messages)
 
     for clause in clauses.values():  # no longer in the file
@@ -382,7 +538,8 @@ def _write_benefits(
     benefits = {benefit.key: benefit for benefit in clause.benefits.all()}
     for benefit_spec in clause_spec.benefits:
         benefit = benefits.pop(benefit_spec.key, None) or Benefit(clause=clause, key=benefit_spec.key)
-        values = benefit_spec.model_dump(exclude={"key"})
+        rule_data, values = benefit_columns(benefit_spec)
+        values["amount_rule"] = amount_rules.to_json(amount_rules.parse(rule_data))
         values["condition"] = _jsonable(values["condition"])
         _assign(benefit, values, blank=("base_fact", "recognition_phrase", "amount_quote", "stacking_group"))
         try:
@@ -398,6 +555,58 @@ def _write_benefits(
         report.tally("benefits").removed += 1
 
 
+def benefit_columns(spec: BenefitSpec) -> tuple[dict, dict]:
+    """(amount rule data, model column values) of a fixture benefit: the flat amount keys go into the
+    rule; a dated cap, amount or ratio keeps its first value in the column and every value in the rule."""
+    values = spec.model_dump(exclude={"key"}, by_alias=True)
+    rule: dict[str, Any] = {}
+    dated: dict[str, list] = {}
+    for name in amount_rules.DATED_FIELDS:
+        given = values.get(name)
+        if isinstance(given, list):
+            dated[name] = [_jsonable(entry) for entry in given]
+            values[name] = Decimal(str(given[0]["value"])) if given[0]["value"] is not None else None
+    for name in amount_rules.RULE_KEYS:
+        value = values.pop(name, None)
+        if value not in (None, False, [], ()):
+            rule[name] = _jsonable(value)
+    for name in ("cap", "amount", "ratio"):
+        values.setdefault(name, None)
+    if dated:
+        rule["dated"] = dated
+    return rule, values
+
+
+def _write_exclusions(
+    document: PolicyDocument,
+    spec: PolicyFileSpec,
+    name: str,
+    reason: str,
+    report: FileReport,
+    messages: list[str],
+) -> None:
+    stored = {group.key: group for group in document.exclusion_groups.all()}
+    for item in spec.exclusions:
+        group = stored.pop(item.key, None) or ExclusionGroup.objects.filter(key=item.key).first()
+        if group is not None and group.document_id != document.pk:
+            messages.append(f"{name}: exclusion {item.key}: key: already declared by {group.document.key}")
+            continue
+        group = group or ExclusionGroup(key=item.key, document=document)
+        group.name, group.rule, group.clause_number, group.quote = (
+            item.name,
+            item.rule,
+            item.clause,
+            item.quote,
+        )
+        try:
+            report.tally("exclusions").add(services.save_exclusion_group(group=group, reason=reason))
+        except ValidationError as exc:
+            messages += _validation_messages(f"{name}: exclusion {item.key}", exc)
+    for group in stored.values():
+        services.delete_object(instance=group, reason=f"{reason}: exclusion no longer in the file")
+        report.tally("exclusions").removed += 1
+
+
 def _jsonable(value: Any) -> Any:
     """YAML reads 2024-01-01 as a date; conditions are JSON, where dates are ISO strings."""
     if isinstance(value, dict):
@@ -406,6 +615,10 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(item) for item in value]
     if isinstance(value, datetime.date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple):
+        return [_jsonable(item) for item in value]
     return value
 
 

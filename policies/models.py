@@ -13,17 +13,21 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from pydantic import ValidationError as PydanticError
 from simple_history.models import HistoricalRecords
 
+from policies import amount_rules
+from policies.citations import quote_problems
 from policies.conditions import (
     NUMERIC_TYPES,
     choice_label,
     choice_pairs,
+    display_lang,
     fact_label,
-    leaves,
     validate_condition,
 )
 from policies.fidelity import found_in
+from policies.supersession import superseded_dates
 
 
 class FactDefinition(models.Model):
@@ -38,6 +42,7 @@ class FactDefinition(models.Model):
         ENUM = "enum", _("单选")
         SET = "set", _("多选")
         DATE = "date", _("日期")
+        REGION = "region", _("行政区域")
 
     class Derivation(models.TextChoices):
         BUILTIN = "builtin", _("由企业基础数据计算")
@@ -112,12 +117,60 @@ class FactDefinition(models.Model):
             raise ValidationError({"choices": errors})
 
 
-class PolicyDocument(models.Model):
-    """One published policy text (one file in ../shared/seeds/)."""
+class Region(models.Model):
+    """One node of the region tree (fixtures/regions/): country, province or municipality, city,
+    district or county, town, park. A document's jurisdiction and an enterprise's location are
+    region codes; "within X" holds for X and everything below it."""
 
     class Level(models.TextChoices):
+        NATIONAL = "national", _("国家")
+        PROVINCIAL = "provincial", _("省级")
         MUNICIPAL = "municipal", _("市级")
+        PREFECTURE = "prefecture", _("地级市")
         DISTRICT = "district", _("区级")
+        COUNTY = "county", _("县级")
+        TOWN = "town", _("街镇")
+        PARK = "park", _("园区")
+
+    code = models.CharField(_("代码"), max_length=40, unique=True)
+    name_zh = models.CharField(_("中文名称"), max_length=100)
+    name_en = models.CharField(_("英文名称"), max_length=100)
+    level = models.CharField(_("层级"), max_length=12, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("上级"),
+    )
+    order = models.PositiveIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name = _("行政区域")
+        verbose_name_plural = _("行政区域")
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+    @property
+    def name(self) -> str:
+        return self.name_en if display_lang() == "en" else self.name_zh
+
+
+class PolicyDocument(models.Model):
+    """One published policy text (one file in ../shared/seeds/ or ../shared/corpus/)."""
+
+    class Level(models.TextChoices):
+        NATIONAL = "national", _("国家级")
+        PROVINCIAL = "provincial", _("省级")
+        MUNICIPAL = "municipal", _("市级")
+        PREFECTURE = "prefecture", _("地市级")
+        DISTRICT = "district", _("区级")
+        COUNTY = "county", _("县级")
+        TOWN = "town", _("街镇级")
+        PARK = "park", _("园区级")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("征求意见稿")
@@ -137,6 +190,21 @@ class PolicyDocument(models.Model):
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices)
     preamble = models.TextField(_("序言"), blank=True)
     notes = models.TextField(_("编码说明"), blank=True)
+    jurisdiction = models.CharField(
+        _("管辖区域"), max_length=40, blank=True, help_text=_("行政区域代码：发文机关所辖区域")
+    )
+    applicability = models.JSONField(
+        _("适用范围条件"),
+        null=True,
+        blank=True,
+        help_text=_("对本文件每个扶持项目先行判断的条件，引文出自“本政策适用于…”等条款"),
+    )
+    supersedes = models.JSONField(
+        _("替代文件"),
+        default=list,
+        blank=True,
+        help_text=_("[{key, number, quote}]：本文件施行之日起废止或替代的文件"),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -156,13 +224,44 @@ class PolicyDocument(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def validity_on(self, as_of: date) -> tuple[bool, str]:
+    def clean(self) -> None:
+        from policies.selectors import catalog  # selectors import this module
+
+        errors: dict[str, list] = {}
+        if self.jurisdiction and not Region.objects.filter(code=self.jurisdiction).exists():
+            errors["jurisdiction"] = [_("未知的行政区域代码 %(code)s") % {"code": self.jurisdiction}]
+        if self.applicability is not None:
+            problems = validate_condition(self.applicability, catalog())
+            if not problems and self.pk:  # a new document's clauses are checked by the loader
+                texts = dict(self.clauses.values_list("number", "text"))
+                problems = quote_problems(self.applicability, texts, None, where=_("适用范围"))
+            if problems:
+                errors["applicability"] = problems
+        if not isinstance(self.supersedes, list) or not all(
+            isinstance(entry, dict) and entry.get("quote") and (entry.get("key") or entry.get("number"))
+            for entry in self.supersedes
+        ):
+            errors["supersedes"] = [_("每一项都要有 quote，以及 key 或 number")]
+        elif any(entry.get("key") == self.key for entry in self.supersedes):
+            errors["supersedes"] = [_("文件不能替代自己")]
+        if errors:
+            raise ValidationError(errors)
+
+    def superseded_from(self) -> date | None:
+        """The effective date of the earliest in-force document that names this one as replaced."""
+        rows = PolicyDocument.objects.exclude(pk=self.pk).values("status", "effective_from", "supersedes")
+        return superseded_dates(rows).get(self.key)
+
+    def validity_on(self, as_of: date, superseded_from: date | None = None) -> tuple[bool, str]:
         """Whether the document applies on `as_of`, and why: draft, superseded, not_yet_effective, expired or
         in_force. Dates decide when known (an expired plan was in force within its period); an expired
-        document without an end date is expired on every date."""
+        document without an end date is expired on every date. A document another one replaces is
+        superseded from the replacing one's effective date (`superseded_from`, see superseded_from())."""
         if self.status == self.Status.DRAFT:
             return False, "draft"
         if self.status == self.Status.SUPERSEDED:
+            return False, "superseded"
+        if superseded_from is not None and as_of >= superseded_from:
             return False, "superseded"
         if self.effective_from and as_of < self.effective_from:
             return False, "not_yet_effective"
@@ -274,7 +373,7 @@ class Benefit(models.Model):
     CONTENT_FIELDS = (
         "name", "kind", "cap", "amount", "ratio", "base_fact", "instalments", "recurrence",
         "requires_recognition", "recognition_phrase", "amount_quote", "stacking_group",
-        "valid_from", "valid_to", "condition",
+        "valid_from", "valid_to", "condition", "amount_rule", "exclusion_groups",
     )  # fmt: skip
 
     clause = models.ForeignKey(Clause, on_delete=models.CASCADE, related_name="benefits")
@@ -321,6 +420,17 @@ class Benefit(models.Model):
     valid_from = models.DateField(_("单独施行日期"), null=True, blank=True)
     valid_to = models.DateField(_("单独截止日期"), null=True, blank=True)
     condition = models.JSONField(_("条件"), null=True, blank=True, help_text=_("留空表示无额外条件"))
+    amount_rule = models.JSONField(
+        _("金额规则"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "单价×数量、比例区间、分档、年度上限、分年或分阶段拨付、按日期变化的数值（policies/amount_rules.py）"
+        ),
+    )
+    exclusion_groups = models.JSONField(
+        _("排斥组"), default=list, blank=True, help_text=_("跨文件“就高不重复”等排斥组的标识")
+    )
     version = models.PositiveIntegerField(_("版本"), default=1, validators=[MinValueValidator(1)])
     fact_codes = models.JSONField(_("涉及事实"), default=list, blank=True, editable=False)
     history = HistoricalRecords()
@@ -396,6 +506,31 @@ class Benefit(models.Model):
                 errors["base_fact"] = [_("未知事实 %(code)s（不在事实目录中）") % {"code": self.base_fact}]
             elif fact.type not in NUMERIC_TYPES:
                 errors["base_fact"] = [_("计算基数 %(code)s 必须是数值事实") % {"code": self.base_fact}]
+        rule = None
+        try:
+            rule = amount_rules.parse(self.amount_rule)
+        except PydanticError as exc:
+            errors["amount_rule"] = [
+                f"{'.'.join(str(part) for part in problem['loc']) or '—'}: {problem['msg']}"
+                for problem in exc.errors()
+            ]
+        if rule is not None:
+            problems = amount_rules.catalog_problems(rule, facts)
+            if problems:
+                errors["amount_rule"] = problems
+            if self.kind == self.Kind.NON_MONETARY:
+                errors["kind"] = [_("非资金支持不能有金额规则")]
+        if not isinstance(self.exclusion_groups, list) or not all(
+            isinstance(k, str) and k for k in self.exclusion_groups
+        ):
+            errors["exclusion_groups"] = [_("必须是排斥组标识的列表")]
+        else:
+            known = set(
+                ExclusionGroup.objects.filter(key__in=self.exclusion_groups).values_list("key", flat=True)
+            )
+            unknown = [key for key in self.exclusion_groups if key not in known]
+            if unknown:
+                errors["exclusion_groups"] = [_("未声明的排斥组：%(keys)s") % {"keys": "、".join(unknown)}]
         if self.kind == self.Kind.NON_MONETARY and (self.cap, self.amount, self.ratio) != (None, None, None):
             errors["kind"] = [_("非资金支持不能有上限、定额或比例")]
         if self.cap is not None and self.amount is not None and self.amount > self.cap:
@@ -407,19 +542,55 @@ class Benefit(models.Model):
                 value = getattr(self, field)
                 if value and not found_in(value, text):
                     errors.setdefault(field, []).append(_("“%(q)s”不在条款原文中") % {"q": value})
+            for where, quote in rule.quotes() if rule is not None else ():
+                if not found_in(quote, text):
+                    errors.setdefault("amount_rule", []).append(
+                        _("%(where)s：“%(q)s”不在条款原文中") % {"where": where, "q": quote}
+                    )
             if self.condition is not None and "condition" not in errors:
-                errors["condition"] = [
-                    _("条件 %(fact)s 的引文“%(q)s”不在条款原文中")
-                    % {"fact": leaf["fact"], "q": leaf["quote"]}
-                    for leaf in leaves(self.condition)
-                    if not found_in(leaf["quote"], text)
-                ]
+                errors["condition"] = quote_problems(
+                    self.condition, self._document_clause_texts(), self.clause.number, where=_("条件")
+                )
         errors = {field: problems for field, problems in errors.items() if problems}
         if errors:
             raise ValidationError(errors)
+
+    def _document_clause_texts(self) -> dict[str, str]:
+        """Texts of the document's clauses by number (a leaf may cite any of them); this clause's
+        unsaved text wins over the stored one."""
+        texts = dict(Clause.objects.filter(document_id=self.clause.document_id).values_list("number", "text"))
+        texts[self.clause.number] = self.clause.text
+        return texts
 
     def _clause_text(self) -> str | None:
         try:
             return self.clause.text
         except Clause.DoesNotExist:
             return None
+
+
+class ExclusionGroup(models.Model):
+    """Benefits that cannot all be collected, possibly across documents ("已享受其他市级专项资金支持的
+    项目不再重复支持", "就高不重复"): declared once, with the words that say so; benefits name it."""
+
+    class Rule(models.TextChoices):
+        HIGHEST_ONLY = "highest_only", _("就高不重复")
+        MUTUALLY_EXCLUSIVE = "mutually_exclusive", _("只能选择一项")
+
+    key = models.SlugField(_("标识"), max_length=100, unique=True)
+    name = models.CharField(_("名称"), max_length=200)
+    rule = models.CharField(_("规则"), max_length=20, choices=Rule.choices)
+    document = models.ForeignKey(
+        PolicyDocument, on_delete=models.CASCADE, related_name="exclusion_groups", verbose_name=_("声明文件")
+    )
+    clause_number = models.CharField(_("条款编号"), max_length=30)
+    quote = models.TextField(_("原文"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("排斥组")
+        verbose_name_plural = _("排斥组")
+
+    def __str__(self) -> str:
+        return self.name

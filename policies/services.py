@@ -8,8 +8,9 @@ from django.db import models, transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
+from policies import amount_rules
 from policies.conditions import NUMERIC_TYPES, fact_codes, validate_condition
-from policies.models import Benefit, Clause, FactDefinition, Heading, PolicyDocument
+from policies.models import Benefit, Clause, ExclusionGroup, FactDefinition, Heading, PolicyDocument, Region
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
@@ -92,10 +93,31 @@ def save_clause(*, clause: Clause, reason: str = "") -> str:
 
 
 @transaction.atomic
+def save_exclusion_group(*, group: ExclusionGroup, reason: str = "") -> str:
+    return _save(group, reason=reason)
+
+
+@transaction.atomic
+def save_region(*, region: Region, values: dict) -> str:
+    """Create or update one region of the tree; unchanged values write nothing."""
+    if region.pk and all(getattr(region, name) == value for name, value in values.items()):
+        return UNCHANGED
+    created = region.pk is None
+    for name, value in values.items():
+        setattr(region, name, value)
+    region.full_clean()
+    region.save()
+    return CREATED if created else UPDATED
+
+
+@transaction.atomic
 def save_benefit(*, benefit: Benefit, reason: str = "") -> str:
     """Save a benefit; its version moves by one whenever its content (amounts, conditions, …) changes."""
+    rule = _parsed_rule(benefit)
     benefit.fact_codes = sorted(
-        fact_codes(benefit.condition) | ({benefit.base_fact} if benefit.base_fact else set())
+        fact_codes(benefit.condition)
+        | ({benefit.base_fact} if benefit.base_fact else set())
+        | (rule.fact_codes if rule is not None else set())
     )
     stored = Benefit.objects.filter(pk=benefit.pk).first() if benefit.pk else None
     if stored is not None:
@@ -119,3 +141,11 @@ def delete_object(*, instance: Heading | Clause | Benefit, reason: str = "") -> 
             _("无法删除 %(obj)s：仍被 %(kinds)s 引用。")
             % {"obj": instance, "kinds": "、".join(map(str, kinds))}
         ) from exc
+
+
+def _parsed_rule(benefit: Benefit) -> amount_rules.AmountRuleSpec | None:
+    """The benefit's amount rule, or None when it has none or it is malformed (full_clean reports that)."""
+    try:
+        return amount_rules.parse(benefit.amount_rule)
+    except ValueError:
+        return None

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from matching.engine.amounts import NOT_APPLICABLE, Amount, potential_amount
+from matching.engine.amounts import NOT_APPLICABLE, Amount, amount_inputs, potential_amount
 from matching.engine.conditions import (
     COMPARISONS,
     OUTCOME_LETTERS,
@@ -35,7 +35,7 @@ from matching.engine.conditions import (
     fold,
 )
 from matching.engine.fingerprint import fingerprints, value_hashes
-from matching.engine.spec import IN_FORCE, BenefitSpec, validity_on
+from matching.engine.spec import IN_FORCE, BenefitSpec, validity_key, validity_on
 from matching.engine.values import Catalog, FactValueError, Kind, kind_of, normalize
 from matching.engine.verdict import AMOUNT_STATUSES, Status, Verdict, input_codes, status_and_score
 
@@ -209,7 +209,7 @@ def evaluate_table(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> Tab
         requires_recognition=spec.requires_recognition,
         in_force=validity == IN_FORCE,
     )
-    amount_codes, amount_table = _amounts(spec, table, status)
+    amount_codes, amount_table = _amounts(spec, table, status, as_of)
     letters = _LETTERS[np.stack(leaf_arrays, axis=1)] if leaf_arrays else np.zeros((n, 0), dtype=np.uint8)
     codes = input_codes(spec, compiled, table.catalog)
     return TableVerdicts(
@@ -220,17 +220,36 @@ def evaluate_table(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> Tab
         amount_codes=amount_codes,
         amount_table=amount_table,
         letters=letters,
-        fingerprints=fingerprints(spec, validity, [table.column(code).hashes for code in codes], n),
+        fingerprints=fingerprints(
+            spec, validity_key(spec, as_of), [table.column(code).hashes for code in codes], n
+        ),
     )
 
 
-def _amounts(spec: BenefitSpec, table: FactColumns, status: np.ndarray) -> tuple[np.ndarray, list[Amount]]:
-    """potential_amount once per distinct base value; code 0 (not applicable) where no amount is due."""
+def _amounts(
+    spec: BenefitSpec, table: FactColumns, status: np.ndarray, as_of: dt.date
+) -> tuple[np.ndarray, list[Amount]]:
+    """potential_amount once per distinct tuple of the amount's input values; code 0 (not applicable)
+    where no amount is due."""
     gets_amount = np.isin(status, [int(s) for s in AMOUNT_STATUSES])
-    if spec.base_fact:
-        column = table.column(spec.base_fact)
-        codes, bases = column.codes, column.distinct_values
+    inputs = amount_inputs(spec)
+    if not inputs:
+        codes, combos = np.zeros(table.n, dtype=np.int64), [{}]
     else:
-        codes, bases = np.zeros(table.n, dtype=np.int64), [None]
-    amount_table = [NOT_APPLICABLE, *(potential_amount(spec, base) for base in bases)]
+        columns = [table.column(code) for code in inputs]
+        if len(columns) == 1:
+            codes = columns[0].codes.astype(np.int64)
+            combos = [{inputs[0]: value} for value in columns[0].distinct_values]
+        else:
+            stacked = np.stack([column.codes for column in columns], axis=1)
+            unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
+            codes = inverse.reshape(-1).astype(np.int64)
+            combos = [
+                {
+                    code: column.distinct_values[index]
+                    for code, column, index in zip(inputs, columns, row, strict=True)
+                }
+                for row in unique.tolist()
+            ]
+    amount_table = [NOT_APPLICABLE, *(potential_amount(spec, combo, as_of) for combo in combos)]
     return np.where(gets_amount, codes + 1, 0), amount_table

@@ -154,7 +154,7 @@ def what_if(verdict: Verdict, catalog: Catalog, increase: Decimal | None = None)
         return None
     increase = Decimal(increase) if increase is not None else _round_step(base, spec)
     now = verdict.potential
-    after = potential_amount(spec, base + increase)
+    after = potential_amount(spec, {spec.base_fact: base + increase}, verdict.as_of)
     base_at_cap = (spec.cap / spec.ratio) if spec.cap is not None and spec.ratio else None
     return WhatIf(
         base_fact=spec.base_fact,

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from policies.amount_rules import AmountRuleSpec, dated_epoch
+
 
 @dataclass(frozen=True)
 class BenefitSpec:
@@ -27,7 +29,10 @@ class BenefitSpec:
     recognition_phrase: str = ""
     amount_quote: str = ""
     stacking_group: str | None = None
-    condition: Mapping[str, Any] | None = None
+    condition: Mapping[str, Any] | None = None  # the benefit's own condition, with the document's
+    # applicability (evaluated first) as the first child of an `all` when the document has one
+    amount_rule: AmountRuleSpec | None = None  # per-unit rates, ranges, tiers, caps, schedules, dated values
+    exclusion_groups: tuple[str, ...] = ()  # declared groups (any document) it shares with others
     version: int = 1
     # validity: the document's status and dates, narrowed by the benefit's own dates when stated
     doc_status: str = "in_force"  # draft | in_force | expired | superseded
@@ -35,6 +40,7 @@ class BenefitSpec:
     effective_to: dt.date | None = None
     valid_from: dt.date | None = None
     valid_to: dt.date | None = None
+    superseded_from: dt.date | None = None  # the effective date of a document that replaces this one
     # citation
     document_key: str = ""
     document_title: str = ""
@@ -59,6 +65,8 @@ def validity_on(spec: BenefitSpec, as_of: dt.date) -> str:
     """
     if spec.doc_status in ("draft", "superseded"):
         return spec.doc_status
+    if spec.superseded_from is not None and as_of >= spec.superseded_from:
+        return "superseded"
     if spec.effective_from is not None and as_of < spec.effective_from:
         return "not_yet_effective"
     if spec.effective_to is not None and as_of > spec.effective_to:
@@ -70,3 +78,11 @@ def validity_on(spec: BenefitSpec, as_of: dt.date) -> str:
     if spec.valid_to is not None and as_of > spec.valid_to:
         return "expired"
     return IN_FORCE
+
+
+def validity_key(spec: BenefitSpec, as_of: dt.date) -> str:
+    """What of the date a verdict depends on: its validity, and which dated values are in force
+    (a cap corrected from a date changes the answer on that date). Fingerprints fold it in."""
+    validity = validity_on(spec, as_of)
+    epoch = dated_epoch(spec.amount_rule, as_of)
+    return f"{validity}#{epoch}" if epoch else validity

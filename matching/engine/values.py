@@ -31,6 +31,7 @@ KIND_OF_TYPE: dict[str, Kind] = {
     "str": Kind.TEXT,
     "enum": Kind.TEXT,
     "set": Kind.SET,
+    "region": Kind.TEXT,  # a region code; `within` is compiled to the codes inside the region
     "date": Kind.DATE,
 }
 

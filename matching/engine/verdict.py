@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from matching.engine.amounts import NOT_APPLICABLE, Amount, AmountBasis, potential_amount
+from matching.engine.amounts import NOT_APPLICABLE, Amount, AmountBasis, amount_inputs, potential_amount
 from matching.engine.conditions import (
     CompiledCondition,
     ConditionError,
@@ -24,7 +24,7 @@ from matching.engine.conditions import (
 from matching.engine.fingerprint import fingerprint
 from matching.engine.i18n import gettext, gettext_noop
 from matching.engine.render import label, requirement_text, source_text, value_text
-from matching.engine.spec import IN_FORCE, BenefitSpec, validity_on
+from matching.engine.spec import IN_FORCE, BenefitSpec, validity_key, validity_on
 from matching.engine.values import Catalog, FactInfo, kind_of, normalize
 
 
@@ -154,10 +154,12 @@ class Verdict:
 
 
 def input_codes(spec: BenefitSpec, compiled: CompiledCondition, catalog: Catalog) -> list[str]:
-    """The facts a verdict reads (condition and ratio base), sorted: the fingerprint's order."""
-    if spec.base_fact and spec.base_fact not in catalog:
-        raise ConditionError(f"{spec.global_key}: unknown base fact {spec.base_fact!r}")
-    return sorted(compiled.fact_codes | ({spec.base_fact} if spec.base_fact else set()))
+    """The facts a verdict reads (condition and amount inputs), sorted: the fingerprint's order."""
+    amount_codes = amount_inputs(spec)
+    for code in amount_codes:
+        if code not in catalog:
+            raise ConditionError(f"{spec.global_key}: unknown amount fact {code!r}")
+    return sorted(compiled.fact_codes | set(amount_codes))
 
 
 def facts_read(specs: list[BenefitSpec], catalog: Catalog) -> list[str]:
@@ -194,7 +196,8 @@ def explain(
     )
     status = Status(int(status_code))
 
-    potential = potential_amount(spec, base_value)
+    amount_codes = amount_inputs(spec)
+    potential = potential_amount(spec, {code: values[code] for code in amount_codes}, as_of)
     amount = potential if status in AMOUNT_STATUSES else NOT_APPLICABLE
 
     reasons = tuple(
@@ -205,8 +208,8 @@ def explain(
     unmet: tuple[Reason, ...] = ()
     if status is Status.NEEDS_INFO:
         missing = [leaf.fact for leaf in leaves_behind(compiled.root, outcomes, Outcome.UNKNOWN)]
-    if status in AMOUNT_STATUSES and spec.base_fact and potential.basis is AmountBasis.BASE_UNKNOWN:
-        missing.append(spec.base_fact)
+    if status in AMOUNT_STATUSES and potential.basis is AmountBasis.BASE_UNKNOWN:
+        missing += [code for code in amount_codes if values[code] is None]
     if status is Status.NOT_ELIGIBLE:
         unmet = tuple(reasons[leaf.index] for leaf in leaves_behind(compiled.root, outcomes, Outcome.UNMET))
     return Verdict(
@@ -221,7 +224,7 @@ def explain(
         missing_facts=tuple(dict.fromkeys(missing)),
         unmet=unmet,
         base_value=base_value,
-        fingerprint=fingerprint(spec, validity, values, codes),
+        fingerprint=fingerprint(spec, validity_key(spec, as_of), values, codes),
     )
 
 
@@ -236,5 +239,10 @@ def _reason(
         value=value,
         source=source,
         outcome=outcome,
-        citation=Citation(spec.document_title, spec.document_key, spec.clause_number, leaf.quote),
+        citation=Citation(
+            spec.document_title,
+            spec.document_key,
+            getattr(leaf, "clause", None) or spec.clause_number,
+            leaf.quote,
+        ),
     )
