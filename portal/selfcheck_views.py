@@ -128,6 +128,8 @@ def results(request: HttpRequest) -> HttpResponse:
             "answers": answer_rows(wizard.answers, wizard.catalog),
             "counts": result.counts(),
             "total": wan(result.total),
+            "ceiling_total": wan(result.stack.ceiling_total),
+            "high_total": wan(result.stack.high_total),
         },
     )
 

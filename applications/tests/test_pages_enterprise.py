@@ -154,11 +154,14 @@ def test_dashboard_shows_the_best_non_conflicting_total_and_deadlines(world, cli
     response = client_a.get(reverse("applications:dashboard"))
     assert response.status_code == 200
     board = response.context["board"]
-    assert board.stack.total == Decimal("10300000")  # 1000 + 30 万元; the 200 万元 tier is not added
+    # 30 万元 fixed is money; the 1000 万元 ceiling is listed apart (the 200 万元 tier is not added)
+    assert board.stack.total == Decimal("300000")
+    assert board.stack.ceiling_total == Decimal("10000000")
     assert len(board.rows) == 3 and len(board.not_eligible) == 1
     assert board.approved_total == Decimal("3000000")
     html = response.content.decode()
-    assert 'id="best-total">1030万元<' in html
+    assert 'id="best-total">30万元<' in html
+    assert 'id="ceiling-total">1000万元<' in html
     assert "即将截止" in html and "与同组项目不叠加" in html
     assert f'href="/applications/{application.pk}/"' in html
     assert world.other_enterprise.name not in html

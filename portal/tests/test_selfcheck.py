@@ -120,14 +120,20 @@ def test_amounts_ratio_caps_instalments_and_stacking(policies):
     counted = [v for v in result.verdicts if v.status in (Status.ELIGIBLE, Status.PENDING_RECOGNITION)]
     groups = [v.spec.stacking_group for v in result.stack.chosen if v.spec.stacking_group]
     assert len(groups) == len(set(groups))
-    assert result.total == sum((v.amount.value or 0 for v in result.stack.chosen), Decimal(0))
+    # honest money: only figures fixed by the text or computed from the answers; ceilings apart
+    assert result.total == sum((v.amount.value for v in result.stack.chosen if v.amount.counted), Decimal(0))
+    ceilings = [v for v in result.stack.chosen if v.amount.basis == "up_to_cap"]
+    assert ceilings and result.stack.ceiling_total == sum((v.amount.value for v in ceilings), Decimal(0))
+    assert result.total < result.total + result.stack.ceiling_total
     assert rent in result.stack.chosen and matching in result.stack.chosen
     assert verdicts[LEASE].status is verdicts[PURCHASE].status is Status.PENDING_RECOGNITION
     chosen = {verdict.spec.global_key for verdict in result.stack.chosen}
     assert len({LEASE, PURCHASE} & chosen) == 1  # 1000万 once, not twice
     left_out = sum((loser.amount.value or 0 for loser, _ in result.stack.excluded), Decimal(0))
     assert left_out >= Decimal("10000000")
-    assert result.total == sum((v.amount.value or 0 for v in counted), Decimal(0)) - left_out
+    assert result.total == sum((v.amount.value for v in counted if v.amount.counted), Decimal(0)) - sum(
+        (loser.amount.value for loser, _ in result.stack.excluded if loser.amount.counted), Decimal(0)
+    )
 
 
 def test_verdicts_are_ordered_by_estimated_amount_and_only_benefits_in_force(policies):

@@ -122,11 +122,27 @@ class SelfCheckResultSerializer(serializers.Serializer):
     as_of = serializers.DateField(help_text=bilingual("评估日期。", "Date judged on."))
     total = MoneyField(
         help_text=bilingual(
-            "不重复计算的最佳合计（元，含“最高可达”）。",
-            "Best total without double counting (yuan, ceilings included).",
+            "不重复计算的最佳合计（元）：只含原文定额和按所给事实算出的金额，不含只给出上限的项目。",
+            "Best total without double counting (yuan): fixed and computed amounts only, no ceilings.",
         )
     )
     total_wan = WanField(source="total", help_text="合计（万元）Total in 万元")
+    computed_total = MoneyField(
+        source="total", help_text=bilingual("同 total：按事实算出的合计（元）。", "Same as total: computed money (yuan).")
+    )
+    ceiling_total = MoneyField(
+        source="stack.ceiling_total",
+        help_text=bilingual(
+            "上限合计，需认定（元）：原文只给出最高额的项目，不计入 total。",
+            "Sum of ceilings (yuan) of benefits that state only a maximum; not part of total.",
+        ),
+    )
+    high_total = MoneyField(
+        source="stack.high_total",
+        help_text=bilingual(
+            "比例区间按最高比例计算时的合计（元）。", "The total with every ratio range at its high end (yuan)."
+        ),
+    )
     total_is_lower_bound = serializers.BooleanField(
         source="stack.has_unfixed",
         help_text=bilingual(
