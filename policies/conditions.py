@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from policies.wording import SYMBOLS, UNITS_EN
 from policies.wording import money_en as format_money_en
 
-OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "between", "exists")
+OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "between", "exists", "within")
 GROUPS = ("all", "any", "not")
 NUMERIC_TYPES = ("int", "decimal", "money")
 ORDERED_TYPES = (*NUMERIC_TYPES, "date")
@@ -35,6 +35,7 @@ class Comparison(BaseModel):
     op: Literal[OPS]  # type: ignore[valid-type]
     value: Any
     quote: str = Field(min_length=1)
+    clause: str | None = None  # the clause of the document the quote comes from (default: the benefit's)
 
 
 # --- validation --------------------------------------------------------------------------------------------
@@ -138,6 +139,19 @@ def _check_value(op: str, value: Any, fact: Any) -> str | None:
     kind = fact.type
     if op == "exists":
         return None if isinstance(value, bool) else _("exists 的值应为 true 或 false")
+    if kind == "region" or op == "within":
+        if kind != "region":
+            return _("within 只能用于地区事实，%(code)s 的类型是 %(type)s") % {
+                "code": fact.code,
+                "type": kind,
+            }
+        if op not in ("eq", "ne", "in", "within"):
+            return _("地区事实只能用 within、eq、ne、in 或 exists，不能用 %(op)s") % {"op": op}
+        codes = set(_choices(fact))
+        for item in value if op == "in" and isinstance(value, list) and value else [value]:
+            if not isinstance(item, str) or item not in codes:
+                return _("未知的地区代码 %(value)r") % {"value": item}
+        return None
     if op == "contains":
         if kind != "set":
             return _("contains 只能用于多选（set）事实，%(code)s 的类型是 %(type)s") % {
@@ -311,6 +325,9 @@ def _render_leaf(leaf: dict, catalog: Mapping[str, Any], lang: str) -> str:
             if zh
             else f"{label} include: {_quantity(value, fact, lang)}"
         )
+    if op == "within":
+        region = _choice_label(fact, value, lang)
+        return f"{label}位于{region}" if zh else f"{label} in {region}"
     if op == "in":
         items = [_quantity(item, fact, lang) for item in value]
         if zh:

@@ -58,7 +58,8 @@ OPS_BY_KIND: dict[Kind, frozenset[str]] = {
     Kind.BOOL: frozenset({"eq", "ne", "in", "exists"}),
     Kind.SET: frozenset({"contains", "exists"}),
 }
-ALL_OPS = frozenset().union(*OPS_BY_KIND.values())
+REGION_OPS = frozenset({"eq", "ne", "in", "within", "exists"})
+ALL_OPS = frozenset().union(*OPS_BY_KIND.values(), REGION_OPS)
 
 
 class ConditionError(ValueError):
@@ -74,6 +75,7 @@ class Leaf:
     value: Any  # normalised: a scalar, a tuple for `in`, (low, high) for `between`, a bool for `exists`
     kind: Kind
     quote: str
+    clause: str | None = None  # the clause of the document the quote comes from (None: the benefit's own)
 
 
 @dataclass(frozen=True)
@@ -127,19 +129,41 @@ def _compile_leaf(tree: Mapping[str, Any], catalog: Catalog, path: str, index: i
     if code not in catalog:
         raise ConditionError(f"{path}: unknown fact {code!r}")
     kind = kind_of(catalog[code])
-    if op not in OPS_BY_KIND[kind]:
-        allowed = " ".join(sorted(OPS_BY_KIND[kind]))
+    allowed_ops = REGION_OPS if getattr(catalog[code], "type", None) == "region" else OPS_BY_KIND[kind]
+    if op not in allowed_ops:
+        allowed = " ".join(sorted(allowed_ops))
         raise ConditionError(
             f"{path}: operator {op!r} does not apply to {kind} fact {code!r} (use {allowed})"
         )
     raw = tree.get("value")
     try:
-        value = _constant(kind, op, raw)
+        if op == "within":
+            value = _region_codes(catalog[code], raw)
+        else:
+            value = _constant(kind, op, raw)
     except FactValueError as exc:
         raise ConditionError(f"{path}: value {raw!r} for {code} {op}: {exc}") from None
     return Leaf(
-        index=index, path=path, fact=code, op=op, value=value, kind=kind, quote=tree.get("quote") or ""
+        index=index,
+        path=path,
+        fact=code,
+        op=op,
+        value=value,
+        kind=kind,
+        quote=tree.get("quote") or "",
+        clause=tree.get("clause") or None,
     )
+
+
+def _region_codes(info: Any, region: Any) -> tuple[str, ...]:
+    """`within region` as the codes it holds: the region first, then every region below it."""
+    if getattr(info, "type", None) != "region":
+        raise FactValueError("within applies to region facts only")
+    choices = getattr(info, "choices", None) or ()
+    if not isinstance(region, str) or region not in {choice["value"] for choice in choices}:
+        raise FactValueError(f"unknown region code {region!r}")
+    below = [choice["value"] for choice in choices if region in (choice.get("within") or ())]
+    return (region, *below)
 
 
 def _constant(kind: Kind, op: str, raw: Any) -> Any:
@@ -174,7 +198,7 @@ def comparison_truth(op: str, constant: Any, compare: Callable[[str, Any], Any])
     if op == "between":
         low, high = constant
         return compare("gte", low) & compare("lte", high)
-    if op == "in":
+    if op in ("in", "within"):  # within: the constant is the region and the codes below it
         return functools.reduce(operator.or_, (compare("eq", item) for item in constant))
     return compare(op, constant)
 

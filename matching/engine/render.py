@@ -101,6 +101,8 @@ def requirement_text(leaf: Leaf, info: FactInfo) -> str:
         return wording % {"name": name}
     if leaf.op == "contains":
         return gettext("%(name)s包含“%(value)s”") % {"name": name, "value": choice_label(info, leaf.value)}
+    if leaf.op == "within":
+        return gettext("%(name)s位于%(region)s") % {"name": name, "region": choice_label(info, leaf.value[0])}
     if leaf.op == "in":
         values = _list([scalar_text(info, item) for item in leaf.value])
         return gettext("%(name)s为%(values)s之一") % {"name": name, "values": values}

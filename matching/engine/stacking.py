@@ -67,7 +67,11 @@ def best_total(verdicts: Iterable[Verdict]) -> Stack:
         Decimal(0),
     )
     ceilings = sum(
-        (v.amount.value for v in chosen if v.amount.basis is AmountBasis.UP_TO_CAP and v.amount.value is not None),
+        (
+            v.amount.value
+            for v in chosen
+            if v.amount.basis is AmountBasis.UP_TO_CAP and v.amount.value is not None
+        ),
         Decimal(0),
     )
     return Stack(

@@ -128,7 +128,8 @@ class SelfCheckResultSerializer(serializers.Serializer):
     )
     total_wan = WanField(source="total", help_text="合计（万元）Total in 万元")
     computed_total = MoneyField(
-        source="total", help_text=bilingual("同 total：按事实算出的合计（元）。", "Same as total: computed money (yuan).")
+        source="total",
+        help_text=bilingual("同 total：按事实算出的合计（元）。", "Same as total: computed money (yuan)."),
     )
     ceiling_total = MoneyField(
         source="stack.ceiling_total",
@@ -140,7 +141,8 @@ class SelfCheckResultSerializer(serializers.Serializer):
     high_total = MoneyField(
         source="stack.high_total",
         help_text=bilingual(
-            "比例区间按最高比例计算时的合计（元）。", "The total with every ratio range at its high end (yuan)."
+            "比例区间按最高比例计算时的合计（元）。",
+            "The total with every ratio range at its high end (yuan).",
         ),
     )
     total_is_lower_bound = serializers.BooleanField(
