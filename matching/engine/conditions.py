@@ -137,10 +137,7 @@ def _compile_leaf(tree: Mapping[str, Any], catalog: Catalog, path: str, index: i
         )
     raw = tree.get("value")
     try:
-        if op == "within":
-            value = _region_codes(catalog[code], raw)
-        else:
-            value = _constant(kind, op, raw)
+        value = _region_codes(catalog[code], raw) if op == "within" else _constant(kind, op, raw)
     except FactValueError as exc:
         raise ConditionError(f"{path}: value {raw!r} for {code} {op}: {exc}") from None
     return Leaf(

@@ -131,7 +131,9 @@ def test_best_total_takes_one_benefit_per_stacking_group():
     needs_info = _verdict_with("d/12/unknown", Decimal(99_000_000), None, facts={})
     not_eligible = _verdict_with("d/13/no", Decimal(99_000_000), None, facts={"area": 1})
     stack = best_total([municipal, district, lone, needs_info, not_eligible])
-    assert stack.total == Decimal(20_150_000)  # not 30,150,000: the two tiers do not add up
+    # these are ceilings ("上限"): listed apart from the computed total, and still one per group
+    assert stack.total == Decimal(0)
+    assert stack.ceiling_total == Decimal(20_150_000)  # not 30,150,000: the two tiers do not add up
     assert {v.spec.global_key for v in stack.chosen} == {"d/10/district", "d/11/lone"}
     assert [(lost.spec.global_key, won.spec.global_key) for lost, won in stack.excluded] == [
         ("d/10/municipal", "d/10/district")

@@ -37,6 +37,12 @@ CATALOG = {
             label_zh="已获认定", label_en="Recognitions",
         ),
         fact("tags", "set", label_zh="标签", label_en="Tags"),
+        fact(
+            "region", "region",
+            choices=[{"value": "310000", "label_zh": "上海市", "label_en": "Shanghai", "within": ["CN"]},
+                     {"value": "310112", "label_zh": "闵行区", "label_en": "Minhang", "within": ["310000", "CN"]}],
+            label_zh="注册地", label_en="Registered location",
+        ),
     ]
 }  # fmt: skip
 
@@ -64,6 +70,8 @@ VALID = [
     leaf("tags", "contains", "anything"),  # a set without choices takes any element
     leaf("employees", "exists", True),
     leaf("recognitions", "exists", False),
+    leaf("region", "within", "310000"),
+    leaf("region", "eq", "310112"),
 ]
 
 
