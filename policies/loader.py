@@ -23,7 +23,7 @@ from django.db import DatabaseError, transaction
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as SchemaError
 
-from policies import amount_rules, services
+from policies import amount_rules, formulas, services
 from policies.citations import quote_problems
 from policies.fidelity import found_in, seeds_dir
 from policies.models import (
@@ -60,6 +60,7 @@ class FactSpec(_Strict):
     choices: list[ChoiceSpec] = []
     derived: Literal[tuple(FactDefinition.Derivation.values)] = "stored"  # type: ignore[valid-type]
     item_kind: str | None = None  # a fact of each item of this kind (fixtures/items/), not of the enterprise
+    formula: str | None = None  # derived: formula — an expression over other facts (policies/formulas.py)
 
 
 class ItemKindSpec(_Strict):
@@ -238,7 +239,8 @@ def default_paths() -> list[Path]:
     return (
         sorted((root / "regions").glob("*.yaml"))
         + sorted((root / "items").glob("*.yaml"))
-        + sorted((root / "facts").glob("*.yaml"))
+        # the builtin core first: other files' formulas may read its facts
+        + sorted((root / "facts").glob("*.yaml"), key=lambda path: (path.name != "core.yaml", path.name))
         + sorted((root / "policies").glob("*.yaml"))
     )
 
@@ -433,6 +435,10 @@ def _load_catalog(path: Path, name: str, data: list) -> FileReport:
         raise LoadError(path, messages)
 
     report = FileReport(path, "fact catalog")
+    # formula facts after the facts they read (within the file: in dependency order)
+    by_code = {spec.code: spec for spec in specs}
+    formula_codes = formulas.order([spec.code for spec in specs if spec.formula], by_code)
+    specs = [spec for spec in specs if not spec.formula] + [by_code[code] for code in formula_codes]
     with transaction.atomic():
         for spec in specs:
             fact = FactDefinition.objects.filter(code=spec.code).first() or FactDefinition(code=spec.code)
@@ -445,6 +451,7 @@ def _load_catalog(path: Path, name: str, data: list) -> FileReport:
                 description=spec.description or "",
                 source_file=path.name,
                 item_kind=spec.item_kind or "",
+                formula=spec.formula or "",
             )
             _assign(fact, values, blank=())
             try:
