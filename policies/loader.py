@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as SchemaError
 
 from policies import services
-from policies.fidelity import found_in, seeds_dir
+from policies.fidelity import FidelityFileSpec, found_in, seeds_dir
 from policies.models import Benefit, Clause, FactDefinition, Heading, PolicyDocument
 
 # --- file schema -------------------------------------------------------------------------------------------
@@ -109,6 +109,7 @@ class PolicyFileSpec(_Strict):
     document: DocumentSpec
     headings: list[HeadingSpec] = []
     clauses: list[ClauseSpec] = Field(min_length=1)
+    fidelity: FidelityFileSpec | None = None  # numbering rules of the source text (policies/fidelity.py)
 
 
 # --- reports -----------------------------------------------------------------------------------------------
