@@ -152,10 +152,7 @@ def numbering_spec(spec: FidelityFileSpec) -> NumberingSpec:
 def _get(obj: Any, name: str, default: Any = None) -> Any:
     if obj is None:
         return default
-    if isinstance(obj, Mapping):
-        value = obj.get(name, default)
-    else:
-        value = getattr(obj, name, default)
+    value = obj.get(name, default) if isinstance(obj, Mapping) else getattr(obj, name, default)
     return default if value is None else value
 
 
@@ -209,7 +206,7 @@ _UNIT = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "万亿": Decimal(
 _CAP_WORDS = ("上限", "最高", "不超过", "给予")
 _NUM = r"\d+(?:\.\d+)?"
 # what a per-unit rate is per: longest first; any one further character is accepted too (元/台, 元/户)
-_PER = "千瓦时|千瓦|兆瓦|吨标准煤|吨标煤|吨二氧化碳|平方公里|平方米|平米|小时|公里|吨|瓦|㎡|亩|人|月|年|户|次|辆|台|套|个|家|项|[^\\d,，。;；、:：()（）]"
+_PER = "千瓦时|千瓦|兆瓦|吨标准煤|吨标煤|吨二氧化碳|平方公里|平方米|平米|m2|小时|公里|吨|瓦|㎡|亩|人|月|年|户|次|辆|台|套|个|家|项|[^\\d,，。;；、:：()（）]"
 _RANGE_SEP = r"(?:\(含\))?(?:—|–|-|~|～|至|到)"
 _AMOUNT = re.compile(
     rf"(?P<range>(?P<rlow>{_NUM})%?{_RANGE_SEP}(?P<rhigh>{_NUM})%)"
@@ -456,7 +453,9 @@ class Figure:
     name: str  # where in the benefit: "cap", "ratio_range", "tiers[1].amount", "cap[0]" (a dated value)
     kind: str  # MONEY (also rates: yuan per unit), RATIO, or THRESHOLD (a tier bound: either kind)
     value: Decimal
-    quote: str | None  # the words it must be printed in (the band's or dated entry's quote, else amount_quote)
+    quote: (
+        str | None
+    )  # the words it must be printed in (the band's or dated entry's quote, else amount_quote)
 
 
 THRESHOLD = "threshold"
@@ -584,7 +583,7 @@ def amount_problems(source: str, clauses: list, document: Any = None) -> list[st
                     where = "its quote" if figure.quote else "the clause"
                     problems.append(
                         f"clause {_get(clause, 'number')}, benefit {_get(benefit, 'key')}: {figure.name} "
-                        f"{figure.value} is not printed in {where} (“{(figure.quote or text)[:40]}”)"
+                        f"{figure.value:f} is not printed in {where} (“{(figure.quote or text)[:40]}”)"
                     )
     return problems
 
@@ -634,7 +633,10 @@ def _represented(phrase: AmountPhrase, local: tuple[int, int], clause: Any, leav
             values |= set(numbers)
             if phrase.kind == RATIO:  # a percentage fact may be stored as 5 for 5%
                 values |= {(n / 100).normalize() for n in numbers}
-    if any(_quotes_at(_get(figure, "phrase"), text, local) for figure in _items(_get(clause, "figures_not_benefits"))):
+    if any(
+        _quotes_at(_get(figure, "phrase"), text, local)
+        for figure in _items(_get(clause, "figures_not_benefits"))
+    ):
         return True
     if phrase.high is not None:
         return (phrase.value, phrase.high) in ranges or {phrase.value, phrase.high} <= values
@@ -659,7 +661,20 @@ _UNIT_WORDS = {
     "人": ("人", "名"),
     "%": ("%",),
 }
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_POWERS = {"十": 10, "百": 100, "千": 1000}
 _RANGE_REST = re.compile(rf"^%?{_RANGE_SEP}(?:{_NUM}|[零〇一二两三四五六七八九十百千]+)(?:万亿|亿|万)?")
 _QUOTE_NUMBER = re.compile(rf"({_NUM}|[零〇一二两三四五六七八九十百千]+)(万亿|亿|万)?")
@@ -743,7 +758,7 @@ def condition_problems(document: Any, clauses: list, catalog: Mapping[str, Mappi
             if missing:
                 with_unit = f" with its unit {unit}" if unit else ""
                 problems.append(
-                    f"{where}: {', '.join(map(str, missing))} is not printed{with_unit} in its quote “{quote}”"
+                    f"{where}: {', '.join(f'{n:f}' for n in missing)} is not printed{with_unit} in its quote “{quote}”"
                 )
         if op in _BOUNDS and not existence:
             problems += _bound_problems(where, op, quote)
@@ -772,7 +787,12 @@ def _bound_problems(where: str, op: str, quote: str) -> list[str]:
     strict_words = _LOWER_STRICT if side == "lower" else _UPPER_STRICT
     says_inclusive = any(word in flat for word in inclusive_words)
     says_strict = not says_inclusive and any(word in flat for word in strict_words)
-    expected = {("lower", True): "gte", ("lower", False): "gt", ("upper", True): "lte", ("upper", False): "lt"}
+    expected = {
+        ("lower", True): "gte",
+        ("lower", False): "gt",
+        ("upper", True): "lte",
+        ("upper", False): "lt",
+    }
     if says_inclusive and not inclusive:
         return [f"{where}: op {op} but the quote “{quote}” includes the bound ({expected[side, True]})"]
     if says_strict and inclusive:
@@ -784,7 +804,9 @@ def _bound_problems(where: str, op: str, quote: str) -> list[str]:
 
 
 # Level words a label starts with: "国家级企业技术中心" is named by "市级及以上企业技术中心" too.
-_LEVEL_PREFIX = re.compile(r"^(?:上海市|工信部|国家级|国家|省级|市级以上|市级及以上|市级|区级及以上|区级|闵行区)+")
+_LEVEL_PREFIX = re.compile(
+    r"^(?:上海市|工信部|国家级|国家|省级|市级以上|市级及以上|市级|区级及以上|区级|闵行区)+"
+)
 _NOTE = re.compile(r"[(（][^)）]*[)）]|[“”\"]")
 
 
@@ -838,7 +860,9 @@ def load_catalog(folder: Path) -> dict[str, dict]:
                 raise ValueError(f"{path.name}: synonyms for unknown fact {entry.get('fact')}")
             target = fact
             if entry.get("choice") is not None:
-                target = next((c for c in fact["choices"] if str(c.get("value")) == str(entry["choice"])), None)
+                target = next(
+                    (c for c in fact["choices"] if str(c.get("value")) == str(entry["choice"])), None
+                )
                 if target is None:
                     raise ValueError(f"{path.name}: {entry['fact']} has no choice {entry['choice']}")
             target["synonyms"] = [*(target.get("synonyms") or []), *entry.get("words", [])]
@@ -871,8 +895,12 @@ def benefit_problems(clauses: list, catalog: Mapping[str, Mapping]) -> list[str]
                         f"{where}: {field} {code}: none of its words ({'、'.join(words)}) is in the amount quote"
                     )
             instalments = _instalments(benefit)
-            if instalments and not any(_count(m.group(1)) == instalments for m in _INSTALMENTS.finditer(flat_text)):
-                problems.append(f"{where}: instalments {instalments} but the clause does not say 分{instalments}年")
+            if instalments and not any(
+                _count(m.group(1)) == instalments for m in _INSTALMENTS.finditer(flat_text)
+            ):
+                problems.append(
+                    f"{where}: instalments {instalments} but the clause does not say 分{instalments}年"
+                )
             phrase = _get(benefit, "recognition_phrase")
             required = bool(_get(benefit, "requires_recognition", False))
             if phrase and not found_in(phrase, text):
@@ -880,7 +908,9 @@ def benefit_problems(clauses: list, catalog: Mapping[str, Mapping]) -> list[str]
             if phrase and not required:
                 problems.append(f"{where}: recognition_phrase “{phrase}” but requires_recognition is false")
             if required and not phrase:
-                problems.append(f"{where}: requires_recognition without the words that say so (recognition_phrase)")
+                problems.append(
+                    f"{where}: requires_recognition without the words that say so (recognition_phrase)"
+                )
             quoted = quotes + [str(leaf.get("quote") or "") for leaf in _leaves(_get(benefit, "condition"))]
             said = [word for word in RECOGNITION_WORDS if any(word in normalise(q) for q in quoted)]
             if said and not required:
@@ -889,7 +919,10 @@ def benefit_problems(clauses: list, catalog: Mapping[str, Mapping]) -> list[str]
             count = _count(match.group(1))
             local = (match.start(), match.end())
             covered = [b for b in benefits if any(_quotes_at(q, text, local) for q in benefit_quotes(b))]
-            waived = any(_quotes_at(_get(f, "phrase"), text, local) for f in _items(_get(clause, "figures_not_benefits")))
+            waived = any(
+                _quotes_at(_get(f, "phrase"), text, local)
+                for f in _items(_get(clause, "figures_not_benefits"))
+            )
             if not waived and covered and not any(_instalments(b) == count for b in covered):
                 problems.append(
                     f"clause {number}: “{match.group(0)}” is quoted by "
@@ -933,7 +966,9 @@ def document_date_problems(document: Any, source: str, spec: FidelityFileSpec | 
         waiver = waivers.get(name)
         if waiver is None:
             if not date_printed(day, source):
-                problems.append(f"document {name} {day} is not printed in the text (nor declared in fidelity.dates)")
+                problems.append(
+                    f"document {name} {day} is not printed in the text (nor declared in fidelity.dates)"
+                )
         elif not found_in(waiver.quote, source):
             problems.append(f"fidelity.dates.{name}: “{waiver.quote}” is not in the text")
         elif str(day.year) not in normalise(waiver.quote):

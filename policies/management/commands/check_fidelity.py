@@ -30,7 +30,9 @@ class Command(BaseCommand):
     help = "Check that every source text is encoded faithfully: numbering, verbatim clauses, amounts, conditions."
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="*", type=Path, help="policy fixture files or folders (default: all)")
+        parser.add_argument(
+            "paths", nargs="*", type=Path, help="policy fixture files or folders (default: all)"
+        )
         parser.add_argument("--facts", type=Path, help="fact catalog folder (default: fixtures/facts)")
         parser.add_argument(
             "--database", action="store_true", help="check the loaded documents instead of the files' data"
@@ -62,11 +64,17 @@ class Command(BaseCommand):
             if options["database"]:
                 document, clauses = self._loaded(document["key"])
                 if document is None:
-                    self.stdout.write(self.style.ERROR(f"{name}: failed: {data['document']['key']} is not loaded"))
+                    self.stdout.write(
+                        self.style.ERROR(f"{name}: failed: {data['document']['key']} is not loaded")
+                    )
                     failures += 1
                     continue
             problems = document_problems(document, clauses, source.read_text(encoding="utf-8"), spec, catalog)
-            status = self.style.SUCCESS("ok") if not problems else self.style.ERROR(f"failed, {len(problems)} problem(s)")
+            status = (
+                self.style.SUCCESS("ok")
+                if not problems
+                else self.style.ERROR(f"failed, {len(problems)} problem(s)")
+            )
             self.stdout.write(f"{source_file} → {data['document']['key']}: {len(clauses)} clauses, {status}")
             for problem in problems:
                 self.stdout.write(f"  {problem}")
@@ -76,7 +84,9 @@ class Command(BaseCommand):
         if not options["paths"]:
             for seed in seed_files(seeds_dir()):
                 if seed.name not in encoded:
-                    self.stdout.write(self.style.ERROR(f"{seed.name}: failed: not encoded (no fixture names it)"))
+                    self.stdout.write(
+                        self.style.ERROR(f"{seed.name}: failed: not encoded (no fixture names it)")
+                    )
                     failures += 1
             for text in seed_files(corpus_dir()):
                 if text.name not in encoded:
