@@ -585,6 +585,39 @@ def amount_problems(source: str, clauses: list, document: Any = None) -> list[st
                         f"clause {_get(clause, 'number')}, benefit {_get(benefit, 'key')}: {figure.name} "
                         f"{figure.value:f} is not printed in {where} (“{(figure.quote or text)[:40]}”)"
                     )
+    return problems + respectively_problems(clauses)
+
+
+def respectively_problems(clauses: list) -> list[str]:
+    """Benefits sharing one amount quote that says 分别 ("分别给予上限25万元和60万元") take its figures in
+    the order printed: the n-th such benefit of the clause holds the n-th figure."""
+    problems = []
+    for clause in clauses:
+        groups: dict[str, list] = {}
+        for benefit in _benefits(clause):
+            quote = normalise(_get(benefit, "amount_quote", ""))
+            if "分别" in quote:
+                groups.setdefault(quote, []).append(benefit)
+        for quote, members in groups.items():
+            if len(members) < 2:
+                continue
+            phrases = amount_phrases(quote)
+            for kind, names in ((MONEY, ("cap", "amount", "rate")), (RATIO, ("ratio",))):
+                printed = [
+                    p.value
+                    for p in phrases
+                    if (p.kind in (MONEY, RATE)) == (kind == MONEY) and p.kind != FOREIGN_MONEY
+                ]
+                held = [
+                    next((_number(_field(b, n)) for n in names if _number(_field(b, n)) is not None), None)
+                    for b in members
+                ]
+                if len(printed) == len(members) and all(v is not None for v in held) and held != printed:
+                    problems.append(
+                        f"clause {_get(clause, 'number')}: benefits {', '.join(str(_get(b, 'key')) for b in members)} "
+                        f"share “{quote}” (分别) but hold {[f'{v:f}' for v in held]}, not the printed order "
+                        f"{[f'{v:f}' for v in printed]}"
+                    )
     return problems
 
 
@@ -652,6 +685,9 @@ _UPPER_INCLUSIVE = ("以下", "(含", "含)", "不超过", "不高于", "不大�
 _UPPER_STRICT = ("低于", "少于", "不足", "未满", "小于", "<")
 _BOUNDS = {"gte": ("lower", True), "gt": ("lower", False), "lte": ("upper", True), "lt": ("upper", False)}
 _NEGATED = {"lower": ("不超过", "不高于", "不大于", "不多于"), "upper": ("不低于", "不少于")}
+
+# An unstated level: the text names no figure, so a condition may not carry one (not even "> 0").
+UNSTATED_LEVEL = ("一定规模", "一定能级", "一定体量", "一定数量", "一定比例", "一定水平")
 
 # A unit of the catalog and the ways texts print it after a number.
 _UNIT_WORDS = {
@@ -760,6 +796,11 @@ def condition_problems(document: Any, clauses: list, catalog: Mapping[str, Mappi
                 problems.append(
                     f"{where}: {', '.join(f'{n:f}' for n in missing)} is not printed{with_unit} in its quote “{quote}”"
                 )
+        if numbers and any(word in normalise(quote) for word in UNSTATED_LEVEL):
+            problems.append(
+                f"{where}: its quote “{quote}” leaves the level unstated (一定…): a number ({op} "
+                f"{', '.join(f'{n:f}' for n in numbers)}) is not in the text; use exists and requires_recognition"
+            )
         if op in _BOUNDS and not existence:
             problems += _bound_problems(where, op, quote)
         if fact.get("type") in ("enum", "set") and op in ("eq", "ne", "in", "contains"):
@@ -871,7 +912,7 @@ def load_catalog(folder: Path) -> dict[str, dict]:
 
 # --- benefits: bases, instalments, recognition -------------------------------------------------------------
 
-RECOGNITION_WORDS = ("经认定", "经综合评定", "经评审", "根据综合评审", "经审核认定", "经评估认定")
+RECOGNITION_WORDS = ("经认定", "综合评定", "经评审", "综合评审", "经评定", "经审核认定", "经评估认定")
 _INSTALMENTS = re.compile(r"分([一二两三四五六七八九十]+|\d+)(?:年|次|期|轮|批)")
 
 
@@ -912,7 +953,7 @@ def benefit_problems(clauses: list, catalog: Mapping[str, Mapping]) -> list[str]
                     f"{where}: requires_recognition without the words that say so (recognition_phrase)"
                 )
             quoted = quotes + [str(leaf.get("quote") or "") for leaf in _leaves(_get(benefit, "condition"))]
-            said = [word for word in RECOGNITION_WORDS if any(word in normalise(q) for q in quoted)]
+            said = [word for word in (*RECOGNITION_WORDS, *UNSTATED_LEVEL[:4]) if any(word in normalise(q) for q in quoted)]
             if said and not required:
                 problems.append(f"{where}: its quotes say {said[0]} but requires_recognition is false")
         for match in _INSTALMENTS.finditer(flat_text):
