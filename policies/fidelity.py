@@ -87,13 +87,15 @@ class _Strict(BaseModel):
 
 
 class SectionSpec(_Strict):
-    heading: str = Field(min_length=1)  # regex of the section line ("^四、")
+    heading: str = Field(min_length=1)  # regex of the section line ("^四、"); group 1, if any, is its number
     item: str = Field(min_length=1)  # regex of its sub-items; group 1 is the number as printed
+    number: str = "{section}({item})"  # the clause number of a sub-item: "四(一)"
 
 
 class NumberingFileSpec(_Strict):
     item: str | None = None
     sections: list[SectionSpec] = []
+    breaks: str | None = None  # regex of lines that end an item without starting one (default: 一、 (一) 一))
     annex: str | None = None
     end: str | None = None
     paragraphs: bool = False
@@ -120,7 +122,8 @@ class NumberingSpec:
     """How one source text numbers its clauses, so the expected numbering is read from the text itself."""
 
     item: str | None = None  # regex at a line start; group 1 is the number exactly as printed
-    sections: tuple[tuple[str, str], ...] = ()  # (section line regex, sub-item regex): qualified "四(一)"
+    sections: tuple[tuple[str, str, str], ...] = ()  # (section line regex, sub-item regex, number format)
+    breaks: str | None = None  # lines ending an item's body without starting one; None: the usual headings
     annex: str | None = None  # regex of the annex heading: each later paragraph must be an annex clause
     end: str | None = None  # regex of the first line after the policy text (web page footer, 施行 line)
     paragraphs: bool = False  # unnumbered excerpt: every paragraph is one clause, numbered P1, P2, …
@@ -138,7 +141,8 @@ def numbering_spec(spec: FidelityFileSpec) -> NumberingSpec:
     n = spec.numbering
     return NumberingSpec(
         item=n.item,
-        sections=tuple((s.heading, s.item) for s in n.sections),
+        sections=tuple((s.heading, s.item, s.number) for s in n.sections),
+        breaks=n.breaks,
         annex=n.annex,
         end=n.end,
         paragraphs=n.paragraphs,
@@ -309,26 +313,37 @@ def printed_structure(spec: NumberingSpec, source: str) -> PrintedStructure:
     items: list[PrintedItem] = []
     body: list[str] | None = None  # lines of the item being read
     number = ""
-    sub_items: tuple[str, str] | None = None  # (section prefix, sub-item regex) while inside such a section
+    sub_items: tuple[str, str, str] | None = None  # (section number, sub-item regex, format) inside a section
+    breaks = re.compile(spec.breaks) if spec.breaks is not None else _HEADING
 
     def close() -> None:
         if body is not None:
             items.append(PrintedItem(number, squash("".join(body))))
 
     for line in lines[:annex_at]:
-        section = next((sub for section_re, sub in spec.sections if re.match(section_re, line)), None)
+        section = next(
+            (
+                (match, sub, fmt)
+                for section_re, sub, fmt in spec.sections
+                if (match := re.match(section_re, line))
+            ),
+            None,
+        )
         item = re.match(spec.item, line) if spec.item else None
         sub_item = re.match(sub_items[1], line) if sub_items else None
         if section:
             close()
-            body, sub_items = None, (line.split("、", 1)[0], section)
+            match, sub, fmt = section
+            section_number = match.group(1) if match.re.groups else line.split("、", 1)[0]
+            body, sub_items = None, (section_number, sub, fmt)
         elif item:
             close()
             number, body = item.group(1), [line[item.end() :]]
         elif sub_item:
             close()
-            number, body = f"{sub_items[0]}({sub_item.group(1)})", [line[sub_item.end() :]]
-        elif _HEADING.match(line):
+            number = sub_items[2].format(section=sub_items[0], item=sub_item.group(1))
+            body = [line[sub_item.end() :]]
+        elif breaks.match(line):
             close()
             body = None
             if re.match(rf"^[{_CN}]+、", line):
@@ -953,7 +968,11 @@ def benefit_problems(clauses: list, catalog: Mapping[str, Mapping]) -> list[str]
                     f"{where}: requires_recognition without the words that say so (recognition_phrase)"
                 )
             quoted = quotes + [str(leaf.get("quote") or "") for leaf in _leaves(_get(benefit, "condition"))]
-            said = [word for word in (*RECOGNITION_WORDS, *UNSTATED_LEVEL[:4]) if any(word in normalise(q) for q in quoted)]
+            said = [
+                word
+                for word in (*RECOGNITION_WORDS, *UNSTATED_LEVEL[:4])
+                if any(word in normalise(q) for q in quoted)
+            ]
             if said and not required:
                 problems.append(f"{where}: its quotes say {said[0]} but requires_recognition is false")
         for match in _INSTALMENTS.finditer(flat_text):

@@ -219,7 +219,7 @@ def test_quote_numbers_keep_the_unit():
 
 def test_printed_structure_reads_items_sections_annex_and_end():
     text = "一、总则\n1. 甲。\n2. 乙\n续。\n四、环境\n(一)丙。\n(二)丁。\n五、附则\n附一。\n附二。\n上一条:页脚\n"
-    spec = NumberingSpec(item=r"(\d+)\.\s*", sections=((r"^四、", r"[(（]([一二三四五六七八九十]+)[)）]"),),
+    spec = NumberingSpec(item=r"(\d+)\.\s*", sections=((r"^四、", r"[(（]([一二三四五六七八九十]+)[)）]", "{section}({item})"),),
                          annex=r"^五、附则$", end=r"^上一条")  # fmt: skip
     printed = printed_structure(spec, text)
     assert [(item.number, item.body) for item in printed.items] == [
@@ -228,6 +228,34 @@ def test_printed_structure_reads_items_sections_annex_and_end():
     assert printed.annex_paragraphs == ["附一。", "附二。"]
     paragraphs = printed_structure(NumberingSpec(paragraphs=True, stray=("广告",)), "甲段\n广告乙段\n")
     assert [(item.number, item.body) for item in paragraphs.items] == [("P1", "甲段"), ("P2", "乙段")]
+
+
+def test_numbering_of_articles_with_lists_and_of_sections_restarting_at_one():
+    articles = FidelityFileSpec.model_validate(
+        {"numbering": {"item": "(第[一二三四五六七八九十]+条)", "breaks": "(?!)"}, "printed_items": 2}
+    )
+    text = "通知\n第一条（目的）为了…\n第二条（对象）下列不支持：\n（一）甲；\n（二）乙。\n"
+    printed = printed_structure(numbering_spec(articles), text)
+    assert [(i.number, i.body) for i in printed.items] == [
+        ("第一条", "（目的）为了…"),
+        ("第二条", "（对象）下列不支持：（一）甲；（二）乙。"),
+    ]
+    sections = FidelityFileSpec.model_validate(
+        {
+            "numbering": {
+                "sections": [
+                    {
+                        "heading": "^([一二三四五六七八九十]+)、",
+                        "item": r"(\d+)\.",
+                        "number": "{section}.{item}",
+                    }
+                ]
+            }
+        }
+    )
+    text = "一、领域\n1.甲\n2.乙\n二、条件\n1.丙\n续\n"
+    printed = printed_structure(numbering_spec(sections), text)
+    assert [(i.number, i.body) for i in printed.items] == [("一.1", "甲"), ("一.2", "乙"), ("二.1", "丙续")]
 
 
 def test_full_width_numbering_of_a_fixture_spec():
