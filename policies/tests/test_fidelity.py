@@ -6,11 +6,13 @@ clauses) is in the fixture's `fidelity:` section; expectations are read from the
 """
 
 import datetime
+import io
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import yaml
+from django.core.management import CommandError, call_command
 
 from policies.fidelity import (
     FOREIGN_MONEY,
@@ -565,3 +567,29 @@ def test_document_dates_must_be_printed_or_declared():
     assert "before the text was issued" in " ".join(
         document_date_problems({**document, "effective_from": D(2018, 1, 1)}, source + "2018年1月1日", spec)
     )
+
+
+# --- the command ---------------------------------------------------------------------------------------------
+
+
+def test_check_fidelity_prints_ok_per_document_and_the_waivers(all_fixtures_loaded, db):
+    for options in ([], ["--database"]):
+        out = io.StringIO()
+        call_command("check_fidelity", *options, stdout=out)  # raises CommandError on any problem
+        lines = out.getvalue().splitlines()
+        assert len([line for line in lines if line.endswith("clauses, ok")]) == len(FIXTURES), options
+        figures = [
+            f for path in FIXTURES for c in read(path)["clauses"] for f in c.get("figures_not_benefits") or []
+        ]
+        assert len([line for line in lines if line.startswith("  waived: clause ")]) == len(figures)
+
+
+def test_check_fidelity_fails_on_a_broken_file_and_names_it(tmp_path):
+    data = read(FIXTURES[0])
+    data["clauses"][0]["number"] = "99"
+    path = tmp_path / FIXTURES[0].name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 document"):
+        call_command("check_fidelity", str(path), stdout=out)
+    assert "failed" in out.getvalue() and "clause 99" in out.getvalue()
