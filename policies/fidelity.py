@@ -600,6 +600,14 @@ def amount_problems(source: str, clauses: list, document: Any = None) -> list[st
                         f"clause {_get(clause, 'number')}, benefit {_get(benefit, 'key')}: {figure.name} "
                         f"{figure.value:f} is not printed in {where} (“{(figure.quote or text)[:40]}”)"
                     )
+                unit = normalise(str(_field(benefit, "unit") or ""))
+                rates = [p for p in printed if p.kind == RATE and p.value == figure.value]
+                in_unit = any(normalise(p.unit) == unit for p in rates)
+                if figure.name.split("[")[0] in ("rate", "tiers") and unit and rates and not in_unit:
+                    problems.append(
+                        f"clause {_get(clause, 'number')}, benefit {_get(benefit, 'key')}: {figure.name} "
+                        f"{figure.value:f} {unit} but the text prints {', '.join(p.text for p in rates)}"
+                    )
     return problems + respectively_problems(clauses)
 
 

@@ -425,6 +425,12 @@ def test_rates_ranges_and_tiers_of_the_amount_rule_match_phrases():
     clause.benefits[0].amount_rule["rate"] = "1500"
     assert any("rate 1500" in p for p in amount_problems(RATE_TEXT, [clause]))
     clause.benefits[0].amount_rule["rate"] = "1200"
+    clause.benefits[0].amount_rule["unit"] = "元/千瓦时"
+    assert any(
+        "rate 1200 元/千瓦时 but the text prints 1200元/千瓦" in p
+        for p in amount_problems(RATE_TEXT, [clause])
+    )
+    clause.benefits[0].amount_rule["unit"] = "元/千瓦"
     clause.benefits[0].amount_rule["ratio_range"] = ["0.05", "0.3"]
     problems = " | ".join(amount_problems(RATE_TEXT, [clause]))
     assert "ratio_range[1] 0.3" in problems and "5%—20%" in problems
