@@ -599,3 +599,77 @@ def test_check_fidelity_fails_on_a_broken_file_and_names_it(tmp_path):
     with pytest.raises(CommandError, match="1 document"):
         call_command("check_fidelity", str(path), stdout=out)
     assert "failed" in out.getvalue() and "clause 99" in out.getvalue()
+
+
+MADE_UP_TEXT = """某区节能专项资金管理办法
+
+第一条（目的）为推进节能降碳，制定本办法。
+第二条（扶持标准）对年节能量达到30吨标准煤以上的项目，经认定，按照投资额的30%给予补贴，最高不超过50万元，分两年拨付。下列项目不予支持：
+（一）已获其他区级资金支持的；
+（二）失信的。
+第三条（施行）本办法自2024年12月1日起施行，有效期至2026年11月30日。
+"""
+
+
+def made_up_fixture() -> dict:
+    clause = {"number": "第二条", "kind": "subsidy", "title": None,
+              "text": "（扶持标准）对年节能量达到30吨标准煤以上的项目，经认定，按照投资额的30%给予补贴，最高不超过50万元，"
+                      "分两年拨付。下列项目不予支持：（一）已获其他区级资金支持的；（二）失信的。",
+              "benefits": [{"key": "saving", "name": "节能补贴", "kind": "ratio", "cap": 500000, "ratio": 0.3,
+                            "base_fact": "project_investment", "instalments": 2, "requires_recognition": True,
+                            "recognition_phrase": "经认定",
+                            "amount_quote": "按照投资额的30%给予补贴，最高不超过50万元，分两年拨付",
+                            "condition": {"all": [{"fact": "energy_saved_tce", "op": "gte", "value": 30,
+                                                   "quote": "年节能量达到30吨标准煤以上"}]}}]}  # fmt: skip
+    return {
+        "document": {"key": "made-up-saving", "title": "某区节能专项资金管理办法", "issuer": "某区", "level": "district",
+                     "source_file": "made_up.txt", "effective_from": D(2024, 12, 1), "effective_to": D(2026, 11, 30),
+                     "status": "in_force"},
+        "fidelity": {"numbering": {"item": "(第[一二三四五六七八九十]+条)", "breaks": "(?!)"}, "printed_items": 3},
+        "clauses": [
+            {"number": "第一条", "kind": "goal", "text": "（目的）为推进节能降碳，制定本办法。"},
+            clause,
+            {"number": "第三条", "kind": "annex", "text": "（施行）本办法自2024年12月1日起施行，有效期至2026年11月30日。"},
+        ],
+    }  # fmt: skip
+
+
+def test_a_new_corpus_text_is_checked_from_its_fixture_alone(settings, tmp_path):
+    """A text in the corpus folder and its fixture: no code names them, the command finds and checks them."""
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "made_up.txt").write_text(MADE_UP_TEXT, encoding="utf-8")
+    settings.POLICY_CORPUS_DIR = str(tmp_path / "corpus")
+    facts = tmp_path / "facts"
+    facts.mkdir()
+    (facts / "made_up.yaml").write_text(
+        "- {code: project_investment, type: money, unit: 元, label_zh: 投资额, label_en: x}\n"
+        "- {code: energy_saved_tce, type: decimal, unit: 吨标准煤, label_zh: 年节能量, label_en: x}\n",
+        encoding="utf-8",
+    )
+
+    def run(data: dict) -> str:
+        path = tmp_path / "made_up.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        out = io.StringIO()
+        try:
+            call_command("check_fidelity", str(path), "--facts", str(facts), stdout=out)
+        except CommandError:
+            return "FAILED\n" + out.getvalue()
+        return out.getvalue()
+
+    assert run(made_up_fixture()).strip() == "made_up.txt → made-up-saving: 3 clauses, ok"
+    for edit, words in [
+        (lambda d: d["clauses"][1]["benefits"][0].update(instalments=3), "instalments 3"),
+        (
+            lambda d: d["clauses"][1]["benefits"][0]["condition"]["all"][0].update(value=300),
+            "300 is not printed",
+        ),
+        (lambda d: d["clauses"][1]["benefits"][0]["condition"]["all"][0].update(op="gt"), "op gt"),
+        (lambda d: d["document"].update(effective_to=D(2026, 12, 31)), "effective_to 2026-12-31"),
+        (lambda d: d["fidelity"].update(printed_items=4), "printed_items is 4"),
+        (lambda d: d["fidelity"]["numbering"].pop("breaks"), "not the whole printed item"),
+    ]:
+        data = made_up_fixture()
+        edit(data)
+        output = run(data)
+        assert output.startswith("FAILED") and words in output, (words, output)
