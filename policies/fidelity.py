@@ -206,7 +206,7 @@ RATIO = "ratio"  # value as a fraction: 30% -> 0.3, 1:0.5 -> 0.5, 全额 -> 1
 RATE = "rate"  # yuan per unit: 0.1元/千瓦时 -> 0.1 with unit 元/千瓦时; 700万元/年 -> 7000000 with unit 元/年
 
 _UNIT = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "万亿": Decimal(10**12)}
-# "800万" without 元 counts only after a cap word (000 clause 13 prints "上限800万"); "2万套" does not.
+# "800万" without 元 counts only after a cap word (a text may print "上限800万"); "2万套" does not.
 _CAP_WORDS = ("上限", "最高", "不超过", "给予")
 _NUM = r"\d+(?:\.\d+)?"
 # what a per-unit rate is per: longest first; any one further character is accepted too (元/台, 元/户)
