@@ -147,9 +147,9 @@ def test_validity_follows_the_documents_dates(path, encoded):
         return
     if document.effective_from:
         assert document.validity_on(document.effective_from - one)[1] == "not_yet_effective"
-        assert document.validity_on(document.effective_from)[0] is (document.status == "in_force") or (
-            document.status == "expired" and document.effective_to is not None
-        )
+        dated = document.status == "in_force" or (document.status == "expired" and document.effective_to)
+        if dated:  # within its dates a document is in force (an expired plan was, in its period)
+            assert document.validity_on(document.effective_from)[1] == "in_force"
     if document.effective_to:
         assert document.validity_on(document.effective_to + one)[1] == "expired"
     if document.status == "expired":
