@@ -15,15 +15,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from policies.conditions import (
-    NUMERIC_TYPES,
-    choice_label,
-    choice_pairs,
-    fact_label,
-    leaves,
-    validate_condition,
-)
 from policies.fidelity import found_in
+from policies.rules import NUMERIC_TYPES, choice_label, choice_pairs, lint, parse
+from policies.rules import label as fact_label
 
 
 class FactDefinition(models.Model):
@@ -38,6 +32,7 @@ class FactDefinition(models.Model):
         ENUM = "enum", _("单选")
         SET = "set", _("多选")
         DATE = "date", _("日期")
+        REGION = "region", _("地区")
 
     class Derivation(models.TextChoices):
         BUILTIN = "builtin", _("由企业基础数据计算")
@@ -106,7 +101,7 @@ class FactDefinition(models.Model):
                 seen.add(choice["value"])
             if self.type == self.Type.ENUM and not self.choices:
                 errors.append(_("单选类型必须列出可选值"))
-            if self.choices and self.type not in (self.Type.ENUM, self.Type.SET):
+            if self.choices and self.type not in (self.Type.ENUM, self.Type.SET, self.Type.REGION):
                 errors.append(_("只有单选、多选类型可以有可选值"))
         if errors:
             raise ValidationError({"choices": errors})
@@ -387,7 +382,7 @@ class Benefit(models.Model):
         errors: dict[str, list] = {}
         facts = catalog()
         if self.condition is not None:
-            problems = validate_condition(self.condition, facts)
+            problems = lint(self.condition, facts)
             if problems:
                 errors["condition"] = problems
         if self.base_fact:
@@ -409,14 +404,25 @@ class Benefit(models.Model):
                     errors.setdefault(field, []).append(_("“%(q)s”不在条款原文中") % {"q": value})
             if self.condition is not None and "condition" not in errors:
                 errors["condition"] = [
-                    _("条件 %(fact)s 的引文“%(q)s”不在条款原文中")
-                    % {"fact": leaf["fact"], "q": leaf["quote"]}
-                    for leaf in leaves(self.condition)
-                    if not found_in(leaf["quote"], text)
+                    _("条件 %(fact)s 的引文“%(q)s”不在条款原文中") % {"fact": leaf.fact, "q": leaf.quote}
+                    for leaf in parse(self.condition, facts).leaves
+                    if (quoted := self._quoted_text(leaf.clause, text)) is not None
+                    and not found_in(leaf.quote, quoted)
                 ]
         errors = {field: problems for field, problems in errors.items() if problems}
         if errors:
             raise ValidationError(errors)
+
+    def _quoted_text(self, number: str | None, own: str) -> str | None:
+        """The text a condition's quote comes from: its own clause, or the clause of the same document
+        it names (None when that clause is not stored yet: the loader checks it)."""
+        if number is None or number == self.clause.number:
+            return own
+        return (
+            Clause.objects.filter(document_id=self.clause.document_id, number=number)
+            .values_list("text", flat=True)
+            .first()
+        )
 
     def _clause_text(self) -> str | None:
         try:

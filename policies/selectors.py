@@ -12,8 +12,8 @@ from django.db.models import Case, Count, FloatField, Prefetch, Q, QuerySet, Val
 from django.db.models.functions import Greatest, Length, Lower, Replace
 from django.utils import timezone
 
-from policies.conditions import leaves
 from policies.models import Benefit, Clause, FactDefinition, PolicyDocument
+from policies.rules import leaves
 
 
 def catalog() -> dict[str, FactDefinition]:

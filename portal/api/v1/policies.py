@@ -13,11 +13,11 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from policies import selectors as policy_selectors
-from policies.conditions import leaves, render_en, render_zh
 from policies.models import Benefit, Clause, FactDefinition, PolicyDocument
+from policies.rules import leaves, parse, requirement
 from portal.api import examples
 from portal.api.base import ReadOnlyApiViewSet, bilingual
-from portal.api.fields import MoneyField, WanField, language
+from portal.api.fields import MoneyField, WanField
 from portal.api.serializers import StrictFilterSet
 from portal.models import Scope
 
@@ -286,16 +286,16 @@ class RequirementSerializer(serializers.Serializer):
 
 
 def requirements(condition, catalog) -> list[dict]:
-    render = render_en if language() == "en" else render_zh
+    """Each comparison of a condition with its wording in the reader's language (policies.rules)."""
     return [
         {
-            "fact": leaf["fact"],
-            "op": leaf["op"],
-            "value": leaf["value"],
-            "text": render(leaf, catalog),
-            "quote": leaf.get("quote", ""),
+            "fact": leaf.fact,
+            "op": leaf.op,
+            "value": leaf.source.get("value"),
+            "text": requirement(leaf, catalog[leaf.fact]),
+            "quote": leaf.quote,
         }
-        for leaf in leaves(condition)
+        for leaf in parse(condition, catalog).leaves
     ]
 
 
