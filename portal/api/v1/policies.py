@@ -278,7 +278,7 @@ class ClauseSerializer(serializers.ModelSerializer):
 class RequirementSerializer(serializers.Serializer):
     fact = serializers.CharField(help_text=bilingual("事实代码。", "Fact code."))
     op = serializers.CharField(
-        help_text=bilingual("比较方式。", "Operator (eq ne lt lte gt gte in contains between exists).")
+        help_text=bilingual("比较方式。", "Operator (eq ne lt lte gt gte in contains between exists within).")
     )
     value = serializers.JSONField(help_text=bilingual("比较值。", "Value compared with."))
     text = serializers.CharField(help_text=bilingual("条件的文字表述。", "The condition in words."))
