@@ -120,12 +120,21 @@ def readable(
             try:
                 constant = _constant(kind_of(info), reason["constant"])
                 leaf = parse_leaf(
-                    {"fact": info.code, "op": reason["op"], "value": constant, "quote": reason.get("quote") or "-"},
+                    {
+                        "fact": info.code,
+                        "op": reason["op"],
+                        "value": constant,
+                        "quote": reason.get("quote") or "-",
+                    },
                     catalog,
                 )
                 reason["requirement"] = requirement(leaf, info)
                 reason["value_text"] = value_text(info, normalize(kind_of(info), reason["value"]))
-            except (ValueError, TypeError, ArithmeticError):  # the fact changed since: keep the words of record
+            except (
+                ValueError,
+                TypeError,
+                ArithmeticError,
+            ):  # the fact changed since: keep the words of record
                 pass
     return shown
 

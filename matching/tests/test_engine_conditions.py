@@ -208,7 +208,10 @@ def test_every_problem_is_reported_at_once():
     tree = {"all": [leaf("no_such_fact", "eq", 1), leaf("area", "in", []), leaf("area", "gte", 1)]}
     with pytest.raises(ConditionError) as error:
         compile_condition(tree, CATALOG)
-    assert [problem.split(" ")[0] for problem in error.value.problems] == ["condition.all[0]", "condition.all[1]"]
+    assert [problem.split(" ")[0] for problem in error.value.problems] == [
+        "condition.all[0]",
+        "condition.all[1]",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,10 @@ def test_missing_facts_are_ranked_by_the_money_they_could_unlock():
 
 def test_only_facts_that_could_change_the_verdict_are_asked_for():
     tree = {
-        "all": [leaf("area", "gte", 5000), {"any": [leaf("employees", "gte", 1), leaf("level", "eq", "district")]}]
+        "all": [
+            leaf("area", "gte", 5000),
+            {"any": [leaf("employees", "gte", 1), leaf("level", "eq", "district")]},
+        ]
     }
     result = verdict(spec(tree), {"area": 6000, "employees": 3, "level": None})
     assert result.status is Status.ELIGIBLE  # the any is already met: level does not matter

@@ -27,7 +27,9 @@ VALIDATOR = jsonschema.Draft202012Validator(condition_schema())
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("check_policy_fixture", ROOT / "tools" / "check_policy_fixture.py")
+    spec = importlib.util.spec_from_file_location(
+        "check_policy_fixture", ROOT / "tools" / "check_policy_fixture.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -117,7 +119,9 @@ TREES = st.recursive(
         st.builds(lambda items: {"any": items}, st.lists(children, min_size=1, max_size=3)),
         st.builds(lambda child: {"not": child}, children),
         st.sampled_from([{"all": []}, {"any": []}]),
-        st.builds(lambda a, b: {"all": a, "any": b}, st.lists(children, max_size=2), st.lists(children, max_size=2)),
+        st.builds(
+            lambda a, b: {"all": a, "any": b}, st.lists(children, max_size=2), st.lists(children, max_size=2)
+        ),
         st.builds(lambda items: {"all": tuple(items)}, st.lists(children, min_size=1, max_size=2)),
     ),
     max_leaves=5,

@@ -59,17 +59,50 @@ FACTS = {"w_region": "310112", "w_area": Decimal(6000), "w_manufacturer": True, 
 @pytest.fixture
 def benefit(db) -> Benefit:
     make = FactDefinitionFactory
-    make(code="w_region", type="region", unit="", label_zh="注册地", label_en="Registered region", choices=REGIONS)
-    make(code="w_area", type="decimal", unit="平方米", label_zh="新租赁自用工业厂房面积", label_en="Newly leased area")
+    make(
+        code="w_region",
+        type="region",
+        unit="",
+        label_zh="注册地",
+        label_en="Registered region",
+        choices=REGIONS,
+    )
+    make(
+        code="w_area",
+        type="decimal",
+        unit="平方米",
+        label_zh="新租赁自用工业厂房面积",
+        label_en="Newly leased area",
+    )
     make(code="w_manufacturer", type="bool", unit="", label_zh="制造业企业", label_en="Manufacturer")
-    make(code="w_level", type="enum", unit="", label_zh="技术改造项目级别", label_en="Project level", choices=[
-        {"value": "municipal", "label_zh": "市级技改项目", "label_en": "municipal upgrade"},
-        {"value": "district", "label_zh": "区级技改项目", "label_en": "district upgrade"},
-    ])
-    make(code="w_recognitions", type="set", unit="", label_zh="已获认定", label_en="Recognitions", choices=[
-        {"value": "little_giant", "label_zh": "国家级专精特新“小巨人”企业", "label_en": "Little giant"},
-    ])
-    make(code="w_investment", type="money", unit="元", label_zh="新增设备投资额", label_en="New equipment investment")
+    make(
+        code="w_level",
+        type="enum",
+        unit="",
+        label_zh="技术改造项目级别",
+        label_en="Project level",
+        choices=[
+            {"value": "municipal", "label_zh": "市级技改项目", "label_en": "municipal upgrade"},
+            {"value": "district", "label_zh": "区级技改项目", "label_en": "district upgrade"},
+        ],
+    )
+    make(
+        code="w_recognitions",
+        type="set",
+        unit="",
+        label_zh="已获认定",
+        label_en="Recognitions",
+        choices=[
+            {"value": "little_giant", "label_zh": "国家级专精特新“小巨人”企业", "label_en": "Little giant"},
+        ],
+    )
+    make(
+        code="w_investment",
+        type="money",
+        unit="元",
+        label_zh="新增设备投资额",
+        label_en="New equipment investment",
+    )
     clause = ClauseFactory(text=TEXT, number="7")
     benefit = BenefitFactory.build(clause=clause, condition=CONDITION, amount_quote="给予补贴", cap=None,
                                    requires_recognition=False, recognition_phrase="")  # fmt: skip
@@ -99,12 +132,16 @@ def every_wording(client, benefit) -> dict[str, list[str]]:
     verdict = explain(matching_selectors.spec_for(benefit), FACTS, as_of=dt.date(2025, 6, 1), catalog=catalog)
     return {
         "policy page": page_texts(client, benefit),
-        "benefit API": [row["text"] for row in BenefitSerializer(benefit, context={"catalog": catalog}).data[
-            "requirements"]],  # fmt: skip
+        "benefit API": [
+            row["text"]
+            for row in BenefitSerializer(benefit, context={"catalog": catalog}).data["requirements"]
+        ],  # fmt: skip
         "match API, stored": [row["requirement"] for row in benefit_conditions(benefit, catalog)],
         "match API, live": [row["requirement"] for row in explained_reasons(verdict, catalog)],
         "engine reasons": [reason.requirement for reason in verdict.reasons],
-        "review snapshot": [reason["requirement"] for reason in readable(snapshot_of(verdict), catalog)["reasons"]],
+        "review snapshot": [
+            reason["requirement"] for reason in readable(snapshot_of(verdict), catalog)["reasons"]
+        ],
     }
 
 
