@@ -114,6 +114,7 @@ def load_fixture_catalog(directory: Path = FACT_FIXTURES) -> dict[str, CatalogFa
                 choices=tuple(regions if fact["type"] == "region" else fact.get("choices") or ()),
                 label_en=fact.get("label_en") or "",
                 item_kind=fact.get("item_kind") or "",
+                formula=fact.get("formula") or "",
             )
     return catalog
 

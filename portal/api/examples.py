@@ -33,8 +33,20 @@ DOCUMENT = {
     "jurisdiction": "310112",
     "applicability": {
         "any": [
-            {"fact": "registered_region", "op": "within", "value": "310112", "clause": "附则", "quote": "闵行区"},
-            {"fact": "operating_region", "op": "within", "value": "310112", "clause": "附则", "quote": "闵行区"},
+            {
+                "fact": "registered_region",
+                "op": "within",
+                "value": "310112",
+                "clause": "附则",
+                "quote": "闵行区",
+            },
+            {
+                "fact": "operating_region",
+                "op": "within",
+                "value": "310112",
+                "clause": "附则",
+                "quote": "闵行区",
+            },
         ]
     },
     "supersedes": [],

@@ -26,9 +26,9 @@ from matching import services as matching_services
 from matching.models import MatchResult
 from policies import services as policy_services
 from policies.models import Benefit, FactDefinition
+from policies.rules import leaves
 from portal.api import edge
 from portal.api.services import revoke_api_key
-from portal.api.v1 import matches
 from portal.models import ApiKey, ContentGeneration, Scope
 from portal.tests.api_support import (  # noqa: F401 - fixtures
     AS_OF,
@@ -185,7 +185,7 @@ def _cap_edit(world) -> None:
 
 def _relabel_a_fact(world) -> None:
     result = next(result for result in MatchResult.objects.filter(enterprise=world.a) if result.leaf_outcomes)
-    fact = matches.leaves(result.benefit.condition)[0]["fact"]
+    fact = leaves(result.benefit.condition)[0]["fact"]
     assert FactDefinition.objects.filter(code=fact).update(label_zh="改过的标签") == 1
 
 
