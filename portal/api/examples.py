@@ -206,8 +206,11 @@ SNAPSHOT_ITEM = {
 }
 SELF_CHECK_RESULT = {
     "as_of": "2025-06-01",
-    "total": "10000000.00",
-    "total_wan": "1000.00 万元",
+    "total": "0.00",
+    "total_wan": "0 万元",
+    "computed_total": "0.00",
+    "ceiling_total": "10000000.00",
+    "high_total": "0.00",
     "total_is_lower_bound": False,
     "counts": {
         "eligible": 0,
