@@ -25,7 +25,7 @@ from pydantic import ValidationError as SchemaError
 
 from policies import amount_rules, formulas, services
 from policies.citations import quote_problems
-from policies.fidelity import found_in, seeds_dir
+from policies.fidelity import FidelityFileSpec, found_in, seeds_dir, source_path
 from policies.models import (
     Benefit,
     Clause,
@@ -182,7 +182,7 @@ class PolicyFileSpec(_Strict):
     headings: list[HeadingSpec] = []
     exclusions: list[ExclusionSpec] = []
     clauses: list[ClauseSpec] = Field(min_length=1)
-    fidelity: dict[str, Any] | None = None  # what check_fidelity needs of this text (policies/fidelity.py)
+    fidelity: FidelityFileSpec | None = None  # what check_fidelity needs of this text (policies/fidelity.py)
 
 
 # --- reports -----------------------------------------------------------------------------------------------
@@ -568,14 +568,14 @@ def _check_file(name: str, spec: PolicyFileSpec) -> list[str]:
 def _check_against_source(name: str, spec: PolicyFileSpec, report: FileReport) -> list[str]:
     """Each clause text (and the preamble) must be in the source text, whitespace aside."""
     folder = seeds_dir()
-    source_path = folder / spec.document.source_file
     if not folder.is_dir():
         report.warnings.append(f"seeds folder {folder} not found: verbatim check of clause texts skipped")
         return []
-    if not source_path.is_file():
+    found = source_path(spec.document.source_file)  # the seeds, then the corpus
+    if found is None:
         report.warnings.append(f"{spec.document.source_file} is not in {folder}: verbatim check skipped")
         return []
-    source = source_path.read_text(encoding="utf-8")
+    source = found.read_text(encoding="utf-8")
     messages = [
         f"{name}: clause {clause.number}: text: not found verbatim in {spec.document.source_file}"
         for clause in spec.clauses

@@ -65,7 +65,7 @@ class FactDefinition(models.Model):
         _("计算公式"),
         max_length=500,
         blank=True,
-        help_text=_("来源为“按公式计算”时填写，例如 investment / land_area_mu（policies/formulas.py）"),
+        help_text=_("来源为“按公式计算”时填写：用事实代码和 + - * / 写成的算式，例如 投资额 ÷ 用地面积"),
     )
     item_kind = models.CharField(
         _("所属事项类型"),
