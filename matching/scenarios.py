@@ -85,8 +85,7 @@ def spec_from_rows(
 def load_fixture_specs(directory: Path = POLICY_FIXTURES) -> dict[str, BenefitSpec]:
     """Every benefit of every policy fixture file, by global key."""
     from policies.loader import BenefitSpec as BenefitFileSpec
-    from policies.loader import jsonable
-    from policies.loader import benefit_columns
+    from policies.loader import benefit_columns, jsonable
 
     files = [yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(directory.glob("*.yaml"))]
     replaced = superseded_dates([data["document"] for data in files])
@@ -97,7 +96,12 @@ def load_fixture_specs(directory: Path = POLICY_FIXTURES) -> dict[str, BenefitSp
             for benefit in clause.get("benefits") or []:
                 rule, columns = benefit_columns(BenefitFileSpec.model_validate(benefit))
                 # as the database holds them: dates in conditions are ISO strings
-                row = {**columns, "key": benefit["key"], "amount_rule": rule, "condition": jsonable(columns["condition"])}
+                row = {
+                    **columns,
+                    "key": benefit["key"],
+                    "amount_rule": rule,
+                    "condition": jsonable(columns["condition"]),
+                }
                 spec = spec_from_rows(document, clause, row, superseded_from=replaced.get(document["key"]))
                 specs[spec.global_key] = spec
     return specs

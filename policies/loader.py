@@ -245,6 +245,11 @@ def default_paths() -> list[Path]:
     )
 
 
+def catalog_paths() -> list[Path]:
+    """What conditions need before any document: the region tree, the item kinds, the fact catalog."""
+    return [path for path in default_paths() if path.parent.name in ("regions", "items", "facts")]
+
+
 def expand(paths: list[Path]) -> list[Path]:
     """Files as given; a directory stands for its *.yaml files."""
     files: list[Path] = []
