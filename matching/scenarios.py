@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from matching.engine import BenefitSpec, CatalogFact, Verdict, explain
-from policies import amount_rules
+from policies import amount_rules, formulas
 from policies.regions import fixture_regions, region_choices
 from policies.supersession import superseded_dates
 
@@ -168,7 +168,8 @@ def run_scenario(
     unknown_facts = set(scenario.facts) - set(catalog)
     if unknown_facts:
         return None, [f"unknown facts {sorted(unknown_facts)}"]
-    verdict = explain(specs[scenario.benefit], scenario.facts, as_of=scenario.as_of, catalog=catalog)
+    facts = formulas.complete(scenario.facts, catalog, scenario.as_of)  # as facts_for derives them
+    verdict = explain(specs[scenario.benefit], facts, as_of=scenario.as_of, catalog=catalog)
     expected = scenario.expected
     actual = {
         "status": verdict.status.slug,
