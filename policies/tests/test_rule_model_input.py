@@ -183,7 +183,7 @@ def fixture_dir(tmp_path):
 
 
 def _load(fixture_dir: Path):
-    base = [path for path in catalog_paths() if path.parent.name != "items"]
+    base = catalog_paths()
     names = ("items.yaml", "facts.yaml", "b_other.yaml", "a_county.yaml")
     return load_files([fixture_dir / "items.yaml", *base, *(fixture_dir / n for n in names[1:])])
 
