@@ -1,8 +1,12 @@
 """Settings for the policy-matching portal, read from the environment.
 
-Embedded default (no variables set): DEBUG on, SQLite file in the project, Celery tasks run
-in-process. Production (DEBUG=false): SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL and
-ALLOWED_HOSTS are required; a missing or malformed one stops start-up with a message naming it.
+They fail closed: without variables they are production's (DEBUG off) and refuse to start unless
+SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL and ALLOWED_HOSTS are set; a missing or malformed one
+stops start-up with a message naming it.
+
+The embedded development mode is asked for explicitly with PORTAL_DEV=1 (`make run` sets it): DEBUG
+on, a dev-only secret key, a SQLite file in the project, Celery tasks in-process, demo accounts.
+Tests run under portal/settings_test.py: these settings with the values a test run supplies.
 """
 
 import sys
@@ -15,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+# A local .env is read only in the embedded mode's working copy; the image never contains one
+# (.dockerignore) and production takes its values from the real environment.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 
@@ -24,8 +30,11 @@ def config_error(variable: str, problem: str) -> None:
     raise SystemExit(2)
 
 
-DEBUG = env.bool("DEBUG", default=True)
+EMBEDDED = env.bool("PORTAL_DEV", default=False)  # the embedded development mode (`make run`)
+DEBUG = env.bool("DEBUG", default=EMBEDDED)
 PRODUCTION = not DEBUG
+if EMBEDDED and PRODUCTION:
+    config_error("DEBUG", "cannot be off in the embedded development mode (PORTAL_DEV=1).")
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -81,12 +90,14 @@ API_EDGE_CACHE_MB = env.int("API_EDGE_CACHE_MB", default=64)  # per process
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# Tasks run in-process (at the moment they are enqueued, after commit) without a broker: the default of
+# the embedded mode; production asks for it by name (portal/settings_test.py does) or sets a broker.
+TASKS_IN_PROCESS = env.bool("TASKS_IN_PROCESS", default=not CELERY_BROKER_URL and not PRODUCTION)
 if CELERY_BROKER_URL:
     if urlparse(CELERY_BROKER_URL).scheme not in {"redis", "rediss"}:
         config_error("CELERY_BROKER_URL", "must be a redis:// URL.")
-elif PRODUCTION:
+elif PRODUCTION and not TASKS_IN_PROCESS:
     config_error("CELERY_BROKER_URL", "must be set when DEBUG is off (e.g. redis://host:6379/0).")
-# Without a broker every task runs in-process, at the moment it is enqueued (after commit).
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -102,6 +113,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="portal")
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat writes each task's last_run_at as soon as it sent it: its healthcheck (manage.py check_beat)
+# reads the minute tick's.
+CELERY_BEAT_SYNC_EVERY = 1
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -178,7 +192,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -258,7 +272,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$", r"^readyz$"]  # probes speak plain HTTP
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

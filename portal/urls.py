@@ -7,6 +7,8 @@ from portal.auth import ThrottledLoginView
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("livez", views.livez, name="livez"),
+    path("readyz", views.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),  # before the include: throttled
     path("accounts/", include("django.contrib.auth.urls")),
