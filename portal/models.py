@@ -19,6 +19,7 @@ class Scope(models.TextChoices):
     READ_MATCHES = "read_matches", _("读取企业与匹配结果")
     WRITE_ENTERPRISES = "write_enterprises", _("新建和修改企业")
     APPLICATIONS = "applications", _("申报")
+    MANAGE_WEBHOOKS = "manage_webhooks", _("管理 Webhook 订阅")
 
 
 def validate_scopes(value: object) -> None:

@@ -89,6 +89,7 @@ class Worker:
             CELERY_BROKER_URL=self.broker_url,
             CELERY_QUEUE=self.queue,
             CONN_MAX_AGE="0",
+            WEBHOOK_ALLOWED_NETWORKS="127.0.0.1/32",  # the tests' webhook receivers
             PYTHONUNBUFFERED="1",  # so a failing test shows the worker log so far
             **self.extra_env,
         )

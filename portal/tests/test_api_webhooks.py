@@ -80,7 +80,9 @@ def test_enterprise_a_subscribes_only_to_itself_and_never_sees_b(api_world):
     everyone = notifications.subscribe_webhook(name="全部", url="https://all.example.com/h")
     session = Client()
     session.force_login(api_world.user_a)
-    limited = key_client(new_key(Scope.READ_MATCHES, enterprise_ids=[api_world.a.pk])[1])
+    limited = key_client(
+        new_key(Scope.READ_MATCHES, Scope.MANAGE_WEBHOOKS, enterprise_ids=[api_world.a.pk])[1]
+    )
     for who, client in {
         "key of A's user": key_client(api_world.key_a),
         "session of A's user": session,
@@ -105,7 +107,9 @@ def test_an_enterprise_users_subscription_defaults_to_its_company(api_world):
     created = subscribe(key_client(api_world.key_a))
     assert created.status_code == 201 and created.json()["enterprise"] == api_world.a.pk
     # A key limited to a list must say which enterprise.
-    limited = key_client(new_key(Scope.READ_MATCHES, enterprise_ids=[api_world.a.pk])[1])
+    limited = key_client(
+        new_key(Scope.READ_MATCHES, Scope.MANAGE_WEBHOOKS, enterprise_ids=[api_world.a.pk])[1]
+    )
     assert_problem(subscribe(limited), 400, "validation", field="enterprise")
 
 
@@ -128,12 +132,25 @@ def test_bad_input_is_a_400_naming_the_field_and_stores_nothing(api_world, body,
     assert not WebhookSubscription.objects.exists()
 
 
-def test_the_subscriptions_need_scope_read_matches(api_world):
-    client = key_client(new_key(Scope.READ_POLICIES, Scope.APPLICATIONS)[1])
+@pytest.mark.parametrize(
+    "scopes",
+    [
+        (Scope.READ_POLICIES, Scope.APPLICATIONS),
+        (Scope.READ_MATCHES,),  # reading matches is not managing webhooks
+        (Scope.MANAGE_WEBHOOKS,),  # and a subscription carries match data
+    ],
+)
+def test_the_subscriptions_need_scopes_manage_webhooks_and_read_matches(api_world, scopes):
+    client = key_client(new_key(*scopes)[1])
     assert_problem(client.get(URL), 403, "permission_denied")
     assert_problem(subscribe(client), 403, "permission_denied")
     assert not WebhookSubscription.objects.exists()
     assert_problem(Client().get(URL), 401)
+
+
+def test_manage_webhooks_with_read_matches_subscribes(api_world):
+    client = key_client(new_key(Scope.MANAGE_WEBHOOKS, Scope.READ_MATCHES)[1])
+    assert subscribe(client, enterprise=None).status_code == 201
 
 
 def test_idempotency_key_creates_one_subscription_and_replays_the_reply(api_world):
@@ -175,7 +192,8 @@ def test_delete_ends_the_subscription_and_its_pending_deliveries(api_world):
 def test_errors_and_help_in_english(api_world):
     client = key_client(api_world.key_a, HTTP_ACCEPT_LANGUAGE="en")
     limited = key_client(
-        new_key(Scope.READ_MATCHES, enterprise_ids=[api_world.a.pk])[1], HTTP_ACCEPT_LANGUAGE="en"
+        new_key(Scope.READ_MATCHES, Scope.MANAGE_WEBHOOKS, enterprise_ids=[api_world.a.pk])[1],
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     problem = assert_problem(subscribe(limited), 400, field="enterprise")
     assert "enterprise" in problem["errors"]["enterprise"][0].lower()
