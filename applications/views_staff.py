@@ -27,6 +27,7 @@ from applications import explanations, forms, selectors, services
 from applications.filters import ReviewQueueFilter, SubmittedRangeFilter
 from applications.models import Action, Application
 from applications.views import refusal
+from enterprises import spreadsheets
 from matching.engine.render import label, source_text, value_text
 from policies.models import Benefit, Clause
 
@@ -246,7 +247,7 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence])
     writer = csv.writer(response)
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow(spreadsheets.csv_row(row))  # no cell a spreadsheet would run as a formula
     return response
 
 
@@ -259,7 +260,7 @@ def xlsx_response(
         sheet = workbook.create_sheet(title=title[:31])
         sheet.append(list(header))
         for row in rows:
-            sheet.append(list(row))
+            sheet.append(spreadsheets.xlsx_row(sheet, row))  # text stays text, never a formula
         for column, name in zip(sheet.columns, header, strict=False):
             sheet.column_dimensions[column[0].column_letter].width = max(10, min(50, 2 * len(str(name)) + 4))
     buffer = BytesIO()
