@@ -52,7 +52,7 @@ YEAR_VALIDATORS = [MinValueValidator(EARLIEST_YEAR), validate_not_future_year]
 
 def validate_industry_code(value: str) -> None:
     """Four digits of GB/T 4754-2017: an existing division (大类) and a group digit 1-9."""
-    if len(value) != 4 or not value.isdigit():
+    if len(value) != 4 or not (value.isascii() and value.isdigit()):
         raise ValidationError(
             _("行业代码应为4位数字（国民经济行业分类小类，如 3511）。"), code="industry_code"
         )

@@ -35,7 +35,11 @@ def validate_scopes(value: object) -> None:
 def validate_rate(value: str) -> None:
     """ "600/min" style, as DRF throttles read it."""
     number, _slash, period = value.partition("/")
-    if not number.isdigit() or int(number) < 1 or period[:1] not in {"s", "m", "h", "d"}:
+    if (
+        not (number.isascii() and number.isdigit())
+        or int(number) < 1
+        or period[:1] not in {"s", "m", "h", "d"}
+    ):
         raise ValidationError(_("限流格式应为“次数/时间”，例如 600/min、10000/day。"), code="rate")
 
 
