@@ -43,8 +43,16 @@ def validate_not_future_year(year: int | None) -> None:
 
 
 def validate_not_future_date(day: datetime.date | None) -> None:
-    if day is not None and day > timezone.localdate():
+    """A plausible date of an enterprise's life: not after today, not before EARLIEST_YEAR (year 1 was
+    accepted before and would sort first in every list)."""
+    if day is None:
+        return
+    if day > timezone.localdate():
         raise ValidationError(_("日期不能晚于今天。"), code="future_date")
+    if day.year < EARLIEST_YEAR:
+        raise ValidationError(
+            _("日期不能早于 %(year)s 年。") % {"year": EARLIEST_YEAR}, code="too_early_date"
+        )
 
 
 YEAR_VALIDATORS = [MinValueValidator(EARLIEST_YEAR), validate_not_future_year]

@@ -198,3 +198,37 @@ def test_errors_and_help_in_english(api_world):
     problem = assert_problem(subscribe(limited), 400, field="enterprise")
     assert "enterprise" in problem["errors"]["enterprise"][0].lower()
     assert_problem(subscribe(client, enterprise=api_world.b.pk), 404)
+
+
+def _json_schema(node, components):
+    """An OpenAPI 3.0 schema as plain JSON Schema: $ref inlined, `nullable` as a null type."""
+    if isinstance(node, list):
+        return [_json_schema(item, components) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return _json_schema(components[node["$ref"].rsplit("/", 1)[1]], components)
+    converted = {key: _json_schema(value, components) for key, value in node.items() if key != "nullable"}
+    if node.get("nullable"):
+        converted = {"anyOf": [converted, {"type": "null"}]}
+    return converted
+
+
+def test_the_delivery_log_matches_its_schema_a_cursor_page(api_world):
+    import jsonschema
+    import yaml
+
+    client = key_client(api_world.machine_key)
+    subscription_id = subscribe(client, enterprise=None).json()["id"]
+    WebhookDelivery.objects.create(
+        subscription_id=subscription_id, event="match.changed", payload={"changes": [{"id": 7}]}
+    )
+    reply = client.get(f"{URL}{subscription_id}/deliveries/")
+    assert reply.status_code == 200
+    openapi = yaml.safe_load(Client().get("/api/schema/").content)
+    operation = openapi["paths"]["/api/v1/webhooks/{id}/deliveries/"]["get"]
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    components = openapi["components"]["schemas"]
+    jsonschema.validate(reply.json(), _json_schema(schema, components))
+    assert reply.json()["results"][0]["change_ids"] == [7]
+    assert {"cursor", "page_size"} <= {parameter["name"] for parameter in operation["parameters"]}

@@ -197,6 +197,7 @@ CREATE_EXAMPLE = {"name": "某银行授信系统", "url": "https://bank.example.
             "该订阅的每次推送及其尝试结果，按创建顺序；游标分页。"
             "Each delivery of the subscription and how its attempts went, oldest first; cursor pages."
         ),
+        responses={200: WebhookDeliverySerializer(many=True)},  # a cursor page of them, as sent
         examples=[examples.reply("一次推送 A delivery", examples.WEBHOOK_DELIVERY)],
     ),
 )
