@@ -9,6 +9,7 @@ on, a dev-only secret key, a SQLite file in the project, Celery tasks in-process
 Tests run under portal/settings_test.py: these settings with the values a test run supplies.
 """
 
+import datetime
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -133,6 +134,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "simple_history",
+    "axes",
     "policies",
     "enterprises",
     "matching",
@@ -153,6 +155,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into portal.auth.lockout_response
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -180,6 +183,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out credentials before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login protection (portal/auth.py): per username at an address and per address, a cool-off period.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)  # reverse proxies in front of the portal
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=15 * 60)  # seconds
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(seconds=LOGIN_FAILURE_WINDOW)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "portal.auth.axes_client_ip"
+AXES_USERNAME_CALLABLE = "portal.auth.axes_username"
+AXES_LOCKOUT_CALLABLE = "portal.auth.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=5)  # per address and per e-mail
+PASSWORD_RESET_WINDOW = env.int("PASSWORD_RESET_WINDOW", default=3600)  # seconds
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
