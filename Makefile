@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
+# Tests never touch the real `portal` database: pytest-django creates test_portal_tests from this URL.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal_tests
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/14
 
 # Every install takes exact versions with their hashes from the lock files, never the ranges of
