@@ -21,6 +21,13 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
+def from_csv_cell(text: str) -> str:
+    """The text csv_cell neutralised, as it was: what an exported file gives back on re-import."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
+
+
 def csv_row(values: Iterable[Any]) -> list[Any]:
     return ["" if value is None else csv_cell(value) for value in values]
 

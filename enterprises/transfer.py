@@ -153,7 +153,7 @@ def _parse(
     today = today or timezone.localdate()
     text = raw.strip() if isinstance(raw, str) else raw
     if column.kind == TEXT:
-        return str(text)
+        return spreadsheets.from_csv_cell(str(text))  # an exported "'=..." comes back as "=..."
     if column.kind == DATE:
         if isinstance(text, datetime.datetime):
             text = text.date()

@@ -35,3 +35,15 @@ def test_the_enterprise_exports_neutralise_a_formula_name(fact_catalog):
     workbook = load_workbook(io.BytesIO(transfer.export_xlsx(Enterprise.objects.all(), year=2025)))
     cell = list(workbook.active.iter_rows(min_row=2, max_row=2))[0][name_column]
     assert cell.value == ATTACK and cell.data_type == "s"  # the exact text, as a string, not a formula
+
+
+@pytest.mark.django_db
+def test_an_exported_formula_name_round_trips_through_import(fact_catalog):
+    enterprise = EnterpriseFactory(name="-上海减号有限公司")
+    exported = transfer.export_csv(Enterprise.objects.all(), year=2025)
+    assert "'-上海减号有限公司" in exported.decode("utf-8-sig")
+    Enterprise.objects.filter(pk=enterprise.pk).update(name="改过的名字")
+    preview = transfer.apply_import(exported, "export.csv", actor=None)
+    assert preview.ok, [row.errors for row in preview.rows]
+    enterprise.refresh_from_db()
+    assert enterprise.name == "-上海减号有限公司"
