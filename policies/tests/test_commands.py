@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from policies.fidelity import seeds_dir
 from policies.loader import default_paths
-from tests.support import PYTHON, ROOT, clean_env
+from tests.support import PYTHON, ROOT, embedded_env
 
 
 def test_load_policies_without_arguments_then_check_fidelity(db):
@@ -24,7 +24,7 @@ def test_load_policies_without_arguments_then_check_fidelity(db):
 
 @pytest.mark.slow
 def test_load_policies_without_arguments_on_sqlite_twice(tmp_path):
-    env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'policies.sqlite3'}")
+    env = embedded_env(DATABASE_URL=f"sqlite:///{tmp_path / 'policies.sqlite3'}")
 
     def manage(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
