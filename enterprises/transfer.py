@@ -22,6 +22,7 @@ import csv
 import datetime
 import io
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -38,7 +39,7 @@ from enterprises import catalog as fact_catalog
 from enterprises import services, spreadsheets, taxonomy
 from enterprises.models import Enterprise, FactValue, Project, Source, YearlyFigure
 from enterprises.validators import credit_code_problem, validate_non_negative
-from policies.models import FactDefinition
+from policies.models import FactDefinition, Region
 
 TEXT, DATE, YEAR, INT, MONEY, AREA, BOOL, CHOICE, CHOICES = (
     "text", "date", "year", "int", "money", "area", "bool", "choice", "choices",
@@ -58,6 +59,8 @@ ENTERPRISE_COLUMNS = [
     Column("district", "所在区", CHOICE),
     Column("town", "街镇"),
     Column("address", "地址"),
+    Column("registered_region", "注册地（区县、街镇或园区）", CHOICE),
+    Column("operating_region", "实际经营地", CHOICE),
     Column("registered_on", "成立日期", DATE),
     Column("legal_form", "组织形式", CHOICE),
     Column("industry_code", "国民经济行业分类代码"),
@@ -96,7 +99,15 @@ def _choice_maps() -> dict[str, dict[str, str]]:
         "listing_exchange": {},
         "industry_tracks": {},
         "industry_subtracks": {},
+        "registered_region": {},
+        "operating_region": {},
     }
+    names = Counter(Region.objects.values_list("name_zh", flat=True))
+    for code, name in Region.objects.values_list("code", "name_zh"):
+        for column in ("registered_region", "operating_region"):
+            maps[column][code] = code
+            if names[name] == 1:  # a name two regions share is read only by its code
+                maps[column][name] = code
     for column, choices in (
         ("legal_form", Enterprise.LegalForm.choices),
         ("scale", Enterprise.Scale.choices),

@@ -6,7 +6,6 @@ are checked by the rule language itself (policies.rules.lint), so this tool acce
 conditions the loader and the engine accept; its messages are in Chinese, the language's own.
 """
 
-import glob
 import re
 import sys
 from pathlib import Path
@@ -18,7 +17,10 @@ sys.path.insert(0, str(ROOT))
 
 from policies.rules import CatalogFact, leaves, lint  # noqa: E402 - after the path is set
 
-SEEDS = ROOT.parent / "shared" / "seeds"
+SOURCES = [
+    ROOT.parent / "shared" / "seeds",
+    ROOT.parent / "shared" / "corpus",
+]  # as policies.fidelity.source_dirs
 KINDS = {"subsidy", "support", "measure", "goal", "annex"}
 BENEFIT_KINDS = {
     "lump_sum",
@@ -37,21 +39,11 @@ def squash(text: str) -> str:
 
 
 def catalog() -> dict[str, CatalogFact]:
-    """The fact catalog of fixtures/facts/*.yaml as the rule language reads it."""
-    facts = {}
-    for path in sorted(glob.glob(str(ROOT / "fixtures" / "facts" / "*.yaml"))):
-        for fact in yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []:
-            if fact["code"] in facts:
-                raise SystemExit(f"{path}: duplicate fact code {fact['code']}")
-            facts[fact["code"]] = CatalogFact(
-                code=fact["code"],
-                type=fact["type"],
-                label_zh=fact.get("label_zh") or "",
-                unit=fact.get("unit") or "",
-                choices=tuple(fact.get("choices") or ()),
-                label_en=fact.get("label_en") or "",
-            )
-    return facts
+    """The fact catalog of fixtures/facts/*.yaml as the rule language reads it (region facts with the
+    region tree): the one fixture-only catalog loader, matching.scenarios's."""
+    from matching.scenarios import load_fixture_catalog
+
+    return load_fixture_catalog()
 
 
 def check_condition(node, facts, texts, own, where, errors):
@@ -84,7 +76,12 @@ def main(path: str) -> int:
     facts = catalog()
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     doc = data["document"]
-    source = squash((SEEDS / doc["source_file"]).read_text(encoding="utf-8"))
+    found = next(
+        (folder / doc["source_file"] for folder in SOURCES if (folder / doc["source_file"]).is_file()), None
+    )
+    if found is None:
+        raise SystemExit(f"{doc['source_file']}: not in {' or '.join(map(str, SOURCES))}")
+    source = squash(found.read_text(encoding="utf-8"))
     errors = []
     seen = set()
     benefits = 0

@@ -3,14 +3,14 @@ from django.core.cache import cache
 from django.db import transaction
 
 from applications.tests.support import World, build_world
-from policies.loader import fixtures_dir, load_files
+from policies.loader import catalog_paths, load_files
 
 
 @pytest.fixture(scope="module")
 def catalog_loaded(django_db_setup, django_db_blocker):
     """The fact catalog (fixtures/facts), loaded once per test module and rolled back afterwards."""
     with django_db_blocker.unblock(), transaction.atomic():
-        _reports, errors = load_files(sorted((fixtures_dir() / "facts").glob("*.yaml")))
+        _reports, errors = load_files(catalog_paths())
         assert not errors, [error.messages for error in errors]
         yield
         transaction.set_rollback(True)
@@ -19,7 +19,7 @@ def catalog_loaded(django_db_setup, django_db_blocker):
 @pytest.fixture
 def catalog_committed(transactional_db):
     """The fact catalog in a transactional test (for tests that use several connections)."""
-    _reports, errors = load_files(sorted((fixtures_dir() / "facts").glob("*.yaml")))
+    _reports, errors = load_files(catalog_paths())
     assert not errors, [error.messages for error in errors]
 
 

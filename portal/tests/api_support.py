@@ -19,7 +19,7 @@ from django.test import Client
 from enterprises.models import Enterprise, Project
 from enterprises.tests.factories import EnterpriseFactory, MembershipFactory, ProjectFactory, UserFactory
 from matching import services as matching_services
-from policies.loader import fixtures_dir, load_files
+from policies.loader import catalog_paths, fixtures_dir, load_files
 from portal.api.services import issue_api_key
 from portal.models import ApiKey, Scope
 from portal.roles import ensure_roles
@@ -36,7 +36,7 @@ UNTHROTTLED = "1000000/min"
 
 
 def load_api_policies() -> None:
-    paths = sorted((fixtures_dir() / "facts").glob("*.yaml"))
+    paths = catalog_paths()
     paths += [fixtures_dir() / "policies" / name for name in POLICY_FILES]
     _reports, errors = load_files(paths)
     assert not errors, [error.messages for error in errors]
