@@ -88,12 +88,14 @@ def explain_benefit(enterprise: Enterprise, benefit: Benefit, as_of: dt.date) ->
     explain, as matching.selectors.verdicts_for does), kept with the facts it read."""
     catalog = matching_selectors.catalog()
     sheet = facts_for(enterprise, as_of, catalog=catalog)
+    spec = matching_selectors.spec_for(benefit)
     verdict = explain(
-        matching_selectors.spec_for(benefit),
+        spec,
         sheet.values,
         as_of=as_of,
         catalog=catalog,
         sources=sheet.sources,
+        items=sheet.items.get(spec.per_item or "", []),
     )
     return Explained(verdict, sheet, catalog, enterprise)
 
@@ -283,7 +285,9 @@ def auto_grant_list(
         return AutoGrantList(benefit, as_of, validity, [], 0, False)
     codes = input_codes(spec, compile_condition(spec.condition, catalog), catalog)
     table = facts_table(enterprises, as_of, codes)
-    verdicts = evaluate_table(spec, FactColumns(table.columns, len(table.enterprise_ids), catalog), as_of)
+    verdicts = evaluate_table(
+        spec, FactColumns(table.columns, len(table.enterprise_ids), catalog, table.items), as_of
+    )
     met_ids = [
         pk
         for pk, status in zip(table.enterprise_ids, verdicts.status.tolist(), strict=True)
@@ -305,6 +309,7 @@ def auto_grant_list(
                 as_of=as_of,
                 catalog=catalog,
                 sources=sheet.sources,
+                items=sheet.items.get(spec.per_item or "", []),
             )
             if verdict.status in MET_STATUSES:
                 rows.append(AutoGrantRow(enterprise, verdict))

@@ -26,11 +26,12 @@ FALSE_WORDS = {"false", "0", "no", "n", "否", "无", "×"}
 
 
 def load_catalog(codes: Iterable[str] | None = None) -> dict[str, FactDefinition]:
-    """code -> FactDefinition, in code order (one query)."""
-    rows = FactDefinition.objects.all()
-    if codes is not None:
-        rows = rows.filter(code__in=list(codes))
-    return {row.code: row for row in rows.order_by("code")}
+    """code -> FactDefinition, in code order: the policies app's catalog (region facts carry the tree)."""
+    from policies.selectors import catalog
+
+    facts = catalog()
+    wanted = sorted(facts) if codes is None else sorted(set(codes) & set(facts))
+    return {code: facts[code] for code in wanted}
 
 
 def catalog_choice_values(code: str) -> set[str] | None:

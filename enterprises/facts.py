@@ -39,7 +39,7 @@ from django.db.models.functions import Cast
 
 from enterprises import catalog as fact_catalog
 from enterprises import taxonomy
-from enterprises.models import Enterprise, FactValue, Project, Recognition, YearlyFigure
+from enterprises.models import Enterprise, FactValue, Item, Project, Recognition, YearlyFigure
 from policies.models import Region
 
 logger = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ ENTERPRISE_FIELDS = (
     "id",
     "district",
     "town",
+    "registered_region",
     "operating_region",
     "registered_on",
     "legal_form",
@@ -128,9 +129,44 @@ class UnknownFactError(KeyError):
 
 
 @dataclass(frozen=True)
+class ItemSheet:
+    """One item's facts (code → typed value; absent = unknown) with its provenance."""
+
+    id: int
+    title: str
+    values: dict[str, Any]
+    source: str
+
+
+@dataclass(frozen=True)
+class ItemRows:
+    """Every item of one kind for the enterprises of a table, in (enterprise, id) order: `owner` is
+    the row of the item's enterprise in the table, `columns` the item facts (one value per item)."""
+
+    owner: list[int]
+    ids: list[int]
+    columns: dict[str, list[Any]]
+    titles: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    def sheets_of(self, row: int) -> list[ItemSheet]:
+        return [
+            ItemSheet(
+                self.ids[i],
+                self.titles[i],
+                {code: column[i] for code, column in self.columns.items() if column[i] is not None},
+                self.sources[i],
+            )
+            for i, owner in enumerate(self.owner)
+            if owner == row
+        ]
+
+
+@dataclass(frozen=True)
 class FactSheet:
     values: dict[str, Any]
     sources: dict[str, str]
+    items: dict[str, list[ItemSheet]] = field(default_factory=dict)  # kind → the enterprise's items
 
 
 @dataclass
@@ -138,6 +174,7 @@ class FactTable:
     enterprise_ids: list[int]
     columns: dict[str, list[Any]]
     sources: dict[str, list[str | None]] | None = None  # with_sources=True only
+    items: dict[str, ItemRows] = field(default_factory=dict)  # kind → items of these enterprises
 
     def sheet(self, index: int) -> FactSheet:
         """The row at `index` as facts_for gives it (the table must have been read with sources)."""
@@ -145,7 +182,10 @@ class FactTable:
             raise ValueError("this table was read without sources")
         values = {code: column[index] for code, column in self.columns.items()}
         sources = {code: self.sources[code][index] for code, value in values.items() if value is not None}
-        return FactSheet(values=values, sources=sources)
+        items = {kind: rows.sheets_of(index) for kind, rows in self.items.items()}
+        return FactSheet(
+            values=values, sources=sources, items={kind: got for kind, got in items.items() if got}
+        )
 
 
 class FactColumn:
@@ -270,7 +310,8 @@ def derive_identity(data: Loaded, as_of: AsOf) -> dict[str, FactColumn]:
     district = [value or None for value in enterprise["district"]]
     codes = region_codes()
     registered = [
-        registered_region(name, town, codes) for name, town in zip(district, enterprise["town"], strict=True)
+        own or registered_region(name, town, codes)
+        for own, name, town in zip(enterprise["registered_region"], district, enterprise["town"], strict=True)
     ]
     # Where the enterprise actually operates, when it said so; otherwise where it is registered.
     operating = [own or home for own, home in zip(enterprise["operating_region"], registered, strict=True)]
@@ -660,6 +701,8 @@ class Plan:
         unknown = sorted(set(wanted) - set(catalog))
         if unknown:
             raise UnknownFactError(", ".join(unknown))
+        # item facts belong to items (item_rows), not to the enterprise
+        wanted = [code for code in wanted if not getattr(catalog[code], "item_kind", "")]
         builtin = {code for code in wanted if catalog[code].derived == "builtin"}
         missing = builtin - BUILTIN_CODES
         if missing:
@@ -786,7 +829,63 @@ def facts_for(
     columns = plan.derive(data, moment)
     values = {code: column.values[0] for code, column in columns.items()}
     sources = {code: columns[code].sources[0] for code, value in values.items() if value is not None}
-    return FactSheet(values=values, sources=sources)
+    catalog = catalog if catalog is not None else fact_catalog.load_catalog()
+    items: dict[str, list[ItemSheet]] = {}
+    for row in Item.objects.filter(enterprise_id=enterprise.pk).order_by("kind", "pk"):
+        items.setdefault(row.kind, []).append(
+            ItemSheet(row.pk, row.title, _item_values(row.values, catalog, row.kind), row.source)
+        )
+    return FactSheet(values=values, sources=sources, items=items)
+
+
+def _item_values(stored: Mapping[str, Any], catalog: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    """Typed values of an item's JSON; facts no longer of the kind (or no longer fitting) are unknown."""
+    typed = {}
+    for code, value in (stored or {}).items():
+        definition = catalog.get(code)
+        if definition is not None and getattr(definition, "item_kind", "") == kind:
+            typed[code] = fact_catalog.from_json(definition.type, value)
+    return typed
+
+
+def item_rows(
+    enterprise_ids: list[int], catalog: Mapping[str, Any], codes: Iterable[str] | None = None
+) -> dict[str, ItemRows]:
+    """The items of these enterprises, by kind, as columns of the item facts (of `codes`, or all)."""
+    wanted = None if codes is None else set(codes)
+    kinds: dict[str, list[str]] = {}
+    for code, definition in catalog.items():
+        kind = getattr(definition, "item_kind", "")
+        if kind and (wanted is None or code in wanted):
+            kinds.setdefault(kind, []).append(code)
+    if not kinds or not enterprise_ids:
+        return {}
+    position_of = {pk: position for position, pk in enumerate(enterprise_ids)}
+    ordered = sorted(enterprise_ids)
+    selected = (
+        Q(enterprise_id__gte=ordered[0], enterprise_id__lte=ordered[-1])
+        if is_dense(ordered)
+        else Q(enterprise_id__in=ordered)
+    )
+    rows = (
+        Item.objects.filter(selected, kind__in=list(kinds))
+        .order_by("enterprise_id", "pk")
+        .values_list("kind", "enterprise_id", "pk", "values", "title", "source")
+    )
+    found = {kind: ItemRows([], [], {code: [] for code in codes}) for kind, codes in kinds.items()}
+    for kind, enterprise_id, pk, stored, title, source in rows:
+        position = position_of.get(enterprise_id)
+        if position is None:
+            continue
+        table = found[kind]
+        table.owner.append(position)
+        table.ids.append(pk)
+        table.titles.append(title)
+        table.sources.append(source)
+        values = _item_values(stored, catalog, kind)
+        for code, column in table.columns.items():
+            column.append(values.get(code))
+    return found
 
 
 def facts_table(
@@ -801,7 +900,8 @@ def facts_table(
     chunk of consecutive ids is read fastest), as columns ordered by id; with_sources: their
     provenance too (FactTable.sheet gives one enterprise's FactSheet)."""
     catalog = catalog if catalog is not None else fact_catalog.load_catalog()
-    plan = Plan.make(catalog, None if codes is None else list(codes))
+    codes = None if codes is None else list(codes)
+    plan = Plan.make(catalog, codes)
     moment = AsOf(as_of)
     with cyclic_gc_paused():
         data = _load_table(enterprises, plan, moment)
@@ -810,4 +910,5 @@ def facts_table(
         enterprise_ids=data.enterprise["id"],
         columns={code: column.values for code, column in columns.items()},
         sources={code: column.sources for code, column in columns.items()} if with_sources else None,
+        items=item_rows(data.enterprise["id"], catalog, codes),
     )

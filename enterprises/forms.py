@@ -61,7 +61,11 @@ class EnterpriseForm(forms.ModelForm):
     def __init__(self, *args, can_change_identity: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["industry_tracks"].choices = catalog_choices("industry_tracks")
-        self.fields["operating_region"].widget = forms.Select(choices=region_select_choices())
+        regions = region_select_choices()
+        self.fields["registered_region"].widget = forms.Select(
+            choices=[("", _("按所在区和街镇")), *regions[1:]]
+        )
+        self.fields["operating_region"].widget = forms.Select(choices=regions)
         if not can_change_identity:  # the credit code identifies the company: staff change it
             self.fields["credit_code"].disabled = True
 

@@ -98,6 +98,13 @@ class Enterprise(models.Model):
     district = models.CharField(_("所在区"), max_length=20, blank=True, choices=taxonomy.DISTRICT_CHOICES)
     town = models.CharField(_("街镇"), max_length=50, blank=True)
     address = models.CharField(_("地址"), max_length=300, blank=True)
+    registered_region = models.CharField(
+        _("注册地（精确到区县、街镇或园区）"),
+        max_length=40,
+        blank=True,
+        validators=[validate_region_code],
+        help_text=_("留空时按所在区和街镇确定；外省市企业请选择所在省、市、县"),
+    )
     operating_region = models.CharField(
         _("实际经营地"),
         max_length=40,
@@ -306,6 +313,33 @@ class Project(models.Model):
     def clean(self) -> None:
         if self.kind == self.Kind.TECH_UPGRADE and not self.level:
             raise ValidationError({"level": _("技术改造项目须注明市级或区级。")})
+
+
+class Item(models.Model):
+    """One thing of an enterprise that a benefit pays for on its own — a project, a charging station, a
+    PV installation, a product, an event — of a kind declared in fixtures/items/. Its values are the
+    catalog's facts of that kind (`FactDefinition.item_kind`), keyed by fact code."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(_("事项类型"), max_length=80)
+    title = models.CharField(_("名称"), max_length=200)
+    external_ref = models.CharField(_("外部编号"), max_length=100, blank=True)
+    values = models.JSONField(_("事项信息"), default=dict, blank=True)
+    source = models.CharField(
+        _("数据来源"), max_length=20, choices=Source.choices, default=Source.SELF_DECLARED
+    )
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["enterprise_id", "kind", "id"]
+        verbose_name = _("事项")
+        verbose_name_plural = _("事项")
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class FactValue(models.Model):

@@ -44,6 +44,7 @@ ENTERPRISE_FIELDS = (
     "district",
     "town",
     "address",
+    "registered_region",
     "operating_region",
     "registered_on",
     "legal_form",

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from enterprises.facts import BUILTIN_CODES, BUILTIN_GROUPS
-from enterprises.models import Enterprise, FactValue, Project, Recognition, YearlyFigure
+from enterprises.models import Enterprise, FactValue, Item, Project, Recognition, YearlyFigure
 from matching.engine import BenefitSpec, facts_read
 
 # Sources of PendingEnterpriseChange rows.
@@ -22,19 +22,22 @@ FACT_PREFIX = "fact:"  # a stored fact, by FactDefinition id: "fact:17"
 
 # The related tables by the names enterprises.facts uses in DerivationGroup.reads.
 TABLE_SOURCES: dict[type, str] = {YearlyFigure: "figures", Recognition: "recognitions", Project: "projects"}
-WATCHED_MODELS: tuple[type, ...] = (Enterprise, *TABLE_SOURCES, FactValue)
+ITEMS = "items"  # an item (project, facility…) was saved or deleted: its kind's per-item benefits
+WATCHED_MODELS: tuple[type, ...] = (Enterprise, *TABLE_SOURCES, FactValue, Item)
 
 
 def source_of(instance) -> str:
     """The source a saved or deleted row of an enterprise table marks (not for Enterprise itself)."""
     if isinstance(instance, FactValue):
         return f"{FACT_PREFIX}{instance.fact_id}"
+    if isinstance(instance, Item):
+        return ITEMS
     return TABLE_SOURCES[type(instance)]
 
 
 def codes_fed_by(source: str, fact_codes_by_id: Mapping[int, str]) -> frozenset[str] | None:
     """The catalog codes whose values a change of `source` may move; None means every benefit."""
-    if source == NEW:
+    if source in (NEW, ITEMS):  # items: every per-item benefit (their facts are not in the registry)
         return None
     if source == ENTERPRISE:
         # every derivation reads the enterprise row (its fields, the declared-complete flags, the

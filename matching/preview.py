@@ -88,7 +88,7 @@ def preview_benefit_change(
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
         table = facts_table(chunk, as_of, codes)  # ids: a chunk is read as an id range
-        columns = FactColumns(table.columns, len(table.enterprise_ids), catalog)
+        columns = FactColumns(table.columns, len(table.enterprise_ids), catalog, table.items)
         before = evaluate_table(current, columns, as_of)
         after = evaluate_table(proposed, columns, as_of)
         _compare(impact, table.enterprise_ids, before, after, limit)

@@ -66,6 +66,7 @@ def spec_from_rows(
         condition=condition,
         amount_rule=amount_rules.parse(benefit.get("amount_rule")),
         exclusion_groups=tuple(benefit.get("exclusion_groups") or ()),
+        per_item=benefit.get("per_item") or None,
         version=version,
         doc_status=document["status"],
         effective_from=document.get("effective_from"),
@@ -112,6 +113,7 @@ def load_fixture_catalog(directory: Path = FACT_FIXTURES) -> dict[str, CatalogFa
                 unit=fact.get("unit") or "",
                 choices=tuple(regions if fact["type"] == "region" else fact.get("choices") or ()),
                 label_en=fact.get("label_en") or "",
+                item_kind=fact.get("item_kind") or "",
             )
     return catalog
 

@@ -27,7 +27,7 @@ from policies.supersession import superseded_dates
 BENEFIT_FIELDS = (
     "key", "name", "kind", "cap", "amount", "ratio", "base_fact", "instalments", "recurrence",
     "requires_recognition", "recognition_phrase", "amount_quote", "stacking_group", "valid_from",
-    "valid_to", "condition", "amount_rule", "exclusion_groups",
+    "valid_to", "condition", "amount_rule", "exclusion_groups", "per_item",
 )  # fmt: skip
 
 
@@ -92,7 +92,17 @@ def verdicts_for(
     sheet = facts_for(enterprise, as_of, catalog=facts)
     if specs is None:
         specs = benefit_specs(benefit_ids)
-    return [explain(spec, sheet.values, as_of=as_of, catalog=facts, sources=sheet.sources) for spec in specs]
+    return [
+        explain(
+            spec,
+            sheet.values,
+            as_of=as_of,
+            catalog=facts,
+            sources=sheet.sources,
+            items=sheet.items.get(spec.per_item or "", []),
+        )
+        for spec in specs
+    ]
 
 
 def explain_match(result: MatchResult) -> Verdict:

@@ -182,7 +182,7 @@ def evaluate_locked(plan: Plan, enterprise_ids: list[int]) -> Written:
     if not enterprise_ids:
         return Written()
     table = facts_table(enterprise_ids, plan.as_of, plan.codes)  # ids: a chunk is read as an id range
-    columns = FactColumns(table.columns, len(table.enterprise_ids), plan.catalog)
+    columns = FactColumns(table.columns, len(table.enterprise_ids), plan.catalog, table.items)
     evaluated = [evaluate_table(spec, columns, plan.as_of) for spec in plan.in_force]
     return store(evaluated, table.enterprise_ids, plan.out_of_force, as_of=plan.as_of, cause=plan.cause)
 

@@ -26,7 +26,16 @@ from pydantic import ValidationError as SchemaError
 from policies import amount_rules, services
 from policies.citations import quote_problems
 from policies.fidelity import found_in, seeds_dir
-from policies.models import Benefit, Clause, ExclusionGroup, FactDefinition, Heading, PolicyDocument, Region
+from policies.models import (
+    Benefit,
+    Clause,
+    ExclusionGroup,
+    FactDefinition,
+    Heading,
+    ItemKind,
+    PolicyDocument,
+    Region,
+)
 
 # --- file schema -------------------------------------------------------------------------------------------
 
@@ -50,6 +59,18 @@ class FactSpec(_Strict):
     description: str | None = None
     choices: list[ChoiceSpec] = []
     derived: Literal[tuple(FactDefinition.Derivation.values)] = "stored"  # type: ignore[valid-type]
+    item_kind: str | None = None  # a fact of each item of this kind (fixtures/items/), not of the enterprise
+
+
+class ItemKindSpec(_Strict):
+    code: str = Field(min_length=1, pattern=r"^[a-z][a-z0-9_]*$")
+    label_zh: str = Field(min_length=1)
+    label_en: str = Field(min_length=1)
+    description: str | None = None
+
+
+class ItemKindFileSpec(_Strict):
+    item_kinds: list[ItemKindSpec] = Field(min_length=1)
 
 
 class SupersededSpec(_Strict):
@@ -132,6 +153,7 @@ class BenefitSpec(_Strict):
     cap_total: Decimal | Dated | None = None
     schedule: amount_rules.Schedule | None = None
     exclusion_groups: list[str] = []
+    per_item: str | None = None  # an item kind: evaluated and paid once per item of the enterprise
     base_fact: str | None = None
     instalments: int | None = None
     recurrence: Literal[tuple(Benefit.Recurrence.values)] = "one_time"  # type: ignore[valid-type]
@@ -215,6 +237,7 @@ def default_paths() -> list[Path]:
     root = fixtures_dir()
     return (
         sorted((root / "regions").glob("*.yaml"))
+        + sorted((root / "items").glob("*.yaml"))
         + sorted((root / "facts").glob("*.yaml"))
         + sorted((root / "policies").glob("*.yaml"))
     )
@@ -228,10 +251,50 @@ def expand(paths: list[Path]) -> list[Path]:
     return files
 
 
+def declarers_first(paths: list[Path]) -> list[Path]:
+    """The files in the given order, except that a policy file naming an exclusion group another file
+    declares comes after that file (an exclusion may span documents). Unreadable files keep their place
+    (their error is reported when loaded)."""
+    declares: dict[Path, set[str]] = {}
+    names: dict[Path, set[str]] = {}
+    for path in paths:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue
+        if not isinstance(data, dict) or "document" not in data:
+            continue
+        declares[path] = {g.get("key") for g in data.get("exclusions") or [] if isinstance(g, dict)}
+        names[path] = {
+            key
+            for clause in data.get("clauses") or []
+            if isinstance(clause, dict)
+            for benefit in clause.get("benefits") or []
+            if isinstance(benefit, dict)
+            for key in benefit.get("exclusion_groups") or []
+        }
+    ordered: list[Path] = []
+    placed: set[Path] = set()
+
+    def place(path: Path, visiting: set[Path]) -> None:
+        if path in placed or path in visiting:
+            return
+        visiting.add(path)
+        for other, keys in declares.items():
+            if other != path and keys & names.get(path, set()):
+                place(other, visiting)
+        placed.add(path)
+        ordered.append(path)
+
+    for path in paths:
+        place(path, set())
+    return ordered
+
+
 def load_files(paths: list[Path]) -> tuple[list[FileReport], list[LoadError]]:
     """Load each file in its own transaction; carry on after a bad file so every error is reported at once."""
     reports, errors = [], []
-    for path in paths:
+    for path in declarers_first(paths):
         try:
             reports.append(load_file(path))
         except LoadError as error:
@@ -253,10 +316,55 @@ def load_file(path: Path) -> FileReport:
         return _load_policy(path, name, data)
     if isinstance(data, dict) and "regions" in data:
         return _load_regions(path, name, data)
+    if isinstance(data, dict) and "item_kinds" in data:
+        return _load_item_kinds(path, name, data)
     raise LoadError(
         path,
         [f"{name}: expected a list of facts, a mapping with regions, or one with document/headings/clauses"],
     )
+
+
+# --- item kinds --------------------------------------------------------------------------------------------
+
+
+def _load_item_kinds(path: Path, name: str, data: dict) -> FileReport:
+    """Upsert the kinds of a file; never delete one (facts and enterprises' items name them)."""
+    try:
+        spec = ItemKindFileSpec.model_validate(data)
+    except SchemaError as exc:
+        raise LoadError(
+            path, [f"{name}: {_loc(problem['loc'])}: {problem['msg']}" for problem in exc.errors()]
+        ) from exc
+    messages = [
+        f"{name}: item kind {code}: code: defined more than once"
+        for code, n in Counter(kind.code for kind in spec.item_kinds).items()
+        if n > 1
+    ]
+    others = dict(ItemKind.objects.exclude(source_file=path.name).values_list("code", "source_file"))
+    messages += [
+        f"{name}: item kind {kind.code}: code: already defined in {others[kind.code]}"
+        for kind in spec.item_kinds
+        if kind.code in others and _defined_elsewhere_kind(kind.code, others[kind.code], path)
+    ]
+    if messages:
+        raise LoadError(path, messages)
+    report = FileReport(path, "item kinds")
+    with transaction.atomic():
+        for item in spec.item_kinds:
+            kind = ItemKind.objects.filter(code=item.code).first() or ItemKind(code=item.code)
+            values = item.model_dump(exclude={"code"})
+            values.update(description=item.description or "", source_file=path.name)
+            _assign(kind, values, blank=())
+            report.tally("item kinds").add(services.save_item_kind(kind=kind, reason=f"load {path.name}"))
+    return report
+
+
+def _defined_elsewhere_kind(code: str, source_file: str, path: Path) -> bool:
+    other = path.parent / source_file
+    if not source_file or source_file == path.name or not other.is_file():
+        return False
+    data = yaml.safe_load(other.read_text(encoding="utf-8")) or {}
+    return any(isinstance(item, dict) and item.get("code") == code for item in data.get("item_kinds") or [])
 
 
 # --- the region tree ---------------------------------------------------------------------------------------
@@ -332,7 +440,12 @@ def _load_catalog(path: Path, name: str, data: list) -> FileReport:
                 messages.append(f"{name}: fact {spec.code}: code: already defined in {fact.source_file}")
                 continue
             values = spec.model_dump(exclude={"code"})
-            values.update(unit=spec.unit or "", description=spec.description or "", source_file=path.name)
+            values.update(
+                unit=spec.unit or "",
+                description=spec.description or "",
+                source_file=path.name,
+                item_kind=spec.item_kind or "",
+            )
             _assign(fact, values, blank=())
             try:
                 report.tally("facts").add(
@@ -541,7 +654,11 @@ def _write_benefits(
         rule_data, values = benefit_columns(benefit_spec)
         values["amount_rule"] = amount_rules.to_json(amount_rules.parse(rule_data))
         values["condition"] = _jsonable(values["condition"])
-        _assign(benefit, values, blank=("base_fact", "recognition_phrase", "amount_quote", "stacking_group"))
+        _assign(
+            benefit,
+            values,
+            blank=("base_fact", "recognition_phrase", "amount_quote", "stacking_group", "per_item"),
+        )
         try:
             report.tally("benefits").add(services.save_benefit(benefit=benefit, reason=reason))
         except ValidationError as exc:

@@ -23,6 +23,7 @@ from policies.conditions import (
     choice_label,
     choice_pairs,
     display_lang,
+    fact_codes,
     fact_label,
     validate_condition,
 )
@@ -59,6 +60,12 @@ class FactDefinition(models.Model):
         _("来源"), max_length=10, choices=Derivation.choices, default=Derivation.STORED
     )
     source_file = models.CharField(_("定义文件"), max_length=200, blank=True)
+    item_kind = models.CharField(
+        _("所属事项类型"),
+        max_length=80,
+        blank=True,
+        help_text=_("留空：企业的事实；填写：某类事项（项目、设施、产品…）各自的事实"),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -115,6 +122,32 @@ class FactDefinition(models.Model):
                 errors.append(_("只有单选、多选类型可以有可选值"))
         if errors:
             raise ValidationError({"choices": errors})
+        if self.item_kind and not ItemKind.objects.filter(code=self.item_kind).exists():
+            raise ValidationError({"item_kind": _("未知的事项类型 %(kind)s") % {"kind": self.item_kind}})
+
+
+class ItemKind(models.Model):
+    """A kind of thing an enterprise may have several of, each paid for on its own: a project, a
+    facility, a product, an event (fixtures/items/). Its facts are catalog facts with `item_kind`."""
+
+    code = models.SlugField(_("代码"), max_length=80, unique=True)
+    label_zh = models.CharField(_("中文名称"), max_length=200)
+    label_en = models.CharField(_("英文名称"), max_length=200)
+    description = models.TextField(_("说明"), blank=True)
+    source_file = models.CharField(_("定义文件"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("事项类型")
+        verbose_name_plural = _("事项类型")
+
+    def __str__(self) -> str:
+        return self.label_zh
+
+    @property
+    def label(self) -> str:
+        return self.label_en if display_lang() == "en" and self.label_en else self.label_zh
 
 
 class Region(models.Model):
@@ -373,7 +406,7 @@ class Benefit(models.Model):
     CONTENT_FIELDS = (
         "name", "kind", "cap", "amount", "ratio", "base_fact", "instalments", "recurrence",
         "requires_recognition", "recognition_phrase", "amount_quote", "stacking_group",
-        "valid_from", "valid_to", "condition", "amount_rule", "exclusion_groups",
+        "valid_from", "valid_to", "condition", "amount_rule", "exclusion_groups", "per_item",
     )  # fmt: skip
 
     clause = models.ForeignKey(Clause, on_delete=models.CASCADE, related_name="benefits")
@@ -430,6 +463,12 @@ class Benefit(models.Model):
     )
     exclusion_groups = models.JSONField(
         _("排斥组"), default=list, blank=True, help_text=_("跨文件“就高不重复”等排斥组的标识")
+    )
+    per_item = models.CharField(
+        _("按事项计"),
+        max_length=80,
+        blank=True,
+        help_text=_("事项类型代码：对企业的每个该类事项（项目、设施…）分别判断和计算"),
     )
     version = models.PositiveIntegerField(_("版本"), default=1, validators=[MinValueValidator(1)])
     fact_codes = models.JSONField(_("涉及事实"), default=list, blank=True, editable=False)
@@ -520,6 +559,7 @@ class Benefit(models.Model):
                 errors["amount_rule"] = problems
             if self.kind == self.Kind.NON_MONETARY:
                 errors["kind"] = [_("非资金支持不能有金额规则")]
+        errors.update(self._item_problems(facts, rule))
         if not isinstance(self.exclusion_groups, list) or not all(
             isinstance(k, str) and k for k in self.exclusion_groups
         ):
@@ -554,6 +594,28 @@ class Benefit(models.Model):
         errors = {field: problems for field, problems in errors.items() if problems}
         if errors:
             raise ValidationError(errors)
+
+    def _item_problems(self, facts: dict, rule) -> dict[str, list]:
+        """A per-item benefit names a declared kind and reads only that kind's item facts; other
+        benefits read no item facts (whose item would they be?)."""
+        if self.per_item and not ItemKind.objects.filter(code=self.per_item).exists():
+            return {"per_item": [_("未知的事项类型 %(kind)s") % {"kind": self.per_item}]}
+        codes = fact_codes(self.condition) | ({self.base_fact} if self.base_fact else set())
+        codes |= rule.fact_codes if rule is not None else set()
+        wrong = sorted(
+            code
+            for code in codes
+            if code in facts and facts[code].item_kind and facts[code].item_kind != self.per_item
+        )
+        if wrong:
+            return {
+                "per_item": [
+                    _("%(codes)s 是其他类型事项的事实，不能用于本项目") % {"codes": "、".join(wrong)}
+                    if self.per_item
+                    else _("%(codes)s 是事项的事实：请设置“按事项计”") % {"codes": "、".join(wrong)}
+                ]
+            }
+        return {}
 
     def _document_clause_texts(self) -> dict[str, str]:
         """Texts of the document's clauses by number (a leaf may cite any of them); this clause's

@@ -10,7 +10,16 @@ from django.utils.translation import gettext as _
 
 from policies import amount_rules
 from policies.conditions import NUMERIC_TYPES, fact_codes, validate_condition
-from policies.models import Benefit, Clause, ExclusionGroup, FactDefinition, Heading, PolicyDocument, Region
+from policies.models import (
+    Benefit,
+    Clause,
+    ExclusionGroup,
+    FactDefinition,
+    Heading,
+    ItemKind,
+    PolicyDocument,
+    Region,
+)
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
@@ -90,6 +99,11 @@ def save_heading(*, heading: Heading, reason: str = "") -> str:
 @transaction.atomic
 def save_clause(*, clause: Clause, reason: str = "") -> str:
     return _save(clause, reason=reason)
+
+
+@transaction.atomic
+def save_item_kind(*, kind: ItemKind, reason: str = "") -> str:
+    return _save(kind, reason=reason)
 
 
 @transaction.atomic

@@ -263,3 +263,19 @@ def upper_bound(spec: BenefitSpec, amount: Amount) -> Decimal | None:
     if amount.high is not None:
         return amount.high
     return amount.value if amount.value is not None else spec.cap
+
+
+def combine_amounts(amounts: list[Amount]) -> Amount:
+    """The amount of several items of one per-item benefit: each item is paid on its own."""
+    if len(amounts) == 1:
+        return amounts[0]
+    if all(amount.counted for amount in amounts):
+        bases = {amount.basis for amount in amounts}
+        total = sum((amount.value for amount in amounts), ZERO)
+        high = sum((amount.high if amount.high is not None else amount.value for amount in amounts), ZERO)
+        basis = bases.pop() if len(bases) == 1 else AmountBasis.COMPUTED
+        return Amount(total, basis, high=high if high > total else None)
+    if all(amount.basis is AmountBasis.UP_TO_CAP for amount in amounts):
+        return Amount(sum((amount.value for amount in amounts), ZERO), AmountBasis.UP_TO_CAP)
+    unknown = next(amount for amount in amounts if not amount.counted)
+    return Amount(None, unknown.basis if unknown.value is None else AmountBasis.BASE_UNKNOWN)

@@ -20,11 +20,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from matching.engine.amounts import NOT_APPLICABLE, Amount, amount_inputs, potential_amount
+from matching.engine.amounts import NOT_APPLICABLE, Amount, amount_inputs, combine_amounts, potential_amount
 from matching.engine.conditions import (
     COMPARISONS,
     OUTCOME_LETTERS,
@@ -34,7 +34,7 @@ from matching.engine.conditions import (
     compile_condition,
     fold,
 )
-from matching.engine.fingerprint import fingerprints, value_hashes
+from matching.engine.fingerprint import combine_fingerprint_rows, fingerprints, value_hashes
 from matching.engine.spec import IN_FORCE, BenefitSpec, validity_key, validity_on
 from matching.engine.values import Catalog, FactValueError, Kind, kind_of, normalize
 from matching.engine.verdict import AMOUNT_STATUSES, Status, Verdict, input_codes, status_and_score
@@ -118,14 +118,30 @@ class _Column:
         return value_hashes(self.distinct_values)[self.codes]
 
 
+class ItemColumns(Protocol):
+    """The items of one kind (enterprises.facts.ItemRows): `owner` the row of each item's enterprise."""
+
+    owner: Sequence[int]
+    ids: Sequence[int]
+    columns: Mapping[str, Sequence[Any]]
+
+
 class FactColumns:
-    """Fact columns (code → one value per row), as `enterprises.facts.facts_table` returns them.
+    """Fact columns (code → one value per row), as `enterprises.facts.facts_table` returns them, and
+    the rows' items by kind (for per-item benefits).
 
     A code absent from `columns` is unknown for every row (as an absent key is for one enterprise).
     """
 
-    def __init__(self, columns: Mapping[str, Sequence[Any]], n: int, catalog: Catalog):
+    def __init__(
+        self,
+        columns: Mapping[str, Sequence[Any]],
+        n: int,
+        catalog: Catalog,
+        items: Mapping[str, ItemColumns] | None = None,
+    ):
         self.raw, self.n, self.catalog = columns, n, catalog
+        self.items = items or {}
         self._encoded: dict[str, _Column] = {}
 
     def column(self, code: str) -> _Column:
@@ -181,6 +197,75 @@ class TableVerdicts:
 
 
 def evaluate_table(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> TableVerdicts:
+    """Verdicts of one benefit for every row; a per-item benefit is evaluated over the rows' items
+    and reduced to one verdict per row exactly as verdict.combine_items does for one enterprise."""
+    if spec.per_item:
+        return _evaluate_items(spec, table, as_of)
+    return _evaluate_rows(spec, table, as_of)
+
+
+def _evaluate_items(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> TableVerdicts:
+    items = table.items.get(spec.per_item)
+    owner = np.asarray(items.owner if items is not None else [], dtype=np.int64)
+    has_item = np.zeros(table.n, dtype=bool)
+    has_item[owner] = True
+    bare = np.flatnonzero(~has_item)  # enterprises without such an item: one row of unknown item facts
+    rows_owner = np.concatenate([owner, bare])
+    m = len(rows_owner)
+    codes = input_codes(spec, compile_condition(spec.condition, table.catalog), table.catalog)
+    owner_list = rows_owner.tolist()
+    expanded: dict[str, list[Any]] = {}
+    for code in codes:
+        if items is not None and code in items.columns:
+            expanded[code] = list(items.columns[code]) + [None] * len(bare)
+        elif code in table.raw:
+            column = table.raw[code]
+            expanded[code] = [column[row] for row in owner_list]
+    rows = _evaluate_rows(spec, FactColumns(expanded, m, table.catalog), as_of)
+
+    # the best row of each enterprise: best status, then score, then the first item
+    position = np.arange(m)
+    order = np.lexsort((position, -rows.score.astype(np.int64), -rows.status.astype(np.int64), rows_owner))
+    sorted_owner = rows_owner[order]
+    starts = np.flatnonzero(np.r_[True, sorted_owner[1:] != sorted_owner[:-1]])
+    best = order[starts]  # one row per enterprise, in enterprise order (every enterprise has a row)
+
+    by_item = np.argsort(rows_owner, kind="stable")  # items in id order within each enterprise
+    group_start = np.flatnonzero(np.r_[True, rows_owner[by_item][1:] != rows_owner[by_item][:-1]])
+    rank = np.empty(m, dtype=np.int64)
+    rank[by_item] = np.arange(m) - np.repeat(group_start, np.diff(np.r_[group_start, m]))
+
+    counted = np.isin(rows.status, [int(Status.ELIGIBLE), int(Status.PENDING_RECOGNITION)])
+    amount_codes = rows.amount_codes[best].copy()
+    amount_table = list(rows.amount_table)
+    combos: dict[tuple[int, ...], int] = {}
+    if counted.any():  # the amounts of every counted item add up (verdict.combine_items)
+        counted_rows = by_item[counted[by_item]]
+        owners = rows_owner[counted_rows]
+        split = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        for start, stop in zip(split.tolist(), [*split[1:].tolist(), len(counted_rows)], strict=True):
+            enterprise = int(owners[start])
+            key = tuple(rows.amount_codes[counted_rows[start:stop]].tolist())
+            if len(key) == 1:
+                amount_codes[enterprise] = key[0]
+                continue
+            if key not in combos:
+                combos[key] = len(amount_table)
+                amount_table.append(combine_amounts([rows.amount_table[code] for code in key]))
+            amount_codes[enterprise] = combos[key]
+    return TableVerdicts(
+        spec=spec,
+        validity=rows.validity,
+        status=rows.status[best],
+        score=rows.score[best],
+        amount_codes=amount_codes,
+        amount_table=amount_table,
+        letters=rows.letters[best],
+        fingerprints=combine_fingerprint_rows(rows.fingerprints, rows_owner, rank, table.n),
+    )
+
+
+def _evaluate_rows(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> TableVerdicts:
     compiled = compile_condition(spec.condition, table.catalog)
     n = table.n
     leaf_arrays: list[np.ndarray] = []

@@ -57,3 +57,26 @@ def fingerprints(spec: BenefitSpec, validity: str, hash_columns: Sequence[np.nda
 def fingerprint(spec: BenefitSpec, validity: str, values: Mapping[str, Any], codes: Sequence[str]) -> int:
     """The fingerprint of one enterprise's normalised values of `codes` (verdict.input_codes)."""
     return int(fingerprints(spec, validity, [value_hashes([values.get(code)]) for code in codes], 1)[0])
+
+
+def combine_fingerprints(values: Sequence[int]) -> int:
+    """One fingerprint for the items of a per-item verdict, in item order (one item: its own)."""
+    items = np.array(values, dtype=np.int64).view(np.uint64)
+    folded = items[:1].copy()  # arrays wrap modulo 2**64 silently, as in fingerprints()
+    for value in items[1:]:
+        folded = folded * _PRIME + value
+    return int(folded.view(np.int64)[0])
+
+
+def combine_fingerprint_rows(
+    fingerprints_: np.ndarray, owner: np.ndarray, rank: np.ndarray, n: int
+) -> np.ndarray:
+    """combine_fingerprints for every enterprise at once: rows of items (`owner` their enterprise,
+    `rank` their place among its items); every enterprise has at least one row."""
+    folded = np.zeros(n, dtype=np.uint64)
+    values = fingerprints_.view(np.uint64)
+    for position in range(int(rank.max()) + 1 if rank.size else 0):
+        rows = rank == position
+        targets = owner[rows]
+        folded[targets] = values[rows] if position == 0 else folded[targets] * _PRIME + values[rows]
+    return folded.view(np.int64)

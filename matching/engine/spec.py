@@ -33,6 +33,7 @@ class BenefitSpec:
     # applicability (evaluated first) as the first child of an `all` when the document has one
     amount_rule: AmountRuleSpec | None = None  # per-unit rates, ranges, tiers, caps, schedules, dated values
     exclusion_groups: tuple[str, ...] = ()  # declared groups (any document) it shares with others
+    per_item: str | None = None  # an item kind: evaluated once per item of the enterprise, paid per item
     version: int = 1
     # validity: the document's status and dates, narrowed by the benefit's own dates when stated
     doc_status: str = "in_force"  # draft | in_force | expired | superseded

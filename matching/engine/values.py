@@ -56,6 +56,7 @@ class CatalogFact:
     unit: str = ""
     choices: tuple[Mapping[str, str], ...] = field(default=())
     label_en: str = ""  # shown when English is active (render.label); label_zh otherwise
+    item_kind: str = ""  # a fact of each item of this kind (not of the enterprise)
 
 
 Catalog = Mapping[str, FactInfo]

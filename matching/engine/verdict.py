@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import IntEnum
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from matching.engine.amounts import NOT_APPLICABLE, Amount, AmountBasis, amount_inputs, potential_amount
+from matching.engine.amounts import (
+    NOT_APPLICABLE,
+    Amount,
+    AmountBasis,
+    amount_inputs,
+    combine_amounts,
+    potential_amount,
+)
 from matching.engine.conditions import (
     CompiledCondition,
     ConditionError,
@@ -21,7 +28,7 @@ from matching.engine.conditions import (
     leaf_outcome,
     leaves_behind,
 )
-from matching.engine.fingerprint import fingerprint
+from matching.engine.fingerprint import combine_fingerprints, fingerprint
 from matching.engine.i18n import gettext, gettext_noop
 from matching.engine.render import label, requirement_text, source_text, value_text
 from matching.engine.spec import IN_FORCE, BenefitSpec, validity_key, validity_on
@@ -140,6 +147,10 @@ class Verdict:
     unmet: tuple[Reason, ...]  # the conditions keeping a not-eligible enterprise out
     base_value: Any = None  # the ratio's base fact, normalised
     fingerprint: int = 0  # of the inputs: facts read, benefit version, validity (see fingerprint.py)
+    # A per-item benefit: the verdict of each of the enterprise's items of that kind (id order). The
+    # verdict itself is the best item's (status, score, reasons), with the amounts of every item
+    # that qualifies added up: two projects are paid twice, one project once.
+    items: tuple[ItemVerdict, ...] = ()
 
     @property
     def leaf_outcomes(self) -> str:
@@ -170,6 +181,20 @@ def facts_read(specs: list[BenefitSpec], catalog: Catalog) -> list[str]:
     return sorted(codes)
 
 
+@dataclass(frozen=True)
+class ItemVerdict:
+    item_id: int
+    title: str
+    verdict: Verdict
+
+
+class ItemInput(Protocol):
+    id: int
+    title: str
+    values: Mapping[str, Any]
+    source: str
+
+
 def explain(
     spec: BenefitSpec,
     facts: Mapping[str, Any],
@@ -177,8 +202,62 @@ def explain(
     as_of: dt.date,
     catalog: Catalog,
     sources: Mapping[str, str] | None = None,
+    items: Sequence[ItemInput] | None = None,
 ) -> Verdict:
-    """The full verdict for one enterprise's facts (code → value, None or absent = unknown)."""
+    """The full verdict for one enterprise's facts (code → value, None or absent = unknown).
+
+    A per-item benefit is evaluated once per item of `items` (the enterprise's items of its kind),
+    each with the enterprise's facts and the item's own; without items, `facts` may hold one item's
+    facts (the self-check, scenarios) — absent item facts are unknown, so "has no such project yet"
+    is needs_info, never eligible."""
+    if not spec.per_item or not items:
+        return _explain_one(spec, facts, as_of=as_of, catalog=catalog, sources=sources)
+    judged = []
+    for item in items:
+        merged = {**facts, **item.values}
+        item_sources = {**(sources or {}), **dict.fromkeys(item.values, item.source)}
+        judged.append(
+            ItemVerdict(
+                item.id,
+                item.title,
+                _explain_one(spec, merged, as_of=as_of, catalog=catalog, sources=item_sources),
+            )
+        )
+    return combine_items(judged)
+
+
+def best_item_index(statuses: Sequence[int], scores: Sequence[int]) -> int:
+    """The item a per-item verdict shows: best status, then best score, then the first."""
+    return max(range(len(statuses)), key=lambda i: (statuses[i], scores[i], -i))
+
+
+def contributing(statuses: Sequence[int]) -> list[int]:
+    """The items whose amounts add up: every eligible or pending item (none: the best item's amount stands)."""
+    return [i for i, status in enumerate(statuses) if status in (Status.ELIGIBLE, Status.PENDING_RECOGNITION)]
+
+
+def combine_items(judged: Sequence[ItemVerdict]) -> Verdict:
+    verdicts = [entry.verdict for entry in judged]
+    statuses = [int(v.status) for v in verdicts]
+    best = verdicts[best_item_index(statuses, [v.score for v in verdicts])]
+    paid = contributing(statuses)
+    amount = combine_amounts([verdicts[i].amount for i in paid]) if paid else best.amount
+    return replace(
+        best,
+        amount=amount,
+        fingerprint=combine_fingerprints([v.fingerprint for v in verdicts]),
+        items=tuple(judged),
+    )
+
+
+def _explain_one(
+    spec: BenefitSpec,
+    facts: Mapping[str, Any],
+    *,
+    as_of: dt.date,
+    catalog: Catalog,
+    sources: Mapping[str, str] | None = None,
+) -> Verdict:
     sources = sources or {}
     compiled = compile_condition(spec.condition, catalog)
     codes = input_codes(spec, compiled, catalog)

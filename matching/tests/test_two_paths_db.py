@@ -101,7 +101,9 @@ def test_random_conditions_agree_on_every_enterprise(world, data):
         requires_recognition=data.draw(st.booleans()),
         condition=data.draw(trees),
     )
-    bulk = evaluate_table(spec, FactColumns(table.columns, len(table.enterprise_ids), catalog), AS_OF)
+    bulk = evaluate_table(
+        spec, FactColumns(table.columns, len(table.enterprise_ids), catalog, table.items), AS_OF
+    )
     for i, sheet in enumerate(sheets):
         single = explain(spec, sheet.values, as_of=AS_OF, catalog=catalog, sources=sheet.sources)
         assert (
