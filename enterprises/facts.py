@@ -40,6 +40,7 @@ from django.db.models.functions import Cast
 from enterprises import catalog as fact_catalog
 from enterprises import taxonomy
 from enterprises.models import Enterprise, FactValue, Item, Project, Recognition, YearlyFigure
+from policies import formulas
 from policies.models import Region
 
 logger = logging.getLogger(__name__)
@@ -694,6 +695,7 @@ class Plan:
     groups: list[DerivationGroup]
     stored: list[tuple[str, int, str]]  # (code, FactDefinition id, type) of the stored facts asked for
     reads: set[str]
+    formulas: list[tuple[str, formulas.Formula]] = field(default_factory=list)  # in dependency order
 
     @classmethod
     def make(cls, catalog: Mapping[str, Any], codes: Iterable[str] | None) -> Plan:
@@ -703,18 +705,28 @@ class Plan:
             raise UnknownFactError(", ".join(unknown))
         # item facts belong to items (item_rows), not to the enterprise
         wanted = [code for code in wanted if not getattr(catalog[code], "item_kind", "")]
-        builtin = {code for code in wanted if catalog[code].derived == "builtin"}
+        formula_codes = formulas.order(
+            [code for code in wanted if catalog[code].derived == "formula"], catalog
+        )
+        inputs = set().union(*(formulas.formula_closure(code, catalog) for code in formula_codes))
+        formula_codes = formulas.order(
+            [*formula_codes, *(code for code in inputs if catalog[code].derived == "formula")], catalog
+        )
+        computed = list(dict.fromkeys([*wanted, *sorted(inputs)]))
+        basic = [code for code in computed if catalog[code].derived != "formula"]
+        builtin = {code for code in basic if catalog[code].derived == "builtin"}
         missing = builtin - BUILTIN_CODES
         if missing:
             logger.warning(
                 "builtin facts without a derivation (always unknown): %s", ", ".join(sorted(missing))
             )
         groups = [group for group in BUILTIN_GROUPS if group.codes & builtin]
-        stored = [(code, catalog[code].pk, catalog[code].type) for code in wanted if code not in builtin]
+        stored = [(code, catalog[code].pk, catalog[code].type) for code in basic if code not in builtin]
         reads = set().union(*(group.reads for group in groups))
         if stored:
             reads.add("fact_values")
-        return cls(codes=wanted, groups=groups, stored=stored, reads=reads)
+        parsed = [(code, formulas.parse(catalog[code].formula)) for code in formula_codes]
+        return cls(codes=wanted, groups=groups, stored=stored, reads=reads, formulas=parsed)
 
     def derive(self, data: Loaded, as_of: AsOf) -> dict[str, FactColumn]:
         """code -> column for the planned codes (a code without a derivation is unknown)."""
@@ -722,6 +734,8 @@ class Plan:
         for group in self.groups:
             derived.update(group.derive(data, as_of))
         derived.update(derive_stored(data, self.stored))
+        for code, formula in self.formulas:  # in dependency order
+            derived[code] = formula_column(formula, derived, data.n, as_of.date)
         return {code: derived[code] if code in derived else unknown_column(data.n) for code in self.codes}
 
 
@@ -833,23 +847,56 @@ def facts_for(
     items: dict[str, list[ItemSheet]] = {}
     for row in Item.objects.filter(enterprise_id=enterprise.pk).order_by("kind", "pk"):
         items.setdefault(row.kind, []).append(
-            ItemSheet(row.pk, row.title, _item_values(row.values, catalog, row.kind), row.source)
+            ItemSheet(row.pk, row.title, _item_values(row.values, catalog, row.kind, as_of), row.source)
         )
     return FactSheet(values=values, sources=sources, items=items)
 
 
-def _item_values(stored: Mapping[str, Any], catalog: Mapping[str, Any], kind: str) -> dict[str, Any]:
-    """Typed values of an item's JSON; facts no longer of the kind (or no longer fitting) are unknown."""
+def formula_column(
+    formula: formulas.Formula, derived: Mapping[str, FactColumn], n: int, on: datetime.date
+) -> FactColumn:
+    """A formula fact for every row, from the columns of its inputs (unknown input → unknown)."""
+    inputs = {name: derived[name].values if name in derived else [None] * n for name in formula.inputs}
+    names = sorted(inputs)
+    columns = [inputs[name] for name in names]
+    values = (
+        [
+            formulas.evaluate(formula, dict(zip(names, row, strict=True)), on)
+            for row in zip(*columns, strict=True)
+        ]
+        if names
+        else [formulas.evaluate(formula, {}, on)] * n
+    )
+    return FactColumn(values, lambda: [DERIVED if value is not None else None for value in values])
+
+
+def _item_values(
+    stored: Mapping[str, Any], catalog: Mapping[str, Any], kind: str, on: datetime.date | None = None
+) -> dict[str, Any]:
+    """Typed values of an item's JSON, with the kind's formula facts computed from them (on the
+    as-of date); facts no longer of the kind (or no longer fitting) are unknown."""
     typed = {}
     for code, value in (stored or {}).items():
         definition = catalog.get(code)
         if definition is not None and getattr(definition, "item_kind", "") == kind:
             typed[code] = fact_catalog.from_json(definition.type, value)
+    kind_formulas = [
+        code
+        for code, definition in catalog.items()
+        if getattr(definition, "item_kind", "") == kind and getattr(definition, "formula", "")
+    ]
+    for code in formulas.order(kind_formulas, catalog):
+        value = formulas.evaluate(formulas.parse(catalog[code].formula), typed, on or datetime.date.today())
+        if value is not None:
+            typed[code] = value
     return typed
 
 
 def item_rows(
-    enterprise_ids: list[int], catalog: Mapping[str, Any], codes: Iterable[str] | None = None
+    enterprise_ids: list[int],
+    catalog: Mapping[str, Any],
+    codes: Iterable[str] | None = None,
+    on: datetime.date | None = None,
 ) -> dict[str, ItemRows]:
     """The items of these enterprises, by kind, as columns of the item facts (of `codes`, or all)."""
     wanted = None if codes is None else set(codes)
@@ -882,7 +929,7 @@ def item_rows(
         table.ids.append(pk)
         table.titles.append(title)
         table.sources.append(source)
-        values = _item_values(stored, catalog, kind)
+        values = _item_values(stored, catalog, kind, on)
         for code, column in table.columns.items():
             column.append(values.get(code))
     return found
@@ -910,5 +957,5 @@ def facts_table(
         enterprise_ids=data.enterprise["id"],
         columns={code: column.values for code, column in columns.items()},
         sources={code: column.sources for code, column in columns.items()} if with_sources else None,
-        items=item_rows(data.enterprise["id"], catalog, codes),
+        items=item_rows(data.enterprise["id"], catalog, codes, as_of),
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enterprises.facts import BUILTIN_CODES, BUILTIN_GROUPS
 from enterprises.models import Enterprise, FactValue, Item, Project, Recognition, YearlyFigure
 from matching.engine import BenefitSpec, facts_read
+from policies import formulas
 
 # Sources of PendingEnterpriseChange rows.
 NEW = "new"  # a new enterprise: every benefit, whatever it reads
@@ -60,7 +61,9 @@ class BenefitIndex:
         by_fact: dict[str, set[int]] = defaultdict(set)
         for spec in specs:
             for code in facts_read([spec], catalog):
-                by_fact[code].add(spec.benefit_id)
+                # a formula fact moves with every fact it is computed from
+                for read in {code, *formulas.formula_closure(code, catalog)}:
+                    by_fact[read].add(spec.benefit_id)
         return cls({code: frozenset(ids) for code, ids in by_fact.items()})
 
     def reading(self, codes: Iterable[str]) -> frozenset[int]:

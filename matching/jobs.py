@@ -23,7 +23,7 @@ from django.utils import timezone
 from enterprises.models import Enterprise, FactValue
 from matching import dependencies, notifications, selectors, services, triggers
 from matching.dependencies import BenefitIndex
-from matching.engine.spec import IN_FORCE, validity_on
+from matching.engine.spec import IN_FORCE, validity_key, validity_on
 from matching.models import (
     JobChunk,
     JobRun,
@@ -354,7 +354,9 @@ def run_calendar(*, as_of: dt.date | None = None) -> CalendarRun:
         benefit_ids = sorted(
             spec.benefit_id
             for spec in selectors.benefit_specs()
-            if validity_on(spec, as_of) != validity_on(spec, yesterday)
+            # validity (a text in force, expired, superseded) or a dated value (a cap corrected
+            # from today) moves on this day
+            if validity_key(spec, as_of) != validity_key(spec, yesterday)
             or (validity_on(spec, as_of) == IN_FORCE) != stored.get(spec.benefit_id, False)
         )
     job = None

@@ -225,3 +225,60 @@ def dated_epoch(rule: AmountRuleSpec | None, as_of: datetime.date) -> int:
     if rule is None:
         return 0
     return sum(1 for values in rule.dated.values() for entry in values if entry.from_ <= as_of)
+
+
+def describe(rule: AmountRuleSpec | None) -> list[str]:
+    """The rule's terms beyond the plain columns, worded for people in the reader's language:
+    "0.1元/千瓦时", "按 5%—20% 给予", "每年最高 100万元", "连续 5 年（满6050小时或5年，以先到者为准）",
+    "分阶段拨付：签约后 30%、开工后 30%、投产后 40%"."""
+    from django.utils.translation import gettext as _
+
+    from policies.conditions import display_lang, format_money, format_number, unit_text
+
+    if rule is None:
+        return []
+    sep = ", " if display_lang() == "en" else "、"
+
+    def percent(value: Decimal) -> str:
+        return f"{format_number(value * 100)}%"
+
+    terms: list[str] = []
+    if rule.rate is not None:
+        terms.append(f"{format_number(rule.rate)}{unit_text(rule.unit or '')}")
+    if rule.ratio_range is not None:
+        terms.append(
+            _("按 %(low)s—%(high)s 给予")
+            % {"low": percent(rule.ratio_range[0]), "high": percent(rule.ratio_range[1])}
+        )
+    if rule.tiers:
+        terms.append(_("按 %(n)s 档分档计算") % {"n": len(rule.tiers)})
+    if rule.cap_ratio is not None:
+        terms.append(_("且不超过计算基数的 %(ratio)s") % {"ratio": percent(rule.cap_ratio)})
+    if rule.cap_per_year is not None:
+        terms.append(_("每年最高 %(cap)s") % {"cap": format_money(rule.cap_per_year)})
+    if rule.cap_total is not None:
+        terms.append(_("累计最高 %(cap)s") % {"cap": format_money(rule.cap_total)})
+    schedule = rule.schedule
+    if schedule is not None:
+        if schedule.years:
+            text = _("连续 %(n)s 年") % {"n": schedule.years}
+            if schedule.until:
+                text += _("（%(until)s）") % {"until": schedule.until}
+            terms.append(text)
+        if schedule.year_factors:
+            terms.append(
+                _("各年按 %(factors)s 拨付")
+                % {"factors": sep.join(percent(f) for f in schedule.year_factors)}
+            )
+        if schedule.shares:
+            terms.append(
+                _("分年拨付 %(shares)s") % {"shares": sep.join(percent(share) for share in schedule.shares)}
+            )
+        if schedule.stages:
+            stages = sep.join(f"{stage.after} {percent(stage.share)}" for stage in schedule.stages)
+            terms.append(_("分阶段拨付：%(stages)s") % {"stages": stages})
+        if schedule.outlasts_document:
+            terms.append(_("已确定的拨付在政策到期后继续"))
+    if rule.dated:
+        terms.append(_("金额按日期调整（见原文）"))
+    return terms

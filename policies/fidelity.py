@@ -1,15 +1,25 @@
-"""How faithfully the data follows the source texts: text normalisation, amount phrases, printed numbering.
+"""How faithfully the data follows the source texts: text normalisation, amount phrases, printed numbering,
+and the checks `manage.py check_fidelity` runs.
 
-Pure functions over strings (no ORM), shared by the loader, the fidelity tests and `manage.py check_fidelity`.
+Pure functions over strings and duck-typed objects (no ORM queries): a document, clause or benefit may be a
+plain mapping (a fixture file as parsed YAML) or an object with the same attributes (ORM rows), so the same
+checks run on the files and on the loaded database. Everything that differs from one text to another (how it
+numbers its clauses, dates it does not print) lives in the text's fixture under `fidelity:`; the words a text
+uses for a fact or a choice live in the fact catalog (fixtures/facts/synonyms/). Nothing here names a document.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -30,72 +40,81 @@ def found_in(needle: str, haystack: str) -> bool:
     return bool(needle) and needle in squash(haystack)
 
 
+# --- where the source texts live ---------------------------------------------------------------------------
+
+
 def seeds_dir() -> Path:
-    """Where the source texts live: ../shared/seeds next to the repository (overridable for tests)."""
+    """The seed texts: ../shared/seeds next to the repository (settings.POLICY_SEEDS_DIR overrides)."""
+    return _shared_dir("POLICY_SEEDS_DIR", "seeds")
+
+
+def corpus_dir() -> Path:
+    """The further real texts: ../shared/corpus next to the repository (settings.POLICY_CORPUS_DIR overrides)."""
+    return _shared_dir("POLICY_CORPUS_DIR", "corpus")
+
+
+def _shared_dir(setting: str, name: str) -> Path:
     from django.conf import settings
 
-    configured = getattr(settings, "POLICY_SEEDS_DIR", None)
-    return Path(configured) if configured else Path(settings.BASE_DIR).parent / "shared" / "seeds"
+    configured = getattr(settings, setting, None)
+    return Path(configured) if configured else Path(settings.BASE_DIR).parent / "shared" / name
 
 
-# --- amount phrases ----------------------------------------------------------------------------------------
-
-MONEY = "money"  # value in yuan
-FOREIGN_MONEY = "foreign_money"  # value in the foreign currency's units (美元): never a cap in yuan
-RATIO = "ratio"  # value as a fraction: 30% -> 0.3, 1:0.5 -> 0.5, 全额 -> 1
-
-_UNIT = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "万亿": Decimal(10**12)}
-# "800万" without 元 counts only after a cap word (000 clause 13 prints "上限800万"); "2万套" does not.
-_CAP_WORDS = ("上限", "最高", "不超过", "给予")
-_AMOUNT = re.compile(
-    r"(?P<money>(?P<num>\d+(?:\.\d+)?)(?P<unit>万亿|亿|万)(?P<currency>美元|元)?)"
-    r"|(?P<percent>(?P<pnum>\d+(?:\.\d+)?)%)"
-    r"|(?P<matching>1[:∶](?P<mnum>\d+(?:\.\d+)?))"
-    r"|(?P<full>全额)"
-)
+def source_dirs() -> list[Path]:
+    """Where a fixture's `document.source_file` is looked up, in this order."""
+    return [seeds_dir(), corpus_dir()]
 
 
-@dataclass(frozen=True)
-class AmountPhrase:
-    kind: str  # MONEY, FOREIGN_MONEY or RATIO
-    value: Decimal
-    text: str  # as found in the normalised text, e.g. "1000万元", "30%", "1:0.5"
-    start: int  # offsets in normalise(source)
-    end: int
-
-    def __str__(self) -> str:
-        return self.text
+def source_path(source_file: str) -> Path | None:
+    """The source text a fixture names (seeds first, then the corpus), or None when no folder holds it."""
+    for folder in source_dirs():
+        path = folder / source_file
+        if path.is_file():
+            return path
+    return None
 
 
-def amount_phrases(text: str) -> list[AmountPhrase]:
-    """Every amount-like phrase (万元/亿元 sums, percentages, 1:x matching ratios, 全额) in normalise(text)."""
-    flat = normalise(text)
-    found: list[AmountPhrase] = []
-    for match in _AMOUNT.finditer(flat):
-        if match["money"]:
-            if not match["currency"] and not flat[: match.start()].endswith(_CAP_WORDS):
-                continue
-            value = Decimal(match["num"]) * _UNIT[match["unit"]]
-            kind = FOREIGN_MONEY if match["currency"] == "美元" else MONEY
-        elif match["percent"]:
-            kind, value = RATIO, Decimal(match["pnum"]) / 100
-        elif match["matching"]:
-            kind, value = RATIO, Decimal(match["mnum"])
-        else:
-            kind, value = RATIO, Decimal(1)
-        found.append(AmountPhrase(kind, value.normalize(), match.group(0), match.start(), match.end()))
-    return found
+def seed_files(folder: Path) -> list[Path]:
+    """The texts of one folder (its README is not a text)."""
+    return sorted(folder.glob("*.txt"))
 
 
-def same_amount(a: Decimal | float | int | None, b: Decimal | float | int | None) -> bool:
-    return a is not None and b is not None and Decimal(str(a)).normalize() == Decimal(str(b)).normalize()
+# --- the fixture's `fidelity:` section ----------------------------------------------------------------------
 
 
-# --- printed numbering -------------------------------------------------------------------------------------
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
-_CN = "一二三四五六七八九十"
-# Section lines end an item's body: "一、", "(一)", "一)" and 001's misprinted "(十强化人才支持".
-_HEADING = re.compile(rf"^(?:[{_CN}]+、|[(（][{_CN}]+|[{_CN}]+[)）])")
+
+class SectionSpec(_Strict):
+    heading: str = Field(min_length=1)  # regex of the section line ("^四、"); group 1, if any, is its number
+    item: str = Field(min_length=1)  # regex of its sub-items; group 1 is the number as printed
+    number: str = "{section}({item})"  # the clause number of a sub-item: "四(一)"
+
+
+class NumberingFileSpec(_Strict):
+    item: str | None = None
+    sections: list[SectionSpec] = []
+    breaks: str | None = None  # regex of lines that end an item without starting one (default: 一、 (一) 一))
+    annex: str | None = None
+    end: str | None = None
+    paragraphs: bool = False
+    stray: list[str] = []
+
+
+class DateWaiver(_Strict):
+    quote: str = Field(min_length=1)  # the words of the source the date is read from; must hold its year
+    why: str = Field(min_length=1)
+
+
+class FidelityFileSpec(_Strict):
+    """`fidelity:` of a policy fixture: what the checks need to know about its source text."""
+
+    numbering: NumberingFileSpec
+    printed_items: int | None = Field(default=None, ge=0)  # how many items the numbering reads off the text
+    annex_paragraphs: int | None = Field(default=None, ge=0)
+    dates: dict[str, DateWaiver] = {}  # published_on / effective_from / effective_to not printed as a date
+    applicability_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,25 +122,158 @@ class NumberingSpec:
     """How one source text numbers its clauses, so the expected numbering is read from the text itself."""
 
     item: str | None = None  # regex at a line start; group 1 is the number exactly as printed
-    sections: tuple[tuple[str, str], ...] = ()  # (section line regex, sub-item regex): qualified "四(一)"
+    sections: tuple[tuple[str, str, str], ...] = ()  # (section line regex, sub-item regex, number format)
+    breaks: str | None = None  # lines ending an item's body without starting one; None: the usual headings
     annex: str | None = None  # regex of the annex heading: each later paragraph must be an annex clause
     end: str | None = None  # regex of the first line after the policy text (web page footer, 施行 line)
     paragraphs: bool = False  # unnumbered excerpt: every paragraph is one clause, numbered P1, P2, …
     stray: tuple[str, ...] = ()  # non-policy phrases inside paragraphs (must not be encoded)
 
 
-# One entry per file in ../shared/seeds/. A seed without an entry fails the fidelity tests.
-NUMBERING: dict[str, NumberingSpec] = {
-    "000_a58dafab45e73810.txt": NumberingSpec(item=r"(\d+)\.\s*", annex=r"^六、附则$"),
-    "001_2dfd1af80a7c2560.txt": NumberingSpec(item=r"(\d+)\.\s*", annex=r"^三、附则$"),
-    "002_3d25c37045d9436d.txt": NumberingSpec(
-        item=r"(\d+)\.\s*",
-        sections=((r"^四、", rf"[(（]([{_CN}]+)[)）]"),),  # 四(一) … 四(六), the six 环境 measures
-        end=r"^上一条",
-    ),
-    "003_f3614992173a0e14.txt": NumberingSpec(item=r"([０-９]+)．(?![０-９])", end=r"^本文件自"),
-    "004_21c7819eb38fb760.txt": NumberingSpec(paragraphs=True, stray=("韦德APP",)),
-}
+def fidelity_spec(data: Any) -> FidelityFileSpec | None:
+    """The parsed `fidelity:` of a fixture (a mapping, a FidelityFileSpec, or None)."""
+    if data is None or isinstance(data, FidelityFileSpec):
+        return data
+    return FidelityFileSpec.model_validate(data)
+
+
+def numbering_spec(spec: FidelityFileSpec) -> NumberingSpec:
+    n = spec.numbering
+    return NumberingSpec(
+        item=n.item,
+        sections=tuple((s.heading, s.item, s.number) for s in n.sections),
+        breaks=n.breaks,
+        annex=n.annex,
+        end=n.end,
+        paragraphs=n.paragraphs,
+        stray=tuple(n.stray),
+    )
+
+
+# --- duck typing -------------------------------------------------------------------------------------------
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if obj is None:
+        return default
+    value = obj.get(name, default) if isinstance(obj, Mapping) else getattr(obj, name, default)
+    return default if value is None else value
+
+
+def _items(value: Any) -> list:
+    """A list, a related manager (.all()) or nothing, as a list."""
+    if value is None:
+        return []
+    if hasattr(value, "all") and not isinstance(value, list | tuple | Mapping):
+        return list(value.all())
+    return list(value)
+
+
+def _benefits(clause: Any) -> list:
+    return _items(_get(clause, "benefits"))
+
+
+def _rule(benefit: Any) -> Mapping:
+    """The amount rule of a stored benefit (one JSON field); a fixture benefit holds the same keys flat."""
+    rule = _get(benefit, "amount_rule")
+    return rule if isinstance(rule, Mapping) else {}
+
+
+def _field(benefit: Any, name: str) -> Any:
+    value = _get(benefit, name)
+    return _rule(benefit).get(name) if value is None else value
+
+
+def _number(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value)).normalize()
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def same_amount(a: Decimal | float | int | None, b: Decimal | float | int | None) -> bool:
+    a, b = _number(a), _number(b)
+    return a is not None and b is not None and a == b
+
+
+# --- amount phrases ----------------------------------------------------------------------------------------
+
+MONEY = "money"  # value in yuan
+FOREIGN_MONEY = "foreign_money"  # value in the foreign currency's units (美元): never a cap in yuan
+RATIO = "ratio"  # value as a fraction: 30% -> 0.3, 1:0.5 -> 0.5, 全额 -> 1
+RATE = "rate"  # yuan per unit: 0.1元/千瓦时 -> 0.1 with unit 元/千瓦时; 700万元/年 -> 7000000 with unit 元/年
+
+_UNIT = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "万亿": Decimal(10**12)}
+# "800万" without 元 counts only after a cap word (a text may print "上限800万"); "2万套" does not.
+_CAP_WORDS = ("上限", "最高", "不超过", "给予")
+_NUM = r"\d+(?:\.\d+)?"
+# what a per-unit rate is per: longest first; any one further character is accepted too (元/台, 元/户)
+_PER = "千瓦时|千瓦|兆瓦|吨标准煤|吨标煤|吨二氧化碳|平方公里|平方米|平米|m2|小时|公里|吨|瓦|㎡|亩|人|月|年|户|次|辆|台|套|个|家|项|[^\\d,，。;；、:：()（）]"
+_RANGE_SEP = r"(?:\(含\))?(?:—|–|-|~|～|至|到)"
+_AMOUNT = re.compile(
+    rf"(?P<range>(?P<rlow>{_NUM})%?{_RANGE_SEP}(?P<rhigh>{_NUM})%)"
+    rf"|(?P<money>(?<![\d.])(?P<num>{_NUM})(?:(?P<unit>万亿|亿|万)(?P<currency>美元|元)?|(?P<yuan>美元|元))"
+    rf"(?:/(?P<per>{_PER}))?)"
+    rf"|(?P<percent>(?P<pnum>{_NUM})%)"
+    rf"|(?P<matching>(?<![\d.:])1:(?P<mnum>{_NUM})(?![\d:]))"
+    r"|(?P<full>全额)"
+)
+
+
+@dataclass(frozen=True)
+class AmountPhrase:
+    kind: str  # MONEY, FOREIGN_MONEY, RATIO or RATE
+    value: Decimal  # the low end of a range
+    text: str  # as found in the normalised text, e.g. "1000万元", "30%", "1:0.5", "600元/千瓦", "5%—20%"
+    start: int  # offsets in normalise(source)
+    end: int
+    high: Decimal | None = None  # a range "5%—20%": its high end
+    unit: str = ""  # a rate's unit, e.g. "元/千瓦"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def amount_phrases(text: str) -> list[AmountPhrase]:
+    """Every amount-like phrase in normalise(text): 万元/亿元 sums, yuan sums, per-unit rates (元/千瓦时,
+    万元/年), percentages and percentage ranges (5%—20%, 5%至20%), 1:x matching ratios, 全额."""
+    flat = normalise(text)
+    found: list[AmountPhrase] = []
+    for match in _AMOUNT.finditer(flat):
+        high, unit = None, ""
+        if match["range"]:
+            kind, value = RATIO, Decimal(match["rlow"]) / 100
+            high = (Decimal(match["rhigh"]) / 100).normalize()
+        elif match["money"]:
+            currency = match["currency"] or match["yuan"]
+            if currency is None and (match["per"] or not flat[: match.start()].endswith(_CAP_WORDS)):
+                continue  # "2万套"; "800万" counts after a cap word
+            value = Decimal(match["num"]) * _UNIT.get(match["unit"] or "", Decimal(1))
+            if currency == "美元":
+                kind = FOREIGN_MONEY
+            elif match["per"]:
+                kind, unit = RATE, f"元/{match['per']}"
+            else:
+                kind = MONEY
+        elif match["percent"]:
+            kind, value = RATIO, Decimal(match["pnum"]) / 100
+        elif match["matching"]:
+            kind, value = RATIO, Decimal(match["mnum"])
+        else:
+            kind, value = RATIO, Decimal(1)
+        found.append(
+            AmountPhrase(kind, value.normalize(), match.group(0), match.start(), match.end(), high, unit)
+        )
+    return found
+
+
+# --- printed numbering -------------------------------------------------------------------------------------
+
+_CN = "一二三四五六七八九十"
+# Section lines end an item's body: "一、", "(一)", "一)" and misprints such as "(十强化人才支持".
+_HEADING = re.compile(rf"^(?:[{_CN}]+、|[(（][{_CN}]+|[{_CN}]+[)）])")
 
 
 @dataclass(frozen=True)
@@ -161,26 +313,37 @@ def printed_structure(spec: NumberingSpec, source: str) -> PrintedStructure:
     items: list[PrintedItem] = []
     body: list[str] | None = None  # lines of the item being read
     number = ""
-    sub_items: tuple[str, str] | None = None  # (section prefix, sub-item regex) while inside such a section
+    sub_items: tuple[str, str, str] | None = None  # (section number, sub-item regex, format) inside a section
+    breaks = re.compile(spec.breaks) if spec.breaks is not None else _HEADING
 
     def close() -> None:
         if body is not None:
             items.append(PrintedItem(number, squash("".join(body))))
 
     for line in lines[:annex_at]:
-        section = next((sub for section_re, sub in spec.sections if re.match(section_re, line)), None)
+        section = next(
+            (
+                (match, sub, fmt)
+                for section_re, sub, fmt in spec.sections
+                if (match := re.match(section_re, line))
+            ),
+            None,
+        )
         item = re.match(spec.item, line) if spec.item else None
         sub_item = re.match(sub_items[1], line) if sub_items else None
         if section:
             close()
-            body, sub_items = None, (line.split("、", 1)[0], section)
+            match, sub, fmt = section
+            section_number = match.group(1) if match.re.groups else line.split("、", 1)[0]
+            body, sub_items = None, (section_number, sub, fmt)
         elif item:
             close()
             number, body = item.group(1), [line[item.end() :]]
         elif sub_item:
             close()
-            number, body = f"{sub_items[0]}({sub_item.group(1)})", [line[sub_item.end() :]]
-        elif _HEADING.match(line):
+            number = sub_items[2].format(section=sub_items[0], item=sub_item.group(1))
+            body = [line[sub_item.end() :]]
+        elif breaks.match(line):
             close()
             body = None
             if re.match(rf"^[{_CN}]+、", line):
@@ -191,9 +354,9 @@ def printed_structure(spec: NumberingSpec, source: str) -> PrintedStructure:
     return PrintedStructure(items, annex)
 
 
-# --- checks (duck-typed: ORM rows or plain objects with the same attributes) ---------------------------------
-# A clause has number, kind, title, text, figures_not_benefits and benefits (an iterable of objects with cap,
-# amount, ratio, condition). Each check returns human-readable problems; [] means faithful.
+# --- checks ------------------------------------------------------------------------------------------------
+# A clause has number, kind, title, text, figures_not_benefits and benefits. Each check returns
+# human-readable problems; [] means faithful.
 
 _ITEM_LIKE = re.compile(r"\d+|[０-９]+|P\d+")
 
@@ -207,8 +370,8 @@ def numbering_problems(spec: NumberingSpec, source: str, clauses: list) -> list[
         plain = [unicodedata.normalize("NFKC", n) for n in expected if _ITEM_LIKE.fullmatch(n)]
         if plain != [str(i) for i in range(1, len(plain) + 1)]:
             problems.append(f"the source's own numbering is not 1..{len(plain)}: {plain}")
-    by_number = {clause.number: clause for clause in clauses}
-    numbers = [clause.number for clause in clauses]
+    numbers = [str(_get(clause, "number")) for clause in clauses]
+    by_number = dict(zip(numbers, clauses, strict=True))
     problems += [
         f"item {number} printed in the source has no clause" for number in expected if number not in by_number
     ]
@@ -224,23 +387,40 @@ def numbering_problems(spec: NumberingSpec, source: str, clauses: list) -> list[
         clause = by_number.get(item.number)
         if clause is None:
             continue
-        text, title = squash(clause.text), squash(clause.title or "")
+        text, title = squash(_get(clause, "text", "")), squash(_get(clause, "title", ""))
         if item.body not in (text, title + text):
             problems.append(
                 f"clause {item.number}: text is not the whole printed item: {_first_difference(item.body, text)}"
             )
-    annex_texts = [squash(clause.text) for clause in clauses if clause.kind == "annex"]
+    annex_texts = [squash(_get(clause, "text", "")) for clause in clauses if _get(clause, "kind") == "annex"]
     problems += [
         f"annex paragraph “{paragraph[:30]}…” is in no annex clause"
         for paragraph in printed.annex_paragraphs
         if not any(paragraph in text for text in annex_texts)
     ]
     problems += [
-        f"clause {clause.number} contains the non-policy phrase “{phrase}”"
+        f"clause {_get(clause, 'number')} contains the non-policy phrase “{phrase}”"
         for clause in clauses
         for phrase in spec.stray
-        if phrase in clause.text
+        if phrase in _get(clause, "text", "")
     ]
+    return problems
+
+
+def printed_count_problems(spec: FidelityFileSpec, source: str) -> list[str]:
+    """The numbering rules read as many items (and annex paragraphs) as the fixture says the text prints."""
+    printed = printed_structure(numbering_spec(spec), source)
+    problems = []
+    if spec.printed_items is not None and len(printed.items) != spec.printed_items:
+        problems.append(
+            f"fidelity.printed_items is {spec.printed_items} but the numbering rules read "
+            f"{len(printed.items)} items off the text: {[item.number for item in printed.items]}"
+        )
+    if spec.annex_paragraphs is not None and len(printed.annex_paragraphs) != spec.annex_paragraphs:
+        problems.append(
+            f"fidelity.annex_paragraphs is {spec.annex_paragraphs} but the text has "
+            f"{len(printed.annex_paragraphs)} paragraphs after the annex heading"
+        )
     return problems
 
 
@@ -252,20 +432,20 @@ def _first_difference(expected: str, actual: str) -> str:
 
 
 def verbatim_problems(source: str, clauses: list) -> list[str]:
-    return [f"clause {clause.number}: text not found verbatim in the source" for clause in clauses
-            if not found_in(clause.text, source)]  # fmt: skip
+    return [f"clause {_get(clause, 'number')}: text not found verbatim in the source" for clause in clauses
+            if not found_in(_get(clause, "text", ""), source)]  # fmt: skip
 
 
 def clause_spans(source: str, clauses: list) -> dict[str, tuple[int, int]]:
     """Where each clause's text sits in normalise(source); clauses not found are left out."""
     flat, spans, cursor = normalise(source), {}, 0
     for clause in clauses:
-        text = normalise(clause.text)
+        text = normalise(_get(clause, "text", ""))
         start = flat.find(text, cursor)
         if start < 0:
             start = flat.find(text)
         if text and start >= 0:
-            spans[clause.number] = (start, start + len(text))
+            spans[str(_get(clause, "number"))] = (start, start + len(text))
             cursor = start + len(text)
     return spans
 
@@ -277,13 +457,122 @@ def overlap_problems(source: str, clauses: list) -> list[str]:
             in zip(ordered, ordered[1:], strict=False) if start < end]  # fmt: skip
 
 
-def amount_problems(source: str, clauses: list) -> list[str]:
+# --- the figures of a benefit ------------------------------------------------------------------------------
+
+_MONEY_FIELDS = ("cap", "amount", "rate", "cap_per_year", "cap_total")
+_RATIO_FIELDS = ("ratio", "cap_ratio")
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str  # where in the benefit: "cap", "ratio_range", "tiers[1].amount", "cap[0]" (a dated value)
+    kind: str  # MONEY (also rates: yuan per unit), RATIO, or THRESHOLD (a tier bound: either kind)
+    value: Decimal
+    quote: (
+        str | None
+    )  # the words it must be printed in (the band's or dated entry's quote, else amount_quote)
+
+
+THRESHOLD = "threshold"
+
+
+def benefit_figures(benefit: Any) -> list[Figure]:
+    """Every figure of a benefit, from the plain fields and the amount rule (flat in a fixture, `amount_rule`
+    in the database): cap, amount, ratio, rate, ratio_range, cap_per_year, cap_total, cap_ratio, tiers
+    (amount / rate / ratio and their bounds) and dated values ([{from, value}] lists)."""
+    amount_quote = _get(benefit, "amount_quote")
+    figures: list[Figure] = []
+    dated = _rule(benefit).get("dated") or {}
+    for name in (*_MONEY_FIELDS, *_RATIO_FIELDS):
+        kind = MONEY if name in _MONEY_FIELDS else RATIO
+        value = _field(benefit, name)
+        entries = [*(value if isinstance(value, list) else []), *(dated.get(name) or [])]
+        if not isinstance(value, list) and _number(value) is not None:
+            figures.append(Figure(name, kind, _number(value), amount_quote))
+        for index, entry in enumerate(entries):
+            number = _number(_get(entry, "value"))
+            if number is not None:
+                figures.append(Figure(f"{name}[{index}]", kind, number, _get(entry, "quote", amount_quote)))
+    ratio_range = _field(benefit, "ratio_range") or []
+    for index, value in enumerate(ratio_range):
+        if _number(value) is not None:
+            figures.append(Figure(f"ratio_range[{index}]", RATIO, _number(value), amount_quote))
+    for index, band in enumerate(_items(_field(benefit, "tiers"))):
+        quote = _get(band, "quote", amount_quote)
+        for name, kind in (("amount", MONEY), ("rate", MONEY), ("ratio", RATIO), ("from", THRESHOLD),
+                           ("from_", THRESHOLD), ("to", THRESHOLD)):  # fmt: skip
+            number = _number(_get(band, name))
+            if number is not None:
+                figures.append(Figure(f"tiers[{index}].{name.rstrip('_')}", kind, number, quote))
+    return figures
+
+
+def benefit_quotes(benefit: Any) -> list[str]:
+    """Every quote a benefit's amount rests on: amount_quote, band and dated quotes, schedule words."""
+    quotes = [_get(benefit, "amount_quote")]
+    quotes += [figure.quote for figure in benefit_figures(benefit)]
+    schedule = _field(benefit, "schedule")
+    if schedule:
+        quotes += [_get(schedule, "quote"), _get(schedule, "until")]
+        quotes += [_get(stage, "after") for stage in _items(_get(schedule, "stages"))]
+    return [quote for quote in dict.fromkeys(quotes) if quote]
+
+
+def _leaves(tree: Any) -> Iterator[Mapping]:
+    if not isinstance(tree, Mapping):
+        return
+    if "not" in tree:
+        yield from _leaves(tree["not"])
+    elif "all" in tree or "any" in tree:
+        for child in tree.get("all") or tree.get("any") or []:
+            yield from _leaves(child)
+    elif "fact" in tree:
+        yield tree
+
+
+@dataclass(frozen=True)
+class Leaf:
+    leaf: Mapping
+    clause: str  # the clause its quote comes from
+    where: str  # "clause 7, benefit new-factory-purchase" or "document applicability"
+
+
+def document_leaves(document: Any, clauses: list) -> list[Leaf]:
+    """Every condition leaf of the document: its applicability and each benefit's condition."""
+    found = [
+        Leaf(leaf, str(leaf.get("clause") or ""), "document applicability")
+        for leaf in _leaves(_get(document, "applicability"))
+    ]
+    for clause in clauses:
+        number = str(_get(clause, "number"))
+        for benefit in _benefits(clause):
+            where = f"clause {number}, benefit {_get(benefit, 'key')}"
+            found += [
+                Leaf(leaf, str(leaf.get("clause") or number), where)
+                for leaf in _leaves(_get(benefit, "condition"))
+            ]
+    return found
+
+
+def _leaf_numbers(leaf: Mapping) -> list[Decimal]:
+    value = leaf.get("value")
+    values = value if isinstance(value, list) else [value]
+    return [number for number in (_number(v) for v in values) if number is not None]
+
+
+# --- amount phrases against benefits -----------------------------------------------------------------------
+
+
+def amount_problems(source: str, clauses: list, document: Any = None) -> list[str]:
     """Every amount phrase of the source sits in a clause, and there it is quoted by a benefit with that figure,
     by a condition with that threshold, or by a figures_not_benefits entry; every benefit figure is printed
-    in its clause."""
+    in the words it quotes."""
     flat = normalise(source)
     spans = clause_spans(source, clauses)
-    by_number = {clause.number: clause for clause in clauses}
+    by_number = {str(_get(clause, "number")): clause for clause in clauses}
+    leaves_by_clause: dict[str, list[Mapping]] = {}
+    for leaf in document_leaves(document, clauses):
+        leaves_by_clause.setdefault(leaf.clause, []).append(leaf.leaf)
     problems = []
     for phrase in amount_phrases(source):
         context = flat[max(0, phrase.start - 12) : phrase.end + 6]
@@ -293,27 +582,74 @@ def amount_problems(source: str, clauses: list) -> list[str]:
             continue
         offset = spans[owner][0]
         local = (phrase.start - offset, phrase.end - offset)
-        if not _represented(phrase, local, by_number[owner]):
+        if not _represented(phrase, local, by_number[owner], leaves_by_clause.get(owner, [])):
             problems.append(
                 f"clause {owner}: amount “{phrase}” (…{context}…) is quoted by no benefit with that figure, "
                 "no condition with that threshold and no figures_not_benefits entry"
             )
     for clause in clauses:
-        printed = amount_phrases(clause.text)
+        text = _get(clause, "text", "")
         for benefit in _benefits(clause):
-            for name, kind in (("cap", MONEY), ("amount", MONEY), ("ratio", RATIO)):
-                value = getattr(benefit, name)
-                if value is not None and not any(
-                    p.kind == kind and same_amount(p.value, value) for p in printed
-                ):
+            for figure in benefit_figures(benefit):
+                if figure.kind == THRESHOLD:
+                    continue
+                printed = amount_phrases(figure.quote or text)
+                if not any(_phrase_has(p, figure.kind, figure.value) for p in printed):
+                    where = "its quote" if figure.quote else "the clause"
                     problems.append(
-                        f"clause {clause.number}, benefit {benefit.key}: {name} {value} is not printed in the clause"
+                        f"clause {_get(clause, 'number')}, benefit {_get(benefit, 'key')}: {figure.name} "
+                        f"{figure.value:f} is not printed in {where} (“{(figure.quote or text)[:40]}”)"
+                    )
+                unit = normalise(str(_field(benefit, "unit") or ""))
+                rates = [p for p in printed if p.kind == RATE and p.value == figure.value]
+                in_unit = any(normalise(p.unit) == unit for p in rates)
+                if figure.name.split("[")[0] in ("rate", "tiers") and unit and rates and not in_unit:
+                    problems.append(
+                        f"clause {_get(clause, 'number')}, benefit {_get(benefit, 'key')}: {figure.name} "
+                        f"{figure.value:f} {unit} but the text prints {', '.join(p.text for p in rates)}"
+                    )
+    return problems + respectively_problems(clauses)
+
+
+def respectively_problems(clauses: list) -> list[str]:
+    """Benefits sharing one amount quote that says 分别 ("分别给予上限25万元和60万元") take its figures in
+    the order printed: the n-th such benefit of the clause holds the n-th figure."""
+    problems = []
+    for clause in clauses:
+        groups: dict[str, list] = {}
+        for benefit in _benefits(clause):
+            quote = normalise(_get(benefit, "amount_quote", ""))
+            if "分别" in quote:
+                groups.setdefault(quote, []).append(benefit)
+        for quote, members in groups.items():
+            if len(members) < 2:
+                continue
+            phrases = amount_phrases(quote)
+            for kind, names in ((MONEY, ("cap", "amount", "rate")), (RATIO, ("ratio",))):
+                printed = [
+                    p.value
+                    for p in phrases
+                    if (p.kind in (MONEY, RATE)) == (kind == MONEY) and p.kind != FOREIGN_MONEY
+                ]
+                held = [
+                    next((_number(_field(b, n)) for n in names if _number(_field(b, n)) is not None), None)
+                    for b in members
+                ]
+                if len(printed) == len(members) and all(v is not None for v in held) and held != printed:
+                    problems.append(
+                        f"clause {_get(clause, 'number')}: benefits {', '.join(str(_get(b, 'key')) for b in members)} "
+                        f"share “{quote}” (分别) but hold {[f'{v:f}' for v in held]}, not the printed order "
+                        f"{[f'{v:f}' for v in printed]}"
                     )
     return problems
 
 
-def _benefits(clause) -> list:
-    return list(clause.benefits.all() if hasattr(clause.benefits, "all") else clause.benefits)
+def _phrase_has(phrase: AmountPhrase, kind: str, value: Decimal) -> bool:
+    if kind == MONEY and phrase.kind not in (MONEY, RATE):
+        return False
+    if kind == RATIO and phrase.kind != RATIO:
+        return False
+    return value in (phrase.value, phrase.high)
 
 
 def _quotes_at(quote: str | None, text: str, local: tuple[int, int]) -> bool:
@@ -330,39 +666,440 @@ def _quotes_at(quote: str | None, text: str, local: tuple[int, int]) -> bool:
     return False
 
 
-def _represented(phrase: AmountPhrase, local: tuple[int, int], clause) -> bool:
-    from policies.conditions import leaves
-
-    text = clause.text
+def _represented(phrase: AmountPhrase, local: tuple[int, int], clause: Any, leaves: list[Mapping]) -> bool:
+    """Whether figures quoting the phrase hold its value (a range: both ends)."""
+    if phrase.kind == FOREIGN_MONEY:
+        wanted_kinds: tuple[str, ...] = ()
+    elif phrase.kind == RATIO:
+        wanted_kinds = (RATIO, THRESHOLD)
+    else:
+        wanted_kinds = (MONEY, THRESHOLD)
+    text = _get(clause, "text", "")
+    values: set[Decimal] = set()
+    ranges: set[tuple[Decimal, Decimal]] = set()
     for benefit in _benefits(clause):
-        figures = (benefit.cap, benefit.amount) if phrase.kind == MONEY else (benefit.ratio,)
-        quoted = _quotes_at(benefit.amount_quote, text, local)
-        if phrase.kind != FOREIGN_MONEY and quoted and any(same_amount(phrase.value, f) for f in figures):
-            return True
-        thresholds = [phrase.value, phrase.value * 100] if phrase.kind == RATIO else [phrase.value]
-        for leaf in leaves(benefit.condition) if benefit.condition else []:
-            values = leaf["value"] if isinstance(leaf["value"], list) else [leaf["value"]]
-            numbers = [v for v in values if isinstance(v, int | float | Decimal) and not isinstance(v, bool)]
-            if any(same_amount(t, v) for t in thresholds for v in numbers) and _quotes_at(
-                leaf["quote"], text, local
+        figures = [f for f in benefit_figures(benefit) if _quotes_at(f.quote, text, local)]
+        values |= {f.value for f in figures if f.kind in wanted_kinds}
+        low = [f.value for f in figures if f.name == "ratio_range[0]"]
+        high = [f.value for f in figures if f.name == "ratio_range[1]"]
+        ranges |= {(a, b) for a in low for b in high}
+    for leaf in leaves:
+        if _quotes_at(leaf.get("quote"), text, local):
+            numbers = _leaf_numbers(leaf)
+            values |= set(numbers)
+            if phrase.kind == RATIO:  # a percentage fact may be stored as 5 for 5%
+                values |= {(n / 100).normalize() for n in numbers}
+    if any(
+        _quotes_at(_get(figure, "phrase"), text, local)
+        for figure in _items(_get(clause, "figures_not_benefits"))
+    ):
+        return True
+    if phrase.high is not None:
+        return (phrase.value, phrase.high) in ranges or {phrase.value, phrase.high} <= values
+    return phrase.value in values
+
+
+# --- conditions: numbers, units, bounds, choices -----------------------------------------------------------
+
+# Words that make a lower / upper bound inclusive or strict ("以上" includes the number in Chinese policy texts).
+_LOWER_INCLUSIVE = ("以上", "(含", "含)", "不低于", "不少于", "达到", "及以上", "≥")
+_LOWER_STRICT = ("超过", "高于", "大于", "多于", ">")
+_UPPER_INCLUSIVE = ("以下", "(含", "含)", "不超过", "不高于", "不大于", "不多于", "以内", "≤")
+_UPPER_STRICT = ("低于", "少于", "不足", "未满", "小于", "<")
+_BOUNDS = {"gte": ("lower", True), "gt": ("lower", False), "lte": ("upper", True), "lt": ("upper", False)}
+_NEGATED = {"lower": ("不超过", "不高于", "不大于", "不多于"), "upper": ("不低于", "不少于")}
+
+# An unstated level: the text names no figure, so a condition may not carry one (not even "> 0").
+UNSTATED_LEVEL = ("一定规模", "一定能级", "一定体量", "一定数量", "一定比例", "一定水平")
+
+# A unit of the catalog and the ways texts print it after a number.
+_UNIT_WORDS = {
+    "元": ("元",),
+    "美元": ("美元",),
+    "平方米": ("平方米", "平米", "㎡", "m2"),
+    "人": ("人", "名"),
+    "%": ("%",),
+}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CN_POWERS = {"十": 10, "百": 100, "千": 1000}
+_RANGE_REST = re.compile(rf"^%?{_RANGE_SEP}(?:{_NUM}|[零〇一二两三四五六七八九十百千]+)(?:万亿|亿|万)?")
+_QUOTE_NUMBER = re.compile(rf"({_NUM}|[零〇一二两三四五六七八九十百千]+)(万亿|亿|万)?")
+
+
+def _cn_number(text: str) -> Decimal | None:
+    total, digit = 0, None
+    for char in text:
+        if char in _CN_DIGITS:
+            digit = _CN_DIGITS[char]
+        elif char in _CN_POWERS:
+            total += (1 if digit is None else digit) * _CN_POWERS[char]
+            digit = None
+    return Decimal(total + (digit or 0))
+
+
+def quote_numbers(quote: str, unit: str | None = None) -> set[Decimal]:
+    """The numbers printed in a quote (万/亿 multiplied out; Chinese numerals read), keeping only those
+    followed by `unit` (or one of its printed forms) when a unit is given."""
+    flat = normalise(quote)
+    found: set[Decimal] = set()
+    words = _UNIT_WORDS.get(unit or "", (unit,)) if unit else ()
+    for match in _QUOTE_NUMBER.finditer(flat):
+        raw, multiplier = match.group(1), match.group(2)
+        value = Decimal(raw) if raw[0].isdigit() else _cn_number(raw)
+        value *= _UNIT.get(multiplier or "", Decimal(1))
+        rest = flat[match.end() :]
+        further = _RANGE_REST.match(rest)  # "第1至3发", "5%(含)至10%": the unit follows the range's high end
+        if further and not rest.startswith(words or ("\0",)):
+            rest = rest[further.end() :]
+        if words and not (rest.startswith(words) or (unit == "元" and multiplier)):
+            continue
+        found.add(value.normalize())
+        if unit == "%":
+            found.add((value / 100).normalize())
+    return found
+
+
+def date_forms(day: datetime.date) -> list[str]:
+    """Ways a source may print a date, in normalise()d form."""
+    y, m, d = day.year, day.month, day.day
+    return [f"{y}年{m}月{d}日", f"{y}年{m:02}月{d:02}日", f"{y}-{m:02}-{d:02}", f"{y}.{m}.{d}",
+            f"{y}.{m:02}.{d:02}", f"{y}/{m}/{d}", f"{y}/{m:02}/{d:02}"]  # fmt: skip
+
+
+def _as_date(value: Any) -> datetime.date | None:
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def date_printed(day: datetime.date, text: str) -> bool:
+    flat = normalise(text)
+    return any(form in flat for form in date_forms(day))
+
+
+def condition_problems(document: Any, clauses: list, catalog: Mapping[str, Mapping]) -> list[str]:
+    """Each condition says what its quote says: every number (and date) of the comparison is printed in the
+    quote with the fact's unit; the bound is inclusive or strict as the quote's words say; every choice it
+    names (a recognition, a level) is named in the quote by its label or a declared synonym."""
+    problems = []
+    for entry in document_leaves(document, clauses):
+        leaf, where = entry.leaf, f"{entry.where}: condition on {entry.leaf.get('fact')}"
+        quote, op, fact = str(leaf.get("quote") or ""), leaf.get("op"), catalog.get(leaf.get("fact"), {})
+        unit = fact.get("unit") or None
+        numbers = _leaf_numbers(leaf)
+        existence = op in ("gt", "gte", "ne") and numbers == [Decimal(0)]  # "has some": 0 is not a threshold
+        if fact.get("type") == "date" or any(_as_date(v) for v in _values(leaf)):
+            for value in _values(leaf):
+                day = _as_date(value)
+                if day and not date_printed(day, quote):
+                    problems.append(f"{where}: date {day} is not printed in its quote “{quote}”")
+        elif numbers and not existence:
+            printed = quote_numbers(quote, unit)
+            missing = [n for n in numbers if n not in printed]
+            if missing:
+                with_unit = f" with its unit {unit}" if unit else ""
+                problems.append(
+                    f"{where}: {', '.join(f'{n:f}' for n in missing)} is not printed{with_unit} in its quote “{quote}”"
+                )
+        if numbers and any(word in normalise(quote) for word in UNSTATED_LEVEL):
+            problems.append(
+                f"{where}: its quote “{quote}” leaves the level unstated (一定…): a number ({op} "
+                f"{', '.join(f'{n:f}' for n in numbers)}) is not in the text; use exists and requires_recognition"
+            )
+        if op in _BOUNDS and not existence:
+            problems += _bound_problems(where, op, quote)
+        if fact.get("type") in ("enum", "set") and op in ("eq", "ne", "in", "contains"):
+            for value in _values(leaf):
+                words = choice_words(catalog, leaf.get("fact"), str(value))
+                if words and not any(normalise(word) in normalise(quote) for word in words):
+                    problems.append(
+                        f"{where}: {value} is named in its quote “{quote}” neither by its label nor by a "
+                        f"synonym ({'、'.join(words)})"
+                    )
+    return problems
+
+
+def _values(leaf: Mapping) -> list:
+    value = leaf.get("value")
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _bound_problems(where: str, op: str, quote: str) -> list[str]:
+    side, inclusive = _BOUNDS[op]
+    flat = normalise(quote)
+    for word in _NEGATED[side]:
+        flat = flat.replace(word, "" if side == "upper" else "≤")
+    inclusive_words = _LOWER_INCLUSIVE if side == "lower" else _UPPER_INCLUSIVE
+    strict_words = _LOWER_STRICT if side == "lower" else _UPPER_STRICT
+    says_inclusive = any(word in flat for word in inclusive_words)
+    says_strict = not says_inclusive and any(word in flat for word in strict_words)
+    expected = {
+        ("lower", True): "gte",
+        ("lower", False): "gt",
+        ("upper", True): "lte",
+        ("upper", False): "lt",
+    }
+    if says_inclusive and not inclusive:
+        return [f"{where}: op {op} but the quote “{quote}” includes the bound ({expected[side, True]})"]
+    if says_strict and inclusive:
+        return [f"{where}: op {op} but the quote “{quote}” excludes the bound ({expected[side, False]})"]
+    return []
+
+
+# --- the fact catalog's words ------------------------------------------------------------------------------
+
+
+# Level words a label starts with: "国家级企业技术中心" is named by "市级及以上企业技术中心" too.
+_LEVEL_PREFIX = re.compile(
+    r"^(?:上海市|工信部|国家级|国家|省级|市级以上|市级及以上|市级|区级及以上|区级|闵行区)+"
+)
+_NOTE = re.compile(r"[(（][^)）]*[)）]|[“”\"]")
+
+
+def label_core(label: str) -> str:
+    """A label without its notes in brackets, quotation marks and leading level words."""
+    return _LEVEL_PREFIX.sub("", _NOTE.sub("", normalise(label)))
+
+
+def _words(label: str | None, synonyms: Iterable[str]) -> list[str]:
+    words = [label, label_core(label) if label else None, *synonyms]
+    return [word for word in dict.fromkeys(words) if word]
+
+
+def fact_words(catalog: Mapping[str, Mapping], code: str | None) -> list[str]:
+    """The words a text may use for a fact: its label_zh (also without notes and level words) and its
+    declared synonyms."""
+    fact = catalog.get(code or "")
+    if not fact:
+        return []
+    return _words(fact.get("label_zh"), fact.get("synonyms") or [])
+
+
+def choice_words(catalog: Mapping[str, Mapping], code: str | None, value: str) -> list[str]:
+    """The words for one choice of a fact: its label_zh and the synonyms declared for it, on this fact or on
+    any fact offering the same choice with the same label (recognitions and recognitions_new)."""
+    fact = catalog.get(code or "")
+    choice = next((c for c in (fact or {}).get("choices") or [] if str(c.get("value")) == value), None)
+    if not choice:
+        return []
+    synonyms: list[str] = []
+    for other in catalog.values():
+        for candidate in other.get("choices") or []:
+            if str(candidate.get("value")) == value and candidate.get("label_zh") == choice.get("label_zh"):
+                synonyms += candidate.get("synonyms") or []
+    return _words(choice.get("label_zh"), synonyms)
+
+
+def load_catalog(folder: Path) -> dict[str, dict]:
+    """The fact catalog as plain data: fixtures/facts/*.yaml, with the synonyms of fixtures/facts/synonyms/."""
+    import yaml
+
+    catalog: dict[str, dict] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        for fact in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            if isinstance(fact, dict) and fact.get("code"):
+                catalog[fact["code"]] = {**fact, "choices": [dict(c) for c in fact.get("choices") or []]}
+    for path in sorted((folder / "synonyms").glob("*.yaml")):
+        for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            fact = catalog.get(entry.get("fact"))
+            if fact is None:
+                raise ValueError(f"{path.name}: synonyms for unknown fact {entry.get('fact')}")
+            target = fact
+            if entry.get("choice") is not None:
+                target = next(
+                    (c for c in fact["choices"] if str(c.get("value")) == str(entry["choice"])), None
+                )
+                if target is None:
+                    raise ValueError(f"{path.name}: {entry['fact']} has no choice {entry['choice']}")
+            target["synonyms"] = [*(target.get("synonyms") or []), *entry.get("words", [])]
+    return catalog
+
+
+# --- benefits: bases, instalments, recognition -------------------------------------------------------------
+
+RECOGNITION_WORDS = ("经认定", "综合评定", "经评审", "综合评审", "经评定", "经审核认定", "经评估认定")
+_INSTALMENTS = re.compile(r"分([一二两三四五六七八九十]+|\d+)(?:年|次|期|轮|批)")
+
+
+def benefit_problems(clauses: list, catalog: Mapping[str, Mapping]) -> list[str]:
+    """What a benefit's fields claim beyond figures is in its words: the base it multiplies (a fact's label or
+    synonym in the amount quote), its instalments (分三年), its need for recognition (经认定 …)."""
+    problems = []
+    for clause in clauses:
+        number, text = _get(clause, "number"), _get(clause, "text", "")
+        flat_text = normalise(text)
+        benefits = _benefits(clause)
+        for benefit in benefits:
+            where = f"clause {number}, benefit {_get(benefit, 'key')}"
+            quotes = benefit_quotes(benefit)
+            joined = normalise("".join(quotes))
+            for field in ("base_fact", "quantity_fact", "tier_fact", "cap_base_fact"):
+                code = _field(benefit, field)
+                words = fact_words(catalog, code)
+                if code and words and not any(normalise(word) in joined for word in words):
+                    problems.append(
+                        f"{where}: {field} {code}: none of its words ({'、'.join(words)}) is in the amount quote"
+                    )
+            instalments = _instalments(benefit)
+            if instalments and not any(
+                _count(m.group(1)) == instalments for m in _INSTALMENTS.finditer(flat_text)
             ):
-                return True
-    return any(_quotes_at(figure.get("phrase"), text, local) for figure in clause.figures_not_benefits or [])
+                problems.append(
+                    f"{where}: instalments {instalments} but the clause does not say 分{instalments}年"
+                )
+            phrase = _get(benefit, "recognition_phrase")
+            required = bool(_get(benefit, "requires_recognition", False))
+            if phrase and not found_in(phrase, text):
+                problems.append(f"{where}: recognition_phrase “{phrase}” is not in the clause")
+            if phrase and not required:
+                problems.append(f"{where}: recognition_phrase “{phrase}” but requires_recognition is false")
+            if required and not phrase:
+                problems.append(
+                    f"{where}: requires_recognition without the words that say so (recognition_phrase)"
+                )
+            quoted = quotes + [str(leaf.get("quote") or "") for leaf in _leaves(_get(benefit, "condition"))]
+            said = [
+                word
+                for word in (*RECOGNITION_WORDS, *UNSTATED_LEVEL[:4])
+                if any(word in normalise(q) for q in quoted)
+            ]
+            if said and not required:
+                problems.append(f"{where}: its quotes say {said[0]} but requires_recognition is false")
+        for match in _INSTALMENTS.finditer(flat_text):
+            count = _count(match.group(1))
+            local = (match.start(), match.end())
+            covered = [b for b in benefits if any(_quotes_at(q, text, local) for q in benefit_quotes(b))]
+            waived = any(
+                _quotes_at(_get(f, "phrase"), text, local)
+                for f in _items(_get(clause, "figures_not_benefits"))
+            )
+            if not waived and covered and not any(_instalments(b) == count for b in covered):
+                problems.append(
+                    f"clause {number}: “{match.group(0)}” is quoted by "
+                    f"{', '.join(str(_get(b, 'key')) for b in covered)} without instalments {count}"
+                )
+    return problems
 
 
-def document_problems(source_file: str, source: str, clauses: list) -> list[str]:
+def _count(text: str) -> int:
+    return int(text) if text.isdigit() else int(_cn_number(text))
+
+
+def _instalments(benefit: Any) -> int | None:
+    instalments = _get(benefit, "instalments")
+    if instalments:
+        return int(instalments)
+    schedule = _field(benefit, "schedule")
+    if schedule:
+        shares = _items(_get(schedule, "shares")) or _items(_get(schedule, "stages"))
+        return len(shares) or None
+    return None
+
+
+# --- the document: dates, applicability --------------------------------------------------------------------
+
+DOCUMENT_DATES = ("published_on", "effective_from", "effective_to")
+
+
+def document_date_problems(document: Any, source: str, spec: FidelityFileSpec | None) -> list[str]:
+    """Every date of the document is printed in the text, or declared in fidelity.dates with the words it is
+    read from (which hold its year) and why; a text is not in force before it is issued unless so declared."""
+    waivers = spec.dates if spec else {}
+    problems = []
+    for name in waivers:
+        if name not in DOCUMENT_DATES:
+            problems.append(f"fidelity.dates.{name}: not a document date ({', '.join(DOCUMENT_DATES)})")
+    for name in DOCUMENT_DATES:
+        day = _as_date(_get(document, name))
+        if day is None:
+            continue
+        waiver = waivers.get(name)
+        if waiver is None:
+            if not date_printed(day, source):
+                problems.append(
+                    f"document {name} {day} is not printed in the text (nor declared in fidelity.dates)"
+                )
+        elif not found_in(waiver.quote, source):
+            problems.append(f"fidelity.dates.{name}: “{waiver.quote}” is not in the text")
+        elif str(day.year) not in normalise(waiver.quote):
+            problems.append(f"document {name} {day}: its year is not in “{waiver.quote}”")
+    published, start, end = (_as_date(_get(document, name)) for name in DOCUMENT_DATES)
+    if published and start and start < published and "effective_from" not in waivers:
+        problems.append(f"document effective_from {start} is before the text was issued ({published})")
+    if start and end and end < start:
+        problems.append(f"document effective_to {end} is before effective_from {start}")
+    return problems
+
+
+def benefit_date_problems(clauses: list) -> list[str]:
+    problems = []
+    for clause in clauses:
+        for benefit in _benefits(clause):
+            for name in ("valid_from", "valid_to"):
+                day = _as_date(_get(benefit, name))
+                if day and not date_printed(day, _get(clause, "text", "")):
+                    problems.append(
+                        f"clause {_get(clause, 'number')}, benefit {_get(benefit, 'key')}: {name} {day} "
+                        "is not printed in the clause"
+                    )
+    return problems
+
+
+def applicability_problems(document: Any, spec: FidelityFileSpec | None) -> list[str]:
+    if spec and spec.applicability_required and not _get(document, "applicability"):
+        return ["fidelity.applicability_required but the document has no applicability"]
+    return []
+
+
+# --- one document ------------------------------------------------------------------------------------------
+
+
+def document_problems(
+    document: Any, clauses: list, source: str, spec: FidelityFileSpec | None, catalog: Mapping[str, Mapping]
+) -> list[str]:
     """All fidelity checks of one encoded document against its source text."""
-    spec = NUMBERING.get(source_file)
-    problems = [] if spec else [f"{source_file} has no entry in policies.fidelity.NUMBERING"]
+    problems = [] if spec else ["the fixture has no fidelity: section (numbering rules of its text)"]
     if spec:
-        problems += numbering_problems(spec, source, clauses)
+        problems += printed_count_problems(spec, source)
+        problems += numbering_problems(numbering_spec(spec), source, clauses)
     return (
         problems
         + verbatim_problems(source, clauses)
         + overlap_problems(source, clauses)
-        + amount_problems(source, clauses)
+        + amount_problems(source, clauses, document)
+        + condition_problems(document, clauses, catalog)
+        + benefit_problems(clauses, catalog)
+        + document_date_problems(document, source, spec)
+        + benefit_date_problems(clauses)
+        + applicability_problems(document, spec)
     )
 
 
-def seed_files(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*.txt"))
+def waivers(clauses: Iterable, spec: FidelityFileSpec | None) -> list[str]:
+    """Every figure declared not to be a benefit, and every date read from words, with the reason: shown so
+    a waiver is visible."""
+    lines = [
+        f"clause {_get(clause, 'number')}: “{_get(figure, 'phrase')}” — {_get(figure, 'why')}"
+        for clause in clauses
+        for figure in _items(_get(clause, "figures_not_benefits"))
+    ]
+    lines += [f"{name}: read from “{w.quote}” — {w.why}" for name, w in (spec.dates if spec else {}).items()]
+    return lines

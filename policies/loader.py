@@ -23,9 +23,9 @@ from django.db import DatabaseError, transaction
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as SchemaError
 
-from policies import amount_rules, services
+from policies import amount_rules, formulas, services
 from policies.citations import quote_problems
-from policies.fidelity import found_in, seeds_dir
+from policies.fidelity import FidelityFileSpec, found_in, seeds_dir, source_path
 from policies.models import (
     Benefit,
     Clause,
@@ -60,6 +60,7 @@ class FactSpec(_Strict):
     choices: list[ChoiceSpec] = []
     derived: Literal[tuple(FactDefinition.Derivation.values)] = "stored"  # type: ignore[valid-type]
     item_kind: str | None = None  # a fact of each item of this kind (fixtures/items/), not of the enterprise
+    formula: str | None = None  # derived: formula — an expression over other facts (policies/formulas.py)
 
 
 class ItemKindSpec(_Strict):
@@ -181,7 +182,7 @@ class PolicyFileSpec(_Strict):
     headings: list[HeadingSpec] = []
     exclusions: list[ExclusionSpec] = []
     clauses: list[ClauseSpec] = Field(min_length=1)
-    fidelity: dict[str, Any] | None = None  # what check_fidelity needs of this text (policies/fidelity.py)
+    fidelity: FidelityFileSpec | None = None  # what check_fidelity needs of this text (policies/fidelity.py)
 
 
 # --- reports -----------------------------------------------------------------------------------------------
@@ -238,7 +239,8 @@ def default_paths() -> list[Path]:
     return (
         sorted((root / "regions").glob("*.yaml"))
         + sorted((root / "items").glob("*.yaml"))
-        + sorted((root / "facts").glob("*.yaml"))
+        # the builtin core first: other files' formulas may read its facts
+        + sorted((root / "facts").glob("*.yaml"), key=lambda path: (path.name != "core.yaml", path.name))
         + sorted((root / "policies").glob("*.yaml"))
     )
 
@@ -433,6 +435,10 @@ def _load_catalog(path: Path, name: str, data: list) -> FileReport:
         raise LoadError(path, messages)
 
     report = FileReport(path, "fact catalog")
+    # formula facts after the facts they read (within the file: in dependency order)
+    by_code = {spec.code: spec for spec in specs}
+    formula_codes = formulas.order([spec.code for spec in specs if spec.formula], by_code)
+    specs = [spec for spec in specs if not spec.formula] + [by_code[code] for code in formula_codes]
     with transaction.atomic():
         for spec in specs:
             fact = FactDefinition.objects.filter(code=spec.code).first() or FactDefinition(code=spec.code)
@@ -445,6 +451,7 @@ def _load_catalog(path: Path, name: str, data: list) -> FileReport:
                 description=spec.description or "",
                 source_file=path.name,
                 item_kind=spec.item_kind or "",
+                formula=spec.formula or "",
             )
             _assign(fact, values, blank=())
             try:
@@ -561,14 +568,14 @@ def _check_file(name: str, spec: PolicyFileSpec) -> list[str]:
 def _check_against_source(name: str, spec: PolicyFileSpec, report: FileReport) -> list[str]:
     """Each clause text (and the preamble) must be in the source text, whitespace aside."""
     folder = seeds_dir()
-    source_path = folder / spec.document.source_file
     if not folder.is_dir():
         report.warnings.append(f"seeds folder {folder} not found: verbatim check of clause texts skipped")
         return []
-    if not source_path.is_file():
+    found = source_path(spec.document.source_file)  # the seeds, then the corpus
+    if found is None:
         report.warnings.append(f"{spec.document.source_file} is not in {folder}: verbatim check skipped")
         return []
-    source = source_path.read_text(encoding="utf-8")
+    source = found.read_text(encoding="utf-8")
     messages = [
         f"{name}: clause {clause.number}: text: not found verbatim in {spec.document.source_file}"
         for clause in spec.clauses

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError as PydanticError
 from simple_history.models import HistoricalRecords
 
-from policies import amount_rules
+from policies import amount_rules, formulas
 from policies.citations import quote_problems
 from policies.conditions import (
     NUMERIC_TYPES,
@@ -48,6 +48,7 @@ class FactDefinition(models.Model):
     class Derivation(models.TextChoices):
         BUILTIN = "builtin", _("由企业基础数据计算")
         STORED = "stored", _("通用事实存储")
+        FORMULA = "formula", _("按公式由其他事实计算")
 
     code = models.SlugField(_("代码"), max_length=80, unique=True)
     type = models.CharField(_("类型"), max_length=10, choices=Type.choices)
@@ -60,6 +61,12 @@ class FactDefinition(models.Model):
         _("来源"), max_length=10, choices=Derivation.choices, default=Derivation.STORED
     )
     source_file = models.CharField(_("定义文件"), max_length=200, blank=True)
+    formula = models.CharField(
+        _("计算公式"),
+        max_length=500,
+        blank=True,
+        help_text=_("来源为“按公式计算”时填写：用事实代码和 + - * / 写成的算式，例如 投资额 ÷ 用地面积"),
+    )
     item_kind = models.CharField(
         _("所属事项类型"),
         max_length=80,
@@ -80,6 +87,11 @@ class FactDefinition(models.Model):
     def label(self) -> str:
         """The name in the reader's language (label_en when English is active)."""
         return fact_label(self)
+
+    def _check_formula(self) -> None:
+        problems = _formula_problems(self)
+        if problems:
+            raise ValidationError({"formula": problems})
 
     def choice_pairs(self) -> list[tuple[str, str]]:
         """(value, label) of the choices in the reader's language."""
@@ -122,6 +134,7 @@ class FactDefinition(models.Model):
                 errors.append(_("只有单选、多选类型可以有可选值"))
         if errors:
             raise ValidationError({"choices": errors})
+        self._check_formula()
         if self.item_kind and not ItemKind.objects.filter(code=self.item_kind).exists():
             raise ValidationError({"item_kind": _("未知的事项类型 %(kind)s") % {"kind": self.item_kind}})
 
@@ -190,6 +203,28 @@ class Region(models.Model):
     @property
     def name(self) -> str:
         return self.name_en if display_lang() == "en" else self.name_zh
+
+
+def _formula_problems(fact: FactDefinition) -> list[str]:
+    from policies.selectors import catalog  # selectors import this module
+
+    if fact.derived != FactDefinition.Derivation.FORMULA:
+        return [_("只有“按公式计算”的事实可以有公式")] if fact.formula else []
+    if not fact.formula:
+        return [_("按公式计算的事实必须填写公式")]
+    if fact.type not in formulas.NUMERIC_TYPES:
+        return [_("公式的结果是数值：事实类型应为数值")]
+    try:
+        parsed = formulas.parse(fact.formula)
+    except formulas.FormulaError as exc:
+        return [str(exc)]
+    facts = {**catalog(), fact.code: fact}
+    problems = formulas.catalog_problems(fact.code, parsed, facts)
+    for name in sorted(parsed.inputs):
+        other = facts.get(name)
+        if other is not None and other.item_kind and other.item_kind != fact.item_kind:
+            problems.append(_("公式读取了其他事项类型的事实 %(code)s") % {"code": name})
+    return problems
 
 
 class PolicyDocument(models.Model):

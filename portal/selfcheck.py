@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enterprises.catalog import to_json
 from matching.engine import AmountBasis, BenefitSpec, Status, Verdict, nearest_gaps, what_if
-from matching.engine.render import plain_number, value_text, wan
+from matching.engine.render import plain_number, schedule_text, value_text, wan
 from matching.selfcheck import AnswerError, SelfCheckResult, evaluate_answers, parse_answers
 from policies.conditions import unit_text
 from policies.models import FactDefinition
@@ -311,6 +311,11 @@ def amount_text(verdict: Verdict) -> str:
         text = str(_("约 %(amount)s（按比例计算）")) % {"amount": wan(amount.value)}
     elif basis is AmountBasis.CAPPED:
         text = str(_("%(amount)s（已达上限）")) % {"amount": wan(amount.value)}
+    elif basis is AmountBasis.RANGE:
+        text = str(_("约 %(low)s 至 %(high)s（按比例区间计算）")) % {
+            "low": wan(amount.value),
+            "high": wan(amount.high),
+        }
     elif basis is AmountBasis.UP_TO_CAP:
         text = str(_("最高 %(amount)s")) % {"amount": wan(amount.value)}
     elif basis is AmountBasis.BASE_UNKNOWN:
@@ -326,6 +331,9 @@ def amount_text(verdict: Verdict) -> str:
             "n": spec.instalments,
             "each": wan(amount.per_instalment),
         }
+    paid = schedule_text(amount)
+    if paid:
+        text += str(_("（%(paid)s）")) % {"paid": paid}
     if verdict.status is Status.NOT_ELIGIBLE and amount.value is not None:
         text = str(_("符合条件时：%(amount)s")) % {"amount": text}
     return text

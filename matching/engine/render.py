@@ -15,6 +15,7 @@ from typing import Any
 from matching.engine.conditions import Leaf
 from matching.engine.i18n import english, gettext, pgettext
 from matching.engine.values import FactInfo, Kind, kind_of
+from policies.amount_rules import describe as describe_rule
 from policies.wording import SYMBOLS, UNITS_EN, money_en
 
 TEN_THOUSAND = Decimal(10000)
@@ -124,3 +125,29 @@ def requirement_text(leaf: Leaf, info: FactInfo) -> str:
 
 def source_text(source: str | None) -> str:
     return source_labels().get(source or "", source or "")
+
+
+def rule_terms(spec: Any) -> list[str]:
+    """The amount rule's terms worded for people (policies.amount_rules.describe: one wording for the
+    policy pages, the API and the engine's readers)."""
+    return describe_rule(getattr(spec, "amount_rule", None))
+
+
+def schedule_text(amount: Any) -> str:
+    """How an estimate is paid: per year over N years, by year, or by stage ("" when at once)."""
+    parts = []
+    if amount.years and amount.per_year is not None:
+        parts.append(
+            gettext("每年 %(each)s，共 %(n)s 年") % {"each": wan(amount.per_year), "n": amount.years}
+            if not amount.payments
+            else gettext("共 %(n)s 年：%(years)s")
+            % {"n": amount.years, "years": _list([wan(payment.value) for payment in amount.payments])}
+        )
+    elif amount.payments:
+        if amount.by_stage:
+            parts.append(_list([f"{payment.label} {wan(payment.value)}" for payment in amount.payments]))
+        else:
+            parts.append(
+                gettext("分年拨付：%(years)s") % {"years": _list([wan(p.value) for p in amount.payments])}
+            )
+    return "；".join(parts) if not english() else "; ".join(parts)

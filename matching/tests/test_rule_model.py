@@ -46,12 +46,11 @@ def _verdicts(enterprise: Enterprise, as_of: dt.date) -> dict:
     return {v.spec.global_key: v for v in selectors.verdicts_for(enterprise, as_of)}
 
 
-def _liuhe_enterprise(investment: str | None) -> Enterprise:
+def _liuhe_enterprise(investment: str | None, land_mu: str | None = None) -> Enterprise:
     enterprise = EnterpriseFactory(district="外省市", town="", registered_region="220524")
-    if investment is not None:
-        services.set_fact_value(
-            enterprise_id=enterprise.pk, code="test_equipment_investment", value=investment
-        )
+    for code, value in (("test_equipment_investment", investment), ("test_land_area_mu", land_mu)):
+        if value is not None:
+            services.set_fact_value(enterprise_id=enterprise.pk, code=code, value=value)
     return enterprise
 
 
@@ -72,7 +71,7 @@ def test_a_shanghai_or_unspecified_enterprise_gets_nothing_of_the_county(loaded)
 
 
 def test_amount_shapes_items_and_both_paths(loaded):
-    two_plants = _liuhe_enterprise("80000000")  # 8000 万元 of equipment
+    two_plants = _liuhe_enterprise("80000000", "40")  # 8000 万元 of equipment on 40 亩: 200 万元/亩
     for title, kwh, day in (("一期", "4000000", "2025-03-01"), ("二期", "20000000", "2025-05-01")):
         item_services.save_item(
             enterprise_id=two_plants.pk,
@@ -80,14 +79,14 @@ def test_amount_shapes_items_and_both_paths(loaded):
             title=title,
             values={"test_pv_annual_kwh": kwh, "test_pv_grid_date": day},
         )
-    old_plant = _liuhe_enterprise(None)
+    old_plant = _liuhe_enterprise(None, "10")
     item_services.save_item(
         enterprise_id=old_plant.pk,
         kind="test_pv_plant",
         title="老电站",
         values={"test_pv_annual_kwh": "1000000", "test_pv_grid_date": "2024-06-01"},
     )
-    no_plant = _liuhe_enterprise("10000000")
+    no_plant = _liuhe_enterprise("10000000", "0")  # a zero area: the ratio is unknown, never a crash
 
     spring_2025 = dt.date(2025, 6, 1)
     verdicts = _verdicts(two_plants, spring_2025)
@@ -109,6 +108,12 @@ def test_amount_shapes_items_and_both_paths(loaded):
         ("开工后", Decimal("300000.00")),
         ("投产后", Decimal("400000.00")),
     ]
+    # a derived fact (亩均设备投资 = investment / land area): 200 万元/亩 meets "不低于200万元"
+    assert verdicts[AWARD].status is Status.ELIGIBLE
+    assert verdicts[AWARD].reasons[-1].value == Decimal("2000000")
+    # division by zero (0 亩) and a missing input (no investment given) make it unknown
+    assert _verdicts(no_plant, spring_2025)[AWARD].status is Status.NEEDS_INFO
+    assert _verdicts(old_plant, spring_2025)[AWARD].status is Status.NEEDS_INFO
     # dated cap: 10% of 8000 万元 = 800 万元, capped at 500 万元 in 2025 and 300 万元 from 2026
     assert verdicts[EQUIPMENT].amount.value == Decimal("5000000")
     assert _verdicts(two_plants, dt.date(2026, 2, 1))[EQUIPMENT].amount.value == Decimal("3000000")

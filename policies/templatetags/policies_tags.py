@@ -22,3 +22,14 @@ def ratio_text(benefit) -> str:
     if benefit.kind == "matching":
         return f"1:{format_number(benefit.ratio)}"
     return f"{format_number(benefit.ratio * 100)}%"
+
+
+@register.filter
+def rule_terms(benefit) -> list[str]:
+    """The benefit's amount rule (per-unit rates, ranges, schedules …) in words."""
+    from policies import amount_rules
+
+    try:
+        return amount_rules.describe(amount_rules.parse(benefit.amount_rule))
+    except ValueError:
+        return []

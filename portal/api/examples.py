@@ -30,6 +30,14 @@ DOCUMENT = {
     "validity": {"as_of": "2025-06-01", "in_force": True, "reason": "in_force"},
     "clause_count": 24,
     "benefit_count": 29,
+    "jurisdiction": "310112",
+    "applicability": {
+        "any": [
+            {"fact": "registered_region", "op": "within", "value": "310112", "clause": "附则", "quote": "闵行区"},
+            {"fact": "operating_region", "op": "within", "value": "310112", "clause": "附则", "quote": "闵行区"},
+        ]
+    },
+    "supersedes": [],
 }
 CLAUSE = {
     "id": 7,
@@ -75,6 +83,10 @@ BENEFIT = {
     "fact_codes": ["new_factory_lease_area_m2"],
     "version": 1,
     "validity": {"as_of": "2025-06-01", "in_force": True, "reason": "in_force"},
+    "amount_rule": {},
+    "amount_terms": [],
+    "per_item": "",
+    "exclusion_groups": [],
 }
 FACT = {
     "code": "new_factory_lease_area_m2",

@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field, extend_sch
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from policies import amount_rules
 from policies import selectors as policy_selectors
 from policies.conditions import leaves, render_en, render_zh
 from policies.models import Benefit, Clause, FactDefinition, PolicyDocument
@@ -222,13 +223,23 @@ class DocumentSerializer(ValidityMixin, serializers.ModelSerializer):
         fields = [
             "id", "key", "title", "issuer", "level", "level_label", "number", "source_file", "published_on",
             "effective_from", "effective_to", "status", "status_label", "validity", "clause_count",
-            "benefit_count",
+            "benefit_count", "jurisdiction", "applicability", "supersedes",
         ]  # fmt: skip
         extra_kwargs = {
             "key": {"help_text": bilingual("文件标识（稳定，用于地址）。", "Stable key, used in URLs.")},
             "title": {"help_text": bilingual("标题。", "Title.")},
             "issuer": {"help_text": bilingual("发文机关。", "Issuing authority.")},
             "number": {"help_text": bilingual("文号。", "Document number.")},
+            "jurisdiction": {
+                "help_text": bilingual("管辖区域代码。", "Region code of the issuing jurisdiction.")
+            },
+            "applicability": {
+                "help_text": bilingual(
+                    "适用范围条件树，先于每个扶持项目判断；null 表示未限定。",
+                    "Applicability condition, evaluated before every benefit; null: none.",
+                )
+            },
+            "supersedes": {"help_text": bilingual("本文件替代的文件。", "Documents this one replaces.")},
             "effective_to": {
                 "help_text": bilingual("有效期至；null 表示长期有效。", "Valid until; null: open-ended.")
             },
@@ -335,6 +346,12 @@ class BenefitSerializer(ValidityMixin, serializers.ModelSerializer):
     requirements = serializers.SerializerMethodField(
         help_text=bilingual("各项条件（深度优先，与匹配结果的顺序一致）。", "Conditions, in matching order.")
     )
+    amount_terms = serializers.SerializerMethodField(
+        help_text=bilingual(
+            "金额规则的文字说明（单价、比例区间、年度上限、分年或分阶段拨付）。",
+            "The amount rule in words (rates, ranges, yearly caps, schedules).",
+        )
+    )
 
     class Meta:
         model = Benefit
@@ -343,8 +360,17 @@ class BenefitSerializer(ValidityMixin, serializers.ModelSerializer):
             "kind_label", "cap", "cap_wan", "amount", "amount_wan", "ratio", "base_fact", "instalments",
             "recurrence", "requires_recognition", "recognition_phrase", "amount_quote", "stacking_group",
             "valid_from", "valid_to", "condition", "requirements", "fact_codes", "version", "validity",
+            "amount_rule", "amount_terms", "per_item", "exclusion_groups",
         ]  # fmt: skip
         extra_kwargs = {
+            "amount_rule": {
+                "help_text": bilingual(
+                    "金额规则（JSON，policies/amount_rules.py）：单价×数量、比例区间、分档、上限、拨付安排、按日期变化的数值。",
+                    "Amount rule (JSON): per-unit rates, ranges, tiers, caps, schedules, dated values.",
+                )
+            },
+            "per_item": {"help_text": bilingual("按事项计的事项类型。", "Item kind it is paid per.")},
+            "exclusion_groups": {"help_text": bilingual("排斥组。", "Exclusion groups.")},
             "clause": {"help_text": bilingual("条款 id。", "Clause id.")},
             "name": {"help_text": bilingual("名称。", "Name.")},
             "condition": {
@@ -358,6 +384,13 @@ class BenefitSerializer(ValidityMixin, serializers.ModelSerializer):
     @extend_schema_field(RequirementSerializer(many=True))
     def get_requirements(self, benefit: Benefit) -> list[dict]:
         return requirements(benefit.condition, self.context["catalog"])
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_amount_terms(self, benefit: Benefit) -> list[str]:
+        try:
+            return amount_rules.describe(amount_rules.parse(benefit.amount_rule))
+        except ValueError:
+            return []
 
 
 class ChoiceSerializer(serializers.Serializer):
