@@ -25,9 +25,9 @@ from enterprises.facts import FactSheet
 from enterprises.models import Enterprise
 from enterprises.presentation import wan_yuan
 from matching import selectors as matching_selectors
-from matching.engine import ENGINE_VERSION, Status, Verdict, compile_condition
-from matching.engine.render import label, requirement_text, source_text, value_text
-from matching.engine.values import kind_of, normalize
+from matching.engine import ENGINE_VERSION, Status, Verdict
+from matching.engine.render import label, source_text, value_text
+from policies.rules import Kind, kind_of, normalize, parse_leaf, requirement
 
 OUTCOME_SLUGS = {0: "unmet", 1: "unknown", 2: "met"}
 
@@ -118,15 +118,37 @@ def readable(
         reason["label"] = label(info)
         if "op" in reason:
             try:
-                leaf = compile_condition(
-                    {"fact": info.code, "op": reason["op"], "value": reason["constant"], "quote": "-"},
+                constant = _constant(kind_of(info), reason["constant"])
+                leaf = parse_leaf(
+                    {
+                        "fact": info.code,
+                        "op": reason["op"],
+                        "value": constant,
+                        "quote": reason.get("quote") or "-",
+                    },
                     catalog,
-                ).leaves[0]
-                reason["requirement"] = requirement_text(leaf, info)
+                )
+                reason["requirement"] = requirement(leaf, info)
                 reason["value_text"] = value_text(info, normalize(kind_of(info), reason["value"]))
-            except (ValueError, TypeError):  # the fact's type changed since: keep the words of record
+            except (
+                ValueError,
+                TypeError,
+                ArithmeticError,
+            ):  # the fact changed since: keep the words of record
                 pass
     return shown
+
+
+def _constant(kind: Kind, stored: Any) -> Any:
+    """A stored constant as the language reads it: numbers were stored as strings (exact Decimals)."""
+    if kind is not Kind.NUMBER:
+        return stored
+    if isinstance(stored, list):
+        return [_constant(kind, item) for item in stored]
+    if isinstance(stored, str):
+        number = Decimal(stored)
+        return int(number) if number == number.to_integral_value() else number
+    return stored
 
 
 def facts_snapshot(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -12,12 +13,14 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from applications import forms, selectors, services
 from applications.explanations import amount_text, readable
 from applications.models import OPEN_STATES, Action, Application, Attachment
 from enterprises.models import Enterprise
+from enterprises.query import QueryForm, read_query
 from enterprises.selectors import enterprise_for_user
 from policies.models import Benefit
 
@@ -199,9 +202,15 @@ def _run(action: str, request: HttpRequest, application: Application, form) -> N
         messages.success(request, _("补充材料已提交，请等待审核。"))
 
 
+class DetachForm(QueryForm):
+    attachment = django_forms.IntegerField(label=gettext_lazy("附件"), min_value=1)
+
+
 def _detach(request: HttpRequest, application: Application) -> HttpResponse:
-    chosen = request.POST.get("attachment", "")
-    attachment = application.attachments.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+    values, refused = read_query(DetachForm, request.POST)
+    if refused:
+        return refused
+    attachment = application.attachments.filter(pk=values["attachment"]).first()
     if attachment is None:
         raise Http404
     try:

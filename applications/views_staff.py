@@ -5,10 +5,10 @@ assignment needs applications.assign_application."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from io import BytesIO
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
@@ -18,8 +18,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from openpyxl import Workbook
 
@@ -27,6 +27,8 @@ from applications import explanations, forms, selectors, services
 from applications.filters import ReviewQueueFilter, SubmittedRangeFilter
 from applications.models import Action, Application
 from applications.views import refusal
+from enterprises import spreadsheets
+from enterprises.query import FORMATS, QueryForm, read_query
 from matching.engine.render import label, source_text, value_text
 from policies.models import Benefit, Clause
 
@@ -246,7 +248,7 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence])
     writer = csv.writer(response)
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow(spreadsheets.csv_row(row))  # no cell a spreadsheet would run as a formula
     return response
 
 
@@ -259,7 +261,7 @@ def xlsx_response(
         sheet = workbook.create_sheet(title=title[:31])
         sheet.append(list(header))
         for row in rows:
-            sheet.append(list(row))
+            sheet.append(spreadsheets.xlsx_row(sheet, row))  # text stays text, never a formula
         for column, name in zip(sheet.columns, header, strict=False):
             sheet.column_dimensions[column[0].column_letter].width = max(10, min(50, 2 * len(str(name)) + 4))
     buffer = BytesIO()
@@ -274,8 +276,10 @@ def xlsx_response(
 # ---------------------------------------------------------------- 免申即享
 
 
-def _as_of(request: HttpRequest) -> dt.date:
-    return parse_date(request.GET.get("as_of") or "") or timezone.localdate()
+class AutoGrantQuery(QueryForm):
+    benefit = django_forms.IntegerField(label=gettext_lazy("扶持项目"), required=False, min_value=1)
+    as_of = django_forms.DateField(label=gettext_lazy("评估日期"), required=False)
+    format = django_forms.ChoiceField(label=gettext_lazy("格式"), required=False, choices=FORMATS)
 
 
 @review_required
@@ -283,11 +287,14 @@ def auto_grant(request: HttpRequest) -> HttpResponse:
     benefits = Benefit.objects.select_related("clause__document").order_by(
         "clause__document__source_file", "clause__order", "id"
     )
-    as_of = _as_of(request)
-    chosen = request.GET.get("benefit", "")
-    benefit = benefits.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+    query, refused = read_query(AutoGrantQuery, request.GET)
+    if refused:
+        return refused
+    as_of = query["as_of"] or timezone.localdate()
+    chosen = query["benefit"]
+    benefit = benefits.filter(pk=chosen).first() if chosen else None
     result = selectors.auto_grant_list(benefit, as_of) if benefit else None
-    export = request.GET.get("format")
+    export = query["format"]
     if result is not None and export in ("csv", "xlsx"):
         header = [
             _("企业名称"),

@@ -57,6 +57,7 @@ end
 def django_setup(database: str) -> None:
     os.environ["DATABASE_URL"] = database
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("PORTAL_DEV", "1")  # the benchmark process itself: embedded settings, its own URLs
     import django
 
     django.setup()
@@ -120,6 +121,7 @@ def start_server(args, log_path: Path) -> subprocess.Popen:
         **os.environ,
         "DATABASE_URL": args.database,
         "DEBUG": "false",
+        "PORTAL_DEV": "0",  # the server under test: production settings
         "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",

@@ -170,6 +170,7 @@ def main() -> None:
         CELERY_BROKER_URL=args.broker, CELERY_QUEUE=queue, MATCHING_TODAY=args.as_of, LOG_LEVEL="WARNING"
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("PORTAL_DEV", "1")  # the benchmark process itself: embedded settings, its own URLs
     import django
 
     django.setup()

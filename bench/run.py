@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 def django_setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("PORTAL_DEV", "1")  # the benchmark process itself: embedded settings, its own URLs
     import django
 
     django.setup()

@@ -43,8 +43,16 @@ def validate_not_future_year(year: int | None) -> None:
 
 
 def validate_not_future_date(day: datetime.date | None) -> None:
-    if day is not None and day > timezone.localdate():
+    """A plausible date of an enterprise's life: not after today, not before EARLIEST_YEAR (year 1 was
+    accepted before and would sort first in every list)."""
+    if day is None:
+        return
+    if day > timezone.localdate():
         raise ValidationError(_("日期不能晚于今天。"), code="future_date")
+    if day.year < EARLIEST_YEAR:
+        raise ValidationError(
+            _("日期不能早于 %(year)s 年。") % {"year": EARLIEST_YEAR}, code="too_early_date"
+        )
 
 
 YEAR_VALIDATORS = [MinValueValidator(EARLIEST_YEAR), validate_not_future_year]
@@ -59,7 +67,7 @@ def validate_region_code(value: str) -> None:
 
 def validate_industry_code(value: str) -> None:
     """Four digits of GB/T 4754-2017: an existing division (大类) and a group digit 1-9."""
-    if len(value) != 4 or not value.isdigit():
+    if len(value) != 4 or not (value.isascii() and value.isdigit()):
         raise ValidationError(
             _("行业代码应为4位数字（国民经济行业分类小类，如 3511）。"), code="industry_code"
         )

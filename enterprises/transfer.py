@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enterprises import catalog as fact_catalog
-from enterprises import services, taxonomy
+from enterprises import services, spreadsheets, taxonomy
 from enterprises.models import Enterprise, FactValue, Project, Source, YearlyFigure
 from enterprises.validators import credit_code_problem, validate_non_negative
 from policies.models import FactDefinition
@@ -153,7 +153,7 @@ def _parse(
     today = today or timezone.localdate()
     text = raw.strip() if isinstance(raw, str) else raw
     if column.kind == TEXT:
-        return str(text)
+        return spreadsheets.from_csv_cell(str(text))  # an exported "'=..." comes back as "=..."
     if column.kind == DATE:
         if isinstance(text, datetime.datetime):
             text = text.date()
@@ -595,7 +595,7 @@ def export_csv(enterprises: Iterable[Enterprise], *, year: int) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow(headers)
     for row in rows:
-        writer.writerow(["" if cell is None else cell for cell in row])
+        writer.writerow(spreadsheets.csv_row(row))  # no cell a spreadsheet would run as a formula
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
 
 
@@ -607,7 +607,8 @@ def export_xlsx(enterprises: Iterable[Enterprise], *, year: int) -> bytes:
     sheet = workbook.create_sheet("企业")
     sheet.append(headers)
     for row in rows:
-        sheet.append([cell.isoformat() if isinstance(cell, datetime.date) else cell for cell in row])
+        values = [cell.isoformat() if isinstance(cell, datetime.date) else cell for cell in row]
+        sheet.append(spreadsheets.xlsx_row(sheet, values))  # text stays text, never a formula
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

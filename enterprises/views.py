@@ -18,6 +18,7 @@ from enterprises.catalog import load_catalog
 from enterprises.facts import facts_for
 from enterprises.models import FactValue, Project, Recognition, Source, YearlyFigure
 from enterprises.presentation import display_value
+from enterprises.query import SearchQuery, read_query
 
 SOURCE_LABELS = dict(Source.choices) | {"derived": gettext_lazy("系统计算")}  # lazy: read per request
 
@@ -44,7 +45,10 @@ def index(request: HttpRequest) -> HttpResponse:
         return redirect("enterprises:profile", pk=own.pk)
     if not request.user.has_perm("enterprises.view_enterprise"):
         raise Http404
-    query = request.GET.get("q", "")
+    values, refused = read_query(SearchQuery, request.GET)
+    if refused:
+        return refused
+    query = values["q"]
     enterprises = selectors.search_enterprises(query)[:100]
     return render(request, "enterprises/index.html", {"enterprises": enterprises, "query": query})
 

@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from enterprises import imports, selectors, transfer
 from enterprises.models import ImportJob
+from enterprises.query import EnterpriseExportQuery, read_query
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 RECENT_JOBS = 10
@@ -87,10 +88,12 @@ def _job_response(request: HttpRequest, job: ImportJob) -> HttpResponse:
 @login_required
 @permission_required("enterprises.view_enterprise", raise_exception=True)
 def export_enterprises(request: HttpRequest) -> HttpResponse:
-    year_text = request.GET.get("year", "")
-    year = int(year_text) if year_text.isdigit() else timezone.localdate().year - 1
-    enterprises = selectors.search_enterprises(request.GET.get("q", ""))
-    if request.GET.get("format") == "xlsx":
+    query, refused = read_query(EnterpriseExportQuery, request.GET)
+    if refused:
+        return refused
+    year = query["year"] or timezone.localdate().year - 1
+    enterprises = selectors.search_enterprises(query["q"])
+    if query["format"] == "xlsx":
         content = transfer.export_xlsx(enterprises, year=year)
         response = HttpResponse(
             content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -41,6 +41,11 @@ from policies.models import Benefit
 CHUNK_SIZE = 2000  # enterprises per chunk task of a job over every enterprise
 DRAIN_BATCH = 1000  # enterprises per transaction of an enterprise drain
 REPUBLISH_AFTER = dt.timedelta(minutes=15)  # a chunk still pending this long after publishing is sent again
+# A chunk a worker started (attempts > 0) whose row lock nobody holds any more (its worker died: the
+# lock goes with the connection) is sent again by the next minute's tick, once this long after its
+# last publication; at most CRASH_RETRIES times this way, then only every REPUBLISH_AFTER.
+CRASHED_AFTER = dt.timedelta(seconds=30)
+CRASH_RETRIES = 5
 SWEEP_AFTER = dt.timedelta(minutes=1)  # marks older than this get a drain even if their enqueue was lost
 KEEP_RECORDS = dt.timedelta(days=90)  # finished job records and delivered webhooks are kept this long
 Cause = MatchChange.Cause
@@ -402,6 +407,23 @@ class TickReport:
     resent: int = 0  # webhook deliveries
 
 
+def _crashed_chunks(now: dt.datetime) -> list[int]:
+    """Pending chunks a worker started and nobody is running now. A running chunk holds its row lock
+    (run_chunk) for as long as it runs, so SKIP LOCKED leaves exactly those out."""
+    with transaction.atomic():
+        return list(
+            JobChunk.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(
+                state=JobChunk.State.PENDING,
+                attempts__gt=0,
+                attempts__lte=CRASH_RETRIES,
+                published_at__lt=now - CRASHED_AFTER,
+            )
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+
+
 def tick(*, worker: str = "") -> TickReport:
     """Every minute (beat): the worker heartbeat for /healthz, and a sweep for work whose task was
     lost (a broker down at commit, a chunk whose message vanished)."""
@@ -414,7 +436,8 @@ def tick(*, worker: str = "") -> TickReport:
         Q(published_at__isnull=True, job__started_at__lt=now - SWEEP_AFTER)
         | Q(published_at__lt=now - REPUBLISH_AFTER)
     )
-    report.republished = publish_chunks(chunk_ids=list(lost.values_list("pk", flat=True)))
+    lost_ids = set(lost.values_list("pk", flat=True)) | set(_crashed_chunks(now))
+    report.republished = publish_chunks(chunk_ids=sorted(lost_ids))
     old = now - SWEEP_AFTER
     for model, callback in (
         (PendingEnterpriseChange, triggers.DRAIN_ENTERPRISES),

@@ -301,13 +301,14 @@ class WebhookSubscription(models.Model):
         return f"{self.name} → {self.url}"
 
     def clean(self) -> None:
-        from urllib.parse import urlparse
-
         from django.core.exceptions import ValidationError
 
-        parsed = urlparse(self.url or "")
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise ValidationError({"url": _("Webhook 地址必须是 http:// 或 https:// 开头的网址")})
+        from matching import outbound
+
+        try:  # no internal or reserved address (checked again at every delivery)
+            outbound.check_destination(self.url or "")
+        except outbound.UnsafeDestination as exc:
+            raise ValidationError({"url": str(exc)}) from exc
 
 
 class WebhookDelivery(models.Model):

@@ -11,12 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import secrets
 import time
-import urllib.error
-import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,6 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from enterprises.models import EnterpriseMembership
+from matching import outbound
 from matching.engine.i18n import english
 from matching.engine.render import money_en
 from matching.models import (
@@ -275,14 +275,6 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # a redirect is an answer, not an instruction
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 @dataclass
 class Attempt:
     delivered: bool
@@ -303,28 +295,25 @@ def deliver_webhook(*, delivery_id: int) -> Attempt:
         {**delivery.payload, "delivery": delivery.pk}, ensure_ascii=False, separators=(",", ":")
     ).encode()
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(
-        delivery.subscription.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "policy-portal-webhooks/1",
-            "X-Portal-Event": delivery.event,
-            "X-Portal-Delivery": str(delivery.pk),
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: sign(delivery.subscription.secret, timestamp, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "policy-portal-webhooks/1",
+        "X-Portal-Event": delivery.event,
+        "X-Portal-Delivery": str(delivery.pk),
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(delivery.subscription.secret, timestamp, body),
+    }
     status, error = None, ""
     try:
-        with _opener.open(request, timeout=10) as response:
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        status, error = exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+        # resolved and checked again now, connected to the checked address, no redirects (outbound.py)
+        status = outbound.post(delivery.subscription.url, body=body, headers=headers)
+    except outbound.UnsafeDestination as exc:
+        error = f"refused: {exc}"[:1000]
+    except (OSError, http.client.HTTPException, ValueError) as exc:
         error = f"{exc.__class__.__name__}: {exc}"[:1000]
     delivered = status is not None and 200 <= status < 300
+    if status is not None and not delivered:
+        error = f"HTTP {status}"
     attempts = delivery.attempts + 1
     if delivered:
         state = WebhookDelivery.State.SUCCEEDED

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from matching.engine import BenefitSpec, CatalogFact, Verdict, explain
-from policies import amount_rules
+from policies import amount_rules, formulas
 from policies.regions import fixture_regions, region_choices
 from policies.supersession import superseded_dates
 
@@ -85,17 +85,23 @@ def spec_from_rows(
 def load_fixture_specs(directory: Path = POLICY_FIXTURES) -> dict[str, BenefitSpec]:
     """Every benefit of every policy fixture file, by global key."""
     from policies.loader import BenefitSpec as BenefitFileSpec
-    from policies.loader import benefit_columns
+    from policies.loader import benefit_columns, jsonable
 
     files = [yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(directory.glob("*.yaml"))]
     replaced = superseded_dates([data["document"] for data in files])
     specs: dict[str, BenefitSpec] = {}
     for data in files:
-        document = data["document"]
+        document = {**data["document"], "applicability": jsonable(data["document"].get("applicability"))}
         for clause in data.get("clauses") or []:
             for benefit in clause.get("benefits") or []:
                 rule, columns = benefit_columns(BenefitFileSpec.model_validate(benefit))
-                row = {**columns, "key": benefit["key"], "amount_rule": rule}
+                # as the database holds them: dates in conditions are ISO strings
+                row = {
+                    **columns,
+                    "key": benefit["key"],
+                    "amount_rule": rule,
+                    "condition": jsonable(columns["condition"]),
+                }
                 spec = spec_from_rows(document, clause, row, superseded_from=replaced.get(document["key"]))
                 specs[spec.global_key] = spec
     return specs
@@ -114,6 +120,7 @@ def load_fixture_catalog(directory: Path = FACT_FIXTURES) -> dict[str, CatalogFa
                 choices=tuple(regions if fact["type"] == "region" else fact.get("choices") or ()),
                 label_en=fact.get("label_en") or "",
                 item_kind=fact.get("item_kind") or "",
+                formula=fact.get("formula") or "",
             )
     return catalog
 
@@ -161,7 +168,8 @@ def run_scenario(
     unknown_facts = set(scenario.facts) - set(catalog)
     if unknown_facts:
         return None, [f"unknown facts {sorted(unknown_facts)}"]
-    verdict = explain(specs[scenario.benefit], scenario.facts, as_of=scenario.as_of, catalog=catalog)
+    facts = formulas.complete(scenario.facts, catalog, scenario.as_of)  # as facts_for derives them
+    verdict = explain(specs[scenario.benefit], facts, as_of=scenario.as_of, catalog=catalog)
     expected = scenario.expected
     actual = {
         "status": verdict.status.slug,

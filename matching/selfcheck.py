@@ -57,6 +57,7 @@ from matching.engine import (
 )
 from matching.engine.render import label as fact_label
 from matching.engine.spec import IN_FORCE
+from policies import formulas
 from policies.models import FactDefinition
 
 NUMERIC_TYPES = frozenset({FactDefinition.Type.INT, FactDefinition.Type.DECIMAL, FactDefinition.Type.MONEY})
@@ -144,7 +145,7 @@ def evaluate_answers(
     catalog = selectors.catalog() if catalog is None else catalog
     specs = selectors.benefit_specs() if specs is None else specs
     known = parse_answers(answers, catalog=catalog)
-    facts = {code: known.get(code) for code in catalog}
+    facts = formulas.complete({code: known.get(code) for code in catalog}, catalog, as_of)
     verdicts = [
         explain(spec, facts, as_of=as_of, catalog=catalog)
         for spec in specs

@@ -3,6 +3,7 @@ impact preview of a benefit edit, and the enterprise user's notifications. Thin:
 
 from __future__ import annotations
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from enterprises.query import QueryForm, bad_query
 from enterprises.selectors import enterprise_for_user
 from matching import jobs, notifications, selectors
 from matching.forms import BenefitChangeForm, NotificationPreferenceForm
@@ -66,12 +68,30 @@ def benefit_preview(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+class MarkSeenForm(QueryForm):
+    up_to = django_forms.IntegerField(min_value=1)
+
+
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
+    """The enterprise's changes. Reading them changes nothing (a GET never writes): "全部标为已读"
+    posts the newest change shown, and only then does the unread badge go."""
     enterprise = enterprise_for_user(request.user)
     if enterprise is None:
         raise Http404(_("您的账号未关联企业。"))
     preference = NotificationPreference.objects.filter(user=request.user).first()
+    if request.method == "POST" and request.POST.get("action") == "mark_seen":
+        seen_form = MarkSeenForm(request.POST)
+        if not seen_form.is_valid():
+            return bad_query(seen_form)
+        newest = selectors.changes_for_enterprise(enterprise.pk).filter(
+            pk__lte=seen_form.cleaned_data["up_to"]
+        )
+        last = newest.order_by("-pk").values_list("pk", flat=True).first()  # only this enterprise's changes
+        if last:
+            notifications.mark_seen(user=request.user, last_change_id=last)
+        messages.success(request, _("已全部标为已读。"))
+        return redirect("matching:notifications")
     form = NotificationPreferenceForm(
         request.POST or None, initial={"email_enabled": bool(preference and preference.email_enabled)}
     )
@@ -86,10 +106,9 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         for change in page
         for kind, text in [notifications.describe(change)]
     ]
-    if rows:
-        notifications.mark_seen(user=request.user, last_change_id=max(row["change"].pk for row in rows))
+    newest_unread = max((row["change"].pk for row in rows if row["new"]), default=None)
     return render(
         request,
         "matching/notifications.html",
-        {"enterprise": enterprise, "page": page, "rows": rows, "form": form},
+        {"enterprise": enterprise, "page": page, "rows": rows, "form": form, "newest_unread": newest_unread},
     )

@@ -197,3 +197,17 @@ def _value(node: ast.AST, values: Mapping[str, Any], as_of: dt.date) -> Any:
     if name == "abs":
         return abs(numbers[0])
     return min(numbers) if name == "min" else max(numbers)
+
+
+def complete(values: Mapping[str, Any], catalog: Mapping[str, Any], as_of: dt.date) -> dict[str, Any]:
+    """`values` with every formula fact of the catalog that is not given computed from them (answers
+    of the self-check, scenario facts: the same values facts_for derives from stored rows)."""
+    result = dict(values)
+    pending = [
+        code for code, fact in catalog.items() if getattr(fact, "formula", "") and result.get(code) is None
+    ]
+    for code in order(pending, catalog):
+        value = evaluate(parse(catalog[code].formula), result, as_of)
+        if value is not None:
+            result[code] = value
+    return result

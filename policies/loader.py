@@ -245,6 +245,11 @@ def default_paths() -> list[Path]:
     )
 
 
+def catalog_paths() -> list[Path]:
+    """What conditions need before any document: the region tree, the item kinds, the fact catalog."""
+    return [path for path in default_paths() if path.parent.name in ("regions", "items", "facts")]
+
+
 def expand(paths: list[Path]) -> list[Path]:
     """Files as given; a directory stands for its *.yaml files."""
     files: list[Path] = []
@@ -592,7 +597,7 @@ def _write_policy(
     reason = f"load {path.name}"
     document = PolicyDocument.objects.filter(key=spec.document.key).first() or PolicyDocument()
     document_values = spec.document.model_dump()
-    document_values["applicability"] = _jsonable(document_values["applicability"])
+    document_values["applicability"] = jsonable(document_values["applicability"])
     document_values["supersedes"] = [
         {key: value for key, value in entry.items() if value is not None}
         for entry in document_values["supersedes"]
@@ -660,7 +665,7 @@ def _write_benefits(
         benefit = benefits.pop(benefit_spec.key, None) or Benefit(clause=clause, key=benefit_spec.key)
         rule_data, values = benefit_columns(benefit_spec)
         values["amount_rule"] = amount_rules.to_json(amount_rules.parse(rule_data))
-        values["condition"] = _jsonable(values["condition"])
+        values["condition"] = jsonable(values["condition"])
         _assign(
             benefit,
             values,
@@ -688,12 +693,12 @@ def benefit_columns(spec: BenefitSpec) -> tuple[dict, dict]:
     for name in amount_rules.DATED_FIELDS:
         given = values.get(name)
         if isinstance(given, list):
-            dated[name] = [_jsonable(entry) for entry in given]
+            dated[name] = [jsonable(entry) for entry in given]
             values[name] = Decimal(str(given[0]["value"])) if given[0]["value"] is not None else None
     for name in amount_rules.RULE_KEYS:
         value = values.pop(name, None)
         if value not in (None, False, [], ()):
-            rule[name] = _jsonable(value)
+            rule[name] = jsonable(value)
     for name in ("cap", "amount", "ratio"):
         values.setdefault(name, None)
     if dated:
@@ -731,18 +736,18 @@ def _write_exclusions(
         report.tally("exclusions").removed += 1
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """YAML reads 2024-01-01 as a date; conditions are JSON, where dates are ISO strings."""
     if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
+        return {key: jsonable(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_jsonable(item) for item in value]
+        return [jsonable(item) for item in value]
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, tuple):
-        return [_jsonable(item) for item in value]
+        return [jsonable(item) for item in value]
     return value
 
 

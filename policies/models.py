@@ -18,16 +18,10 @@ from simple_history.models import HistoricalRecords
 
 from policies import amount_rules, formulas
 from policies.citations import quote_problems
-from policies.conditions import (
-    NUMERIC_TYPES,
-    choice_label,
-    choice_pairs,
-    display_lang,
-    fact_codes,
-    fact_label,
-    validate_condition,
-)
+from policies.conditions import display_lang
 from policies.fidelity import found_in
+from policies.rules import NUMERIC_TYPES, choice_label, choice_pairs, fact_codes, lint
+from policies.rules import label as fact_label
 from policies.supersession import superseded_dates
 
 
@@ -43,7 +37,7 @@ class FactDefinition(models.Model):
         ENUM = "enum", _("单选")
         SET = "set", _("多选")
         DATE = "date", _("日期")
-        REGION = "region", _("行政区域")
+        REGION = "region", _("地区")
 
     class Derivation(models.TextChoices):
         BUILTIN = "builtin", _("由企业基础数据计算")
@@ -130,7 +124,7 @@ class FactDefinition(models.Model):
                 seen.add(choice["value"])
             if self.type == self.Type.ENUM and not self.choices:
                 errors.append(_("单选类型必须列出可选值"))
-            if self.choices and self.type not in (self.Type.ENUM, self.Type.SET):
+            if self.choices and self.type not in (self.Type.ENUM, self.Type.SET, self.Type.REGION):
                 errors.append(_("只有单选、多选类型可以有可选值"))
         if errors:
             raise ValidationError({"choices": errors})
@@ -299,7 +293,7 @@ class PolicyDocument(models.Model):
         if self.jurisdiction and not Region.objects.filter(code=self.jurisdiction).exists():
             errors["jurisdiction"] = [_("未知的行政区域代码 %(code)s") % {"code": self.jurisdiction}]
         if self.applicability is not None:
-            problems = validate_condition(self.applicability, catalog())
+            problems = lint(self.applicability, catalog())
             if not problems and self.pk:  # a new document's clauses are checked by the loader
                 texts = dict(self.clauses.values_list("number", "text"))
                 problems = quote_problems(self.applicability, texts, None, where=_("适用范围"))
@@ -571,7 +565,7 @@ class Benefit(models.Model):
         errors: dict[str, list] = {}
         facts = catalog()
         if self.condition is not None:
-            problems = validate_condition(self.condition, facts)
+            problems = lint(self.condition, facts)
             if problems:
                 errors["condition"] = problems
         if self.base_fact:

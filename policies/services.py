@@ -9,7 +9,6 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from policies import amount_rules
-from policies.conditions import NUMERIC_TYPES, fact_codes, validate_condition
 from policies.models import (
     Benefit,
     Clause,
@@ -20,6 +19,7 @@ from policies.models import (
     PolicyDocument,
     Region,
 )
+from policies.rules import NUMERIC_TYPES, fact_codes, lint
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 
@@ -79,7 +79,7 @@ def conditions_broken_by(fact: FactDefinition) -> list[str]:
     facts = {**catalog(), fact.code: fact}
     problems = []
     for benefit in readers:
-        errors = validate_condition(benefit.condition, facts) if benefit.condition is not None else []
+        errors = lint(benefit.condition, facts)
         if benefit.base_fact == fact.code and fact.type not in NUMERIC_TYPES:
             errors.append(_("计算基数 %(code)s 必须是数值事实") % {"code": fact.code})
         problems += [f"{benefit.global_key}: {error}" for error in errors]

@@ -14,8 +14,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from policies import selectors
-from policies.conditions import choice_pairs, describe
 from policies.models import Benefit, PolicyDocument
+from policies.rules import choice_pairs, describe
 
 BADGES = {
     "in_force": (_("现行有效"), "ok"),

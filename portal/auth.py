@@ -1,76 +1,103 @@
-"""Login with throttling: after LOGIN_FAILURE_LIMIT failed attempts for one username from one IP
-address within LOGIN_FAILURE_WINDOW seconds, further attempts (right or wrong) are refused until
-the window has passed. Counts live in Django's cache (shared by all processes when the cache is)."""
+"""Login protection (django-axes) and a throttled password reset.
+
+Failed logins are counted by django-axes in the database (an atomic row per key, visible and
+resettable in admin under "Axes") per username at a client address and per client address: after
+LOGIN_FAILURE_LIMIT failures within the cool-off period (LOGIN_FAILURE_WINDOW seconds) further
+attempts, right or wrong, are refused with a 429 until the period has passed; a successful login
+resets its count. A username alone is not locked from everywhere: that would let anyone lock anyone
+out. The client address is proxy-aware: with TRUSTED_PROXY_COUNT = N proxies in front of the portal,
+it is the N-th address from the right of X-Forwarded-For (the one the outermost trusted proxy saw);
+with 0 (the default) X-Forwarded-For is ignored, as any client can send it.
+
+Password-reset e-mails: at most PASSWORD_RESET_LIMIT requests per address and per e-mail address
+within PASSWORD_RESET_WINDOW seconds (atomic cache counters), then a 429.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
-
-DEFAULT_LIMIT = 5
-DEFAULT_WINDOW = 15 * 60
-
-
-def failure_limit() -> int:
-    return int(getattr(settings, "LOGIN_FAILURE_LIMIT", DEFAULT_LIMIT))
-
-
-def failure_window() -> int:
-    return int(getattr(settings, "LOGIN_FAILURE_WINDOW", DEFAULT_WINDOW))
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 
 def client_ip(request: HttpRequest | None) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is client-controlled unless a trusted proxy rewrites it.
-    return (request.META.get("REMOTE_ADDR") if request else None) or "unknown"
+    """The client's address, through TRUSTED_PROXY_COUNT proxies (see the module docstring)."""
+    if request is None:
+        return "unknown"
+    remote = request.META.get("REMOTE_ADDR") or "unknown"
+    proxies = int(getattr(settings, "TRUSTED_PROXY_COUNT", 0))
+    if proxies <= 0:
+        return remote
+    forwarded = [
+        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
+    ]
+    if len(forwarded) < proxies:
+        return remote  # not through every trusted proxy: the nearest hop is all we know
+    candidate = forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote
 
 
-def throttle_key(username: str, ip: str) -> str:
-    digest = hashlib.sha256(f"{username.strip().lower()}|{ip}".encode()).hexdigest()
-    return f"login-failures:{digest}"
+def axes_client_ip(request: HttpRequest | None) -> str | None:
+    """For django-axes, which stores it in an address column: None when there is none (force_login)."""
+    address = client_ip(request)
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "throttled": _("登录失败次数过多，请 %(minutes)s 分钟后再试。"),
-    }
+def axes_username(request: HttpRequest, credentials: dict | None) -> str:
+    """Case and surrounding spaces do not make another username."""
+    value = (credentials or {}).get("username") or (request.POST.get("username") if request else "") or ""
+    return str(value).strip().lower()
 
-    def clean(self):
-        username = self.cleaned_data.get("username") or ""
-        key = throttle_key(username, client_ip(self.request))
-        if cache.get(key, 0) >= failure_limit():
-            self.throttled = True
-            raise ValidationError(
-                self.error_messages["throttled"],
-                code="throttled",
-                params={"minutes": max(1, failure_window() // 60)},
+
+def lockout_response(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """The login page again with the reason, in the reader's language, status 429."""
+    form = AuthenticationForm(request)
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds()) // 60)
+    form.errors["__all__"] = form.error_class(
+        [_("登录失败次数过多，请 %(minutes)s 分钟后再试。") % {"minutes": minutes}]
+    )
+    return render(request, "registration/login.html", {"form": form}, status=429)
+
+
+class PortalLoginView(LoginView):
+    """Django's login; django-axes (backend and middleware) counts and refuses."""
+
+
+def _count(name: str, window: int) -> int:
+    key = f"reset-requests:{hashlib.sha256(name.encode()).hexdigest()}"
+    cache.add(key, 0, timeout=window)  # starts the window at the first request
+    try:
+        return cache.incr(key)  # atomic in Redis and in the local-memory cache
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        return 1
+
+
+class ThrottledPasswordResetView(PasswordResetView):
+    def post(self, request, *args, **kwargs):
+        limit = int(getattr(settings, "PASSWORD_RESET_LIMIT", 5))
+        window = int(getattr(settings, "PASSWORD_RESET_WINDOW", 3600))
+        email = (request.POST.get("email") or "").strip().lower()
+        counts = [_count(f"ip:{client_ip(request)}", window)]
+        if email:
+            counts.append(_count(f"email:{email}", window))
+        if max(counts) > limit:
+            return HttpResponse(
+                _("密码重置请求过多，请 %(minutes)s 分钟后再试。") % {"minutes": max(1, window // 60)},
+                status=429,
+                content_type="text/plain; charset=utf-8",
             )
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            # add() starts the window at the first failure; incr() keeps its expiry.
-            cache.add(key, 0, timeout=failure_window())
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, timeout=failure_window())
-            raise
-        cache.delete(key)
-        return cleaned
-
-
-class ThrottledLoginView(LoginView):
-    authentication_form = ThrottledAuthenticationForm
-
-    def form_invalid(self, form):
-        response = super().form_invalid(form)
-        if getattr(form, "throttled", False):
-            response.status_code = 429
-        return response
+        return super().post(request, *args, **kwargs)

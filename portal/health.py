@@ -56,6 +56,14 @@ def heartbeat_age() -> int | None:
     return None if beat_at is None else max(0, round((timezone.now() - beat_at).total_seconds()))
 
 
+def readiness() -> dict:
+    """What a web process needs to serve requests: the database, and the broker when one is configured."""
+    database = database_status()
+    broker = broker_status()
+    ready = database == "ok" and broker in {"ok", "not used"}
+    return {"database": database, "broker": broker, "status": "ok" if ready else "down"}
+
+
 def health() -> tuple[dict, bool]:
     database = database_status()
     broker = broker_status()

@@ -19,6 +19,7 @@ class Scope(models.TextChoices):
     READ_MATCHES = "read_matches", _("读取企业与匹配结果")
     WRITE_ENTERPRISES = "write_enterprises", _("新建和修改企业")
     APPLICATIONS = "applications", _("申报")
+    MANAGE_WEBHOOKS = "manage_webhooks", _("管理 Webhook 订阅")
 
 
 def validate_scopes(value: object) -> None:
@@ -34,7 +35,11 @@ def validate_scopes(value: object) -> None:
 def validate_rate(value: str) -> None:
     """ "600/min" style, as DRF throttles read it."""
     number, _slash, period = value.partition("/")
-    if not number.isdigit() or int(number) < 1 or period[:1] not in {"s", "m", "h", "d"}:
+    if (
+        not (number.isascii() and number.isdigit())
+        or int(number) < 1
+        or period[:1] not in {"s", "m", "h", "d"}
+    ):
         raise ValidationError(_("限流格式应为“次数/时间”，例如 600/min、10000/day。"), code="rate")
 
 

@@ -1,20 +1,28 @@
 """Settings for the policy-matching portal, read from the environment.
 
-Embedded default (no variables set): DEBUG on, SQLite file in the project, Celery tasks run
-in-process. Production (DEBUG=false): SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL and
-ALLOWED_HOSTS are required; a missing or malformed one stops start-up with a message naming it.
+They fail closed: without variables they are production's (DEBUG off) and refuse to start unless
+SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL and ALLOWED_HOSTS are set; a missing or malformed one
+stops start-up with a message naming it.
+
+The embedded development mode is asked for explicitly with PORTAL_DEV=1 (`make run` sets it): DEBUG
+on, a dev-only secret key, a SQLite file in the project, Celery tasks in-process, demo accounts.
+Tests run under portal/settings_test.py: these settings with the values a test run supplies.
 """
 
+import datetime
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
 import environ
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+# A local .env is read only in the embedded mode's working copy; the image never contains one
+# (.dockerignore) and production takes its values from the real environment.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 
@@ -24,8 +32,11 @@ def config_error(variable: str, problem: str) -> None:
     raise SystemExit(2)
 
 
-DEBUG = env.bool("DEBUG", default=True)
+EMBEDDED = env.bool("PORTAL_DEV", default=False)  # the embedded development mode (`make run`)
+DEBUG = env.bool("DEBUG", default=EMBEDDED)
 PRODUCTION = not DEBUG
+if EMBEDDED and PRODUCTION:
+    config_error("DEBUG", "cannot be off in the embedded development mode (PORTAL_DEV=1).")
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -81,12 +92,14 @@ API_EDGE_CACHE_MB = env.int("API_EDGE_CACHE_MB", default=64)  # per process
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# Tasks run in-process (at the moment they are enqueued, after commit) without a broker: the default of
+# the embedded mode; production asks for it by name (portal/settings_test.py does) or sets a broker.
+TASKS_IN_PROCESS = env.bool("TASKS_IN_PROCESS", default=not CELERY_BROKER_URL and not PRODUCTION)
 if CELERY_BROKER_URL:
     if urlparse(CELERY_BROKER_URL).scheme not in {"redis", "rediss"}:
         config_error("CELERY_BROKER_URL", "must be a redis:// URL.")
-elif PRODUCTION:
+elif PRODUCTION and not TASKS_IN_PROCESS:
     config_error("CELERY_BROKER_URL", "must be set when DEBUG is off (e.g. redis://host:6379/0).")
-# Without a broker every task runs in-process, at the moment it is enqueued (after commit).
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -102,6 +115,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="portal")
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat writes each task's last_run_at as soon as it sent it: its healthcheck (manage.py check_beat)
+# reads the minute tick's.
+CELERY_BEAT_SYNC_EVERY = 1
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -119,6 +135,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "simple_history",
+    "axes",
     "policies",
     "enterprises",
     "matching",
@@ -129,6 +146,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "portal.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -139,6 +157,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into portal.auth.lockout_response
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -166,6 +185,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out credentials before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login protection (portal/auth.py): per username at an address and per address, a cool-off period.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)  # reverse proxies in front of the portal
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=15 * 60)  # seconds
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(seconds=LOGIN_FAILURE_WINDOW)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "portal.auth.axes_client_ip"
+AXES_USERNAME_CALLABLE = "portal.auth.axes_username"
+AXES_LOCKOUT_CALLABLE = "portal.auth.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=5)  # per address and per e-mail
+PASSWORD_RESET_WINDOW = env.int("PASSWORD_RESET_WINDOW", default=3600)  # seconds
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -178,7 +215,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -247,10 +284,40 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Webhook receivers on internal networks are refused (matching/outbound.py) unless their network is
+# listed here on purpose, e.g. "10.20.0.0/16" for a bank's endpoint inside a closed government network.
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
 
+# Content-Security-Policy (django-csp): scripts only from this site (no inline script, no eval), no
+# plugins, never framed, forms post only here. Inline styles stay allowed: several templates still
+# carry <style> blocks and style attributes (bar widths); styles cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],  # Redoc's search worker
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
 if PRODUCTION:
+    CSRF_COOKIE_HTTPONLY = True  # pages send the token from the form or hx-headers, never from the cookie
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
@@ -258,7 +325,7 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$", r"^readyz$"]  # probes speak plain HTTP
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -2,13 +2,16 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import views
-from portal.auth import ThrottledLoginView
+from portal.auth import PortalLoginView, ThrottledPasswordResetView
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("livez", views.livez, name="livez"),
+    path("readyz", views.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),  # before the include: throttled
+    path("accounts/login/", PortalLoginView.as_view(), name="login"),  # django-axes counts failures
+    path("accounts/password_reset/", ThrottledPasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("policies/", include("policies.urls")),

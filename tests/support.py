@@ -18,11 +18,45 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# What portal/settings.py reads that a test process has set for itself (portal/settings_test.py).
+PORTAL_SETTINGS = {
+    "DJANGO_SETTINGS_MODULE",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "DEBUG",
+    "PORTAL_DEV",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "TASKS_IN_PROCESS",
+    "STATIC_ROOT",
+    "CACHE_URL",
+}
+TEST_SECRET_KEY = "tests-only-" + "c" * 50
+
+
 def clean_env(**overrides: str) -> dict[str, str]:
-    """The environment for a child process: ours minus the portal's settings, plus overrides."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DEBUG"}}
+    """The environment for a child process: ours minus the portal's settings, plus overrides.
+    Without overrides a child gets production settings and refuses to start (fail closed)."""
+    env = {k: v for k, v in os.environ.items() if k not in PORTAL_SETTINGS}
     env.update(overrides)
     return env
+
+
+def embedded_env(**overrides: str) -> dict[str, str]:
+    """A child in the embedded development mode (what `make run` sets)."""
+    return clean_env(PORTAL_DEV="1", **overrides)
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    """A child under production settings with a tests-only secret; the caller names its resources."""
+    return clean_env(
+        **{
+            "DEBUG": "false",
+            "SECRET_KEY": TEST_SECRET_KEY,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            **overrides,
+        }
+    )
 
 
 def database_url_for(settings_dict: dict) -> str:
@@ -50,11 +84,12 @@ class Worker:
 
     def start(self) -> "Worker":
         self.log_path.parent.mkdir(exist_ok=True)
-        env = clean_env(
+        env = production_env(
             DATABASE_URL=self.database_url,
             CELERY_BROKER_URL=self.broker_url,
             CELERY_QUEUE=self.queue,
             CONN_MAX_AGE="0",
+            WEBHOOK_ALLOWED_NETWORKS="127.0.0.1/32",  # the tests' webhook receivers
             PYTHONUNBUFFERED="1",  # so a failing test shows the worker log so far
             **self.extra_env,
         )

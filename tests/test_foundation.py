@@ -1,5 +1,6 @@
 """The foundation: health endpoint, configuration errors, deploy checks, a real Celery worker."""
 
+import os
 import subprocess
 import urllib.request
 
@@ -7,14 +8,16 @@ import pytest
 import yaml
 
 from matching.models import JobRun
-from tests.support import PYTHON, ROOT, clean_env, free_port, wait_for
+from tests.support import PYTHON, ROOT, clean_env, embedded_env, free_port, wait_for
 
+# Start-up checks only parse these URLs and never connect; they still name this run's resources,
+# never the real `portal` database or Redis db 0.
 PRODUCTION_ENV = {
     "DEBUG": "false",
     "SECRET_KEY": "x" * 60 + "-production-secret-for-tests",
     "ALLOWED_HOSTS": "portal.example.cn",
-    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/portal",
-    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_tests"),
+    "CELERY_BROKER_URL": os.environ.get("TEST_BROKER_URL", "redis://127.0.0.1:6379/14"),
 }
 
 
@@ -126,13 +129,25 @@ def test_real_worker_process_executes_a_task_on_redis(celery_worker_factory, pro
 def test_docker_compose_describes_the_production_stack():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"web", "worker", "beat", "postgres", "redis"} <= set(services)
+    assert {"migrate", "web", "worker", "beat", "postgres", "redis"} <= set(services)
     for name in ("web", "worker", "beat", "postgres", "redis"):
         assert "healthcheck" in services[name], f"{name} has no healthcheck"
-    assert "gunicorn portal.wsgi" in " ".join(services["web"]["command"])
+    # migrations and policy loading run once, in the one-off service the others wait for
+    assert services["migrate"]["command"] == ["bin/migrate"] and services["migrate"]["restart"] == "no"
+    assert "setup_portal" in (ROOT / "bin" / "migrate").read_text()
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+        assert "migrate" not in " ".join(services[name]["command"])
+    assert services["web"]["command"] == ["bin/start-web"]
+    assert "exec gunicorn portal.wsgi:application" in (ROOT / "bin" / "start-web").read_text()
     assert "celery -A portal worker" in " ".join(services["worker"]["command"])
     assert "celery -A portal beat" in " ".join(services["beat"]["command"])
-    for name in ("web", "worker", "beat"):
+    # liveness, not readiness, for the web container; the worker pings its own node; beat its heartbeat
+    assert "/livez" in " ".join(services["web"]["healthcheck"]["test"])
+    assert "-d celery@$$HOSTNAME" in " ".join(services["worker"]["healthcheck"]["test"])
+    assert "celery@%h" in services["worker"]["command"]
+    assert "check_beat" in services["beat"]["healthcheck"]["test"]
+    for name in ("migrate", "web", "worker", "beat"):
         environment = services[name]["environment"]
         assert environment["DATABASE_URL"].startswith("postgres://")
         assert environment["CELERY_BROKER_URL"].startswith("redis://")
@@ -142,10 +157,89 @@ def test_docker_compose_describes_the_production_stack():
     assert (ROOT / compose["services"]["web"]["build"]["dockerfile"]).exists()
 
 
+def test_the_image_leaves_secrets_and_local_state_out():
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".env", ".venv", ".git", "db.sqlite3", "media", "staticfiles"} <= ignored
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert dockerfile.count("FROM ") == 2, "a build stage and a slim runtime stage"
+    assert "USER portal" in dockerfile
+    assert "DEBUG=true" not in dockerfile
+    collect = dockerfile.index("collectstatic")
+    assert dockerfile.rfind("DEBUG=false", 0, collect) != -1, "static files collected under production"
+    assert "compilemessages" in dockerfile
+
+
+def test_settings_fail_closed_without_environment():
+    """No variable at all: production settings, which refuse to start (no debug, no dev secret key)."""
+    result = manage("check", env=clean_env())
+    assert result.returncode != 0
+    assert "Configuration error: SECRET_KEY" in result.stderr
+
+
+def test_embedded_mode_is_asked_for_explicitly(tmp_path):
+    result = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.DEBUG, settings.EMBEDDED)",
+        env=embedded_env(DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["True", "True"]
+
+
+def test_the_test_process_runs_production_settings(settings):
+    assert settings.DEBUG is False and settings.EMBEDDED is False and settings.PRODUCTION is True
+    assert settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE
+    assert settings.SECRET_KEY.startswith("tests-only-")
+
+
+def test_livez_answers_without_the_database(client, settings):
+    # no django_db mark: any database query in this view would fail the test
+    response = client.get("/livez")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_needs_database_and_broker_but_not_workers(client, settings, broker_url):
+    from portal.celery import app
+
+    empty_vhost = broker_url.rsplit("/", 1)[0] + "/13"  # no worker listens here
+    settings.CELERY_BROKER_URL = empty_vhost
+    app.conf.broker_url = empty_vhost
+    try:
+        ready = client.get("/readyz")
+        dead = f"redis://127.0.0.1:{free_port()}/0"
+        settings.CELERY_BROKER_URL = dead
+        app.conf.broker_url = dead
+        down = client.get("/readyz")
+    finally:
+        app.conf.broker_url = None
+    assert (ready.status_code, ready.json()) == (200, {"database": "ok", "broker": "ok", "status": "ok"})
+    assert down.status_code == 503 and down.json()["broker"] == "down"
+
+
+@pytest.mark.django_db
+def test_check_beat_fails_when_the_tick_is_stale_and_passes_when_fresh():
+    import datetime as dt
+
+    from django.core.management import CommandError, call_command
+    from django.utils import timezone
+    from django_celery_beat.models import PeriodicTask
+
+    tick = PeriodicTask.objects.get(task="matching.tick")
+    tick.last_run_at = timezone.now() - dt.timedelta(seconds=600)
+    tick.save()
+    with pytest.raises(CommandError, match="600 s ago"):
+        call_command("check_beat", max_age=180)
+    PeriodicTask.objects.filter(pk=tick.pk).update(last_run_at=None)
+    with pytest.raises(CommandError, match="never"):
+        call_command("check_beat")
+    PeriodicTask.objects.filter(pk=tick.pk).update(last_run_at=timezone.now())
+    call_command("check_beat", max_age=180)  # no error
+
+
 @pytest.mark.slow
 def test_sqlite_embedded_default_sets_up_and_serves(tmp_path):
     """What a newcomer runs first: SQLite, in-process tasks, fixtures loaded, home page served."""
-    env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'portal.sqlite3'}")
+    env = embedded_env(DATABASE_URL=f"sqlite:///{tmp_path / 'portal.sqlite3'}")
     setup = manage("setup_portal", env=env, timeout=600)
     assert setup.returncode == 0, setup.stdout + setup.stderr
     assert "admin" in setup.stdout and "reviewer" in setup.stdout

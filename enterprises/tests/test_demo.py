@@ -5,6 +5,7 @@ import pytest
 import yaml
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from enterprises.demo import DEMO_FILE, DEMO_USER
 from enterprises.facts import facts_table
@@ -46,7 +47,7 @@ def test_load_demo_is_idempotent_and_creates_the_account(fact_catalog, capsys):
     assert Enterprise.history.count() == history_rows
     assert dict(Enterprise.objects.values_list("pk", "version")) == versions
     username, password = DEMO_USER
-    user = authenticate(username=username, password=password)
+    user = authenticate(RequestFactory().post("/accounts/login/"), username=username, password=password)
     first = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))[0]
     assert enterprise_for_user(user).credit_code == first["credit_code"]
 

@@ -5,7 +5,7 @@ the same `fold` as the per-enterprise path, so there is no per-row loop over the
 Columns are normalised and encoded once per fact and shared by every benefit:
 - numbers: float64 keys; float(Decimal) is monotonic, so comparisons are exact except between
   values that round to the same float: those rows (rare) are re-compared exactly as Decimals;
-- dates: ordinal ints; bools: 0/1; texts: ranks among the column's sorted distinct values (odd
+- dates: ordinal ints; bools: 0/1; texts and region codes: ranks among the column's sorted distinct values (odd
   numbers; a constant absent from the column gets the even number between its neighbours);
 - sets: one membership mask per element;
 - every column: a code per row into its distinct values, so that amounts (one rule, one base) and
@@ -46,6 +46,7 @@ _READY = {
     Kind.BOOL: {bool},
     Kind.SET: {frozenset},
     Kind.DATE: {dt.date},
+    Kind.REGION: {str},
 }
 _LETTERS = np.frombuffer(OUTCOME_LETTERS.encode(), dtype=np.uint8)
 _SLUGS = np.array([status.slug for status in Status], dtype=object)
@@ -278,7 +279,7 @@ def _evaluate_rows(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> Tab
             if leaf.op == "contains":
                 truth = column.contains(leaf.value)
             else:
-                truth = comparison_truth(leaf.op, leaf.value, column.compare)
+                truth = comparison_truth(*leaf.test, column.compare)
             outcome = np.where(column.known, np.where(truth, Outcome.MET, Outcome.UNMET), Outcome.UNKNOWN)
         leaf_arrays.append(outcome.astype(np.int8))
         return leaf_arrays[-1]

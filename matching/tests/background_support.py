@@ -9,6 +9,8 @@ import threading
 import time
 from decimal import Decimal
 
+from django.test import override_settings
+
 from enterprises import services as enterprise_services
 from enterprises.models import Enterprise, Project
 from policies.models import Benefit
@@ -88,10 +90,14 @@ class Receiver:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self) -> Receiver:
+        # webhooks refuse loopback addresses (matching/outbound.py) unless allowed on purpose
+        self._allowed = override_settings(WEBHOOK_ALLOWED_NETWORKS=["127.0.0.1/32"])
+        self._allowed.enable()
         self.thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
+        self._allowed.disable()
         self.server.shutdown()
         self.server.server_close()
 

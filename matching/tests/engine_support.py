@@ -9,6 +9,16 @@ ENUM_CHOICES = (
     {"value": "municipal", "label_zh": "市级技改项目"},
     {"value": "district", "label_zh": "区级技改项目"},
 )
+# A stand-in for the region tree: each region with its ancestors, nearest first.
+REGION_CHOICES = (
+    {"value": "CN", "label_zh": "中国", "label_en": "China", "within": []},
+    {"value": "310000", "label_zh": "上海市", "label_en": "Shanghai", "within": ["CN"]},
+    {"value": "310112", "label_zh": "闵行区", "label_en": "Minhang District", "within": ["310000", "CN"]},
+    {"value": "310115", "label_zh": "浦东新区", "label_en": "Pudong New Area", "within": ["310000", "CN"]},
+    {"value": "310112001", "label_zh": "莘庄工业区", "label_en": "Xinzhuang Industrial Zone",
+     "within": ["310112", "310000", "CN"]},
+    {"value": "220000", "label_zh": "吉林省", "label_en": "Jilin Province", "within": ["CN"]},
+)  # fmt: skip
 SET_CHOICES = (
     {"value": "little_giant", "label_zh": "国家级专精特新“小巨人”企业"},
     {"value": "sh_specialized_sme", "label_zh": "上海市专精特新中小企业"},
@@ -26,6 +36,7 @@ CATALOG = {
         CatalogFact("district", "str", "所在区"),
         CatalogFact("recognitions", "set", "已获认定与荣誉", choices=SET_CHOICES),
         CatalogFact("registered_on", "date", "登记日期"),
+        CatalogFact("region", "region", "注册地", choices=REGION_CHOICES, label_en="Registered region"),
     )
 }
 

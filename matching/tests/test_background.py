@@ -568,7 +568,19 @@ def test_notifications_page_shows_only_the_users_enterprise(loaded, client):
     assert page.count("data-change=") == MatchChange.objects.filter(enterprise=mine).count() > 0
     assert all(f'data-change="{c.pk}"' not in page for c in MatchChange.objects.filter(enterprise=theirs))
     assert "unread" in page
+    again = client.get("/matches/notifications/").content.decode()
+    assert "unread" in again, "reading the page changes nothing (no state change on GET)"
+    newest = MatchChange.objects.filter(enterprise=mine).order_by("-pk").first().pk
+    assert f'name="up_to" value="{newest}"' in again
+    theirs_newest = MatchChange.objects.filter(enterprise=theirs).order_by("-pk").first().pk
+    marked = client.post(
+        "/matches/notifications/", {"action": "mark_seen", "up_to": max(newest, theirs_newest)}
+    )
+    assert marked.status_code == 302
+    assert NotificationPreference.objects.get(user=user).last_seen_change_id == newest  # never theirs
     assert "unread" not in client.get("/matches/notifications/").content.decode()  # seen now
+    bad = client.post("/matches/notifications/", {"action": "mark_seen", "up_to": "²"})
+    assert bad.status_code == 400
 
     assert client.post("/matches/notifications/", {"email_enabled": "on"}).status_code == 302
     assert NotificationPreference.objects.get(user=user).email_enabled

@@ -30,7 +30,7 @@ def outcome_of(tree, facts):
         ("lt", 5000, 4999, MET),
         ("lte", 5000, Decimal("5000.00"), MET),
         ("eq", 5000, "5000", MET),  # numbers compare as Decimal(str(x))
-        ("eq", "0.1", 0.1, MET),  # a float becomes Decimal("0.1"), not its binary expansion
+        ("eq", Decimal("0.1"), 0.1, MET),  # a float becomes Decimal("0.1"), not its binary expansion
         ("ne", 5000, 5000.0, UNMET),
         ("in", [1000, 2000], Decimal("2000.0"), MET),
         ("in", [1000, 2000], 3000, UNMET),
@@ -58,8 +58,9 @@ def test_number_operators(op, value, fact_value, expected):
         ("level", "eq", "district", "district", MET),
         ("level", "ne", "district", "municipal", MET),
         ("level", "in", ["municipal", "district"], "district", MET),
-        ("district", "lt", "b", "a", MET),  # texts order by code point
-        ("district", "between", ["b", "d"], "e", UNMET),
+        ("district", "eq", "b", "b", MET),
+        ("district", "in", ["b", "d"], "e", UNMET),
+        ("district", "ne", "b", None, UNKNOWN),
         ("recognitions", "contains", "little_giant", frozenset({"little_giant"}), MET),
         ("recognitions", "contains", "little_giant", ["sh_specialized_sme"], UNMET),
         ("recognitions", "contains", "little_giant", frozenset(), UNMET),  # known to have none
@@ -115,18 +116,42 @@ def test_not_swaps_met_and_unmet_and_keeps_unknown(inner, expected):
     assert outcome_of(tree, {"key_project": VALUE_FOR[inner]}) is expected
 
 
-def test_nested_tree_and_empty_groups():
+def test_nested_tree():
     tree = {
         "all": [
             {"any": [leaf("area", "gte", 5000), leaf("recognitions", "contains", "little_giant")]},
             {"not": leaf("level", "eq", "municipal")},
-            {"all": []},
         ]
     }
     facts = {"area": 100, "recognitions": {"little_giant"}, "level": "district"}
     assert outcome_of(tree, facts) is MET
-    assert outcome_of({"any": []}, {}) is UNMET
-    assert outcome_of({"all": []}, {}) is MET
+    assert outcome_of(tree, {**facts, "level": "municipal"}) is UNMET
+
+
+@pytest.mark.parametrize(
+    ("fact_value", "expected"),
+    [
+        ("310112", MET),  # 闵行区 lies inside 上海市
+        ("310000", MET),  # the region itself
+        ("310115", MET),  # 浦东新区: inside 上海市 too
+        ("310112001", MET),  # 莘庄工业区: inside 闵行区, so inside 上海市
+        ("220000", UNMET),  # 吉林省: a known other region
+        ("nowhere", UNMET),  # a code the tree does not know is not inside anything
+        (None, UNKNOWN),
+    ],
+)
+def test_within_reads_the_region_tree(fact_value, expected):
+    assert outcome_of(leaf("region", "within", "310000"), {"region": fact_value}) is expected
+    assert compile_condition(leaf("region", "within", "310000"), CATALOG).leaves[0].members == (
+        "310000", "310112", "310115", "310112001",
+    )  # fmt: skip
+
+
+def test_region_eq_in_and_exists_compare_codes():
+    assert outcome_of(leaf("region", "eq", "310112"), {"region": "310112"}) is MET
+    assert outcome_of(leaf("region", "eq", "310000"), {"region": "310112"}) is UNMET  # eq is not within
+    assert outcome_of(leaf("region", "in", ["220000", "310112"]), {"region": "310112"}) is MET
+    assert outcome_of(leaf("region", "exists", True), {"region": None}) is UNMET
 
 
 def test_leaves_are_numbered_depth_first_in_document_order():
@@ -148,27 +173,45 @@ def test_leaves_are_numbered_depth_first_in_document_order():
 @pytest.mark.parametrize(
     ("tree", "message"),
     [
-        (leaf("no_such_fact", "eq", 1), "unknown fact 'no_such_fact'"),
-        (leaf("area", "contains", 1), "operator 'contains' does not apply to number fact 'area'"),
-        (leaf("key_project", "lt", True), "operator 'lt' does not apply to bool fact"),
-        (leaf("recognitions", "eq", ["little_giant"]), "operator 'eq' does not apply to set fact"),
-        (leaf("area", "between", [5, 1]), "between needs low <= high"),
-        (leaf("area", "between", [5]), "between takes [low, high]"),
-        (leaf("area", "in", []), "in takes a non-empty list"),
-        (leaf("area", "gte", "many"), "'many' is not a number"),
-        (leaf("area", "gte", True), "is a boolean, not a number"),
-        (leaf("area", "exists", "yes"), "exists takes true or false"),
-        (leaf("key_project", "eq", "yes"), "'yes' is not a boolean"),
-        (leaf("registered_on", "gte", "2020-13-01"), "is not a date"),
-        ({"all": [leaf("area", "gte", 1)], "any": []}, "a group has exactly one key"),
-        ({"all": {"fact": "area"}}, "condition.all: expected a list"),
-        ({"all": [leaf("area", "gte", None)]}, "condition.all[0]: value None for area gte"),
+        (leaf("no_such_fact", "eq", 1), "未知事实 no_such_fact"),
+        (leaf("area", "contains", 1), "contains 只能用于多选（set）事实，area"),
+        (leaf("key_project", "lt", True), "lt 只能用于数值或日期事实，key_project"),
+        (leaf("key_project", "in", [True]), "是/否事实请用 eq"),
+        (leaf("district", "lt", "b"), "lt 只能用于数值或日期事实，district"),
+        (leaf("recognitions", "eq", ["little_giant"]), "多选（set）事实只能用 contains 或 exists"),
+        (leaf("area", "between", [5, 1]), "between 的下限 5 大于上限 1"),
+        (leaf("area", "between", [5]), "between 的值应为 [下限, 上限]"),
+        (leaf("area", "in", []), "in 的值应为非空列表"),
+        (leaf("area", "gte", "5000"), "值 '5000' 与事实类型 decimal 不符"),  # numbers are written as numbers
+        (leaf("area", "gte", True), "值 True 与事实类型 decimal 不符"),
+        (leaf("area", "exists", "yes"), "exists 的值应为 true 或 false"),
+        (leaf("key_project", "eq", "yes"), "值 'yes' 与事实类型 bool 不符"),
+        (leaf("registered_on", "gte", "2020-13-01"), "YYYY-MM-DD"),
+        (leaf("region", "within", "999999"), "值 '999999' 不是已知的地区代码"),
+        (leaf("level", "within", "district"), "within 只能用于地区（region）事实"),
+        (leaf("area", "gte", 1, quote=""), "condition (area).quote: 应为非空文字"),
+        ({"fact": "area", "op": "gte", "value": 1}, "condition (area).quote: 缺少此项"),
+        ({"all": [leaf("area", "gte", 1)], "any": []}, "组合节点只能有一个键"),
+        ({"all": {"fact": "area"}}, "condition.all：应为非空列表"),
+        ({"all": []}, "condition.all：应为非空列表"),
+        ({"any": [leaf("area", "gte", 1), {"not": {"any": []}}]}, "condition.any[1].not.any：应为非空列表"),
+        ({"all": [leaf("area", "gte", None)]}, "condition.all[0] (area): 值 None 与事实类型 decimal 不符"),
     ],
 )
 def test_bad_conditions_get_clear_errors(tree, message):
     with pytest.raises(ConditionError) as error:
         compile_condition(tree, CATALOG)
     assert message in str(error.value)
+
+
+def test_every_problem_is_reported_at_once():
+    tree = {"all": [leaf("no_such_fact", "eq", 1), leaf("area", "in", []), leaf("area", "gte", 1)]}
+    with pytest.raises(ConditionError) as error:
+        compile_condition(tree, CATALOG)
+    assert [problem.split(" ")[0] for problem in error.value.problems] == [
+        "condition.all[0]",
+        "condition.all[1]",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,10 @@ def test_missing_facts_are_ranked_by_the_money_they_could_unlock():
 
 def test_only_facts_that_could_change_the_verdict_are_asked_for():
     tree = {
-        "all": [leaf("area", "gte", 5000), {"any": [leaf("employees", "gte", 1), leaf("level", "eq", "x")]}]
+        "all": [
+            leaf("area", "gte", 5000),
+            {"any": [leaf("employees", "gte", 1), leaf("level", "eq", "district")]},
+        ]
     }
     result = verdict(spec(tree), {"area": 6000, "employees": 3, "level": None})
     assert result.status is Status.ELIGIBLE  # the any is already met: level does not matter
@@ -73,10 +76,10 @@ def test_any_lists_every_unmet_alternative_and_not_is_skipped():
     tree = {
         "all": [
             {"any": [leaf("area", "gte", 5000), leaf("employees", "gte", 100)]},
-            {"not": leaf("level", "eq", "x")},
+            {"not": leaf("level", "eq", "district")},
         ]
     }
-    result = verdict(spec(tree), {"area": 10, "employees": 99, "level": "x"})
+    result = verdict(spec(tree), {"area": 10, "employees": 99, "level": "district"})
     assert [g.reason.fact for g in nearest_gaps(result, CATALOG)] == ["employees", "area"]
 
 

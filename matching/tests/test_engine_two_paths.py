@@ -1,8 +1,9 @@
 """Property: the bulk path (evaluate_table) and the per-enterprise path (explain) agree on every row.
 
-Random condition trees over every operator and fact type, nested all/any/not, random rows with
-unknown values, number encodings that differ only past float precision, and random benefit
-shapes and dates: status, score, amount, leaf outcomes and fingerprint must be identical.
+Random condition trees over every operator and fact type (region facts with within/in/eq/ne/exists
+over a stand-in region tree included), nested all/any/not, random rows with unknown values, number
+encodings that differ only past float precision, and random benefit shapes and dates: status, score,
+amount, leaf outcomes and fingerprint must be identical.
 """
 
 import datetime as dt
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from matching.engine import BenefitSpec, CatalogFact, FactColumns, evaluate_table, explain
 from matching.engine.conditions import OPS_BY_KIND
 from matching.engine.values import kind_of
+from matching.tests.engine_support import REGION_CHOICES
 
 CATALOG = {
     fact.code: fact
@@ -27,8 +29,11 @@ CATALOG = {
         CatalogFact("choice", "enum", "单选"),
         CatalogFact("tags", "set", "多选"),
         CatalogFact("day", "date", "日期"),
+        CatalogFact("region", "region", "注册地", choices=REGION_CHOICES),
+        CatalogFact("site", "region", "实际经营地", choices=REGION_CHOICES),
     )
 }
+REGION_CODES = [choice["value"] for choice in REGION_CHOICES]
 
 # Few distinct values, so that comparisons hit equality; several pairs differ only past float64
 # precision (0.1 and 0.10000000000000001, 10**20 and 10**20 + 1) to exercise the exact tie-break.
@@ -51,12 +56,27 @@ NUMBERS = _NUMBER_POOL | _NUMBER_POOL | _NUMBER_POOL | st.decimals(-(10**6), 10*
 TEXTS = st.sampled_from(["a", "b", "c", "ab", "", "闵行", "z"])
 DATES = st.dates(min_value=dt.date(2019, 12, 25), max_value=dt.date(2020, 1, 5))
 ELEMENTS = st.sampled_from(["x", "y", "z"])
+# An enterprise's values (what the columns hold): any encoding normalize takes, a region code the
+# tree does not know among them.
 VALUES = {
     "number": NUMBERS,
     "text": TEXTS,
     "date": DATES,
     "bool": st.booleans(),
     "set": st.frozensets(ELEMENTS, max_size=3),
+    "region": st.sampled_from([*REGION_CODES, "990000"]),
+}
+# The constants a condition may be written with (the rule language's value types).
+_CONSTANT_NUMBERS = st.sampled_from([0, 5000, 5001, Decimal("5000.00"), 0.1, Decimal("0.1"),
+                                     Decimal("0.10000000000000001"), 10**20, 10**20 + 1])  # fmt: skip
+CONSTANTS = {
+    "int": st.sampled_from([0, 5000, 5001, 10**20]) | st.integers(-(10**6), 10**6),
+    "decimal": _CONSTANT_NUMBERS | st.decimals(-(10**6), 10**6, places=2),
+    "money": _CONSTANT_NUMBERS,
+    "text": st.sampled_from(["a", "b", "c", "ab", "闵行", "z"]),
+    "date": DATES,
+    "bool": st.booleans(),
+    "region": st.sampled_from(REGION_CODES),
 }
 
 
@@ -64,31 +84,34 @@ def _kind(code: str) -> str:
     return kind_of(CATALOG[code]).value
 
 
+def _constants(code: str):
+    fact_type = CATALOG[code].type
+    return CONSTANTS[fact_type] if fact_type in CONSTANTS else CONSTANTS[_kind(code)]
+
+
 @st.composite
 def leaves(draw):
     code = draw(st.sampled_from(sorted(CATALOG)))
-    kind = _kind(code)
     op = draw(st.sampled_from(sorted(OPS_BY_KIND[kind_of(CATALOG[code])])))
     if op == "exists":
         value = draw(st.booleans())
     elif op == "contains":
         value = draw(ELEMENTS)
     elif op == "in":
-        value = draw(st.lists(VALUES[kind], min_size=1, max_size=3))
+        value = draw(st.lists(_constants(code), min_size=1, max_size=3))
     elif op == "between":
-        low, high = draw(VALUES[kind]), draw(VALUES[kind])
-        key = Decimal if kind == "number" else (lambda v: v)
-        value = sorted([low, high], key=lambda v: key(str(v)) if kind == "number" else v)
+        low, high = draw(_constants(code)), draw(_constants(code))
+        value = sorted([low, high], key=lambda v: Decimal(str(v)) if _kind(code) == "number" else v)
     else:
-        value = draw(VALUES[kind])
-    return {"fact": code, "op": op, "value": value, "quote": ""}
+        value = draw(_constants(code))
+    return {"fact": code, "op": op, "value": value, "quote": "原文"}
 
 
 TREES = st.recursive(
     leaves(),
     lambda children: st.one_of(
-        st.builds(lambda items: {"all": items}, st.lists(children, max_size=4)),
-        st.builds(lambda items: {"any": items}, st.lists(children, max_size=4)),
+        st.builds(lambda items: {"all": items}, st.lists(children, min_size=1, max_size=4)),
+        st.builds(lambda items: {"any": items}, st.lists(children, min_size=1, max_size=4)),
         st.builds(lambda child: {"not": child}, children),
     ),
     max_leaves=10,
@@ -152,7 +175,7 @@ def test_bulk_and_single_paths_agree_on_every_row(data):
 
 def test_float_ties_are_settled_exactly():
     """0.1 and 0.10000000000000001 are one float64; the bulk path must still tell them apart."""
-    tree = {"fact": "n_dec", "op": "gt", "value": "0.1", "quote": ""}
+    tree = {"fact": "n_dec", "op": "gt", "value": Decimal("0.1"), "quote": "原文"}
     spec = BenefitSpec(global_key="d/1/b", name="b", kind="lump_sum", condition=tree)
     values = [Decimal("0.10000000000000001"), Decimal("0.1"), 0.1, None]
     bulk = evaluate_table(spec, FactColumns({"n_dec": values}, 4, CATALOG), dt.date(2025, 1, 1))
@@ -166,7 +189,39 @@ def test_float_ties_are_settled_exactly():
 
 def test_a_column_of_the_wrong_length_is_an_error():
     spec = BenefitSpec(
-        global_key="d/1/b", name="b", kind="lump_sum", condition={"fact": "flag", "op": "eq", "value": True}
+        global_key="d/1/b",
+        name="b",
+        kind="lump_sum",
+        condition={"fact": "flag", "op": "eq", "value": True, "quote": "原文"},
     )
     with pytest.raises(ValueError, match="column 'flag' has 1 values, expected 2"):
         evaluate_table(spec, FactColumns({"flag": [True]}, 2, CATALOG), dt.date(2025, 1, 1))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    target=st.sampled_from(REGION_CODES),
+    codes=st.lists(st.sampled_from(REGION_CODES), min_size=1, max_size=3),
+    table_rows=st.lists(st.none() | VALUES["region"], min_size=1, max_size=10),
+)
+def test_region_within_in_and_exists_agree_on_both_paths(target, codes, table_rows):
+    """Each region operator alone, over every code of the stand-in tree, an unknown code and None."""
+    for condition in (
+        {"fact": "region", "op": "within", "value": target, "quote": "原文"},
+        {"fact": "region", "op": "in", "value": codes, "quote": "原文"},
+        {"fact": "region", "op": "exists", "value": True, "quote": "原文"},
+        {"not": {"fact": "region", "op": "within", "value": target, "quote": "原文"}},
+    ):
+        spec = BenefitSpec(global_key="d/1/b", name="b", kind="lump_sum", condition=condition)
+        bulk = evaluate_table(spec, FactColumns({"region": table_rows}, len(table_rows), CATALOG), AS_OF)
+        for i, value in enumerate(table_rows):
+            single = explain(spec, {"region": value}, as_of=AS_OF, catalog=CATALOG)
+            assert (bulk.status_slug(i), bulk.leaf_outcomes(i)) == (single.status.slug, single.leaf_outcomes)
+        if condition.get("op") == "within":
+            inside = {c["value"] for c in REGION_CHOICES if c["value"] == target or target in c["within"]}
+            expected = ["needs_info" if v is None else "eligible" if v in inside else "not_eligible"
+                        for v in table_rows]  # fmt: skip
+            assert bulk.status_slugs() == expected
+
+
+AS_OF = dt.date(2025, 1, 1)

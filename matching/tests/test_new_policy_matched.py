@@ -2,16 +2,14 @@
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from enterprises.models import Project
 from enterprises.tests.factories import EnterpriseFactory, ProjectFactory, YearlyFigureFactory
 from matching import services
 from matching.models import MatchResult
-from policies.loader import load_files
+from policies.loader import catalog_paths, load_files
 from policies.models import Benefit
 from policies.tests.test_loader import MADE_UP
 
@@ -34,7 +32,7 @@ def robot_buyer(*, employees: int, equipment: str):
 
 
 def test_a_document_added_as_data_is_matched_by_both_paths(tmp_path):
-    catalog = sorted((Path(settings.BASE_DIR) / "fixtures" / "facts").glob("*.yaml"))
+    catalog = catalog_paths()
     made_up = tmp_path / "900_made_up.yaml"
     made_up.write_text(MADE_UP, encoding="utf-8")
     _, errors = load_files([*catalog, made_up])

@@ -19,7 +19,7 @@ from enterprises.models import Enterprise
 from enterprises.tests.factories import EnterpriseFactory
 from matching import selectors
 from matching.engine import FactColumns, Status, best_total, evaluate_table
-from policies.loader import default_paths, load_files
+from policies.loader import catalog_paths, load_files
 from policies.models import Region
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ PROVINCIAL = "test-jilin-fund/1/equipment"
 
 @pytest.fixture
 def loaded(db):
-    base = [path for path in default_paths() if path.parent.name in ("regions", "facts")]
+    base = catalog_paths()
     # given out of order on purpose: the county text names a group the provincial text declares
     paths = [HERE / "items.yaml", *base, HERE / "facts.yaml", HERE / "a_county.yaml", HERE / "b_other.yaml"]
     reports, errors = load_files(paths)

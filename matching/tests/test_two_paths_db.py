@@ -43,16 +43,21 @@ def leaf_strategy(catalog, table):
             return st.booleans()
         if kind in (Kind.SET, Kind.TEXT) and choices:
             return st.sampled_from(choices)
-        observed = sorted({v for v in table.columns[code] if v is not None}, key=str)
+        observed = sorted({v for v in table.columns[code] if v is not None and v != ""}, key=str)
         if kind is Kind.SET:  # elements seen in the column's sets
             elements = sorted(set().union(*observed))
             return st.sampled_from(elements) if elements else st.text(min_size=1, max_size=3)
+        if kind is Kind.NUMBER and info.type == "int":  # the language writes int constants as ints
+            extra = st.integers(-(10**6), 10**9)
+            return (st.sampled_from([int(v) for v in observed]) | extra) if observed else extra
         if kind is Kind.NUMBER:
             extra = st.decimals(-(10**9), 10**10, places=2)
             return (st.sampled_from(observed) | extra) if observed else extra
         if kind is Kind.DATE:
             return st.dates(dt.date(2000, 1, 1), dt.date(2026, 1, 1))
-        return st.sampled_from(observed) if observed else st.text(max_size=3)
+        if kind is Kind.REGION:
+            return st.sampled_from(choices)
+        return st.sampled_from(observed) if observed else st.text(min_size=1, max_size=3)
 
     @st.composite
     def leaves(draw):
@@ -70,7 +75,7 @@ def leaf_strategy(catalog, table):
             value = draw(values)
         if isinstance(value, dt.date):
             value = value.isoformat() if not isinstance(value, list) else value
-        return {"fact": code, "op": op, "value": value, "quote": ""}
+        return {"fact": code, "op": op, "value": value, "quote": "原文"}
 
     return leaves()
 

@@ -31,7 +31,7 @@ from matching.models import (
 )
 from matching.tests.background_support import AS_OF, LEASE_CAP, LEASE_KEY, Receiver, benefit, new_lessee
 from policies import services as policy_services
-from policies.loader import default_paths, load_files
+from policies.loader import catalog_paths, default_paths, load_files
 from policies.models import Benefit
 from tests.support import wait_for
 
@@ -43,7 +43,7 @@ NEW_CAP = Decimal("8000000.00")
 def policies(transactional_db, monkeypatch):
     """The catalog and the 2024 Minhang text, committed; evaluation dates pinned to 2025-06-01."""
     monkeypatch.setenv("MATCHING_TODAY", AS_OF.isoformat())
-    paths = [path for path in default_paths() if path.parent.name == "facts" or path.name.startswith("000")]
+    paths = [*catalog_paths(), *(path for path in default_paths() if path.name.startswith("000"))]
     _, errors = load_files(paths)
     assert not errors
 

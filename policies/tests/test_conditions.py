@@ -1,4 +1,5 @@
-"""The condition language: structure, every operator against the catalog, reading and rendering."""
+"""The condition language as the policy app reads it (policies.conditions over policies.rules):
+structure, every operator against the catalog, reading and rendering."""
 
 from types import SimpleNamespace
 
@@ -38,10 +39,12 @@ CATALOG = {
         ),
         fact("tags", "set", label_zh="标签", label_en="Tags"),
         fact(
-            "region", "region",
+            "registered_region", "region",
             choices=[{"value": "310000", "label_zh": "上海市", "label_en": "Shanghai", "within": ["CN"]},
-                     {"value": "310112", "label_zh": "闵行区", "label_en": "Minhang", "within": ["310000", "CN"]}],
-            label_zh="注册地", label_en="Registered location",
+                     {"value": "310112", "label_zh": "闵行区", "label_en": "Minhang District",
+                      "within": ["310000", "CN"]},
+                     {"value": "CN", "label_zh": "中国", "label_en": "China", "within": []}],
+            label_zh="注册地", label_en="Registered region",
         ),
     ]
 }  # fmt: skip
@@ -70,8 +73,10 @@ VALID = [
     leaf("tags", "contains", "anything"),  # a set without choices takes any element
     leaf("employees", "exists", True),
     leaf("recognitions", "exists", False),
-    leaf("region", "within", "310000"),
-    leaf("region", "eq", "310112"),
+    leaf("registered_region", "within", "310000"),
+    leaf("registered_region", "eq", "310112"),
+    leaf("registered_region", "in", ["310112", "310000"]),
+    {**leaf("employees", "gt", 0), "clause": "第四条"},  # the quote comes from another clause
 ]
 
 
@@ -114,6 +119,15 @@ BAD = [
     ({"fact": "employees", "op": "eq", "value": 1, "quote": ""}, ["employees", "quote"]),
     ({"fact": "employees", "op": "eq", "value": 1, "quote": "q", "extra": 1}, ["employees", "extra"]),
     ({"fact": "employees", "op": "eq", "quote": "q"}, ["employees", "value"]),
+    ({"fact": "employees", "op": "eq", "value": 1, "quote": "  "}, ["employees", "quote"]),
+    ({**leaf("employees", "eq", 1), "clause": ""}, ["employees", "clause"]),
+    (leaf("manufacturing", "in", [True]), ["manufacturing", "eq"]),
+    (leaf("registered_region", "within", "999999"), ["registered_region", "999999"]),
+    (leaf("registered_region", "in", ["310112", "nowhere"]), ["registered_region", "nowhere"]),
+    (leaf("registered_region", "within", ["310000"]), ["registered_region"]),
+    (leaf("registered_region", "gt", "310000"), ["registered_region", "gt"]),
+    (leaf("district", "within", "闵行区"), ["district", "within"]),
+    (leaf("lease_area", "gte", float("nan")), ["lease_area"]),
 ]
 
 
@@ -173,20 +187,24 @@ def test_leaves_are_depth_first_in_document_order_and_fact_codes_collects_them()
     ("comparison", "zh", "en"),
     [
         (leaf("lease_area", "gte", 5000), "新租赁自用工业厂房面积 ≥ 5000 平方米", "Newly leased area ≥ 5000 m²"),
-        (leaf("output", "gte", 100_000_000), "工业总产值 ≥ 1 亿元", "Output ≥ 100 million yuan"),
+        (leaf("output", "gte", 100_000_000), "工业总产值 ≥ 10000 万元", "Output ≥ 100 million yuan"),
         (leaf("output", "lt", 150_000), "工业总产值 < 15 万元", "Output < 150,000 yuan"),
-        (leaf("output", "gt", 0), "工业总产值 > 0 元", "Output > 0 yuan"),
-        (leaf("output", "between", [5_000_000, 20_000_000]), "工业总产值在 500 万元 至 2000 万元 之间",
-         "Output between 5 million yuan and 20 million yuan"),
+        (leaf("output", "gt", 0), "工业总产值 > 0 万元", "Output > 0 yuan"),
+        (leaf("output", "between", [5_000_000, 20_000_000]), "工业总产值在 500 万元 至 2000 万元 之间（含）",
+         "Output between 5 million yuan and 20 million yuan (inclusive)"),
         (leaf("growth", "gte", 10), "产值增速 ≥ 10%", "Growth ≥ 10%"),
-        (leaf("manufacturing", "eq", True), "制造业企业：是", "Manufacturer: yes"),
-        (leaf("manufacturing", "ne", True), "制造业企业：否", "Manufacturer: no"),
-        (leaf("level", "eq", "municipal"), "项目级别：市级", "Project level: Municipal"),
-        (leaf("level", "ne", "district"), "项目级别：不是区级", "Project level: not District"),
-        (leaf("level", "in", ["municipal", "district"]), "项目级别：市级或区级", "Project level: one of Municipal, District"),
-        (leaf("recognitions", "contains", "little_giant"), "已获认定包含：小巨人", "Recognitions include: Little giant"),
-        (leaf("employees", "exists", False), "从业人员数：未知", "Employees: unknown"),
-        (leaf("district", "eq", "闵行区"), "所在区：“闵行区”", "District: “闵行区”"),
+        (leaf("manufacturing", "eq", True), "制造业企业：是", "Manufacturer: Yes"),
+        (leaf("manufacturing", "ne", True), "制造业企业：否", "Manufacturer: No"),
+        (leaf("level", "eq", "municipal"), "项目级别为市级", "Project level is Municipal"),
+        (leaf("level", "ne", "district"), "项目级别不为区级", "Project level is not District"),
+        (leaf("level", "in", ["municipal", "district"]), "项目级别为市级、区级之一",
+         "Project level is one of Municipal, District"),
+        (leaf("recognitions", "contains", "little_giant"), "已获认定包含“小巨人”", "Recognitions include “Little giant”"),
+        (leaf("employees", "exists", False), "未提供从业人员数", "Employees not provided"),
+        (leaf("employees", "exists", True), "已提供从业人员数", "Employees provided"),
+        (leaf("district", "eq", "闵行区"), "所在区为闵行区", "District is 闵行区"),
+        (leaf("registered_region", "within", "310112"), "注册地位于闵行区", "Registered region in Minhang District"),
+        (leaf("registered_region", "eq", "310000"), "注册地为上海市", "Registered region is Shanghai"),
     ],
 )  # fmt: skip
 def test_rendering_in_chinese_and_english(comparison, zh, en):
@@ -205,6 +223,7 @@ def test_describe_keeps_structure_and_quotes():
     assert described["kind"] == "any"
     assert described["children"][0] == {
         "kind": "leaf", "text": "新租赁自用工业厂房面积 ≥ 5000 平方米", "quote": "租赁面积超过5000平方米",
+        "clause": None,
     }  # fmt: skip
     assert described["children"][1]["kind"] == "not"
     assert describe(None, CATALOG) is None

@@ -90,6 +90,20 @@ def test_condition_is_validated_against_the_catalog_and_its_quotes_against_the_c
     assert "面积超过3000平方米" in " ".join(error.value.message_dict["condition"])
 
 
+def test_a_condition_quoting_another_clause_is_checked_against_that_clause(lease_area):
+    own = ClauseFactory(number="第五条", text="符合第四条条件的，经认定，给予上限1000万元的补贴。")
+    ClauseFactory(document=own.document, number="第四条", text="租赁面积超过5000平方米（含）以上的企业。")
+    leaf = {"fact": "lease_area_m2", "op": "gte", "value": 5000, "quote": "租赁面积超过5000平方米（含）以上"}
+    BenefitFactory.build(clause=own, key="ok", condition={**leaf, "clause": "第四条"}).full_clean()
+    with pytest.raises(ValidationError) as error:  # without `clause` the quote is looked for in 第五条
+        BenefitFactory.build(clause=own, key="bad", condition=leaf).full_clean()
+    assert "租赁面积超过5000平方米" in " ".join(error.value.message_dict["condition"])
+    with pytest.raises(ValidationError):  # the named clause does not hold these words
+        BenefitFactory.build(
+            clause=own, key="bad", condition={**leaf, "quote": "给予上限1000万元", "clause": "第四条"}
+        ).full_clean()
+
+
 def test_figures_not_benefits_must_quote_the_clause():
     clause = ClauseFactory.build(
         document=PolicyDocumentFactory(), figures_not_benefits=[{"phrase": "9999亩", "why": "x"}]

@@ -12,7 +12,7 @@ import yaml
 from matching.engine import AmountBasis, BenefitSpec
 from matching.engine.amounts import potential_amount
 from policies import amount_rules, formulas
-from policies.loader import default_paths, load_files
+from policies.loader import catalog_paths, load_files
 from policies.models import Benefit, PolicyDocument
 
 HERE = Path(__file__).resolve().parent / "rule_model"
@@ -183,7 +183,7 @@ def fixture_dir(tmp_path):
 
 
 def _load(fixture_dir: Path):
-    base = [path for path in default_paths() if path.parent.name in ("regions", "facts")]
+    base = catalog_paths()
     names = ("items.yaml", "facts.yaml", "b_other.yaml", "a_county.yaml")
     return load_files([fixture_dir / "items.yaml", *base, *(fixture_dir / n for n in names[1:])])
 

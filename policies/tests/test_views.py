@@ -40,8 +40,8 @@ def test_document_page_shows_clauses_benefits_in_wan_and_readable_conditions(doc
     assert "上限 1000 万元" in page and "上限 15 万元" in page
     assert "比例 30%" in page and "分 3 年" in page and "配套比例 1:0.5" in page
     assert "新租赁自用工业厂房面积 ≥ 5000 平方米" in page
-    assert "工业产值年度增量" in page and "≥ 1 亿元" in page
-    assert "当年度首次获得的认定包含：上海市专精特新中小企业" in page
+    assert "上年度工业产值增量 ≥ 10000 万元" in page  # condition money in 万元, as in the engine's reasons
+    assert "当年度首次获得的认定包含“上海市专精特新中小企业”" in page
     assert "需认定" in page
     assert "原文未给出具体金额" in page  # clause 10's "进一步加大支持力度": not stated, never 0
     assert "24 条条款，29 个扶持项目" in page

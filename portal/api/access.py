@@ -50,8 +50,10 @@ class Access:
     def limited_to(self) -> list[int] | None:
         if self.key is None:
             return None
-        ids = [enterprise.pk for enterprise in self.key.enterprises.all()]
-        return ids or None
+        ids = getattr(self.key, "enterprise_ids", None)  # set when the key was found (api/selectors.py)
+        if ids is None:
+            ids = [enterprise.pk for enterprise in self.key.enterprises.all()]
+        return list(ids) or None
 
     @property
     def member_of(self) -> Enterprise | None:

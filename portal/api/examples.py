@@ -33,8 +33,20 @@ DOCUMENT = {
     "jurisdiction": "310112",
     "applicability": {
         "any": [
-            {"fact": "registered_region", "op": "within", "value": "310112", "clause": "附则", "quote": "闵行区"},
-            {"fact": "operating_region", "op": "within", "value": "310112", "clause": "附则", "quote": "闵行区"},
+            {
+                "fact": "registered_region",
+                "op": "within",
+                "value": "310112",
+                "clause": "附则",
+                "quote": "闵行区",
+            },
+            {
+                "fact": "operating_region",
+                "op": "within",
+                "value": "310112",
+                "clause": "附则",
+                "quote": "闵行区",
+            },
         ]
     },
     "supersedes": [],
@@ -194,8 +206,11 @@ SNAPSHOT_ITEM = {
 }
 SELF_CHECK_RESULT = {
     "as_of": "2025-06-01",
-    "total": "10000000.00",
-    "total_wan": "1000.00 万元",
+    "total": "0.00",
+    "total_wan": "0 万元",
+    "computed_total": "0.00",
+    "ceiling_total": "10000000.00",
+    "high_total": "0.00",
     "total_is_lower_bound": False,
     "counts": {
         "eligible": 0,

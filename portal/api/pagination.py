@@ -30,7 +30,7 @@ def decode_cursor(token: str) -> int:
     try:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         version, _colon, position = text.partition(":")
-        if version != CURSOR_VERSION or not position.isdigit():
+        if version != CURSOR_VERSION or not (position.isascii() and position.isdigit()):
             raise ValueError(text)
         return int(position)
     except (ValueError, UnicodeDecodeError, binascii.Error):
@@ -88,7 +88,7 @@ class KeysetPagination(BasePagination):
             decode_cursor(token)  # an ordinary cursor, or a 400 for an invalid one
             return None
         mark, _colon, after = rest.partition(":")
-        if not (mark.isdigit() and after.isdigit()):
+        if not (mark.isascii() and mark.isdigit() and after.isascii() and after.isdigit()):
             decode_cursor("")  # the same 400
         return int(mark), int(after)
 
@@ -107,7 +107,7 @@ class KeysetPagination(BasePagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError(
                 {
                     self.page_size_query_param: [

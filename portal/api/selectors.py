@@ -6,38 +6,70 @@ import hmac
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connection
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
 from portal.api.services import IDEMPOTENCY_WINDOW, KEY_SEPARATOR, hash_secret
-from portal.models import ApiKey, IdempotencyRecord
+from portal.models import ApiKey, ContentGeneration, IdempotencyRecord
 
-# A found key (with its user and enterprises) is kept in the cache for a few seconds, by its public
-# prefix: looking it up was two of a small request's five queries. The secret is still checked on
-# every request. Saving or deleting a key, its enterprises or its user forgets it at once in every
-# process sharing the cache (Redis in production: a revocation in the admin stops the key on the next
-# request); a bulk `.update()` that sends no signal takes effect within KEY_CACHE_SECONDS.
+# A found key is kept in the cache for a few seconds, by its public prefix, as plain values (ids,
+# scopes, its secret's hash, its rate; never a model instance, so never its user's password hash).
+# Every request still checks the secret, and re-reads the user (active?) and the key's
+# ContentGeneration counter (portal/models.py: a PostgreSQL trigger bumps it on every change of the
+# key's secret, scopes, rate, user, revocation or enterprises, whatever wrote it: ORM, bulk update,
+# SQL, a shell). A counter that moved since the entry was made sends the request to the database
+# again: a revoked key fails on its next request through every path. Without the triggers (SQLite)
+# nothing is cached. Saving or deleting a key or its user also forgets the entry at once.
 KEY_CACHE_SECONDS = 10
+CACHED_FIELDS = (
+    "id",
+    "prefix",
+    "secret_hash",
+    "scopes",
+    "user_id",
+    "rate_limit",
+    "created_by_id",
+    "last_used_at",
+)
 
 
 def _cache_key(prefix: str) -> str:
     return f"api:key:{prefix}"
 
 
+def _caching() -> bool:
+    return connection.vendor == "postgresql"  # the key counters' triggers (portal/migrations/0002)
+
+
+def _generation(prefix: str) -> int:
+    value = ContentGeneration.objects.filter(scope=f"key:{prefix}").values_list("value", flat=True).first()
+    return value or 0
+
+
 def active_key(raw_key: str) -> ApiKey | None:
     """The unrevoked key whose prefix and secret match `raw_key`, or None. `from_cache` is set on it
-    when it came from the cache (see remember_key)."""
+    when it came from the cache (see remember_key); `enterprise_ids` lists the enterprises it is
+    limited to (empty: not limited)."""
     prefix, separator, secret = raw_key.partition(KEY_SEPARATOR)
     if not separator or not prefix or not secret:
         return None
-    key = cache.get(_cache_key(prefix))
-    if key is not None:
-        key.from_cache = True
+    key = None
+    if _caching():
+        generation = _generation(prefix)  # read before the row: a later change moves it past this
+        entry = cache.get(_cache_key(prefix))
+        if isinstance(entry, dict) and entry.get("generation") == generation:
+            key = _from_entry(entry)
+            if key is None:  # its user is gone or inactive
+                return None
     else:
+        generation = None
+    if key is None:
         key = _look_up(prefix)
         if key is None:
             return None
         key.from_cache = False
+    key.generation = generation
     if not hmac.compare_digest(key.secret_hash, hash_secret(raw_key)):
         return None
     return key
@@ -45,7 +77,24 @@ def active_key(raw_key: str) -> ApiKey | None:
 
 def remember_key(key: ApiKey) -> None:
     """Keep a found key for the next requests (after its use was recorded: the copy is what they see)."""
-    cache.set(_cache_key(key.prefix), key, KEY_CACHE_SECONDS)
+    if key.generation is None:
+        return
+    entry = {name: getattr(key, name) for name in CACHED_FIELDS}
+    entry.update(enterprise_ids=list(key.enterprise_ids), generation=key.generation)
+    cache.set(_cache_key(key.prefix), entry, KEY_CACHE_SECONDS)
+
+
+def _from_entry(entry: dict) -> ApiKey | None:
+    key = ApiKey(**{name: entry[name] for name in CACHED_FIELDS})
+    key._state.adding, key._state.db = False, "default"
+    if key.user_id is not None:
+        user = get_user_model().objects.filter(pk=key.user_id, is_active=True).first()
+        if user is None:
+            return None
+        key.user = user
+    key.enterprise_ids = list(entry["enterprise_ids"])
+    key.from_cache = True
+    return key
 
 
 def _look_up(prefix: str) -> ApiKey | None:
@@ -57,6 +106,7 @@ def _look_up(prefix: str) -> ApiKey | None:
     )
     if key is None or (key.user is not None and not key.user.is_active):
         return None
+    key.enterprise_ids = [enterprise.pk for enterprise in key.enterprises.all()]
     return key
 
 

@@ -13,6 +13,7 @@ from django.core.cache import cache
 
 from matching.models import MatchResult
 from policies.models import Benefit, FactDefinition
+from policies.rules import leaves
 from portal.api import selectors
 from portal.api.conditional import etag_of
 from portal.api.services import revoke_api_key
@@ -111,7 +112,7 @@ def test_a_changed_benefit_or_fact_label_changes_the_tag(machine, api_world):
     assert {row["benefit"]["name"] for row in renamed.json()["results"] if row["id"] == result.pk} == {
         "改过的名称"
     }
-    fact = matches.leaves(result.benefit.condition)[0]["fact"]
+    fact = leaves(result.benefit.condition)[0]["fact"]
     assert FactDefinition.objects.filter(code=fact).update(label_zh="改过的标签") == 1
     relabelled = machine.get(url, HTTP_IF_NONE_MATCH=renamed["ETag"])
     assert relabelled.status_code == 200 and "改过的标签" in relabelled.content.decode()

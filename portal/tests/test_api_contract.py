@@ -229,6 +229,9 @@ def test_staff_create_and_optimistic_update(staff, api_world):
         ({**NEW, "industry_tracks": "biomedicine"}, "industry_tracks"),
         ({**NEW, "industry_tracks": ["tea"]}, "industry_tracks"),  # not in the catalog (model validation)
         ({**NEW, "registered_on": "2999-01-01"}, "registered_on"),  # in the future
+        ({**NEW, "registered_on": "0001-01-01"}, "registered_on"),  # year 1
+        ({**NEW, "registered_on": "1948-12-31"}, "registered_on"),  # before EARLIEST_YEAR
+        ({**NEW, "industry_code": "35²1"}, "industry_code"),  # "²".isdigit() is True
         ({**NEW, "industry_code": "99"}, "industry_code"),
         ({"name": "缺少信用代码"}, "credit_code"),
     ],

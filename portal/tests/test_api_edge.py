@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import os
 import sys
 import uuid
 from dataclasses import dataclass
@@ -26,9 +27,9 @@ from matching import services as matching_services
 from matching.models import MatchResult
 from policies import services as policy_services
 from policies.models import Benefit, FactDefinition
+from policies.rules import leaves
 from portal.api import edge
 from portal.api.services import revoke_api_key
-from portal.api.v1 import matches
 from portal.models import ApiKey, ContentGeneration, Scope
 from portal.tests.api_support import (  # noqa: F401 - fixtures
     AS_OF,
@@ -39,7 +40,9 @@ from portal.tests.api_support import (  # noqa: F401 - fixtures
 )
 
 pytestmark = pytest.mark.django_db
-REDIS = "redis://127.0.0.1:6379/11"
+# This run's Redis (the suite's broker database unless TEST_CACHE_URL names another); every test keeps
+# its entries under a key prefix of its own and deletes them afterwards.
+REDIS = os.environ.get("TEST_CACHE_URL") or os.environ.get("TEST_BROKER_URL", "redis://127.0.0.1:6379/14")
 
 
 @dataclass
@@ -185,7 +188,7 @@ def _cap_edit(world) -> None:
 
 def _relabel_a_fact(world) -> None:
     result = next(result for result in MatchResult.objects.filter(enterprise=world.a) if result.leaf_outcomes)
-    fact = matches.leaves(result.benefit.condition)[0]["fact"]
+    fact = leaves(result.benefit.condition)[0]["fact"]
     assert FactDefinition.objects.filter(code=fact).update(label_zh="改过的标签") == 1
 
 
@@ -271,6 +274,26 @@ def test_a_revoked_narrowed_or_rescoped_key_is_refused_at_once(wsgi, api_world):
     revoke_api_key(key_id=key.pk, actor=None)
     revoked = wsgi.get(raw, query)
     assert revoked.code == 401 and not revoked.from_edge
+
+
+@pytest.mark.parametrize("how", ["sql", "bulk update", "service"])
+def test_a_key_revoked_by_any_path_gets_no_more_replies(wsgi, api_world, how):
+    """The attack: revoke a polling key by SQL while its pages are kept (edge) and the key itself is
+    cached (Django): the very next poll is a 401, and every one after it."""
+    query = query_of(api_world)
+    key, raw = new_key(rate_limit="100000/min")
+    assert wsgi.get(raw, query).code == 200 and wsgi.get(raw, query).from_edge
+    assert cache.get(f"api:key:{key.prefix}") is not None  # Django's key cache holds it too
+    if how == "sql":
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE portal_apikey SET revoked_at = now() WHERE id = %s", [key.pk])
+    elif how == "bulk update":
+        ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())  # no signal is sent
+    else:
+        revoke_api_key(key_id=key.pk, actor=None)
+    for _ in range(3):
+        reply = wsgi.get(raw, query)
+        assert reply.code == 401 and not reply.from_edge
 
 
 def test_replies_count_in_the_rate_limit(wsgi, api_world):

@@ -80,7 +80,9 @@ def test_enterprise_a_subscribes_only_to_itself_and_never_sees_b(api_world):
     everyone = notifications.subscribe_webhook(name="全部", url="https://all.example.com/h")
     session = Client()
     session.force_login(api_world.user_a)
-    limited = key_client(new_key(Scope.READ_MATCHES, enterprise_ids=[api_world.a.pk])[1])
+    limited = key_client(
+        new_key(Scope.READ_MATCHES, Scope.MANAGE_WEBHOOKS, enterprise_ids=[api_world.a.pk])[1]
+    )
     for who, client in {
         "key of A's user": key_client(api_world.key_a),
         "session of A's user": session,
@@ -105,7 +107,9 @@ def test_an_enterprise_users_subscription_defaults_to_its_company(api_world):
     created = subscribe(key_client(api_world.key_a))
     assert created.status_code == 201 and created.json()["enterprise"] == api_world.a.pk
     # A key limited to a list must say which enterprise.
-    limited = key_client(new_key(Scope.READ_MATCHES, enterprise_ids=[api_world.a.pk])[1])
+    limited = key_client(
+        new_key(Scope.READ_MATCHES, Scope.MANAGE_WEBHOOKS, enterprise_ids=[api_world.a.pk])[1]
+    )
     assert_problem(subscribe(limited), 400, "validation", field="enterprise")
 
 
@@ -128,12 +132,25 @@ def test_bad_input_is_a_400_naming_the_field_and_stores_nothing(api_world, body,
     assert not WebhookSubscription.objects.exists()
 
 
-def test_the_subscriptions_need_scope_read_matches(api_world):
-    client = key_client(new_key(Scope.READ_POLICIES, Scope.APPLICATIONS)[1])
+@pytest.mark.parametrize(
+    "scopes",
+    [
+        (Scope.READ_POLICIES, Scope.APPLICATIONS),
+        (Scope.READ_MATCHES,),  # reading matches is not managing webhooks
+        (Scope.MANAGE_WEBHOOKS,),  # and a subscription carries match data
+    ],
+)
+def test_the_subscriptions_need_scopes_manage_webhooks_and_read_matches(api_world, scopes):
+    client = key_client(new_key(*scopes)[1])
     assert_problem(client.get(URL), 403, "permission_denied")
     assert_problem(subscribe(client), 403, "permission_denied")
     assert not WebhookSubscription.objects.exists()
     assert_problem(Client().get(URL), 401)
+
+
+def test_manage_webhooks_with_read_matches_subscribes(api_world):
+    client = key_client(new_key(Scope.MANAGE_WEBHOOKS, Scope.READ_MATCHES)[1])
+    assert subscribe(client, enterprise=None).status_code == 201
 
 
 def test_idempotency_key_creates_one_subscription_and_replays_the_reply(api_world):
@@ -175,8 +192,43 @@ def test_delete_ends_the_subscription_and_its_pending_deliveries(api_world):
 def test_errors_and_help_in_english(api_world):
     client = key_client(api_world.key_a, HTTP_ACCEPT_LANGUAGE="en")
     limited = key_client(
-        new_key(Scope.READ_MATCHES, enterprise_ids=[api_world.a.pk])[1], HTTP_ACCEPT_LANGUAGE="en"
+        new_key(Scope.READ_MATCHES, Scope.MANAGE_WEBHOOKS, enterprise_ids=[api_world.a.pk])[1],
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     problem = assert_problem(subscribe(limited), 400, field="enterprise")
     assert "enterprise" in problem["errors"]["enterprise"][0].lower()
     assert_problem(subscribe(client, enterprise=api_world.b.pk), 404)
+
+
+def _json_schema(node, components):
+    """An OpenAPI 3.0 schema as plain JSON Schema: $ref inlined, `nullable` as a null type."""
+    if isinstance(node, list):
+        return [_json_schema(item, components) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return _json_schema(components[node["$ref"].rsplit("/", 1)[1]], components)
+    converted = {key: _json_schema(value, components) for key, value in node.items() if key != "nullable"}
+    if node.get("nullable"):
+        converted = {"anyOf": [converted, {"type": "null"}]}
+    return converted
+
+
+def test_the_delivery_log_matches_its_schema_a_cursor_page(api_world):
+    import jsonschema
+    import yaml
+
+    client = key_client(api_world.machine_key)
+    subscription_id = subscribe(client, enterprise=None).json()["id"]
+    WebhookDelivery.objects.create(
+        subscription_id=subscription_id, event="match.changed", payload={"changes": [{"id": 7}]}
+    )
+    reply = client.get(f"{URL}{subscription_id}/deliveries/")
+    assert reply.status_code == 200
+    openapi = yaml.safe_load(Client().get("/api/schema/").content)
+    operation = openapi["paths"]["/api/v1/webhooks/{id}/deliveries/"]["get"]
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    components = openapi["components"]["schemas"]
+    jsonschema.validate(reply.json(), _json_schema(schema, components))
+    assert reply.json()["results"][0]["change_ids"] == [7]
+    assert {"cursor", "page_size"} <= {parameter["name"] for parameter in operation["parameters"]}

@@ -584,6 +584,9 @@ def test_notification_in_english_with_an_unread_badge_in_the_navigation(world, e
     page = text_of(english.get("/matches/notifications/"))
     assert f"Newly eligible: {world.benefit.name} (Eligible, estimated 5 million yuan)" in page
     assert "Enterprise data changed" in page
+    assert 'id="notification-badge"' in english.get("/").content.decode()  # a GET marks nothing
+    assert "Mark all as read" in page
+    english.post("/matches/notifications/", {"action": "mark_seen", "up_to": change.pk})
     assert 'id="notification-badge"' not in english.get("/").content.decode()  # seen now
 
     client = Client()  # no language cookie: the same change in Chinese

@@ -16,7 +16,7 @@ from enterprises.services import create_profile_from_answers
 from enterprises.tests.factories import EnterpriseFactory, UserFactory
 from enterprises.validators import credit_code_for
 from matching.selfcheck import parse_answers
-from policies.loader import fixtures_dir, load_files
+from policies.loader import catalog_paths, load_files
 from portal.selfcheck import ANSWERS_SESSION_KEY
 from portal.selfcheck_registration import answers_not_carried
 from portal.tests.selfcheck_support import row_counts, text_of
@@ -78,7 +78,7 @@ FULL_ANSWERS = {
 def catalog_loaded(django_db_setup, django_db_blocker):
     """The fact catalog (fixtures/facts), loaded once for this module and rolled back afterwards."""
     with django_db_blocker.unblock(), transaction.atomic():
-        _reports, errors = load_files(sorted((fixtures_dir() / "facts").glob("*.yaml")))
+        _reports, errors = load_files(catalog_paths())
         assert not errors, [error.messages for error in errors]
         yield
         transaction.set_rollback(True)

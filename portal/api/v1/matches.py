@@ -41,13 +41,13 @@ from matching import selectors as matching_selectors
 from matching.engine import Outcome, Verdict
 from matching.models import MatchChange, MatchResult, MatchStatus
 from policies import selectors as policy_selectors
-from policies.conditions import leaves, render_en, render_zh
 from policies.models import Benefit, FactDefinition
+from policies.rules import parse, requirement
 from portal.api import edge, examples
 from portal.api.access import access_for
 from portal.api.base import ReadOnlyApiViewSet, bilingual
 from portal.api.conditional import ConditionalGetMixin, etag_of, is_not_modified, not_modified, tag
-from portal.api.fields import MoneyField, WanField, language, wan_text
+from portal.api.fields import MoneyField, WanField, wan_text
 from portal.api.pagination import FeedPagination
 from portal.api.serializers import StrictFilterSet
 from portal.models import Scope
@@ -189,19 +189,18 @@ def benefit_conditions(benefit: Benefit, catalog) -> list[dict]:
     """Each condition of a benefit in words with its citation, in `leaves` order (the same for every
     result of the benefit: prepared once per benefit and request)."""
     document = benefit.clause.document
-    render = render_en if language() == "en" else render_zh
     return [
         {
-            "fact": leaf["fact"],
-            "requirement": render(leaf, catalog),
+            "fact": leaf.fact,
+            "requirement": requirement(leaf, catalog[leaf.fact]),
             "citation": {
                 "document_key": document.key,
                 "document_title": document.title,
                 "clause_number": benefit.clause.number,
-                "quote": leaf.get("quote", ""),
+                "quote": leaf.quote,
             },
         }
-        for leaf in leaves(benefit.condition)
+        for leaf in parse(benefit.condition, catalog).leaves
     ]
 
 
@@ -222,15 +221,14 @@ def stored_reasons(leaf_outcomes: str, conditions: list[dict]) -> list[dict]:
 
 def explained_reasons(verdict: Verdict, catalog) -> list[dict]:
     """Reasons of a live verdict: each condition with the enterprise's value and its source."""
-    render = render_en if language() == "en" else render_zh
     rows = []
-    for reason, leaf in zip(verdict.reasons, leaves(verdict.spec.condition), strict=False):
+    for reason in verdict.reasons:
         fact = catalog.get(reason.fact)
         citation = reason.citation
         rows.append(
             {
                 "fact": reason.fact,
-                "requirement": render(leaf, catalog),
+                "requirement": reason.requirement,
                 "outcome": OUTCOMES[reason.outcome.letter],
                 "citation": {
                     "document_key": citation.document_key,
@@ -631,7 +629,7 @@ DIGEST_COLUMNS = (
 )  # fmt: skip
 BODY_CACHE_SECONDS = 600
 _CODE_FILES = ("portal/api/v1/matches.py", "portal/api/fields.py", "portal/api/pagination.py",
-               "policies/conditions.py", "policies/wording.py")  # fmt: skip
+               "policies/rules/render.py", "policies/rules/parse.py", "policies/rules/values.py")  # fmt: skip
 
 
 def digest_rows(window: QuerySet) -> QuerySet:
@@ -642,7 +640,7 @@ def digest_rows(window: QuerySet) -> QuerySet:
 
 
 def catalog_digest_rows() -> QuerySet:
-    """What the reasons' wording reads of each fact (policies.conditions: label, type, unit, choice labels)."""
+    """What the reasons' wording reads of each fact (policies.rules: label, type, unit, choice labels)."""
     return (
         FactDefinition.objects.annotate(choices_text=Cast("choices", TextField()))
         .order_by("pk")

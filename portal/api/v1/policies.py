@@ -14,11 +14,11 @@ from rest_framework.exceptions import ValidationError
 
 from policies import amount_rules
 from policies import selectors as policy_selectors
-from policies.conditions import leaves, render_en, render_zh
 from policies.models import Benefit, Clause, FactDefinition, PolicyDocument
+from policies.rules import leaves, parse, requirement
 from portal.api import examples
 from portal.api.base import ReadOnlyApiViewSet, bilingual
-from portal.api.fields import MoneyField, WanField, language
+from portal.api.fields import MoneyField, WanField
 from portal.api.serializers import StrictFilterSet
 from portal.models import Scope
 
@@ -289,7 +289,7 @@ class ClauseSerializer(serializers.ModelSerializer):
 class RequirementSerializer(serializers.Serializer):
     fact = serializers.CharField(help_text=bilingual("事实代码。", "Fact code."))
     op = serializers.CharField(
-        help_text=bilingual("比较方式。", "Operator (eq ne lt lte gt gte in contains between exists).")
+        help_text=bilingual("比较方式。", "Operator (eq ne lt lte gt gte in contains between exists within).")
     )
     value = serializers.JSONField(help_text=bilingual("比较值。", "Value compared with."))
     text = serializers.CharField(help_text=bilingual("条件的文字表述。", "The condition in words."))
@@ -297,16 +297,16 @@ class RequirementSerializer(serializers.Serializer):
 
 
 def requirements(condition, catalog) -> list[dict]:
-    render = render_en if language() == "en" else render_zh
+    """Each comparison of a condition with its wording in the reader's language (policies.rules)."""
     return [
         {
-            "fact": leaf["fact"],
-            "op": leaf["op"],
-            "value": leaf["value"],
-            "text": render(leaf, catalog),
-            "quote": leaf.get("quote", ""),
+            "fact": leaf.fact,
+            "op": leaf.op,
+            "value": leaf.source.get("value"),
+            "text": requirement(leaf, catalog[leaf.fact]),
+            "quote": leaf.quote,
         }
-        for leaf in leaves(condition)
+        for leaf in parse(condition, catalog).leaves
     ]
 
 

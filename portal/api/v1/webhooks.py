@@ -1,4 +1,4 @@
-"""Webhook subscriptions (scope read_matches): a client registers an endpoint that receives the change
+"""Webhook subscriptions (scope manage_webhooks, and read_matches for what they carry): a client registers an endpoint that receives the change
 feed as signed POSTs (matching.notifications delivers them), reads each subscription's delivery log and
 ends it.
 
@@ -21,7 +21,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from matching import notifications
+from matching import notifications, outbound
 from matching import selectors as matching_selectors
 from matching.models import WebhookDelivery, WebhookSubscription
 from portal.api import examples
@@ -94,6 +94,15 @@ class WebhookCreateSerializer(StrictSerializerMixin, serializers.Serializer):
             "Only this enterprise's changes; null or absent: every enterprise (an enterprise user: its own).",
         ),
     )
+
+    def validate_url(self, value: str) -> str:
+        """No loopback, private, link-local, multicast or reserved address, nor a host resolving to one
+        (checked again at every delivery: matching/outbound.py)."""
+        try:
+            outbound.check_destination(value)
+        except outbound.UnsafeDestination as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        return value
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):
@@ -188,6 +197,7 @@ CREATE_EXAMPLE = {"name": "某银行授信系统", "url": "https://bank.example.
             "该订阅的每次推送及其尝试结果，按创建顺序；游标分页。"
             "Each delivery of the subscription and how its attempts went, oldest first; cursor pages."
         ),
+        responses={200: WebhookDeliverySerializer(many=True)},  # a cursor page of them, as sent
         examples=[examples.reply("一次推送 A delivery", examples.WEBHOOK_DELIVERY)],
     ),
 )
@@ -199,9 +209,18 @@ class WebhookSubscriptionViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    scopes = (Scope.READ_MATCHES,)
+    scopes = (Scope.MANAGE_WEBHOOKS,)
     serializer_class = WebhookSubscriptionSerializer
     http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def check_permissions(self, request) -> None:
+        """manage_webhooks to manage them, and read_matches too: a subscription receives match changes."""
+        super().check_permissions(request)
+        if not self.access.has_scope(Scope.READ_MATCHES):
+            self.permission_denied(
+                request,
+                message=_("此 API 密钥还需要权限范围：%(scopes)s。") % {"scopes": Scope.READ_MATCHES},
+            )
 
     def get_queryset(self):
         subscriptions = matching_selectors.active_webhook_subscriptions()

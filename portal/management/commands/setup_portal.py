@@ -1,5 +1,6 @@
 """Everything `make run` needs, idempotent: migrate, load policies and demo data, match, accounts."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
@@ -20,6 +21,8 @@ DATA_STEPS = [
     ("load_demo", "演示企业"),
     ("match", "匹配结果"),
 ]
+# Demo enterprises and their accounts: never outside the embedded development mode.
+DEMO_STEPS = {"load_demo"}
 
 
 class Command(BaseCommand):
@@ -34,15 +37,24 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("数据库已迁移 / database migrated")
         available = get_commands()
+        demo = settings.EMBEDDED
         for name, label in DATA_STEPS:
             if name == "match" and options["skip_match"]:
+                continue
+            if name in DEMO_STEPS and not demo:
                 continue
             if name in available:
                 self.stdout.write(f"→ {label} ({name})")
                 call_command(name, stdout=self.stdout, stderr=self.stderr)
-        self.ensure_staff()
-        if "demo_accounts" in available:
-            call_command("demo_accounts", stdout=self.stdout)
+        if demo:
+            self.ensure_staff()
+        else:
+            ensure_roles()
+            self.stdout.write(
+                "未创建演示账号：仅在嵌入式开发模式 (PORTAL_DEV=1) 下创建 / "
+                "no demo accounts: they exist only in the embedded development mode (PORTAL_DEV=1); "
+                "create staff with `manage.py createsuperuser`."
+            )
 
     @transaction.atomic
     def ensure_staff(self) -> None:

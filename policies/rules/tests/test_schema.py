@@ -1,0 +1,78 @@
+"""The JSON Schema of the condition language: the committed file is the generated one, and it admits
+every condition of the fixtures while refusing shapes the language refuses."""
+
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from policies.rules.schema import condition_schema, condition_schema_text
+
+ROOT = Path(settings.BASE_DIR)
+COMMITTED = ROOT / "fixtures" / "policies" / "condition.schema.json"
+VALIDATOR = jsonschema.Draft202012Validator(condition_schema())
+
+
+def test_the_committed_schema_is_the_generated_one():
+    assert COMMITTED.read_text(encoding="utf-8") == condition_schema_text(), (
+        "run manage.py export_rule_schema and commit fixtures/policies/condition.schema.json"
+    )
+    jsonschema.Draft202012Validator.check_schema(condition_schema())
+
+
+def test_export_rule_schema_writes_the_file_and_check_compares(tmp_path):
+    target = tmp_path / "condition.schema.json"
+    with pytest.raises(CommandError):
+        call_command("export_rule_schema", "--check", "--output", str(target))
+    call_command("export_rule_schema", "--output", str(target))
+    assert target.read_text(encoding="utf-8") == condition_schema_text()
+    call_command("export_rule_schema", "--check", "--output", str(target))
+    target.write_text("{}", encoding="utf-8")
+    with pytest.raises(CommandError, match="not the current schema"):
+        call_command("export_rule_schema", "--check", "--output", str(target))
+
+
+def _json(node):
+    if isinstance(node, dict):
+        return {key: _json(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_json(value) for value in node]
+    return node.isoformat() if hasattr(node, "isoformat") else node
+
+
+def fixture_conditions():
+    for path in sorted((ROOT / "fixtures" / "policies").glob("*.yaml")):
+        for clause in yaml.safe_load(path.read_text(encoding="utf-8"))["clauses"]:
+            for benefit in clause.get("benefits") or []:
+                yield f"{path.name} {clause['number']} {benefit['key']}", _json(benefit.get("condition"))
+
+
+def test_every_fixture_condition_is_admitted():
+    conditions = list(fixture_conditions())
+    assert len(conditions) > 100
+    for where, condition in conditions:
+        errors = [error.message for error in VALIDATOR.iter_errors(condition)]
+        assert not errors, (where, errors)
+
+
+@pytest.mark.parametrize(
+    "tree",
+    [
+        {"all": []},
+        {"fact": "a", "op": "gte", "value": 1},
+        {"fact": "a", "op": "gte", "value": 1, "quote": " "},
+        {"fact": "a", "op": "like", "value": 1, "quote": "q"},
+        {"fact": "a", "op": "exists", "value": "yes", "quote": "q"},
+        {"fact": "a", "op": "in", "value": [], "quote": "q"},
+        {"fact": "a", "op": "between", "value": [1], "quote": "q"},
+        {"fact": "a", "op": "within", "value": ["310000"], "quote": "q"},
+        {"fact": "a", "op": "eq", "value": 1, "quote": "q", "clause": ""},
+        {"fact": "a", "op": "eq", "value": 1, "quote": "q", "extra": 1},
+        {"all": [{"fact": "a", "op": "eq", "value": 1, "quote": "q"}], "any": []},
+    ],
+)
+def test_shapes_the_language_refuses_are_refused_by_the_schema(tree):
+    assert not VALIDATOR.is_valid(tree)
