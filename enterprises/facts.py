@@ -725,7 +725,7 @@ class Plan:
         reads = set().union(*(group.reads for group in groups))
         if stored:
             reads.add("fact_values")
-        parsed = [(code, formulas.parse(catalog[code].formula)) for code in formula_codes]
+        parsed = formulas.plan(formula_codes, catalog)
         return cls(codes=wanted, groups=groups, stored=stored, reads=reads, formulas=parsed)
 
     def derive(self, data: Loaded, as_of: AsOf) -> dict[str, FactColumn]:
@@ -847,7 +847,12 @@ def facts_for(
     items: dict[str, list[ItemSheet]] = {}
     for row in Item.objects.filter(enterprise_id=enterprise.pk).order_by("kind", "pk"):
         items.setdefault(row.kind, []).append(
-            ItemSheet(row.pk, row.title, _item_values(row.values, catalog, row.kind, as_of), row.source)
+            ItemSheet(
+                row.pk,
+                row.title,
+                _item_values(row.values, catalog, row.kind, as_of, item_formulas(catalog, row.kind)),
+                row.source,
+            )
         )
     return FactSheet(values=values, sources=sources, items=items)
 
@@ -870,26 +875,38 @@ def formula_column(
     return FactColumn(values, lambda: [DERIVED if value is not None else None for value in values])
 
 
+def item_formulas(catalog: Mapping[str, Any], kind: str) -> list[tuple[str, formulas.Formula]]:
+    """The formula facts of one item kind, planned once for all its items."""
+    codes = [
+        code
+        for code, definition in catalog.items()
+        if getattr(definition, "item_kind", "") == kind and getattr(definition, "formula", "")
+    ]
+    return formulas.plan(codes, catalog)
+
+
 def _item_values(
-    stored: Mapping[str, Any], catalog: Mapping[str, Any], kind: str, on: datetime.date | None = None
+    stored: Mapping[str, Any],
+    catalog: Mapping[str, Any],
+    kind: str,
+    on: datetime.date,
+    steps: list[tuple[str, formulas.Formula]],
 ) -> dict[str, Any]:
-    """Typed values of an item's JSON, with the kind's formula facts computed from them (on the
-    as-of date); facts no longer of the kind (or no longer fitting) are unknown."""
+    """Typed values of an item's JSON, with the kind's formula facts (`steps`) computed from them on
+    the as-of date; facts no longer of the kind (or no longer fitting) are unknown."""
     typed = {}
     for code, value in (stored or {}).items():
         definition = catalog.get(code)
         if definition is not None and getattr(definition, "item_kind", "") == kind:
             typed[code] = fact_catalog.from_json(definition.type, value)
-    kind_formulas = [
-        code
-        for code, definition in catalog.items()
-        if getattr(definition, "item_kind", "") == kind and getattr(definition, "formula", "")
-    ]
-    for code in formulas.order(kind_formulas, catalog):
-        value = formulas.evaluate(formulas.parse(catalog[code].formula), typed, on or datetime.date.today())
-        if value is not None:
-            typed[code] = value
-    return typed
+    # a formula fact is computed from the item's values; a stored value only stands in where it cannot be
+    computed = {code for code, _formula in steps}
+    inputs = {code: value for code, value in typed.items() if code not in computed}
+    derived = formulas.apply(steps, inputs, on)
+    for code in computed & typed.keys():
+        if derived.get(code) is None:
+            derived[code] = typed[code]
+    return derived
 
 
 def item_rows(
@@ -899,6 +916,7 @@ def item_rows(
     on: datetime.date | None = None,
 ) -> dict[str, ItemRows]:
     """The items of these enterprises, by kind, as columns of the item facts (of `codes`, or all)."""
+    on = on or datetime.date.today()
     wanted = None if codes is None else set(codes)
     kinds: dict[str, list[str]] = {}
     for code, definition in catalog.items():
@@ -908,6 +926,7 @@ def item_rows(
     if not kinds or not enterprise_ids:
         return {}
     position_of = {pk: position for position, pk in enumerate(enterprise_ids)}
+    steps = {kind: item_formulas(catalog, kind) for kind in kinds}
     ordered = sorted(enterprise_ids)
     selected = (
         Q(enterprise_id__gte=ordered[0], enterprise_id__lte=ordered[-1])
@@ -929,7 +948,7 @@ def item_rows(
         table.ids.append(pk)
         table.titles.append(title)
         table.sources.append(source)
-        values = _item_values(stored, catalog, kind, on)
+        values = _item_values(stored, catalog, kind, on, steps[kind])
         for code, column in table.columns.items():
             column.append(values.get(code))
     return found

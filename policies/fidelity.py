@@ -13,13 +13,15 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from policies.rules import leaves
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -518,18 +520,6 @@ def benefit_quotes(benefit: Any) -> list[str]:
     return [quote for quote in dict.fromkeys(quotes) if quote]
 
 
-def _leaves(tree: Any) -> Iterator[Mapping]:
-    if not isinstance(tree, Mapping):
-        return
-    if "not" in tree:
-        yield from _leaves(tree["not"])
-    elif "all" in tree or "any" in tree:
-        for child in tree.get("all") or tree.get("any") or []:
-            yield from _leaves(child)
-    elif "fact" in tree:
-        yield tree
-
-
 @dataclass(frozen=True)
 class Leaf:
     leaf: Mapping
@@ -537,11 +527,11 @@ class Leaf:
     where: str  # "clause 7, benefit new-factory-purchase" or "document applicability"
 
 
-def document_leaves(document: Any, clauses: list) -> list[Leaf]:
+def documentleaves(document: Any, clauses: list) -> list[Leaf]:
     """Every condition leaf of the document: its applicability and each benefit's condition."""
     found = [
         Leaf(leaf, str(leaf.get("clause") or ""), "document applicability")
-        for leaf in _leaves(_get(document, "applicability"))
+        for leaf in leaves(_get(document, "applicability"))
     ]
     for clause in clauses:
         number = str(_get(clause, "number"))
@@ -549,7 +539,7 @@ def document_leaves(document: Any, clauses: list) -> list[Leaf]:
             where = f"clause {number}, benefit {_get(benefit, 'key')}"
             found += [
                 Leaf(leaf, str(leaf.get("clause") or number), where)
-                for leaf in _leaves(_get(benefit, "condition"))
+                for leaf in leaves(_get(benefit, "condition"))
             ]
     return found
 
@@ -571,7 +561,7 @@ def amount_problems(source: str, clauses: list, document: Any = None) -> list[st
     spans = clause_spans(source, clauses)
     by_number = {str(_get(clause, "number")): clause for clause in clauses}
     leaves_by_clause: dict[str, list[Mapping]] = {}
-    for leaf in document_leaves(document, clauses):
+    for leaf in documentleaves(document, clauses):
         leaves_by_clause.setdefault(leaf.clause, []).append(leaf.leaf)
     problems = []
     for phrase in amount_phrases(source):
@@ -800,7 +790,7 @@ def condition_problems(document: Any, clauses: list, catalog: Mapping[str, Mappi
     quote with the fact's unit; the bound is inclusive or strict as the quote's words say; every choice it
     names (a recognition, a level) is named in the quote by its label or a declared synonym."""
     problems = []
-    for entry in document_leaves(document, clauses):
+    for entry in documentleaves(document, clauses):
         leaf, where = entry.leaf, f"{entry.where}: condition on {entry.leaf.get('fact')}"
         quote, op, fact = str(leaf.get("quote") or ""), leaf.get("op"), catalog.get(leaf.get("fact"), {})
         unit = fact.get("unit") or None
@@ -975,7 +965,7 @@ def benefit_problems(clauses: list, catalog: Mapping[str, Mapping]) -> list[str]
                 problems.append(
                     f"{where}: requires_recognition without the words that say so (recognition_phrase)"
                 )
-            quoted = quotes + [str(leaf.get("quote") or "") for leaf in _leaves(_get(benefit, "condition"))]
+            quoted = quotes + [str(leaf.get("quote") or "") for leaf in leaves(_get(benefit, "condition"))]
             said = [
                 word
                 for word in (*RECOGNITION_WORDS, *UNSTATED_LEVEL[:4])

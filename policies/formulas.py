@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -38,7 +39,9 @@ class Formula:
     inputs: frozenset[str]  # the fact codes it reads
 
 
+@functools.lru_cache(maxsize=1024)
 def parse(text: str) -> Formula:
+    """The formula of `text` (cached: catalogs repeat the same few formulas for every row)."""
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
@@ -199,15 +202,25 @@ def _value(node: ast.AST, values: Mapping[str, Any], as_of: dt.date) -> Any:
     return min(numbers) if name == "min" else max(numbers)
 
 
+def plan(codes: list[str], catalog: Mapping[str, Any]) -> list[tuple[str, Formula]]:
+    """The formula facts of `codes`, parsed, in dependency order: what `apply` computes."""
+    return [(code, parse(catalog[code].formula)) for code in order(codes, catalog)]
+
+
+def apply(steps: list[tuple[str, Formula]], values: Mapping[str, Any], as_of: dt.date) -> dict[str, Any]:
+    """`values` with each planned formula fact that is not given computed from them."""
+    result = dict(values)
+    for code, formula in steps:
+        if result.get(code) is None:
+            value = evaluate(formula, result, as_of)
+            if value is not None:
+                result[code] = value
+    return result
+
+
 def complete(values: Mapping[str, Any], catalog: Mapping[str, Any], as_of: dt.date) -> dict[str, Any]:
     """`values` with every formula fact of the catalog that is not given computed from them (answers
     of the self-check, scenario facts: the same values facts_for derives from stored rows)."""
-    result = dict(values)
-    pending = [
-        code for code, fact in catalog.items() if getattr(fact, "formula", "") and result.get(code) is None
-    ]
-    for code in order(pending, catalog):
-        value = evaluate(parse(catalog[code].formula), result, as_of)
-        if value is not None:
-            result[code] = value
-    return result
+    return apply(
+        plan([code for code, fact in catalog.items() if getattr(fact, "formula", "")], catalog), values, as_of
+    )

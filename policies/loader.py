@@ -36,6 +36,7 @@ from policies.models import (
     PolicyDocument,
     Region,
 )
+from policies.rules import jsonable
 
 # --- file schema -------------------------------------------------------------------------------------------
 
@@ -331,27 +332,34 @@ def load_file(path: Path) -> FileReport:
     )
 
 
+def _validated(model: type[BaseModel], path: Path, name: str, data: Any) -> Any:
+    """The file read by its schema, or a LoadError naming each problem."""
+    try:
+        return model.model_validate(data)
+    except SchemaError as exc:
+        raise LoadError(
+            path, [f"{name}: {_loc(problem['loc'])}: {problem['msg']}" for problem in exc.errors()]
+        ) from exc
+
+
+def _defined_twice(name: str, what: str, codes: list[str]) -> list[str]:
+    return [
+        f"{name}: {what} {code}: code: defined more than once" for code, n in Counter(codes).items() if n > 1
+    ]
+
+
 # --- item kinds --------------------------------------------------------------------------------------------
 
 
 def _load_item_kinds(path: Path, name: str, data: dict) -> FileReport:
     """Upsert the kinds of a file; never delete one (facts and enterprises' items name them)."""
-    try:
-        spec = ItemKindFileSpec.model_validate(data)
-    except SchemaError as exc:
-        raise LoadError(
-            path, [f"{name}: {_loc(problem['loc'])}: {problem['msg']}" for problem in exc.errors()]
-        ) from exc
-    messages = [
-        f"{name}: item kind {code}: code: defined more than once"
-        for code, n in Counter(kind.code for kind in spec.item_kinds).items()
-        if n > 1
-    ]
+    spec = _validated(ItemKindFileSpec, path, name, data)
+    messages = _defined_twice(name, "item kind", [kind.code for kind in spec.item_kinds])
     others = dict(ItemKind.objects.exclude(source_file=path.name).values_list("code", "source_file"))
     messages += [
         f"{name}: item kind {kind.code}: code: already defined in {others[kind.code]}"
         for kind in spec.item_kinds
-        if kind.code in others and _defined_elsewhere_kind(kind.code, others[kind.code], path)
+        if kind.code in others and _defined_elsewhere(kind.code, others[kind.code], path)
     ]
     if messages:
         raise LoadError(path, messages)
@@ -366,31 +374,14 @@ def _load_item_kinds(path: Path, name: str, data: dict) -> FileReport:
     return report
 
 
-def _defined_elsewhere_kind(code: str, source_file: str, path: Path) -> bool:
-    other = path.parent / source_file
-    if not source_file or source_file == path.name or not other.is_file():
-        return False
-    data = yaml.safe_load(other.read_text(encoding="utf-8")) or {}
-    return any(isinstance(item, dict) and item.get("code") == code for item in data.get("item_kinds") or [])
-
-
 # --- the region tree ---------------------------------------------------------------------------------------
 
 
 def _load_regions(path: Path, name: str, data: dict) -> FileReport:
     """Upsert the tree; parents must come before their children. Regions are never deleted here
     (documents and enterprises name them)."""
-    try:
-        spec = RegionFileSpec.model_validate(data)
-    except SchemaError as exc:
-        raise LoadError(
-            path, [f"{name}: {_loc(problem['loc'])}: {problem['msg']}" for problem in exc.errors()]
-        ) from exc
-    messages = [
-        f"{name}: region {code}: code: defined more than once"
-        for code, n in Counter(region.code for region in spec.regions).items()
-        if n > 1
-    ]
+    spec = _validated(RegionFileSpec, path, name, data)
+    messages = _defined_twice(name, "region", [region.code for region in spec.regions])
     seen: set[str] = set()
     for region in spec.regions:
         if region.parent is not None and region.parent not in seen:
@@ -434,8 +425,7 @@ def _load_catalog(path: Path, name: str, data: list) -> FileReport:
             specs.append(FactSpec.model_validate(item))
         except SchemaError as exc:
             messages += [f"{where}: {_loc(problem['loc'])}: {problem['msg']}" for problem in exc.errors()]
-    duplicates = [code for code, n in Counter(spec.code for spec in specs).items() if n > 1]
-    messages += [f"{name}: fact {code}: code: defined more than once" for code in duplicates]
+    messages += _defined_twice(name, "fact", [spec.code for spec in specs])
     if messages:
         raise LoadError(path, messages)
 
@@ -473,12 +463,14 @@ def _load_catalog(path: Path, name: str, data: list) -> FileReport:
 
 
 def _defined_elsewhere(code: str, source_file: str, path: Path) -> bool:
-    """Codes are unique across catalog files; a fact that moved to this file from another one may follow."""
+    """Codes are unique across catalog files (facts: a list; item kinds: `item_kinds`); an entry that
+    moved to this file from another one may follow."""
     other = path.parent / source_file
     if not source_file or source_file == path.name or not other.is_file():
         return False
     data = yaml.safe_load(other.read_text(encoding="utf-8")) or []
-    return any(isinstance(item, dict) and item.get("code") == code for item in data)
+    entries = data if isinstance(data, list) else data.get("item_kinds") or []
+    return any(isinstance(item, dict) and item.get("code") == code for item in entries)
 
 
 # --- policy documents --------------------------------------------------------------------------------------
@@ -734,21 +726,6 @@ def _write_exclusions(
     for group in stored.values():
         services.delete_object(instance=group, reason=f"{reason}: exclusion no longer in the file")
         report.tally("exclusions").removed += 1
-
-
-def jsonable(value: Any) -> Any:
-    """YAML reads 2024-01-01 as a date; conditions are JSON, where dates are ISO strings."""
-    if isinstance(value, dict):
-        return {key: jsonable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [jsonable(item) for item in value]
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, tuple):
-        return [jsonable(item) for item in value]
-    return value
 
 
 def _assign(instance: Any, values: dict, *, blank: tuple[str, ...]) -> None:

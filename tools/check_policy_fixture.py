@@ -15,7 +15,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from policies.rules import CatalogFact, leaves, lint  # noqa: E402 - after the path is set
+from policies.rules import CatalogFact, jsonable, leaves, lint  # noqa: E402 - after the path is set
 
 SOURCES = [
     ROOT.parent / "shared" / "seeds",
@@ -51,7 +51,7 @@ def check_condition(node, facts, texts, own, where, errors):
     default; `texts` maps every clause number of the file to its squashed text)."""
     if node is None:
         return
-    problems = lint(_json(node), facts)
+    problems = lint(jsonable(node), facts)
     errors += [f"{where}: {problem}" for problem in problems]
     if problems:
         return
@@ -61,15 +61,6 @@ def check_condition(node, facts, texts, own, where, errors):
             errors.append(f"{where}: {leaf['fact']}: clause {number!r} is not in this file")
         elif squash(leaf["quote"]) not in texts[number]:
             errors.append(f"{where}: quote {leaf['quote']!r} not found in clause {number} text")
-
-
-def _json(node):
-    """YAML reads 2024-01-01 as a date; conditions are JSON, where dates are ISO strings (as the loader)."""
-    if isinstance(node, dict):
-        return {key: _json(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_json(value) for value in node]
-    return node.isoformat() if hasattr(node, "isoformat") else node
 
 
 def main(path: str) -> int:

@@ -49,6 +49,7 @@ from policies.rules.values import (
     FactValueError,
     Kind,
     choice_values,
+    jsonable,
     kind_of,
     normalize,
     region_members,
@@ -56,6 +57,7 @@ from policies.rules.values import (
 )
 
 __all__ = [
+    "jsonable",
     "ALL_OPS",
     "EMPTY",
     "FACT_TYPES",

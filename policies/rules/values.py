@@ -140,3 +140,17 @@ def normalize(kind: Kind, value: Any) -> Any:
     if isinstance(value, (set, frozenset, list, tuple)) and all(isinstance(item, str) for item in value):
         return frozenset(value)
     raise FactValueError(f"{value!r} is not a set of texts")
+
+
+def jsonable(value: Any) -> Any:
+    """YAML's values as JSON holds them: dates as ISO strings, decimals as strings, tuples as lists
+    (conditions and amount rules are JSON in the database)."""
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

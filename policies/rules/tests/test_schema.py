@@ -9,6 +9,7 @@ import yaml
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
+from policies.rules import jsonable
 from policies.rules.schema import condition_schema, condition_schema_text
 
 ROOT = Path(settings.BASE_DIR)
@@ -35,19 +36,11 @@ def test_export_rule_schema_writes_the_file_and_check_compares(tmp_path):
         call_command("export_rule_schema", "--check", "--output", str(target))
 
 
-def _json(node):
-    if isinstance(node, dict):
-        return {key: _json(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_json(value) for value in node]
-    return node.isoformat() if hasattr(node, "isoformat") else node
-
-
 def fixture_conditions():
     for path in sorted((ROOT / "fixtures" / "policies").glob("*.yaml")):
         for clause in yaml.safe_load(path.read_text(encoding="utf-8"))["clauses"]:
             for benefit in clause.get("benefits") or []:
-                yield f"{path.name} {clause['number']} {benefit['key']}", _json(benefit.get("condition"))
+                yield f"{path.name} {clause['number']} {benefit['key']}", jsonable(benefit.get("condition"))
 
 
 def test_every_fixture_condition_is_admitted():
