@@ -43,7 +43,11 @@ NEW_CAP = Decimal("8000000.00")
 def policies(transactional_db, monkeypatch):
     """The catalog and the 2024 Minhang text, committed; evaluation dates pinned to 2025-06-01."""
     monkeypatch.setenv("MATCHING_TODAY", AS_OF.isoformat())
-    paths = [path for path in default_paths() if path.parent.name == "facts" or path.name.startswith("000")]
+    paths = [
+        path
+        for path in default_paths()
+        if path.parent.name in ("regions", "facts") or path.name.startswith("000")
+    ]
     _, errors = load_files(paths)
     assert not errors
 
@@ -118,7 +122,9 @@ def test_saving_an_enterprise_updates_its_results_through_the_worker(
                 enterprise=enterprise, benefit=lease, status="not_eligible"
             ).first(),
         )
-        assert result.leaf_outcomes == "xx"  # no lease at all in a declared-complete project list
+        assert (
+            result.leaf_outcomes == "vvxx"
+        )  # in 闵行区; no lease at all in a declared-complete project list
         change = MatchChange.objects.get(enterprise=enterprise, benefit=lease)
         assert (change.old_status, change.new_status, change.cause) == (
             "pending_recognition",
