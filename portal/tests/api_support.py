@@ -36,7 +36,8 @@ UNTHROTTLED = "1000000/min"
 
 
 def load_api_policies() -> None:
-    paths = sorted((fixtures_dir() / "facts").glob("*.yaml"))
+    paths = [fixtures_dir() / "regions" / "regions.yaml"]  # the documents' applicability names regions
+    paths += sorted((fixtures_dir() / "facts").glob("*.yaml"))
     paths += [fixtures_dir() / "policies" / name for name in POLICY_FILES]
     _reports, errors = load_files(paths)
     assert not errors, [error.messages for error in errors]
