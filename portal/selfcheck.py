@@ -52,6 +52,7 @@ STEPS: tuple[Step, ...] = (
         _("基本情况"),
         _("企业的所在地、行业、规模和上市情况。"),
         (
+            "registered_region", "operating_region",
             "located_in_minhang", "district", "years_since_registration", "legal_form", "is_foreign_invested",
             "industry_code", "is_manufacturing", "industry_tracks", "industry_subtracks", "enterprise_scale",
             "is_sme", "is_above_scale", "newly_above_scale", "listing_exchange", "newly_listed",
@@ -211,7 +212,7 @@ def _field(fact: FactDefinition) -> forms.Field:
     choices = fact.choice_pairs()
     if fact.type == Type.BOOL:
         return forms.ChoiceField(choices=BOOL_CHOICES, widget=forms.RadioSelect, initial="", **common)
-    if fact.type == Type.ENUM:
+    if fact.type in (Type.ENUM, Type.REGION):  # a region: one of the tree's nodes, by name
         return forms.ChoiceField(choices=[("", _("不清楚"))] + choices, **common)
     if fact.type == Type.SET and choices:
         return forms.MultipleChoiceField(

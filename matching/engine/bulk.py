@@ -274,7 +274,11 @@ def _evaluate_rows(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> Tab
     def evaluate_leaf(leaf: Leaf) -> np.ndarray:
         column = table.column(leaf.fact)
         if leaf.op == "exists":
-            outcome = np.where(column.known == leaf.value, Outcome.MET, Outcome.UNMET)
+            # the same table as conditions._exists_outcome, column-wise
+            if leaf.value:
+                outcome = np.where(column.known, Outcome.MET, Outcome.UNKNOWN)
+            else:
+                outcome = np.where(column.known, Outcome.UNMET, Outcome.MET)
         else:
             if leaf.op == "contains":
                 truth = column.contains(leaf.value)

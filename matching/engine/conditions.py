@@ -88,10 +88,19 @@ def comparison_truth(op: str, constant: Any, compare: Callable[[str, Any], Any])
     return compare(op, constant)
 
 
+def _exists_outcome(required: bool, known: bool) -> Outcome:
+    """`exists: true` asks for the figure: unknown is UNKNOWN (ask for it), never UNMET, because the
+    enterprise has only not answered yet (nothing is judged unmet for lack of an answer). `exists:
+    false` (the fact must not be stated) is decided either way."""
+    if required:
+        return Outcome.MET if known else Outcome.UNKNOWN
+    return Outcome.UNMET if known else Outcome.MET
+
+
 def leaf_outcome(leaf: Leaf, value: Any) -> Outcome:
     """One leaf over one normalised fact value (None = unknown)."""
     if leaf.op == "exists":
-        return Outcome.MET if (value is not None) == leaf.value else Outcome.UNMET
+        return _exists_outcome(leaf.value, value is not None)
     if value is None:
         return Outcome.UNKNOWN
     if leaf.op == "contains":

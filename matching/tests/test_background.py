@@ -202,7 +202,8 @@ def test_a_document_edit_re_evaluates_its_benefits(loaded):
 def test_a_poison_enterprise_is_recorded_as_a_failure_and_blocks_nothing(loaded):
     with committed():
         good = [new_lessee(40), new_lessee(41)]
-    milestone = FactDefinition.objects.get(code="output_milestone_first_crossed")
+    # a stored number an in-force benefit reads (003 第１３条 EDA 采购金额)
+    milestone = FactDefinition.objects.get(code="eda_tool_purchase_amount")
     with committed():
         bad = new_lessee(42)
         # corrupt data that bypassed validation: the engine refuses a non-finite number
@@ -214,7 +215,8 @@ def test_a_poison_enterprise_is_recorded_as_a_failure_and_blocks_nothing(loaded)
     assert f"企业 {bad.pk}: FactValueError" in job.error
     assert not PendingEnterpriseChange.objects.exists()  # not retried forever
     assert not MatchResult.objects.filter(enterprise=bad).exists()
-    assert all(stored(e).leaf_outcomes == "vv" for e in good)  # 6100 m²: the others were evaluated
+    # 6100 m²: the others were evaluated (applicability: registered and operating in 闵行区, then two leaves)
+    assert all(stored(e).leaf_outcomes == "vvvv" for e in good)
 
     # the same enterprise in a chunked job: its chunk completes, the job says who failed
     with committed():

@@ -39,7 +39,7 @@ def outcome_of(tree, facts):
         ("between", [1000, 2000], 2000.5, UNMET),
         ("gte", 5000, None, UNKNOWN),
         ("exists", True, 0, MET),  # zero is a known value
-        ("exists", True, None, UNMET),  # exists is never unknown
+        ("exists", True, None, UNKNOWN),  # the figure is asked for, not judged missing
         ("exists", False, None, MET),
         ("exists", False, 12, UNMET),
     ],

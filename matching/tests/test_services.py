@@ -79,15 +79,17 @@ def test_evaluate_enterprise_stores_in_force_results_and_explains_them(loaded):
         90,
         Decimal("10000000.00"),
         "up_to_cap",
-        "vv",
+        "vvvv",  # the document's applicability (registered, operating in 闵行区), then the clause's two leaves
     )
     assert (stored.engine_version, stored.as_of, stored.amount_fixed) == (ENGINE_VERSION, AS_OF, True)
     explained = selectors.explain_match(stored)
     assert [r.requirement for r in explained.reasons] == [
+        "注册地位于闵行区",
+        "实际经营地位于闵行区",
         "重点产业领域新引进的制造业项目：是",
         "新租赁自用工业厂房面积 ≥ 5000 平方米",
     ]
-    assert explained.reasons[1].value_text == "6000 平方米"
+    assert explained.reasons[3].value_text == "6000 平方米"
     assert explained.fingerprint == stored.fingerprint
 
 
@@ -141,8 +143,13 @@ def test_a_new_benefit_version_rewrites_its_results(loaded):
 def test_results_of_a_benefit_leaving_force_are_removed_with_a_change(loaded):
     enterprise = lessee()
     services.evaluate_enterprise(enterprise_id=enterprise.pk, as_of=AS_OF)
+    # both texts end before 2029-04-01: 000 on 2029-03-31, the 004 plan with its 2027 horizon
     count = MatchResult.objects.filter(
-        enterprise=enterprise, benefit__clause__document__key="mh-2024-new-industrialization"
+        enterprise=enterprise,
+        benefit__clause__document__key__in=[
+            "mh-2024-new-industrialization",
+            "sh-new-industrialization-excerpt",
+        ],
     ).count()
     assert count > 0
     later = dt.date(2029, 4, 1)

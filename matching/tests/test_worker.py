@@ -118,7 +118,9 @@ def test_saving_an_enterprise_updates_its_results_through_the_worker(
                 enterprise=enterprise, benefit=lease, status="not_eligible"
             ).first(),
         )
-        assert result.leaf_outcomes == "xx"  # no lease at all in a declared-complete project list
+        assert (
+            result.leaf_outcomes == "vvxx"
+        )  # in 闵行区; no lease at all in a declared-complete project list
         change = MatchChange.objects.get(enterprise=enterprise, benefit=lease)
         assert (change.old_status, change.new_status, change.cause) == (
             "pending_recognition",

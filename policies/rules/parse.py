@@ -14,7 +14,7 @@ Operators by fact type (anything else is refused):
 - set: contains (one element)
 - region: eq ne in (known region codes), within (one known region code: the fact's region is it or
   lies inside it)
-- every type: exists (true: the fact is known; false: unknown)
+- every type: exists (true: the fact must be stated, unknown asks for it; false: it must not be stated)
 Authoring rules: `quote` is required and not blank; all/any lists are not empty; a group has one key;
 values fit the fact's type (numbers as numbers, dates as YYYY-MM-DD, choices among the choices).
 """

@@ -6,8 +6,13 @@ from policies.loader import fixtures_dir
 
 
 def catalog_paths_for_000() -> list[Path]:
-    """The catalog files policy 000 reads (loader tests need no other fixture, finished or not)."""
-    return [fixtures_dir() / "facts" / "core.yaml", fixtures_dir() / "facts" / "000.yaml"]
+    """The region tree and catalog files policy 000 reads (its applicability names 闵行区, 310112);
+    loader tests need no other fixture, finished or not."""
+    return [
+        fixtures_dir() / "regions" / "regions.yaml",
+        fixtures_dir() / "facts" / "core.yaml",
+        fixtures_dir() / "facts" / "000.yaml",
+    ]
 
 
 def policy_fixture(prefix: str) -> Path:

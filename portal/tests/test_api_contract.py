@@ -333,13 +333,16 @@ def test_match_results_with_reasons_citing_the_clause(machine, api_world):
     assert row["status"] == "pending_recognition" and row["status_label"] == "待认定"
     assert row["amount"] == "10000000.00" and row["amount_wan"] == "1000.00 万元"
     assert row["amount_basis"] == "up_to_cap" and row["as_of"] == AS_OF.isoformat()
-    assert [reason["outcome"] for reason in row["reasons"]] == ["met", "met"]
+    # the document's applicability (registered, operating in 闵行区; 附则1), then clause 7's two leaves
+    assert [reason["outcome"] for reason in row["reasons"]] == ["met", "met", "met", "met"]
+    assert [reason["citation"]["clause_number"] for reason in row["reasons"]] == ["附则1", "附则1", "7", "7"]
+    annex = benefit.clause.document.clauses.get(number="附则1")
     for reason in row["reasons"]:
-        citation = reason["citation"]
-        assert citation["clause_number"] == "7" and citation["quote"] in benefit.clause.text
+        clause = annex if reason["citation"]["clause_number"] == "附则1" else benefit.clause
+        assert reason["citation"]["quote"] in clause.text
     b_row = results(machine.get(f"/api/v1/matches/?enterprise={api_world.b.pk}&benefit={benefit.pk}"))[0]
     assert b_row["status"] == "not_eligible" and b_row["amount"] is None
-    assert [reason["outcome"] for reason in b_row["reasons"]] == ["met", "unmet"]
+    assert [reason["outcome"] for reason in b_row["reasons"]] == ["met", "met", "met", "unmet"]
 
 
 def test_match_filters_status_minimum_amount_and_changed_since(machine, api_world):
@@ -433,7 +436,12 @@ def test_change_feed_syncs_incrementally_with_a_stored_cursor(machine, api_world
 
 # --- self-check -----------------------------------------------------------------------------------------
 
-LESSEE_FACTS = {"is_new_key_industry_project": True, "new_factory_lease_area_m2": 6000}
+LESSEE_FACTS = {
+    "registered_region": "310112",  # 闵行区: the document's applicability
+    "operating_region": "310112",
+    "is_new_key_industry_project": True,
+    "new_factory_lease_area_m2": 6000,
+}
 
 
 def test_self_check_judges_every_benefit_in_force_and_stores_nothing(machine):

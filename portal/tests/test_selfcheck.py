@@ -51,6 +51,9 @@ def chinese():
         yield
 
 
+IN_MINHANG = {"registered_region": "310112", "operating_region": "310112"}
+
+
 def by_key(result) -> dict:
     return {verdict.spec.global_key: verdict for verdict in result.verdicts}
 
@@ -60,13 +63,14 @@ def by_key(result) -> dict:
 
 def test_lease_of_5000_m2_for_a_key_industry_project_is_pending_recognition_up_to_10_million(policies):
     result = evaluate_answers(
-        {"is_new_key_industry_project": "是", "new_factory_lease_area_m2": "5000"}, as_of=AS_OF
+        {**IN_MINHANG, "is_new_key_industry_project": "是", "new_factory_lease_area_m2": "5000"}, as_of=AS_OF
     )
     verdicts = by_key(result)
     lease = verdicts[LEASE]
     assert lease.status is Status.PENDING_RECOGNITION
     assert lease.amount.value == Decimal("10000000") and lease.amount.basis == "up_to_cap"
-    assert [reason.outcome.letter for reason in lease.reasons] == ["v", "v"]
+    # the document's applicability (registered, operating in 闵行区), then the clause's two leaves
+    assert [reason.outcome.letter for reason in lease.reasons] == ["v", "v", "v", "v"]
     # the purchase tier of the same clause still needs its area; it shares the stacking group
     assert verdicts[PURCHASE].status is Status.NEEDS_INFO
     assert "new_factory_purchase_area_m2" in verdicts[PURCHASE].missing_facts
@@ -77,9 +81,29 @@ def test_lease_of_5000_m2_for_a_key_industry_project_is_pending_recognition_up_t
     assert result.facts["rent_total"] is None and result.facts["employees"] is None
 
 
+def test_outside_minhang_the_district_policy_is_not_eligible_citing_its_applicability(policies):
+    answers = {"is_new_key_industry_project": True, "new_factory_lease_area_m2": 5000}
+    pudong = by_key(
+        evaluate_answers(
+            {**answers, "registered_region": "310115", "operating_region": "310115"}, as_of=AS_OF
+        )
+    )[LEASE]
+    assert pudong.status is Status.NOT_ELIGIBLE and pudong.amount.value is None
+    assert {reason.fact for reason in pudong.unmet} == {"registered_region", "operating_region"}
+    unknown = by_key(evaluate_answers(answers, as_of=AS_OF))[LEASE]
+    assert unknown.status is Status.NEEDS_INFO
+    assert {"registered_region", "operating_region"} <= set(unknown.missing_facts)
+
+
+def test_no_answers_at_all_compute_nothing(policies):
+    result = evaluate_answers({}, as_of=AS_OF)
+    assert result.stack.total == 0 and result.stack.ceiling_total == 0
+    assert {v.status for v in result.verdicts} == {Status.NEEDS_INFO}
+
+
 def test_just_below_the_threshold_is_not_eligible_with_the_gap(policies):
     result = evaluate_answers(
-        {"is_new_key_industry_project": True, "new_factory_lease_area_m2": 4999}, as_of=AS_OF
+        {**IN_MINHANG, "is_new_key_industry_project": True, "new_factory_lease_area_m2": 4999}, as_of=AS_OF
     )
     lease = by_key(result)[LEASE]
     assert lease.status is Status.NOT_ELIGIBLE and lease.amount.value is None
@@ -89,6 +113,7 @@ def test_just_below_the_threshold_is_not_eligible_with_the_gap(policies):
 def test_amounts_ratio_caps_instalments_and_stacking(policies):
     result = evaluate_answers(
         {
+            **IN_MINHANG,
             "rent_total": "10000000",  # yuan: 30% = 300万, under the 500万 cap, over 3 years
             "recognitions": [],  # known: no recognition at all
             "recognitions_new": ["little_giant"],
@@ -231,6 +256,7 @@ def test_wizard_flow_skips_questions_that_cannot_matter_and_shows_results(polici
     asked = field_names(basic)
     assert {"is_new_key_industry_project", "new_factory_lease_area_m2"}.isdisjoint(asked)  # not this step
     assert {"ic_industry_entity", "is_manufacturing", "industry_tracks", "is_sme"} <= asked
+    assert {"registered_region", "operating_region"} <= asked  # every document's applicability reads them
     assert "district" not in asked and "legal_form" not in asked  # no in-force policy reads them
     page = text_of(basic)
     assert "第 1 步：基本情况" in page and "不清楚" in page
@@ -238,7 +264,13 @@ def test_wizard_flow_skips_questions_that_cannot_matter_and_shows_results(polici
 
     response = client.post(
         "/self-check/step/basic/",
-        {"ic_industry_entity": "false", "is_manufacturing": "true", "direction": "next"},
+        {
+            "registered_region": "310112",
+            "operating_region": "310112",
+            "ic_industry_entity": "false",
+            "is_manufacturing": "true",
+            "direction": "next",
+        },
     )
     assert response.status_code == 302 and response["Location"] == "/self-check/step/operations/"
     operations = client.get(response["Location"])

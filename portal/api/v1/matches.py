@@ -187,8 +187,12 @@ class ExplainedReasonSerializer(ReasonSerializer):
 
 def benefit_conditions(benefit: Benefit, catalog) -> list[dict]:
     """Each condition of a benefit in words with its citation, in `leaves` order (the same for every
-    result of the benefit: prepared once per benefit and request)."""
+    result of the benefit: prepared once per benefit and request). The document's applicability comes
+    first, as the engine evaluates it (matching.scenarios.spec_from_rows); a leaf naming its clause cites it."""
     document = benefit.clause.document
+    condition = benefit.condition
+    if document.applicability:
+        condition = {"all": [document.applicability, condition]} if condition else document.applicability
     return [
         {
             "fact": leaf.fact,
@@ -196,11 +200,11 @@ def benefit_conditions(benefit: Benefit, catalog) -> list[dict]:
             "citation": {
                 "document_key": document.key,
                 "document_title": document.title,
-                "clause_number": benefit.clause.number,
+                "clause_number": leaf.clause or benefit.clause.number,
                 "quote": leaf.quote,
             },
         }
-        for leaf in parse(benefit.condition, catalog).leaves
+        for leaf in parse(condition, catalog).leaves
     ]
 
 
@@ -574,7 +578,7 @@ class RowBuilder:
 LIST_COLUMNS = (
     *(field.name for field in MatchResult._meta.concrete_fields if field.name != "fingerprint"),
     "benefit__key", "benefit__name", "benefit__kind", "benefit__condition", "benefit__clause__number",
-    "benefit__clause__document__key", "benefit__clause__document__title",
+    "benefit__clause__document__key", "benefit__clause__document__title", "benefit__clause__document__applicability",
 )  # fmt: skip
 
 
@@ -625,7 +629,7 @@ DIGEST_COLUMNS = (
     "pk", "enterprise_id", "benefit_id", "status", "score", "amount", "amount_basis", "leaf_outcomes",
     "benefit_version", "engine_version", "as_of", "evaluated_at", "benefit__key", "benefit__name",
     "benefit__kind", "benefit__version", "condition_text", "benefit__clause__number",
-    "benefit__clause__document__key", "benefit__clause__document__title",
+    "benefit__clause__document__key", "benefit__clause__document__title", "benefit__clause__document__applicability",
 )  # fmt: skip
 BODY_CACHE_SECONDS = 600
 _CODE_FILES = ("portal/api/v1/matches.py", "portal/api/fields.py", "portal/api/pagination.py",

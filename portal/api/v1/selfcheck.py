@@ -179,7 +179,8 @@ class SelfCheckResultSerializer(serializers.Serializer):
 REQUEST_EXAMPLE = {
     "as_of": "2025-06-01",
     "facts": {
-        "located_in_minhang": True,
+        "registered_region": "310112",
+        "operating_region": "310112",
         "new_factory_lease_area_m2": 6000,
         "industry_tracks": ["high_end_equipment"],
         "recognitions": [],
