@@ -20,7 +20,6 @@ import yaml
 from django.core.management import CommandError, call_command
 
 from policies.fidelity import (
-    RECOGNITION_WORDS,
     _bound_problems,
     amount_phrases,
     choice_words,
@@ -28,6 +27,7 @@ from policies.fidelity import (
     load_catalog,
     normalise,
     quote_numbers,
+    words,
 )
 from policies.loader import fixtures_dir
 
@@ -174,7 +174,7 @@ def recognition_flipped(data: dict) -> Iterator[tuple[str, Mutation]]:
         quotes = [benefit.get("amount_quote") or ""] + [
             leaf["quote"] for leaf in leaves(benefit.get("condition"))
         ]
-        if any(word in normalise(q) for q in quotes for word in RECOGNITION_WORDS):
+        if any(normalise(word) in normalise(q) for q in quotes for word in words().recognition):
 
             def erase(d, find=find):
                 find(d)["requires_recognition"], find(d)["recognition_phrase"] = False, None
@@ -277,6 +277,7 @@ def places(kind) -> list[tuple[str, str, Mutation]]:
 def workspace(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("fixtures")
     shutil.copytree(fixtures_dir() / "facts", root / "facts")
+    shutil.copytree(fixtures_dir() / "regions", root / "regions")  # the region tree next to the catalog
     (root / "policies").mkdir()
     return root
 
