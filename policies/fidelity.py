@@ -1307,8 +1307,8 @@ def document_problems(
 
 
 def waivers(clauses: Iterable, spec: FidelityFileSpec | None) -> list[str]:
-    """Every figure declared not to be a benefit, and every date read from words, with the reason: shown so
-    a waiver is visible."""
+    """Every figure declared not to be a benefit, every date read from words and every recognition said in
+    another clause, with the reason: shown so a waiver is visible."""
     lines = [
         f"clause {_get(clause, 'number')}: “{_get(figure, 'phrase')}” — {_get(figure, 'why')}"
         for clause in clauses
