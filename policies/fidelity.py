@@ -5,12 +5,15 @@ Pure functions over strings and duck-typed objects (no ORM queries): a document,
 plain mapping (a fixture file as parsed YAML) or an object with the same attributes (ORM rows), so the same
 checks run on the files and on the loaded database. Everything that differs from one text to another (how it
 numbers its clauses, dates it does not print) lives in the text's fixture under `fidelity:`; the words a text
-uses for a fact or a choice live in the fact catalog (fixtures/facts/synonyms/). Nothing here names a document.
+uses for a fact or a choice live in the fact catalog (fixtures/facts/synonyms/), the names of regions in the
+region tree (fixtures/regions/), and the general words of policy texts (以上, 经认定, 一定规模, 实施之日, 本区 …)
+in fixtures/fidelity/words.yaml. Nothing here names a document, a region or a fixture.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -81,6 +84,72 @@ def seed_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.txt"))
 
 
+# --- the general words of policy texts (fixtures/fidelity/words.yaml) ---------------------------------------
+
+
+class Bounds(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lower_inclusive: list[str]
+    lower_strict: list[str]
+    upper_inclusive: list[str]
+    upper_strict: list[str]
+    not_lower: list[str]  # read before the lower-bound words: 不超过 is no lower bound
+    not_upper: list[str]
+
+
+class DateWords(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    effective_from: list[str]  # "自本办法实施之日起" is the document's effective_from
+    published_on: list[str]  # "自印发之日起" its published_on
+
+
+class FidelityWords(BaseModel):
+    """fixtures/fidelity/words.yaml: the words the checks read, the same for every text."""
+
+    model_config = ConfigDict(extra="forbid")
+    cap_words: list[str]
+    per_units: list[str] = Field(min_length=1)
+    full_ratio: list[str] = Field(min_length=1)
+    unit_forms: dict[str, list[str]]
+    bounds: Bounds
+    unstated_level: list[str]
+    unstated_ratio: list[str]
+    recognition: list[str] = Field(min_length=1)
+    instalments: str = Field(min_length=1)  # regex; group 1 is the count (三, 3)
+    date_words: DateWords
+    term: str = Field(min_length=1)  # regex; group 1 is the number of years of a term from effective_from
+    region_suffixes: list[str]
+    jurisdiction: dict[str, list[str]]  # region level -> words naming the document's own region
+    level_prefixes: list[str]
+
+
+def words_path() -> Path:
+    """fixtures/fidelity/words.yaml (settings.POLICY_FIXTURES_DIR moves the fixtures folder)."""
+    from django.conf import settings
+
+    root = getattr(settings, "POLICY_FIXTURES_DIR", None) if settings.configured else None
+    if not root:
+        base = getattr(settings, "BASE_DIR", None) if settings.configured else None
+        root = Path(base) / "fixtures" if base else Path(__file__).resolve().parent.parent / "fixtures"
+    return Path(root) / "fidelity" / "words.yaml"
+
+
+def words() -> FidelityWords:
+    """The general words of policy texts the checks read (one file, read once)."""
+    return _words_at(words_path())
+
+
+@functools.cache
+def _words_at(path: Path) -> FidelityWords:
+    import yaml
+
+    return FidelityWords.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def _longest_first(options: Iterable[str]) -> str:
+    return "|".join(re.escape(option) for option in sorted(set(options), key=len, reverse=True))
+
+
 # --- the fixture's `fidelity:` section ----------------------------------------------------------------------
 
 
@@ -109,6 +178,15 @@ class DateWaiver(_Strict):
     why: str = Field(min_length=1)
 
 
+class RecognitionElsewhere(_Strict):
+    """Benefits whose own clause does not say staff judge them, and the words of another clause that do."""
+
+    benefits: list[str] = Field(min_length=1)  # "clause/key" of each benefit
+    clause: str = Field(min_length=1)  # the clause the words are in
+    quote: str = Field(min_length=1)
+    why: str = Field(min_length=1)
+
+
 class FidelityFileSpec(_Strict):
     """`fidelity:` of a policy fixture: what the checks need to know about its source text."""
 
@@ -116,6 +194,7 @@ class FidelityFileSpec(_Strict):
     printed_items: int | None = Field(default=None, ge=0)  # how many items the numbering reads off the text
     annex_paragraphs: int | None = Field(default=None, ge=0)
     dates: dict[str, DateWaiver] = {}  # published_on / effective_from / effective_to not printed as a date
+    recognition: list[RecognitionElsewhere] = []  # recognition said in another clause than the benefit's
     applicability_required: bool = False
 
 
@@ -208,20 +287,24 @@ RATIO = "ratio"  # value as a fraction: 30% -> 0.3, 1:0.5 -> 0.5, 全额 -> 1
 RATE = "rate"  # yuan per unit: 0.1元/千瓦时 -> 0.1 with unit 元/千瓦时; 700万元/年 -> 7000000 with unit 元/年
 
 _UNIT = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "万亿": Decimal(10**12)}
-# "800万" without 元 counts only after a cap word (a text may print "上限800万"); "2万套" does not.
-_CAP_WORDS = ("上限", "最高", "不超过", "给予")
 _NUM = r"\d+(?:\.\d+)?"
-# what a per-unit rate is per: longest first; any one further character is accepted too (元/台, 元/户)
-_PER = "千瓦时|千瓦|兆瓦|吨标准煤|吨标煤|吨二氧化碳|平方公里|平方米|平米|m2|小时|公里|吨|瓦|㎡|亩|人|月|年|户|次|辆|台|套|个|家|项|[^\\d,，。;；、:：()（）]"
 _RANGE_SEP = r"(?:\(含\))?(?:—|–|-|~|～|至|到)"
-_AMOUNT = re.compile(
-    rf"(?P<range>(?P<rlow>{_NUM})%?{_RANGE_SEP}(?P<rhigh>{_NUM})%)"
-    rf"|(?P<money>(?<![\d.])(?P<num>{_NUM})(?:(?P<unit>万亿|亿|万)(?P<currency>美元|元)?|(?P<yuan>美元|元))"
-    rf"(?:/(?P<per>{_PER}))?)"
-    rf"|(?P<percent>(?P<pnum>{_NUM})%)"
-    rf"|(?P<matching>(?<![\d.:])1:(?P<mnum>{_NUM})(?![\d:]))"
-    r"|(?P<full>全额)"
-)
+
+
+@functools.cache
+def _amount_regex(per_units: tuple[str, ...], full_ratio: tuple[str, ...]) -> re.Pattern:
+    """The amount scanner for the words of words.yaml: what a rate is per (any one further character is
+    accepted too: 元/台, 元/户), and the words meaning the whole of a base (not followed by 的)."""
+    per = _longest_first(normalise(unit) for unit in per_units) + r"|[^\d,，。;；、:：()（）]"
+    full = _longest_first(normalise(word) for word in full_ratio)
+    return re.compile(
+        rf"(?P<range>(?P<rlow>{_NUM})%?{_RANGE_SEP}(?P<rhigh>{_NUM})%)"
+        rf"|(?P<money>(?<![\d.])(?P<num>{_NUM})(?:(?P<unit>万亿|亿|万)(?P<currency>美元|元)?|(?P<yuan>美元|元))"
+        rf"(?:/(?P<per>{per}))?)"
+        rf"|(?P<percent>(?P<pnum>{_NUM})%)"
+        rf"|(?P<matching>(?<![\d.:])1:(?P<mnum>{_NUM})(?![\d:]))"
+        rf"|(?P<full>(?:{full})(?!的))"
+    )
 
 
 @dataclass(frozen=True)
@@ -240,17 +323,21 @@ class AmountPhrase:
 
 def amount_phrases(text: str) -> list[AmountPhrase]:
     """Every amount-like phrase in normalise(text): 万元/亿元 sums, yuan sums, per-unit rates (元/千瓦时,
-    万元/年), percentages and percentage ranges (5%—20%, 5%至20%), 1:x matching ratios, 全额."""
+    万元/年), percentages and percentage ranges (5%—20%, 5%至20%), 1:x matching ratios, and the words for the
+    whole of a base (全额, 实际发生费用: ratio 1)."""
     flat = normalise(text)
+    vocabulary = words()
+    scanner = _amount_regex(tuple(vocabulary.per_units), tuple(vocabulary.full_ratio))
+    cap_words = tuple(vocabulary.cap_words)
     found: list[AmountPhrase] = []
-    for match in _AMOUNT.finditer(flat):
+    for match in scanner.finditer(flat):
         high, unit = None, ""
         if match["range"]:
             kind, value = RATIO, Decimal(match["rlow"]) / 100
             high = (Decimal(match["rhigh"]) / 100).normalize()
         elif match["money"]:
             currency = match["currency"] or match["yuan"]
-            if currency is None and (match["per"] or not flat[: match.start()].endswith(_CAP_WORDS)):
+            if currency is None and (match["per"] or not flat[: match.start()].endswith(cap_words)):
                 continue  # "2万套"; "800万" counts after a cap word
             value = Decimal(match["num"]) * _UNIT.get(match["unit"] or "", Decimal(1))
             if currency == "美元":
@@ -691,25 +778,12 @@ def _represented(phrase: AmountPhrase, local: tuple[int, int], clause: Any, leav
 
 # --- conditions: numbers, units, bounds, choices -----------------------------------------------------------
 
-# Words that make a lower / upper bound inclusive or strict ("以上" includes the number in Chinese policy texts).
-_LOWER_INCLUSIVE = ("以上", "(含", "含)", "不低于", "不少于", "达到", "及以上", "≥")
-_LOWER_STRICT = ("超过", "高于", "大于", "多于", ">")
-_UPPER_INCLUSIVE = ("以下", "(含", "含)", "不超过", "不高于", "不大于", "不多于", "以内", "≤")
-_UPPER_STRICT = ("低于", "少于", "不足", "未满", "小于", "<")
+# The words that make a bound inclusive or strict are words.yaml's `bounds`; a level or a ratio the text
+# leaves unstated (一定规模, 一定比例) its `unstated_level` and `unstated_ratio`; how a unit is printed after a
+# number its `unit_forms`.
 _BOUNDS = {"gte": ("lower", True), "gt": ("lower", False), "lte": ("upper", True), "lt": ("upper", False)}
-_NEGATED = {"lower": ("不超过", "不高于", "不大于", "不多于"), "upper": ("不低于", "不少于")}
-
-# An unstated level: the text names no figure, so a condition may not carry one (not even "> 0").
-UNSTATED_LEVEL = ("一定规模", "一定能级", "一定体量", "一定数量", "一定比例", "一定水平")
-
-# A unit of the catalog and the ways texts print it after a number.
-_UNIT_WORDS = {
-    "元": ("元",),
-    "美元": ("美元",),
-    "平方米": ("平方米", "平米", "㎡", "m2"),
-    "人": ("人", "名"),
-    "%": ("%",),
-}
+# Facts whose values are not numbers to find in a quote (a region code 310112, a choice, a flag, a text).
+_NOT_NUMBERS = ("region", "enum", "set", "bool", "str")
 _CN_DIGITS = {
     "零": 0,
     "〇": 0,
@@ -745,16 +819,17 @@ def quote_numbers(quote: str, unit: str | None = None) -> set[Decimal]:
     followed by `unit` (or one of its printed forms) when a unit is given."""
     flat = normalise(quote)
     found: set[Decimal] = set()
-    words = _UNIT_WORDS.get(unit or "", (unit,)) if unit else ()
+    forms = words().unit_forms
+    printed = tuple(normalise(form) for form in forms.get(unit or "", [unit])) if unit else ()
     for match in _QUOTE_NUMBER.finditer(flat):
         raw, multiplier = match.group(1), match.group(2)
         value = Decimal(raw) if raw[0].isdigit() else _cn_number(raw)
         value *= _UNIT.get(multiplier or "", Decimal(1))
         rest = flat[match.end() :]
         further = _RANGE_REST.match(rest)  # "第1至3发", "5%(含)至10%": the unit follows the range's high end
-        if further and not rest.startswith(words or ("\0",)):
+        if further and not rest.startswith(printed or ("\0",)):
             rest = rest[further.end() :]
-        if words and not (rest.startswith(words) or (unit == "元" and multiplier)):
+        if printed and not (rest.startswith(printed) or (unit == "元" and multiplier)):
             continue
         found.add(value.normalize())
         if unit == "%":
@@ -785,21 +860,55 @@ def date_printed(day: datetime.date, text: str) -> bool:
     return any(form in flat for form in date_forms(day))
 
 
+def date_named(day: datetime.date, text: str, document: Any = None) -> bool:
+    """A date is printed in the text, or it is one of the document's own dates and the text names that date
+    by words (words.yaml `date_words`): "自本办法实施之日起" is the document's effective_from."""
+    if date_printed(day, text):
+        return True
+    flat = normalise(text)
+    named = words().date_words
+    return any(
+        _as_date(_get(document, name)) == day
+        and any(normalise(word) in flat for word in getattr(named, name))
+        for name in ("effective_from", "published_on")
+    )
+
+
+def term_ends(source: str, start: datetime.date | None) -> dict[datetime.date, str]:
+    """The ends of the terms the text counts from `start` (words.yaml `term`: 有效期5年, 试行期2年): start +
+    N years − 1 day, with the words read."""
+    if start is None:
+        return {}
+    ends = {}
+    for match in re.finditer(words().term, normalise(source)):
+        years = _count(match.group(1))
+        try:
+            later = start.replace(year=start.year + years)
+        except ValueError:  # 29 February
+            later = start.replace(year=start.year + years, day=28) + datetime.timedelta(days=1)
+        ends[later - datetime.timedelta(days=1)] = match.group(0)
+    return ends
+
+
 def condition_problems(document: Any, clauses: list, catalog: Mapping[str, Mapping]) -> list[str]:
     """Each condition says what its quote says: every number (and date) of the comparison is printed in the
     quote with the fact's unit; the bound is inclusive or strict as the quote's words say; every choice it
-    names (a recognition, a level) is named in the quote by its label or a declared synonym."""
+    names (a recognition, a level, a region) is named in the quote by its label, its region name or a declared
+    synonym; a level the text leaves unstated carries no number."""
     problems = []
+    vocabulary = words()
+    jurisdiction = str(_get(document, "jurisdiction", "") or "")
     for entry in documentleaves(document, clauses):
         leaf, where = entry.leaf, f"{entry.where}: condition on {entry.leaf.get('fact')}"
         quote, op, fact = str(leaf.get("quote") or ""), leaf.get("op"), catalog.get(leaf.get("fact"), {})
-        unit = fact.get("unit") or None
-        numbers = _leaf_numbers(leaf)
+        kind, unit = fact.get("type"), fact.get("unit") or None
+        flat = normalise(quote)
+        numbers = [] if kind in _NOT_NUMBERS else _leaf_numbers(leaf)
         existence = op in ("gt", "gte", "ne") and numbers == [Decimal(0)]  # "has some": 0 is not a threshold
-        if fact.get("type") == "date" or any(_as_date(v) for v in _values(leaf)):
+        if kind == "date" or (kind not in _NOT_NUMBERS and any(_as_date(v) for v in _values(leaf))):
             for value in _values(leaf):
                 day = _as_date(value)
-                if day and not date_printed(day, quote):
+                if day and not date_named(day, quote, document):
                     problems.append(f"{where}: date {day} is not printed in its quote “{quote}”")
         elif numbers and not existence:
             printed = quote_numbers(quote, unit)
@@ -809,20 +918,39 @@ def condition_problems(document: Any, clauses: list, catalog: Mapping[str, Mappi
                 problems.append(
                     f"{where}: {', '.join(f'{n:f}' for n in missing)} is not printed{with_unit} in its quote “{quote}”"
                 )
-        if numbers and any(word in normalise(quote) for word in UNSTATED_LEVEL):
+        level = next((w for w in vocabulary.unstated_level if normalise(w) in flat), None)
+        ratio = next((w for w in vocabulary.unstated_ratio if normalise(w) in flat), None)
+        if numbers and (level or (ratio and not existence)):
             problems.append(
-                f"{where}: its quote “{quote}” leaves the level unstated (一定…): a number ({op} "
-                f"{', '.join(f'{n:f}' for n in numbers)}) is not in the text; use exists and requires_recognition"
+                f"{where}: its quote “{quote}” leaves {'the level' if level else 'the ratio'} unstated "
+                f"({level or ratio}): a number ({op} {', '.join(f'{n:f}' for n in numbers)}) is not in the text; "
+                + (
+                    "use exists and requires_recognition"
+                    if level
+                    else "only the base's presence (> 0) may be asked"
+                )
             )
-        if op in _BOUNDS and not existence:
+        if op in _BOUNDS and not existence and kind not in _NOT_NUMBERS:
             problems += _bound_problems(where, op, quote)
-        if fact.get("type") in ("enum", "set") and op in ("eq", "ne", "in", "contains"):
+        if kind in ("enum", "set") and op in ("eq", "ne", "in", "contains"):
             for value in _values(leaf):
-                words = choice_words(catalog, leaf.get("fact"), str(value))
-                if words and not any(normalise(word) in normalise(quote) for word in words):
+                choices = choice_words(catalog, leaf.get("fact"), str(value))
+                if choices and not any(normalise(word) in flat for word in choices):
                     problems.append(
                         f"{where}: {value} is named in its quote “{quote}” neither by its label nor by a "
-                        f"synonym ({'、'.join(words)})"
+                        f"synonym ({'、'.join(choices)})"
+                    )
+        if kind == "region" and op in ("eq", "ne", "in", "within"):
+            for value in _values(leaf):
+                names = region_words(catalog, leaf.get("fact"), str(value), jurisdiction)
+                if not names:
+                    problems.append(
+                        f"{where}: {value} is not a region of the region tree (fixtures/regions/)"
+                    )
+                elif not any(normalise(word) in flat for word in names):
+                    problems.append(
+                        f"{where}: region {value} is named in its quote “{quote}” neither by its name nor by "
+                        f"words for the document's own region ({'、'.join(names)})"
                     )
     return problems
 
@@ -834,13 +962,14 @@ def _values(leaf: Mapping) -> list:
 
 def _bound_problems(where: str, op: str, quote: str) -> list[str]:
     side, inclusive = _BOUNDS[op]
+    bounds = words().bounds
     flat = normalise(quote)
-    for word in _NEGATED[side]:
-        flat = flat.replace(word, "" if side == "upper" else "≤")
-    inclusive_words = _LOWER_INCLUSIVE if side == "lower" else _UPPER_INCLUSIVE
-    strict_words = _LOWER_STRICT if side == "lower" else _UPPER_STRICT
-    says_inclusive = any(word in flat for word in inclusive_words)
-    says_strict = not says_inclusive and any(word in flat for word in strict_words)
+    for word in bounds.not_lower if side == "lower" else bounds.not_upper:
+        flat = flat.replace(normalise(word), "" if side == "upper" else "≤")
+    inclusive_words = bounds.lower_inclusive if side == "lower" else bounds.upper_inclusive
+    strict_words = bounds.lower_strict if side == "lower" else bounds.upper_strict
+    says_inclusive = any(normalise(word) in flat for word in inclusive_words)
+    says_strict = not says_inclusive and any(normalise(word) in flat for word in strict_words)
     expected = {
         ("lower", True): "gte",
         ("lower", False): "gt",
@@ -857,21 +986,42 @@ def _bound_problems(where: str, op: str, quote: str) -> list[str]:
 # --- the fact catalog's words ------------------------------------------------------------------------------
 
 
-# Level words a label starts with: "国家级企业技术中心" is named by "市级及以上企业技术中心" too.
-_LEVEL_PREFIX = re.compile(
-    r"^(?:上海市|工信部|国家级|国家|省级|市级以上|市级及以上|市级|区级及以上|区级|闵行区)+"
-)
 _NOTE = re.compile(r"[(（][^)）]*[)）]|[“”\"]")
 
 
-def label_core(label: str) -> str:
-    """A label without its notes in brackets, quotation marks and leading level words."""
-    return _LEVEL_PREFIX.sub("", _NOTE.sub("", normalise(label)))
+@functools.cache
+def _prefix_regex(prefixes: tuple[str, ...]) -> re.Pattern:
+    return (
+        re.compile(rf"^(?:{_longest_first(normalise(p) for p in prefixes)})+")
+        if prefixes
+        else re.compile("^$")
+    )
 
 
-def _words(label: str | None, synonyms: Iterable[str]) -> list[str]:
-    words = [label, label_core(label) if label else None, *synonyms]
-    return [word for word in dict.fromkeys(words) if word]
+def _region_names(catalog: Mapping[str, Mapping]) -> tuple[str, ...]:
+    """The names of the region tree, as the catalog's region facts offer them (their choices)."""
+    names = {
+        str(choice.get("label_zh"))
+        for fact in catalog.values()
+        if fact.get("type") == "region"
+        for choice in fact.get("choices") or []
+        if choice.get("label_zh")
+    }
+    return tuple(sorted(names))
+
+
+def label_core(label: str, catalog: Mapping[str, Mapping] | None = None) -> str:
+    """A label without its notes in brackets, quotation marks and leading level words (words.yaml
+    `level_prefixes`) or region names (the region tree): 上海市专精特新中小企业 → 专精特新中小企业."""
+    prefixes = (*words().level_prefixes, *(_region_names(catalog) if catalog else ()))
+    return _prefix_regex(tuple(prefixes)).sub("", _NOTE.sub("", normalise(label)))
+
+
+def _words(
+    label: str | None, synonyms: Iterable[str], catalog: Mapping[str, Mapping] | None = None
+) -> list[str]:
+    found = [label, label_core(label, catalog) if label else None, *synonyms]
+    return [word for word in dict.fromkeys(found) if word]
 
 
 def fact_words(catalog: Mapping[str, Mapping], code: str | None) -> list[str]:
@@ -880,33 +1030,85 @@ def fact_words(catalog: Mapping[str, Mapping], code: str | None) -> list[str]:
     fact = catalog.get(code or "")
     if not fact:
         return []
-    return _words(fact.get("label_zh"), fact.get("synonyms") or [])
+    return _words(fact.get("label_zh"), fact.get("synonyms") or [], catalog)
 
 
-def choice_words(catalog: Mapping[str, Mapping], code: str | None, value: str) -> list[str]:
-    """The words for one choice of a fact: its label_zh and the synonyms declared for it, on this fact or on
-    any fact offering the same choice with the same label (recognitions and recognitions_new)."""
+def _choice(catalog: Mapping[str, Mapping], code: str | None, value: str) -> Mapping | None:
     fact = catalog.get(code or "")
-    choice = next((c for c in (fact or {}).get("choices") or [] if str(c.get("value")) == value), None)
-    if not choice:
-        return []
+    return next((c for c in (fact or {}).get("choices") or [] if str(c.get("value")) == value), None)
+
+
+def _choice_synonyms(catalog: Mapping[str, Mapping], value: str, choice: Mapping) -> list[str]:
+    """The synonyms declared for a choice on any fact offering it with the same label (recognitions and
+    recognitions_new; registered_region and operating_region)."""
     synonyms: list[str] = []
     for other in catalog.values():
         for candidate in other.get("choices") or []:
             if str(candidate.get("value")) == value and candidate.get("label_zh") == choice.get("label_zh"):
                 synonyms += candidate.get("synonyms") or []
-    return _words(choice.get("label_zh"), synonyms)
+    return list(dict.fromkeys(synonyms))
 
 
-def load_catalog(folder: Path) -> dict[str, dict]:
-    """The fact catalog as plain data: fixtures/facts/*.yaml, with the synonyms of fixtures/facts/synonyms/."""
+def choice_words(catalog: Mapping[str, Mapping], code: str | None, value: str) -> list[str]:
+    """The words for one choice of a fact: its label_zh and the synonyms declared for it, on this fact or on
+    any fact offering the same choice with the same label (recognitions and recognitions_new)."""
+    choice = _choice(catalog, code, value)
+    if not choice:
+        return []
+    return _words(choice.get("label_zh"), _choice_synonyms(catalog, value, choice), catalog)
+
+
+def region_words(
+    catalog: Mapping[str, Mapping], code: str | None, value: str, jurisdiction: str = ""
+) -> list[str]:
+    """The words naming a region of the tree: its name (闵行区), without notes in brackets, without its ending
+    (闵行, 上海; words.yaml `region_suffixes`), declared synonyms, and — when it is the document's own
+    jurisdiction — the words for "this …" of its level (本区, 本市, 市级; words.yaml `jurisdiction`)."""
+    choice = _choice(catalog, code, value)
+    if not choice:
+        return []
+    vocabulary = words()
+    name = normalise(str(choice.get("label_zh") or ""))
+    bare = _NOTE.sub("", name)
+    names = [name, bare]
+    for suffix in sorted(vocabulary.region_suffixes, key=len, reverse=True):
+        if bare.endswith(suffix) and len(bare) - len(suffix) >= 2:
+            names.append(bare[: -len(suffix)])
+            break
+    names += _choice_synonyms(catalog, value, choice)
+    if value == jurisdiction:
+        names += vocabulary.jurisdiction.get(str(choice.get("level") or ""), [])
+    return [word for word in dict.fromkeys(names) if word]
+
+
+def load_regions(folder: Path) -> list[dict]:
+    """The region tree (fixtures/regions/*.yaml) as choices of a region fact: value, label_zh, level, parent."""
+    import yaml
+
+    choices = []
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for region in data.get("regions") or [] if isinstance(data, dict) else []:
+            choices.append(
+                {"value": str(region["code"]), "label_zh": region.get("name_zh"), "level": region.get("level"),
+                 "parent": region.get("parent")}
+            )  # fmt: skip
+    return choices
+
+
+def load_catalog(folder: Path, regions: Path | None = None) -> dict[str, dict]:
+    """The fact catalog as plain data: fixtures/facts/*.yaml, a region fact's choices the region tree
+    (`regions`, by default the folder `regions` next to the catalog's), with the synonyms of
+    fixtures/facts/synonyms/ (a region choice may have some too)."""
     import yaml
 
     catalog: dict[str, dict] = {}
+    tree = load_regions(regions if regions is not None else folder.parent / "regions")
     for path in sorted(folder.glob("*.yaml")):
         for fact in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
             if isinstance(fact, dict) and fact.get("code"):
-                catalog[fact["code"]] = {**fact, "choices": [dict(c) for c in fact.get("choices") or []]}
+                choices = fact.get("choices") or (tree if fact.get("type") == "region" else [])
+                catalog[fact["code"]] = {**fact, "choices": [dict(c) for c in choices]}
     for path in sorted((folder / "synonyms").glob("*.yaml")):
         for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
             fact = catalog.get(entry.get("fact"))
@@ -925,14 +1127,18 @@ def load_catalog(folder: Path) -> dict[str, dict]:
 
 # --- benefits: bases, instalments, recognition -------------------------------------------------------------
 
-RECOGNITION_WORDS = ("经认定", "综合评定", "经评审", "综合评审", "经评定", "经审核认定", "经评估认定")
-_INSTALMENTS = re.compile(r"分([一二两三四五六七八九十]+|\d+)(?:年|次|期|轮|批)")
 
-
-def benefit_problems(clauses: list, catalog: Mapping[str, Mapping]) -> list[str]:
+def benefit_problems(
+    clauses: list, catalog: Mapping[str, Mapping], spec: FidelityFileSpec | None = None
+) -> list[str]:
     """What a benefit's fields claim beyond figures is in its words: the base it multiplies (a fact's label or
-    synonym in the amount quote), its instalments (分三年), its need for recognition (经认定 …)."""
-    problems = []
+    synonym in the amount quote), its instalments (分三年), its need for recognition (经认定 … in its clause, or
+    declared in fidelity.recognition with the words of another clause)."""
+    vocabulary = words()
+    instalment_words = re.compile(vocabulary.instalments)
+    judged = [normalise(word) for word in (*vocabulary.recognition, *vocabulary.unstated_level)]
+    elsewhere = {ref for entry in (spec.recognition if spec else []) for ref in entry.benefits}
+    problems = recognition_elsewhere_problems(clauses, spec)
     for clause in clauses:
         number, text = _get(clause, "number"), _get(clause, "text", "")
         flat_text = normalise(text)
@@ -943,37 +1149,37 @@ def benefit_problems(clauses: list, catalog: Mapping[str, Mapping]) -> list[str]
             joined = normalise("".join(quotes))
             for field in ("base_fact", "quantity_fact", "tier_fact", "cap_base_fact"):
                 code = _field(benefit, field)
-                words = fact_words(catalog, code)
-                if code and words and not any(normalise(word) in joined for word in words):
+                names = fact_words(catalog, code)
+                if code and names and not any(normalise(word) in joined for word in names):
                     problems.append(
-                        f"{where}: {field} {code}: none of its words ({'、'.join(words)}) is in the amount quote"
+                        f"{where}: {field} {code}: none of its words ({'、'.join(names)}) is in the amount quote"
                     )
             instalments = _instalments(benefit)
             if instalments and not any(
-                _count(m.group(1)) == instalments for m in _INSTALMENTS.finditer(flat_text)
+                _count(m.group(1)) == instalments for m in instalment_words.finditer(flat_text)
             ):
                 problems.append(
                     f"{where}: instalments {instalments} but the clause does not say 分{instalments}年"
                 )
             phrase = _get(benefit, "recognition_phrase")
             required = bool(_get(benefit, "requires_recognition", False))
+            declared = f"{number}/{_get(benefit, 'key')}" in elsewhere
             if phrase and not found_in(phrase, text):
                 problems.append(f"{where}: recognition_phrase “{phrase}” is not in the clause")
             if phrase and not required:
                 problems.append(f"{where}: recognition_phrase “{phrase}” but requires_recognition is false")
-            if required and not phrase:
+            if declared and not required:
+                problems.append(f"{where}: fidelity.recognition names it but requires_recognition is false")
+            if required and not phrase and not declared:
                 problems.append(
-                    f"{where}: requires_recognition without the words that say so (recognition_phrase)"
+                    f"{where}: requires_recognition without the words that say so (recognition_phrase, "
+                    "or fidelity.recognition for words of another clause)"
                 )
             quoted = quotes + [str(leaf.get("quote") or "") for leaf in leaves(_get(benefit, "condition"))]
-            said = [
-                word
-                for word in (*RECOGNITION_WORDS, *UNSTATED_LEVEL[:4])
-                if any(word in normalise(q) for q in quoted)
-            ]
+            said = [word for word in judged if any(word in normalise(q) for q in quoted)]
             if said and not required:
                 problems.append(f"{where}: its quotes say {said[0]} but requires_recognition is false")
-        for match in _INSTALMENTS.finditer(flat_text):
+        for match in instalment_words.finditer(flat_text):
             count = _count(match.group(1))
             local = (match.start(), match.end())
             covered = [b for b in benefits if any(_quotes_at(q, text, local) for q in benefit_quotes(b))]
@@ -993,6 +1199,20 @@ def _count(text: str) -> int:
     return int(text) if text.isdigit() else int(_cn_number(text))
 
 
+def recognition_elsewhere_problems(clauses: list, spec: FidelityFileSpec | None) -> list[str]:
+    """fidelity.recognition: each benefit it names exists, and its words are in the clause it names."""
+    problems = []
+    texts = {str(_get(clause, "number")): _get(clause, "text", "") for clause in clauses}
+    keys = {f"{_get(clause, 'number')}/{_get(b, 'key')}" for clause in clauses for b in _benefits(clause)}
+    for entry in spec.recognition if spec else []:
+        if entry.clause not in texts:
+            problems.append(f"fidelity.recognition: clause {entry.clause} is not in the document")
+        elif not found_in(entry.quote, texts[entry.clause]):
+            problems.append(f"fidelity.recognition: “{entry.quote}” is not in clause {entry.clause}")
+        problems += [f"fidelity.recognition: no benefit {ref}" for ref in entry.benefits if ref not in keys]
+    return problems
+
+
 def _instalments(benefit: Any) -> int | None:
     instalments = _get(benefit, "instalments")
     if instalments:
@@ -1010,9 +1230,12 @@ DOCUMENT_DATES = ("published_on", "effective_from", "effective_to")
 
 
 def document_date_problems(document: Any, source: str, spec: FidelityFileSpec | None) -> list[str]:
-    """Every date of the document is printed in the text, or declared in fidelity.dates with the words it is
-    read from (which hold its year) and why; a text is not in force before it is issued unless so declared."""
+    """Every date of the document is printed in the text, or is the end of a term the text counts from
+    effective_from (有效期5年: effective_from + 5 years − 1 day), or is declared in fidelity.dates with the
+    words it is read from (which hold its year) and why; a text is not in force before it is issued unless
+    so declared."""
     waivers = spec.dates if spec else {}
+    terms = term_ends(source, _as_date(_get(document, "effective_from")))
     problems = []
     for name in waivers:
         if name not in DOCUMENT_DATES:
@@ -1023,7 +1246,7 @@ def document_date_problems(document: Any, source: str, spec: FidelityFileSpec | 
             continue
         waiver = waivers.get(name)
         if waiver is None:
-            if not date_printed(day, source):
+            if not date_printed(day, source) and not (name == "effective_to" and day in terms):
                 problems.append(
                     f"document {name} {day} is not printed in the text (nor declared in fidelity.dates)"
                 )
@@ -1076,7 +1299,7 @@ def document_problems(
         + overlap_problems(source, clauses)
         + amount_problems(source, clauses, document)
         + condition_problems(document, clauses, catalog)
-        + benefit_problems(clauses, catalog)
+        + benefit_problems(clauses, catalog, spec)
         + document_date_problems(document, source, spec)
         + benefit_date_problems(clauses)
         + applicability_problems(document, spec)
@@ -1084,12 +1307,16 @@ def document_problems(
 
 
 def waivers(clauses: Iterable, spec: FidelityFileSpec | None) -> list[str]:
-    """Every figure declared not to be a benefit, and every date read from words, with the reason: shown so
-    a waiver is visible."""
+    """Every figure declared not to be a benefit, every date read from words and every recognition said in
+    another clause, with the reason: shown so a waiver is visible."""
     lines = [
         f"clause {_get(clause, 'number')}: “{_get(figure, 'phrase')}” — {_get(figure, 'why')}"
         for clause in clauses
         for figure in _items(_get(clause, "figures_not_benefits"))
     ]
     lines += [f"{name}: read from “{w.quote}” — {w.why}" for name, w in (spec.dates if spec else {}).items()]
+    lines += [
+        f"recognition of {', '.join(entry.benefits)}: said in clause {entry.clause} “{entry.quote}” — {entry.why}"
+        for entry in (spec.recognition if spec else [])
+    ]
     return lines

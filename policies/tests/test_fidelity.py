@@ -451,9 +451,9 @@ def test_dated_values_must_be_printed_in_their_quotes():
     ]
 
 
-def leaf_problems(leaf: dict, catalog=None) -> list[str]:
+def leaf_problems(leaf: dict, catalog=None, document=None) -> list[str]:
     clause = FakeClause("1", leaf["quote"], benefits=[FakeBenefit("b", condition={"all": [leaf]})])
-    return condition_problems(None, [clause], catalog if catalog is not None else CATALOG)
+    return condition_problems(document, [clause], catalog if catalog is not None else CATALOG)
 
 
 def test_condition_numbers_must_be_printed_with_their_unit():
@@ -551,6 +551,103 @@ def test_base_instalments_and_recognition_are_in_the_words():
         recognition_phrase=None,
         amount_quote="经认定，按照租房总额的30%分三年给予补贴，上限500万元",
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "quote", "jurisdiction", "named"),
+    [
+        ("310112", "在闵行区登记注册", "310112", True),  # the region's name
+        ("310112", "依法在闵行设立或者实际经营的主体", "310112", True),  # without its ending
+        ("310000", "努力推动上海走在全国前列", "310112", True),
+        ("310112", "税收户管地在本区", "310112", True),  # the document's own district
+        ("310000", "市级资金按照规定", "310000", True),  # the document's own city
+        ("310000", "税收户管地在本区", "310000", False),  # 本区 is not a city
+        ("310104", "税收户管地在本区", "310112", False),  # 本区 is the document's district only
+        ("310104", "在闵行区登记注册", "310104", False),  # another region's name
+        ("310000", "发挥区投资管理统一资金统筹平台功能", "310000", False),
+    ],
+)
+def test_a_region_is_named_by_its_name_or_as_the_documents_own(value, quote, jurisdiction, named):
+    leaf = {"fact": "registered_region", "op": "within", "value": value, "quote": quote}
+    problems = leaf_problems(leaf, document={"jurisdiction": jurisdiction})
+    assert (problems == []) is named, problems
+    assert not any("is not printed" in p for p in problems)  # a region code is not a number
+
+
+def test_a_region_not_in_the_tree_is_a_problem():
+    leaf = {"fact": "operating_region", "op": "within", "value": "999999", "quote": "在本区"}
+    assert "not a region of the region tree" in " ".join(
+        leaf_problems(leaf, document={"jurisdiction": "999999"})
+    )
+
+
+def test_an_unstated_ratio_allows_a_presence_condition_an_unstated_level_no_number():
+    ratio = {
+        "fact": "project_investment",
+        "op": "gt",
+        "value": 0,
+        "quote": "按项目总投资的一定比例给予资金支持",
+    }
+    assert leaf_problems(ratio) == []
+    assert "leaves the ratio unstated" in " ".join(leaf_problems({**ratio, "value": 1_000_000}))
+    level = {
+        "fact": "output_value_increase",
+        "op": "exists",
+        "value": True,
+        "quote": "年度产值增量达到一定规模",
+    }
+    assert leaf_problems(level) == []
+    assert "leaves the level unstated" in " ".join(leaf_problems({**level, "op": "gt", "value": 0}))
+
+
+def test_the_whole_of_a_base_is_the_ratio_one():
+    assert [(p.kind, p.value) for p in amount_phrases("按实际发生费用予以支持，且不超过实际运维成本")] == [
+        (RATIO, Decimal(1)),
+        (RATIO, Decimal(1)),
+    ]
+    assert [p.text for p in amount_phrases("可按实际投入费用的50%给予补贴")] == ["50%"]
+
+
+def test_a_condition_date_may_be_named_as_the_documents_own_date():
+    leaf = {"fact": "ev_station_completed_on", "op": "gte", "value": "2025-04-01",
+            "quote": "对自本办法实施之日起建成的示范小区充电设备"}  # fmt: skip
+    assert leaf_problems(leaf, document={"effective_from": D(2025, 4, 1)}) == []
+    assert "not printed" in " ".join(leaf_problems(leaf, document={"effective_from": D(2025, 5, 1)}))
+    assert "not printed" in " ".join(leaf_problems(leaf, document={"published_on": D(2025, 4, 1)}))
+
+
+@pytest.mark.parametrize(
+    ("source", "start", "end", "ok"),
+    [
+        ("本办法自2025年4月1日起实施，有效期5年。", D(2025, 4, 1), D(2030, 3, 31), True),
+        ("本办法自2025年4月1日起实施，有效期5年。", D(2025, 4, 1), D(2030, 4, 1), False),
+        ("2025年7月31日\n本政策自印发之日起执行，试行期2年", D(2025, 7, 31), D(2027, 7, 30), True),
+        ("2024年3月1日\n试行一年", D(2024, 3, 1), D(2025, 2, 28), True),
+    ],
+)
+def test_effective_to_may_be_the_end_of_a_term_from_effective_from(source, start, end, ok):
+    document = {"effective_from": start, "effective_to": end}
+    assert (document_date_problems(document, source, None) == []) is ok
+
+
+def test_recognition_said_in_another_clause_is_declared():
+    clauses = [
+        FakeClause("4", "区配套资金与市引导资金比例为1:1。", benefits=[
+            FakeBenefit("match", ratio=Decimal(1), amount_quote="区配套资金与市引导资金比例为1:1",
+                        requires_recognition=True)]),
+        FakeClause("8", "项目通过验收后，一次性拨付到位。"),
+    ]  # fmt: skip
+    declared = {"benefits": ["4/match"], "clause": "8", "quote": "项目通过验收后", "why": "验收"}
+    spec = FidelityFileSpec.model_validate({"numbering": {}, "recognition": [declared]})
+    assert benefit_problems(clauses, CATALOG, spec) == []
+    assert "without the words that say so" in " ".join(benefit_problems(clauses, CATALOG))
+    clauses[0].benefits[0].requires_recognition = False
+    assert "requires_recognition is false" in " ".join(benefit_problems(clauses, CATALOG, spec))
+    wrong = FidelityFileSpec.model_validate(
+        {"numbering": {}, "recognition": [{**declared, "benefits": ["4/other"], "quote": "经认定"}]}
+    )
+    problems = " | ".join(benefit_problems(clauses, CATALOG, wrong))
+    assert "no benefit 4/other" in problems and "is not in clause 8" in problems
 
 
 def test_document_dates_must_be_printed_or_declared():

@@ -20,7 +20,6 @@ import yaml
 from django.core.management import CommandError, call_command
 
 from policies.fidelity import (
-    RECOGNITION_WORDS,
     _bound_problems,
     amount_phrases,
     choice_words,
@@ -28,6 +27,8 @@ from policies.fidelity import (
     load_catalog,
     normalise,
     quote_numbers,
+    region_words,
+    words,
 )
 from policies.loader import fixtures_dir
 
@@ -75,7 +76,7 @@ def leaf_at(clause_number: str, key: str, index: int) -> Callable[[dict], dict]:
     return lambda data: list(leaves(at(clause_number, key)(data)["condition"]))[index]
 
 
-# --- the ten kinds of error --------------------------------------------------------------------------------
+# --- the kinds of error --------------------------------------------------------------------------------
 
 
 def caps_swapped(data: dict) -> Iterator[tuple[str, Mutation]]:
@@ -174,7 +175,7 @@ def recognition_flipped(data: dict) -> Iterator[tuple[str, Mutation]]:
         quotes = [benefit.get("amount_quote") or ""] + [
             leaf["quote"] for leaf in leaves(benefit.get("condition"))
         ]
-        if any(word in normalise(q) for q in quotes for word in RECOGNITION_WORDS):
+        if any(normalise(word) in normalise(q) for q in quotes for word in words().recognition):
 
             def erase(d, find=find):
                 find(d)["requires_recognition"], find(d)["recognition_phrase"] = False, None
@@ -256,8 +257,56 @@ def applicability_removed(data: dict) -> Iterator[tuple[str, Mutation]]:
         yield "applicability required but absent", required
 
 
+def level_invented(data: dict) -> Iterator[tuple[str, Mutation]]:
+    """A level the text leaves unstated (一定规模) given a number, even "> 0"; a base whose ratio is unstated
+    (一定比例) given a threshold instead of "> 0"."""
+    vocabulary = words()
+    for clause, benefit, index in condition_leaves(data):
+        leaf = list(leaves(benefit["condition"]))[index]
+        flat = normalise(leaf.get("quote") or "")
+        find = leaf_at(clause["number"], benefit["key"], index)
+        if leaf["op"] == "exists" and any(normalise(w) in flat for w in vocabulary.unstated_level):
+
+            def number(d, find=find):
+                find(d).update(op="gt", value=0)
+
+            yield f"clause {clause['number']}, {benefit['key']}: {leaf['fact']} exists -> gt 0", number
+        elif (
+            leaf["op"] == "gt"
+            and leaf.get("value") == 0
+            and any(normalise(w) in flat for w in vocabulary.unstated_ratio)
+        ):
+            new = next(v for v in (1_000_000, 3_000_007) if Decimal(v) not in quote_numbers(leaf["quote"]))
+
+            def threshold(d, find=find, new=new):
+                find(d)["value"] = new
+
+            yield f"clause {clause['number']}, {benefit['key']}: {leaf['fact']} gt 0 -> gt {new}", threshold
+
+
+def region_changed(data: dict) -> Iterator[tuple[str, Mutation]]:
+    """The document's applicability (or a condition) placed in a region its quote does not name."""
+    regions = [fact for fact in CATALOG.values() if fact.get("type") == "region"]
+    codes = [str(choice["value"]) for choice in regions[0]["choices"]] if regions else []
+    for index, leaf in enumerate(leaves(data["document"].get("applicability"))):
+        if CATALOG.get(leaf["fact"], {}).get("type") != "region":
+            continue
+        flat = normalise(leaf.get("quote") or "")
+        other = next(
+            code for code in codes
+            if code != leaf["value"]
+            and not any(normalise(w) in flat for w in region_words(CATALOG, leaf["fact"], code, code))
+        )  # fmt: skip
+
+        def move(d, index=index, other=other):
+            list(leaves(d["document"]["applicability"]))[index]["value"] = other
+
+        yield f"document applicability: {leaf['fact']} {leaf['value']} -> {other}", move
+
+
 KINDS = [caps_swapped, bound_flipped, threshold_changed, instalments_changed, end_date_changed,
-         recognition_flipped, base_fact_changed, ratio_changed, recognition_swapped, applicability_removed]  # fmt: skip
+         recognition_flipped, base_fact_changed, ratio_changed, recognition_swapped, applicability_removed,
+         level_invented, region_changed]  # fmt: skip
 
 
 def sample(found: list) -> list:
@@ -277,6 +326,7 @@ def places(kind) -> list[tuple[str, str, Mutation]]:
 def workspace(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("fixtures")
     shutil.copytree(fixtures_dir() / "facts", root / "facts")
+    shutil.copytree(fixtures_dir() / "regions", root / "regions")  # the region tree next to the catalog
     (root / "policies").mkdir()
     return root
 

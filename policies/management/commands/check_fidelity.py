@@ -35,12 +35,15 @@ class Command(BaseCommand):
         )
         parser.add_argument("--facts", type=Path, help="fact catalog folder (default: fixtures/facts)")
         parser.add_argument(
+            "--regions", type=Path, help="region tree folder (default: regions next to the fact catalog)"
+        )
+        parser.add_argument(
             "--database", action="store_true", help="check the loaded documents instead of the files' data"
         )
 
     def handle(self, *args, **options):
         files = expand(options["paths"] or [fixtures_dir() / "policies"])
-        catalog = load_catalog(options["facts"] or fixtures_dir() / "facts")
+        catalog = load_catalog(options["facts"] or fixtures_dir() / "facts", options["regions"])
         failures, encoded = 0, set()
         for path in files:
             name = display_name(path)
