@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from enterprises import catalog, taxonomy
+from enterprises.facts import facts_for
 from enterprises.models import (
     Enterprise,
     EnterpriseMembership,
@@ -748,12 +749,38 @@ def create_profile_from_answers(
                 actor=user,
             )
         except ValidationError as error:
-            errors.setdefault(code, []).extend(error.messages)
+            errors.setdefault(code, []).extend(_labelled((code,), error.messages, definitions))
     if errors:
         raise ValidationError(errors)
+    _declare_unheld_answers(enterprise, typed, as_of=as_of, definitions=definitions, actor=user)
     link_user(user=user, enterprise_id=enterprise.pk, actor=user)
     enterprise.refresh_from_db()  # every row moved the version on
     return enterprise
+
+
+def _declare_unheld_answers(
+    enterprise: Enterprise,
+    typed: Mapping[str, Any],
+    *,
+    as_of: datetime.date,
+    definitions: Mapping[str, FactDefinition],
+    actor: User,
+) -> None:
+    """Builtin answers the profile's rows leave unknown (a yes to 制造业企业 without an industry code, a
+    no to 工业上楼 without a complete project list, a growth rate without last year's output) are kept
+    as self-declared values: facts.py uses them until the data they are derived from is entered."""
+    values = facts_for(enterprise, as_of, catalog=definitions).values
+    for code, value in typed.items():
+        if definitions[code].derived != FactDefinition.Derivation.BUILTIN or values.get(code) is not None:
+            continue
+        set_fact_value(
+            enterprise_id=enterprise.pk,
+            code=code,
+            value=catalog.to_json(definitions[code].type, value),
+            source=Source.SELF_DECLARED,
+            note=_("政策计算器回答（%(date)s）") % {"date": as_of.isoformat()},
+            actor=actor,
+        )
 
 
 def _typed_answers(
@@ -774,7 +801,7 @@ def _typed_answers(
             continue
         except (TypeError, ValueError):  # e.g. a JSON object where a list of choices belongs
             errors[code] = [
-                _("事实“%(label)s”（%(code)s）：格式不正确。") % {"label": definition.label, "code": code}
+                _("“%(label)s”：格式不正确。") % {"label": definition.label, "code": code}
             ]
             continue
         if value is not None:

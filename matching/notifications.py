@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from enterprises.models import EnterpriseMembership
 from matching.engine.i18n import english
 from matching.engine.render import money_en
+from policies.wording import money_zh
 from matching.models import (
     MatchChange,
     MatchStatus,
@@ -61,7 +62,7 @@ def wan(amount: Decimal | None) -> str:
     """万元 in Chinese, yuan in English (the engine's money rule); — when there is no figure."""
     if amount is None:
         return "—"
-    return money_en(amount) if english() else f"{amount / 10000:,.2f} 万元"
+    return money_en(amount) if english() else money_zh(amount)
 
 
 def describe(change: MatchChange) -> tuple[str, str]:

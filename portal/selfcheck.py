@@ -307,6 +307,8 @@ def amount_text(verdict: Verdict) -> str:
     basis = amount.basis
     if basis is AmountBasis.FIXED:
         text = wan(amount.value)
+    elif basis is AmountBasis.COMPUTED and amount.value == 0:
+        return str(_("按所填数据计算为 0（计算基数为 0）"))  # no "约 0 万元，每年 0 万元"
     elif basis is AmountBasis.COMPUTED:
         text = str(_("约 %(amount)s（按比例计算）")) % {"amount": wan(amount.value)}
     elif basis is AmountBasis.CAPPED:

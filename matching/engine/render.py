@@ -9,13 +9,13 @@ million yuan) in English, by the one rule of policies.wording.money_en.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from matching.engine.conditions import Leaf
 from matching.engine.i18n import english, gettext, pgettext
 from matching.engine.values import FactInfo, Kind, kind_of
-from policies.wording import SYMBOLS, UNITS_EN, money_en
+from policies.wording import SYMBOLS, UNITS_EN, money_en, money_zh
 
 TEN_THOUSAND = Decimal(10000)
 
@@ -35,11 +35,18 @@ def plain_number(number: Decimal) -> str:
     return format(number.normalize(), "f")
 
 
+def shown_number(number: Decimal) -> Decimal:
+    """A computed quantity as shown: at most two decimals (3333.333… m² reads 3333.33 m²)."""
+    if number.is_finite() and number.as_tuple().exponent < -2:
+        return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return number
+
+
 def wan(yuan: Decimal) -> str:
     """Money as people read it: 10000000 → "1000 万元" in Chinese, "10 million yuan" in English."""
     if english():
         return money_en(yuan)
-    return f"{plain_number(Decimal(yuan) / TEN_THOUSAND)} 万元"
+    return money_zh(yuan)
 
 
 def label(info: FactInfo) -> str:
@@ -77,7 +84,7 @@ def scalar_text(info: FactInfo, value: Any) -> str:
         return choice_label(info, value)
     if info.type == "money":
         return wan(value)
-    number = plain_number(Decimal(value))
+    number = plain_number(shown_number(Decimal(value)))
     unit = unit_text(info.unit)
     if not unit:
         return number
