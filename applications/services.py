@@ -358,6 +358,7 @@ def submit(
     application = _begin(
         Action.SUBMIT, actor=actor, application_id=application_id, expected_version=expected_version
     )
+    _refuse_without_materials(application)
     _take_snapshots(application, as_of)
     now = timezone.now()
     application.submitted_at = application.submitted_at or now
@@ -369,6 +370,15 @@ def submit(
         from_state=State.DRAFT,
         amount=application.requested_amount,
     )
+
+
+def _refuse_without_materials(application: Application) -> None:
+    """An application goes to the reviewers with its materials: at least one file is attached."""
+    if not application.attachments.exists():
+        raise ApplicationError(
+            {"attachments": _("请先上传申报材料（PDF、JPEG 或 PNG，至少一份），再提交申报。")},
+            code="materials_missing",
+        )
 
 
 @transaction.atomic

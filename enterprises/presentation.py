@@ -10,7 +10,6 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from enterprises.taxonomy import subtrack_labels
-from policies.wording import money_zh
 from policies.conditions import choice_label, display_lang, format_money_en, unit_text
 
 TEN_THOUSAND = Decimal(10_000)
@@ -20,7 +19,10 @@ def wan_yuan(amount: Decimal) -> str:
     """1234567 -> "123.4567万元" (trailing zeros dropped); in English "1.234567 million yuan"."""
     if display_lang() == "en":
         return format_money_en(amount)
-    return money_zh(amount).replace(" ", "")
+    text = f"{(Decimal(amount) / TEN_THOUSAND):f}"  # exact: stored amounts and limits are compared
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text}万元"
 
 
 def display_value(definition: Any, value: Any) -> str:

@@ -3,10 +3,11 @@
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from applications.models import Application, State
-from applications.tests.support import bring_to, draft, fresh, lease_benefit
+from applications.tests.support import PDF, bring_to, draft, fresh, lease_benefit
 from policies.tests.factories import ClauseFactory
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +50,15 @@ def test_applying_submitting_and_tracking(world, client_a):
 
     detail = client_a.get(response.url)
     assert 'id="submit-form"' in detail.content.decode()
+    # no material attached: refused with the reason, nothing changes (issue 14, step 3)
+    refused = client_a.post(response.url, {"action": "submit", "version": application.version})
+    assert refused.status_code == 400
+    assert "请先上传申报材料（PDF、JPEG 或 PNG，至少一份），再提交申报。" in refused.content.decode()
+    assert fresh(application).state == State.DRAFT
+    upload = SimpleUploadedFile("租赁合同.pdf", PDF, content_type="application/pdf")
+    uploaded = client_a.post(response.url, {"action": "attach", "file": upload, "description": "租赁合同"})
+    assert uploaded.status_code == 302
+    application = fresh(application)
     response = client_a.post(response.url, {"action": "submit", "version": application.version})
     assert response.status_code == 302
     assert fresh(application).state == State.SUBMITTED
@@ -179,3 +189,15 @@ def test_a_user_without_an_enterprise_gets_404(world, client):
 def test_pages_need_a_login(world, client):
     response = client.get(reverse("applications:dashboard"))
     assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+@pytest.mark.parametrize("phone", ["abc", "123", "021-1", "1380000000a"])
+def test_a_phone_that_is_no_number_is_refused_and_the_form_kept(world, client_a, phone):
+    response = client_a.post(
+        reverse("applications:apply", args=[world.benefit.pk]),
+        {"requested_amount": "800", "project_summary": "新租厂房", "contact_name": "张三", "contact_phone": phone},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "联系电话格式不正确" in html and "新租厂房" in html  # nothing typed is lost
+    assert not Application.objects.filter(enterprise=world.enterprise).exists()
