@@ -265,6 +265,7 @@ class NotificationPreference(models.Model):
     )
     email_enabled = models.BooleanField(_("邮件通知"), default=False)
     last_seen_change_id = models.BigIntegerField(_("已读到"), default=0)
+    last_seen_notice_id = models.BigIntegerField(_("已读到的消息"), default=0)
 
     class Meta:
         verbose_name = _("通知设置")
@@ -272,6 +273,32 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {'email' if self.email_enabled else 'portal'}"
+
+
+class Notice(models.Model):
+    """A message to an enterprise about one of its objects, e.g. "申报 SB… 被退回补充" (written by the app
+    that owns the object: applications.services on every application event).
+
+    The words are chosen when read: `message` is the Chinese msgid (marked with gettext_noop where it is
+    written) and `params` its values; a param named *_yuan is money, shown in 万元 (yuan in English)."""
+
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", on_delete=models.CASCADE, related_name="notices", verbose_name=_("企业")
+    )
+    kind = models.CharField(_("类型"), max_length=60)  # e.g. application.returned (webhook event name)
+    message = models.CharField(_("消息"), max_length=300)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["enterprise", "-id"], name="notice_enterprise_recent")]
+        verbose_name = _("消息")
+        verbose_name_plural = _("消息")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.kind}"
 
 
 class WebhookSubscription(models.Model):

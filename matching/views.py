@@ -86,10 +86,19 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         for change in page
         for kind, text in [notifications.describe(change)]
     ]
-    if rows:
-        notifications.mark_seen(user=request.user, last_change_id=max(row["change"].pk for row in rows))
+    seen_notice = preference.last_seen_notice_id if preference else 0
+    notices = [
+        {"notice": notice, "text": notifications.notice_text(notice), "new": notice.pk > seen_notice}
+        for notice in selectors.notices_for_enterprise(enterprise.pk)[:50]
+    ]
+    if rows or notices:
+        notifications.mark_seen(
+            user=request.user,
+            last_change_id=max((row["change"].pk for row in rows), default=0),
+            last_notice_id=max((row["notice"].pk for row in notices), default=0),
+        )
     return render(
         request,
         "matching/notifications.html",
-        {"enterprise": enterprise, "page": page, "rows": rows, "form": form},
+        {"enterprise": enterprise, "page": page, "rows": rows, "notices": notices, "form": form},
     )

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - fixtures imported from test_selfcheck are named as test arguments
 """The self-check's words (issue 14, step 10): each step says what it really asks, numbers typed are
 bounded, and computed money reads as people write it (never "约 0 万元" or 28 decimals)."""
 
