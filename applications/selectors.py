@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Substr, TruncMonth
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from applications import explanations
@@ -118,6 +119,7 @@ class MatchRow:
     deadline: dt.date | None
     days_left: int | None
     counted: bool = False  # part of the best non-conflicting total
+    claimed: bool = False  # a one-time benefit already approved for the enterprise: not offered again
 
     @property
     def status(self) -> str:
@@ -133,7 +135,13 @@ class MatchRow:
 
     @property
     def can_apply(self) -> bool:
-        return self.application is None or not self.application.is_open
+        return not self.claimed and (self.application is None or not self.application.is_open)
+
+    @property
+    def document_url(self) -> str:
+        """The benefit on its policy document's page."""
+        spec = self.verdict.spec
+        return f"{reverse('policies:document', args=[spec.document_key])}#benefit-{spec.benefit_id}"
 
 
 @dataclass
@@ -148,7 +156,7 @@ class Dashboard:
 
     @property
     def met_count(self) -> int:
-        return sum(1 for row in self.rows if row.verdict.status in MET_STATUSES)
+        return sum(1 for row in self.rows if row.verdict.status in MET_STATUSES and not row.claimed)
 
     @property
     def needs_info_count(self) -> int:
@@ -164,6 +172,25 @@ def _row_order(verdict: Verdict) -> tuple:
     return (-int(verdict.status), amount is None, -(amount or 0), -verdict.score, verdict.spec.global_key)
 
 
+def claimed_benefit_ids(enterprise: Enterprise) -> set[int]:
+    """Benefits paid once whose application of this enterprise was approved: no longer to be claimed."""
+    return set(
+        Application.objects.filter(
+            enterprise=enterprise, state=State.APPROVED, benefit__recurrence=Benefit.Recurrence.ONE_TIME
+        ).values_list("benefit_id", flat=True)
+    )
+
+
+def approved_one_time(enterprise: Enterprise, benefit: Benefit) -> Application | None:
+    if benefit.recurrence != Benefit.Recurrence.ONE_TIME:
+        return None
+    return (
+        Application.objects.filter(enterprise=enterprise, benefit=benefit, state=State.APPROVED)
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+
+
 def dashboard(enterprise: Enterprise, as_of: dt.date) -> Dashboard:
     """Every benefit explained for the enterprise today, with its own applications and deadlines."""
     verdicts = matching_selectors.verdicts_for(enterprise, as_of)
@@ -172,7 +199,14 @@ def dashboard(enterprise: Enterprise, as_of: dt.date) -> Dashboard:
         current = applications.get(application.benefit_id)
         if current is None or not current.is_open:  # an open one wins; else the latest
             applications[application.benefit_id] = application
-    stack = best_total(verdicts)
+    claimed = claimed_benefit_ids(enterprise)
+    # what is still to claim: not a granted one-time benefit, nor one that does not stack with it
+    claimed_groups = {v.spec.stacking_group for v in verdicts if v.spec.benefit_id in claimed} - {None, ""}
+    stack = best_total(
+        verdict
+        for verdict in verdicts
+        if verdict.spec.benefit_id not in claimed and verdict.spec.stacking_group not in claimed_groups
+    )
     counted = {verdict.spec.benefit_id for verdict in stack.chosen}
     rows, not_eligible, not_in_force = [], [], 0
     for verdict in sorted(verdicts, key=_row_order):
@@ -186,6 +220,7 @@ def dashboard(enterprise: Enterprise, as_of: dt.date) -> Dashboard:
             deadline,
             (deadline - as_of).days if deadline else None,
             verdict.spec.benefit_id in counted,
+            verdict.spec.benefit_id in claimed,
         )
         (not_eligible if verdict.status is Status.NOT_ELIGIBLE else rows).append(row)
     mine = Application.objects.filter(enterprise=enterprise)

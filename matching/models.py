@@ -45,6 +45,16 @@ class MatchStatus(models.TextChoices):
     NOT_IN_FORCE = "not_in_force", _("政策未生效或已失效")
 
 
+# One colour per status on every page (calculator, dashboard, review): the badge class of each status.
+STATUS_BADGES = {
+    MatchStatus.ELIGIBLE: "ok",
+    MatchStatus.PENDING_RECOGNITION: "warn",
+    MatchStatus.NEEDS_INFO: "info",
+    MatchStatus.NOT_ELIGIBLE: "bad",
+    MatchStatus.NOT_IN_FORCE: "",
+}
+
+
 class MatchResult(models.Model):
     """The stored verdict of one benefit for one enterprise (written by services, never by hand).
 

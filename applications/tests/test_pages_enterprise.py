@@ -159,19 +159,41 @@ def test_dashboard_shows_the_best_non_conflicting_total_and_deadlines(world, cli
         },
         cap=Decimal("5000000"),
     )  # not eligible
-    application = bring_to(world, State.APPROVED)
+    response = client_a.get(reverse("applications:dashboard"))
+    assert response.context["board"].stack.total == Decimal("10300000")  # 1000 + 30 万元, not the 200
 
+    application = bring_to(world, State.APPROVED)
     response = client_a.get(reverse("applications:dashboard"))
     assert response.status_code == 200
     board = response.context["board"]
-    assert board.stack.total == Decimal("10300000")  # 1000 + 30 万元; the 200 万元 tier is not added
+    # granted (one-time): neither it nor its group's other tier is still to claim (issue 14, step 5)
+    assert board.stack.total == Decimal("300000")
     assert len(board.rows) == 3 and len(board.not_eligible) == 1
     assert board.approved_total == Decimal("3000000")
     html = response.content.decode()
-    assert 'id="best-total">1030万元<' in html
-    assert "即将截止" in html and "与同组项目不叠加" in html
+    assert 'id="best-total">30万元<' in html
+    assert "即将截止" in html and "与同组项目不叠加" in html and "已获批，不计入合计" in html
     assert f'href="/applications/{application.pk}/"' in html
+    assert f'id="apply-{world.benefit.pk}"' not in html  # no live 申报 button beside 已批准
     assert world.other_enterprise.name not in html
+    # the apply URL refuses too: to the approved application, with the reason
+    again = client_a.get(reverse("applications:apply", args=[world.benefit.pk]), follow=True)
+    assert again.redirect_chain[-1][0] == f"/applications/{application.pk}/"
+    assert "已获批准，不能重复申报" in again.content.decode()
+    refused = client_a.post(reverse("applications:apply", args=[world.benefit.pk]), {"requested_amount": "5"})
+    assert refused.status_code == 302 and Application.objects.filter(enterprise=world.enterprise).count() == 1
+
+
+def test_dashboard_rows_explain_themselves_and_link_to_the_benefit(world, client_a):
+    html = client_a.get(reverse("applications:dashboard")).content.decode()
+    row = html.split(f'id="benefit-{world.benefit.pk}"')[1].split("</tr>")[0]
+    document = world.benefit.clause.document
+    assert f'href="/policies/{document.key}/#benefit-{world.benefit.pk}"' in row
+    assert "判断依据" in row and "✓ 新租赁自用工业厂房面积 ≥ 5000 平方米" in row and "贵企业：6000 平方米" in row
+    assert 'class="badge ok"' in row  # 符合: green here and in the calculator
+    assert 'id="score-help"' in html and "匹配度（0–100）" in html
+    page = client_a.get(f"/policies/{document.key}/").content.decode()
+    assert f'id="benefit-{world.benefit.pk}"' in page
 
 
 def test_a_user_without_an_enterprise_gets_404(world, client):
@@ -201,3 +223,13 @@ def test_a_phone_that_is_no_number_is_refused_and_the_form_kept(world, client_a,
     html = response.content.decode()
     assert "联系电话格式不正确" in html and "新租厂房" in html  # nothing typed is lost
     assert not Application.objects.filter(enterprise=world.enterprise).exists()
+
+
+def test_one_colour_per_status_on_the_dashboard_and_in_the_calculator():
+    from applications.templatetags.applications_tags import verdict_badge
+    from matching.engine import Status
+    from portal.selfcheck import BADGES
+
+    for status in (Status.ELIGIBLE, Status.PENDING_RECOGNITION, Status.NEEDS_INFO, Status.NOT_ELIGIBLE):
+        assert verdict_badge(status.slug) == BADGES[status][1]
+    assert verdict_badge("pending_recognition") == "warn"  # 待认定 is orange everywhere, not green
