@@ -278,6 +278,7 @@ class AutoGrantList:
     rows: list[AutoGrantRow]
     met_on_all_data: int  # enterprises meeting every condition when self-declared facts count too
     prefiltered: bool  # the set-wise pass on all data narrowed the candidates
+    already_applied: int = 0  # left out: an open or decided application for the benefit exists
 
 
 def _monotone(tree: Mapping[str, Any] | None, negated: bool = False) -> bool:
@@ -301,6 +302,9 @@ def authoritative_facts(values: Mapping[str, Any], sources: Mapping[str, str]) -
     }
 
 
+APPLIED_STATES = (*OPEN_STATES, State.APPROVED, State.REJECTED)
+
+
 def auto_grant_list(
     benefit: Benefit, as_of: dt.date, enterprises: QuerySet[Enterprise] | None = None
 ) -> AutoGrantList:
@@ -311,6 +315,10 @@ def auto_grant_list(
     again with every non-register fact made unknown.
     """
     enterprises = (enterprises if enterprises is not None else Enterprise.objects.all()).order_by("pk")
+    # an enterprise already applying, or decided, for the benefit is handled by its application
+    applied = Application.objects.filter(benefit=benefit, state__in=APPLIED_STATES).values("enterprise_id")
+    already_applied = enterprises.filter(pk__in=applied).count()
+    enterprises = enterprises.exclude(pk__in=applied)
     catalog = matching_selectors.catalog()
     spec = matching_selectors.spec_for(benefit)
     validity = validity_on(spec, as_of)
@@ -343,7 +351,7 @@ def auto_grant_list(
             )
             if verdict.status in MET_STATUSES:
                 rows.append(AutoGrantRow(enterprise, verdict))
-    return AutoGrantList(benefit, as_of, validity, rows, len(met_ids), prefiltered)
+    return AutoGrantList(benefit, as_of, validity, rows, len(met_ids), prefiltered, already_applied)
 
 
 # ---------------------------------------------------------------- reports
