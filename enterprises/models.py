@@ -194,7 +194,7 @@ class Recognition(models.Model):
         FAIL = "fail", _("不合格")
 
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="recognitions")
-    kind = models.CharField(_("认定类型"), max_length=60, help_text=_("事实目录 recognitions 的可选值"))
+    kind = models.CharField(_("认定类型"), max_length=60, help_text=_("可选值见事实目录的“认定与荣誉”"))
     level = models.CharField(_("级别"), max_length=10, blank=True, choices=Level.choices)
     year = models.PositiveSmallIntegerField(_("获得年份"), validators=YEAR_VALIDATORS)
     certificate_no = models.CharField(_("证书编号"), max_length=100, blank=True)
