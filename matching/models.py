@@ -3,6 +3,18 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+# What each kind of background job is, in words (the kind is the code written by jobs.py).
+JOB_KINDS = {
+    "enterprise_data": _("企业资料变化后重新匹配"),
+    "policy": _("政策变化后重新匹配"),
+    "match": _("匹配计算"),
+    "date": _("按日期重新评估（政策生效或到期）"),
+    "rerun": _("全部重新评估"),
+    "ping": _("后台心跳检测"),
+    "import": _("企业数据导入"),
+}
+
+
 class JobRun(models.Model):
     """One background job execution (observability: kind, timing, items, failures)."""
 
@@ -31,6 +43,10 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def kind_label(self) -> str:
+        return str(JOB_KINDS.get(self.kind, _("其他后台任务")))
 
     @property
     def percent(self) -> int | None:
