@@ -167,7 +167,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "landing"  # the enterprise dashboard, or the review queue (portal.views.landing)
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="zh-hans")

@@ -7,8 +7,10 @@ from portal.auth import ThrottledLoginView
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),  # before the include: throttled
+    path("accounts/landing/", views.landing, name="landing"),  # LOGIN_REDIRECT_URL: by role
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("policies/", include("policies.urls")),
