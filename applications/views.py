@@ -84,7 +84,8 @@ def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
     if approved is not None:  # paid once and granted: nothing left to apply for
         messages.info(
             request,
-            _("该项目为一次性支持，贵企业的申报 %(ref)s 已获批准，不能重复申报。") % {"ref": approved.reference},
+            _("该项目为一次性支持，贵企业的申报 %(ref)s 已获批准，不能重复申报。")
+            % {"ref": approved.reference},
         )
         return redirect("applications:detail", pk=approved.pk)
     if request.method == "GET":

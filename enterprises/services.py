@@ -800,9 +800,7 @@ def _typed_answers(
             errors[code] = error.messages
             continue
         except (TypeError, ValueError):  # e.g. a JSON object where a list of choices belongs
-            errors[code] = [
-                _("“%(label)s”：格式不正确。") % {"label": definition.label, "code": code}
-            ]
+            errors[code] = [_("“%(label)s”：格式不正确。") % {"label": definition.label, "code": code}]
             continue
         if value is not None:
             typed[code] = value

@@ -2,7 +2,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
 # What each kind of background job is, in words (the kind is the code written by jobs.py).
 JOB_KINDS = {
     "enterprise_data": _("企业资料变化后重新匹配"),

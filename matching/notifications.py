@@ -39,7 +39,6 @@ from matching.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from policies.wording import money_zh
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +62,7 @@ def wan(amount: Decimal | None) -> str:
     """万元 in Chinese, yuan in English (the engine's money rule); — when there is no figure."""
     if amount is None:
         return "—"
-    return money_en(amount) if english() else money_zh(amount)
+    return money_en(amount) if english() else f"{amount / 10000:,.2f} 万元"
 
 
 def describe(change: MatchChange) -> tuple[str, str]:
@@ -405,7 +404,9 @@ def notify(
     to = _notice_recipients(enterprise_id)
     if to:
         with translation.override(settings.LANGUAGE_CODE):  # the language of record, as for changes
-            emails.append((_("【政策匹配】%(text)s") % {"text": notice_text(notice)}, _notice_body(notice), to))
+            emails.append(
+                (_("【政策匹配】%(text)s") % {"text": notice_text(notice)}, _notice_body(notice), to)
+            )
     transaction.on_commit(lambda: _send_after_commit([d.pk for d in deliveries], emails))
     return notice
 

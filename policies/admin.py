@@ -2,7 +2,6 @@
 and every change is kept by django-simple-history (who, when, what: the "历史" button on each page)."""
 
 import json
-
 from decimal import Decimal
 
 from django import forms

@@ -28,8 +28,8 @@ from django.utils.translation import gettext_lazy as _
 from enterprises.catalog import to_json
 from matching.engine import AmountBasis, BenefitSpec, Status, Verdict, nearest_gaps, what_if
 from matching.engine.render import plain_number, value_text, wan
-from matching.selfcheck import AnswerError, SelfCheckResult, evaluate_answers, parse_answers
 from matching.models import STATUS_BADGES
+from matching.selfcheck import AnswerError, SelfCheckResult, evaluate_answers, parse_answers
 from policies.conditions import unit_text
 from policies.models import FactDefinition
 

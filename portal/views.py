@@ -1,5 +1,5 @@
-from django.contrib.auth.decorators import login_required
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control, never_cache
@@ -36,7 +36,9 @@ def landing(request):
 @cache_control(max_age=86400, public=True)
 def favicon(request):
     """/favicon.ico, which browsers ask for whatever the page says (static/favicon.ico)."""
-    return FileResponse((settings.BASE_DIR / "static" / "favicon.ico").open("rb"), content_type="image/x-icon")
+    return FileResponse(
+        (settings.BASE_DIR / "static" / "favicon.ico").open("rb"), content_type="image/x-icon"
+    )
 
 
 @never_cache

@@ -142,9 +142,17 @@ def test_candidates_read_in_several_chunks_give_the_same_list(world, population,
 
 @pytest.mark.parametrize(
     ("state", "listed"),
-    [("draft", False), ("under_review", False), ("approved", False), ("rejected", False), ("withdrawn", True)],
+    [
+        ("draft", False),
+        ("under_review", False),
+        ("approved", False),
+        ("rejected", False),
+        ("withdrawn", True),
+    ],
 )
-def test_an_enterprise_with_an_open_or_decided_application_is_left_out(world, population, client, state, listed):
+def test_an_enterprise_with_an_open_or_decided_application_is_left_out(
+    world, population, client, state, listed
+):
     """Issue 14, step 6: 免申即享 does not offer what the enterprise already applies for, or got decided."""
     from applications.models import Application
     from enterprises.tests.factories import MembershipFactory

@@ -28,11 +28,15 @@ def under_review(world, application):
     )
 
 
-def test_a_return_and_an_approval_reach_the_enterprises_notifications(world, client, django_capture_on_commit_callbacks):
+def test_a_return_and_an_approval_reach_the_enterprises_notifications(
+    world, client, django_capture_on_commit_callbacks
+):
     world.user.email = "alpha@example.cn"
     world.user.save()
     set_email_preference(user=world.user, enabled=True)
-    subscribe_webhook(name="企业系统", url="https://hooks.example.cn/portal", enterprise_id=world.enterprise.pk)
+    subscribe_webhook(
+        name="企业系统", url="https://hooks.example.cn/portal", enterprise_id=world.enterprise.pk
+    )
     first = under_review(world, draft(world, requested_amount=Decimal("5000000")))
     other_benefit = lease_benefit(name="新购置自用工业厂房补贴")
     second = services.create_draft(
@@ -61,7 +65,7 @@ def test_a_return_and_an_approval_reach_the_enterprises_notifications(world, cli
     page = client.get("/matches/notifications/").content.decode()
     notices = page.split('id="notices"')[1].split("</ul>")[0]
     assert f"申报 {first.reference}（新租赁自用工业厂房补贴）被退回补充：请补充租赁合同。" in notices
-    assert f"申报 {second.reference}（新购置自用工业厂房补贴）已批准，核定金额 300 万元。" in notices
+    assert f"申报 {second.reference}（新购置自用工业厂房补贴）已批准，核定金额 300.00 万元。" in notices
     assert f'href="/applications/{first.pk}/"' in notices
     assert notices.count("unread") == 2
     assert 'id="notification-badge"' not in client.get("/").content.decode()  # read now
@@ -74,7 +78,9 @@ def test_a_return_and_an_approval_reach_the_enterprises_notifications(world, cli
 
 def test_every_event_of_the_state_machine_leaves_a_notice(world):
     bring_to(world, State.RESUBMITTED)
-    assert list(Notice.objects.filter(enterprise=world.enterprise).order_by("id").values_list("kind", flat=True)) == [
+    assert list(
+        Notice.objects.filter(enterprise=world.enterprise).order_by("id").values_list("kind", flat=True)
+    ) == [
         "application.submitted",
         "application.under_review",
         "application.returned",

@@ -189,7 +189,9 @@ def test_dashboard_rows_explain_themselves_and_link_to_the_benefit(world, client
     row = html.split(f'id="benefit-{world.benefit.pk}"')[1].split("</tr>")[0]
     document = world.benefit.clause.document
     assert f'href="/policies/{document.key}/#benefit-{world.benefit.pk}"' in row
-    assert "判断依据" in row and "✓ 新租赁自用工业厂房面积 ≥ 5000 平方米" in row and "贵企业：6000 平方米" in row
+    assert (
+        "判断依据" in row and "✓ 新租赁自用工业厂房面积 ≥ 5000 平方米" in row and "贵企业：6000 平方米" in row
+    )
     assert 'class="badge ok"' in row  # 符合: green here and in the calculator
     assert 'id="score-help"' in html and "匹配度（0–100）" in html
     page = client_a.get(f"/policies/{document.key}/").content.decode()
@@ -217,7 +219,12 @@ def test_pages_need_a_login(world, client):
 def test_a_phone_that_is_no_number_is_refused_and_the_form_kept(world, client_a, phone):
     response = client_a.post(
         reverse("applications:apply", args=[world.benefit.pk]),
-        {"requested_amount": "800", "project_summary": "新租厂房", "contact_name": "张三", "contact_phone": phone},
+        {
+            "requested_amount": "800",
+            "project_summary": "新租厂房",
+            "contact_name": "张三",
+            "contact_phone": phone,
+        },
     )
     assert response.status_code == 400
     html = response.content.decode()

@@ -22,12 +22,9 @@ def unread_notifications(user) -> int | None:
     )
     if enterprise_id is None:
         return None
-    seen_change, seen_notice = (
-        NotificationPreference.objects.filter(user=user)
-        .values_list("last_seen_change_id", "last_seen_notice_id")
-        .first()
-        or (0, 0)
-    )
+    seen_change, seen_notice = NotificationPreference.objects.filter(user=user).values_list(
+        "last_seen_change_id", "last_seen_notice_id"
+    ).first() or (0, 0)
     return (
         MatchChange.objects.filter(enterprise_id=enterprise_id, pk__gt=seen_change).count()
         + Notice.objects.filter(enterprise_id=enterprise_id, pk__gt=seen_notice).count()

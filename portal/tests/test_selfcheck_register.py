@@ -209,7 +209,7 @@ def test_answers_no_row_can_hold_are_kept_as_declared_values_until_the_data_is_e
 
 
 def test_none_of_these_for_a_stored_set_registers_and_is_kept(catalog, client):
-    """"以上都没有" for 创新药械落地情况 and 集成电路首台套…验证服务机构类型 is the empty set: it registered
+    """ "以上都没有" for 创新药械落地情况 and 集成电路首台套…验证服务机构类型 is the empty set: it registered
     with HTTP 400 "此字段不能为空" before (issue 14, step 1)."""
     answers = {
         "innovative_drug_device_status": [],

@@ -79,4 +79,3 @@ def test_results_never_read_zero_or_endless_decimals(policies, client):
     assert "按所填数据计算为 0" in page and "租房总额达到 1666.6667 万元 时封顶" in page
     assert "约 0 万元" not in page and "每年 0 万元" not in page
     assert not LONG_DECIMAL.search(page), LONG_DECIMAL.search(page)
-

@@ -48,5 +48,5 @@ def test_the_dashboard_at_390_px_clips_nothing(phone, portal):
     assert buttons, "the dashboard offers 申报"
     for button in buttons[:5]:
         box = phone.driver.execute_script("return arguments[0].getBoundingClientRect().toJSON()", button)
-        assert 0 <= box["left"] and box["right"] <= 390 and box["width"] >= 40, box
+        assert box["left"] >= 0 and box["right"] <= 390 and box["width"] >= 40, box
     phone.screenshot("dashboard-390", max_height=1600)
