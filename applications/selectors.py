@@ -37,7 +37,7 @@ from matching.engine.conditions import compile_condition
 from matching.engine.spec import IN_FORCE
 from matching.engine.verdict import input_codes
 from matching.models import MatchStatus
-from policies.models import Benefit
+from policies.models import Benefit, PolicyDocument
 
 MET_STATUSES = (Status.ELIGIBLE, Status.PENDING_RECOGNITION)
 AUTHORITATIVE_SOURCE = "register"
@@ -120,6 +120,9 @@ class MatchRow:
     days_left: int | None
     counted: bool = False  # part of the best non-conflicting total
     claimed: bool = False  # a one-time benefit already approved for the enterprise: not offered again
+    application_period: str = (
+        ""  # 申报时间 of the document's call when known; the deadline is not the policy's end
+    )
 
     @property
     def status(self) -> str:
@@ -208,6 +211,11 @@ def dashboard(enterprise: Enterprise, as_of: dt.date) -> Dashboard:
         if verdict.spec.benefit_id not in claimed and verdict.spec.stacking_group not in claimed_groups
     )
     counted = {verdict.spec.benefit_id for verdict in stack.chosen}
+    periods = dict(
+        PolicyDocument.objects.filter(key__in={v.spec.document_key for v in verdicts}).values_list(
+            "key", "application_period"
+        )
+    )
     rows, not_eligible, not_in_force = [], [], 0
     for verdict in sorted(verdicts, key=_row_order):
         if verdict.status is Status.NOT_IN_FORCE:
@@ -221,6 +229,7 @@ def dashboard(enterprise: Enterprise, as_of: dt.date) -> Dashboard:
             (deadline - as_of).days if deadline else None,
             verdict.spec.benefit_id in counted,
             verdict.spec.benefit_id in claimed,
+            periods.get(verdict.spec.document_key, ""),
         )
         (not_eligible if verdict.status is Status.NOT_ELIGIBLE else rows).append(row)
     mine = Application.objects.filter(enterprise=enterprise)

@@ -174,7 +174,7 @@ class ServiceSavingAdmin(SimpleHistoryAdmin):
 
 @admin.register(PolicyDocument)
 class PolicyDocumentAdmin(ServiceSavingAdmin):
-    list_display = ["title", "key", "level", "status", "effective_from", "effective_to", "source_file"]
+    list_display = ["title", "key", "level", "status", "effective_from", "effective_to", "application_period"]
     list_filter = ["level", "status"]
     search_fields = ["title", "key", "number", "issuer"]
     inlines = [HeadingInline, ClauseInline]

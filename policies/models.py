@@ -137,6 +137,17 @@ class PolicyDocument(models.Model):
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices)
     preamble = models.TextField(_("序言"), blank=True)
     notes = models.TextField(_("编码说明"), blank=True)
+    # Where people find the text and how they apply, when known (staff fill them in; "" = not known).
+    source_url = models.URLField(_("发文机关原文链接"), max_length=500, blank=True)
+    application_period = models.CharField(
+        _("申报时间"),
+        max_length=200,
+        blank=True,
+        help_text=_("按申报通知填写，例如“2026年6月5日至7月5日24:00”。"),
+    )
+    receiving_department = models.CharField(
+        _("受理部门"), max_length=200, blank=True, help_text=_("含联系方式，例如“区经委产业发展科 021-…”。")
+    )
     history = HistoricalRecords()
 
     class Meta:

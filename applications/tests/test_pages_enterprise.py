@@ -172,7 +172,9 @@ def test_dashboard_shows_the_best_non_conflicting_total_and_deadlines(world, cli
     assert board.approved_total == Decimal("3000000")
     html = response.content.decode()
     assert 'id="best-total">30万元<' in html
-    assert "即将截止" in html and "与同组项目不叠加" in html and "已获批，不计入合计" in html
+    assert "即将到期" in html and "与同组项目不叠加" in html and "已获批，不计入合计" in html
+    # the policy's end is its validity, never shown as the application deadline (issue 14)
+    assert "暂无申报通知" in html and "政策有效期至" in html
     assert f'href="/applications/{application.pk}/"' in html
     assert f'id="apply-{world.benefit.pk}"' not in html  # no live 申报 button beside 已批准
     assert world.other_enterprise.name not in html
