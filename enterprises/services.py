@@ -245,11 +245,19 @@ def set_fact_value(
     note: str = "",
     expected_version: int | None = None,
     actor: User | None = None,
+    declaration: bool = False,
 ) -> FactValue | None:
-    """Store the value of a stored catalog fact; a blank value removes it (back to unknown)."""
+    """Store the value of a stored catalog fact; a blank value removes it (back to unknown).
+
+    `declaration`: the enterprise's own answer for a builtin fact, used until the data it is derived
+    from is entered (only the self-check registration writes these; facts.py lets derived values win)."""
     definition = FactDefinition.objects.filter(code=code).first()
     if definition is None:
         raise ValidationError(_("未知的事实代码：%(code)s。") % {"code": code}, code="unknown_fact")
+    if definition.derived != FactDefinition.Derivation.STORED and not declaration:
+        raise ValidationError(
+            {"fact": _("“%(label)s”由系统根据企业数据计算，不能直接填写。") % {"label": definition.label}}
+        )
     typed = catalog.coerce_fact_value(definition, value)
     enterprise = _lock(enterprise_id, expected_version)
     existing = FactValue.objects.filter(
@@ -780,6 +788,7 @@ def _declare_unheld_answers(
             source=Source.SELF_DECLARED,
             note=_("政策计算器回答（%(date)s）") % {"date": as_of.isoformat()},
             actor=actor,
+            declaration=True,
         )
 
 

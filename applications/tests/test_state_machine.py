@@ -141,7 +141,7 @@ def test_the_full_path_with_a_return_keeps_a_complete_trail(world):
     )
     assert history[0] == ("draft", "alpha")
     assert history[-1] == ("approved", "reviewer2")
-    assert len(history) == 7
+    assert len(history) == 8
 
 
 def test_start_review_assigns_the_reviewer_who_starts(world):

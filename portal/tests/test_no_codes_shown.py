@@ -88,7 +88,10 @@ def world(db, settings, tmp_path):
         actor=portal.reviewer, application_id=application.pk, expected_version=application.version
     )
     application = services.return_for_information(
-        actor=portal.reviewer, application_id=application.pk, expected_version=application.version, needed="请补充租赁合同。"
+        actor=portal.reviewer,
+        application_id=application.pk,
+        expected_version=application.version,
+        needed="请补充租赁合同。",
     )
     for kind in ("enterprise_data", "policy", "match", "date", "rerun"):
         JobRun.objects.create(kind=kind, status=JobRun.Status.SUCCEEDED)
@@ -152,7 +155,12 @@ def pages(portal, application) -> dict[str, list[str]]:
 def test_no_page_shows_a_code_or_a_field_name(world, client):
     portal, application = world
     codes = catalog_codes() | field_names() | choice_values()
-    assert {"new_factory_lease_area_m2", "sh_specialized_sme", "tech_center_municipal", "output_value"} <= codes
+    assert {
+        "new_factory_lease_area_m2",
+        "sh_specialized_sme",
+        "tech_center_municipal",
+        "output_value",
+    } <= codes
     assert {"enterprise_data", "under_review", "self_declared", "pending_recognition"} <= codes
     session = client.session
     session[ANSWERS_SESSION_KEY] = {

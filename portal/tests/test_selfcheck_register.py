@@ -229,19 +229,6 @@ def test_none_of_these_for_a_stored_set_registers_and_is_kept(catalog, client):
     assert values["innovative_drug_device_status"] == frozenset()
 
 
-def test_a_refused_answer_is_named_by_its_label(catalog):
-    with pytest.raises(ValidationError) as refused:
-        create_profile_from_answers(
-            user=UserFactory(),
-            name="丙",
-            credit_code=GOOD_CODE,
-            answers={"chain_store_count": "-3"},
-            as_of=timezone.localdate(),
-        )
-    messages = [message for values in refused.value.message_dict.values() for message in values]
-    assert messages and all(catalog["chain_store_count"].label in message for message in messages)
-
-
 @pytest.mark.parametrize(
     ("credit_code", "answers", "key", "message"),
     [
