@@ -42,7 +42,8 @@ def test_self_check_answers_become_a_registered_enterprise(browser, portal):
     type_into(browser, "output_value", "20000")  # 2 亿元
     next_step(browser, "/self-check/step/recognitions/")
     choose(browser, "recognitions_new", "little_giant")
-    choose(browser, "innovative_drug_device_status", "__none__")  # 以上都没有: registered with HTTP 400 before
+    # 以上都没有: registering then failed with HTTP 400 "此字段不能为空"
+    choose(browser, "innovative_drug_device_status", "__none__")
     next_step(browser, "/self-check/step/projects/")
     choose(browser, "is_new_key_industry_project", "true")
     type_into(browser, "new_factory_lease_area_m2", "5000")
