@@ -25,23 +25,22 @@ TEN_THOUSAND = Decimal(10_000)
 
 
 def shown_yuan(yuan: Any) -> Decimal:
-    """An amount as shown to people: to the whole yuan (to the fen below one yuan), so a computed
-    amount never reads "1666.666666666666666666666667 万元". Stored amounts stay exact."""
+    """An amount as shown to people: to the fen, the precision money is stored in, so a computed
+    amount never reads "1666.666666666666666666666667 万元" and a stored one reads exactly."""
     amount = Decimal(str(yuan))
     if not amount.is_finite():
         return amount
-    step = Decimal(1) if abs(amount) >= 1 else Decimal("0.01")
-    return amount.quantize(step, rounding=ROUND_HALF_UP)
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def money_zh(yuan: Any) -> str:
-    """12000000 → "1200 万元"; 16666666.67 → "1666.6667 万元" (whole yuan, trailing zeros dropped)."""
+    """12000000 → "1200 万元"; 16666666.666… → "1666.666667 万元" (to the fen, trailing zeros dropped)."""
     amount = shown_yuan(yuan) / TEN_THOUSAND
     return f"{format(amount.normalize(), 'f') if amount else '0'} 万元"
 
 
 def money_en(yuan: Any) -> str:
-    """500000 → "500,000 yuan"; 12000000 → "12 million yuan" (to the whole yuan, see shown_yuan)."""
+    """500000 → "500,000 yuan"; 12000000 → "12 million yuan" (to the fen, see shown_yuan)."""
     amount = shown_yuan(yuan)
     if abs(amount) >= MILLION:
         return f"{(amount / MILLION).normalize():,f} million yuan"

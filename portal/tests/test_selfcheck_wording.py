@@ -15,7 +15,7 @@ from portal.selfcheck import ANSWERS_SESSION_KEY
 from portal.tests.selfcheck_support import field_names, text_of
 from portal.tests.test_selfcheck import policies, policies_loaded  # noqa: F401  (fixtures)
 
-LONG_DECIMAL = re.compile(r"\d\.\d{5,}")
+LONG_DECIMAL = re.compile(r"\d\.\d{7,}")  # 万元 to the fen has at most 6 decimals
 
 
 @pytest.fixture(autouse=True)
@@ -33,14 +33,14 @@ def with_answers(client, answers: dict) -> None:
 @pytest.mark.parametrize(
     ("yuan", "zh", "en"),
     [
-        (Decimal("16666666.666666666666666666666667"), "1666.6667 万元", "16.666667 million yuan"),
+        (Decimal("16666666.666666666666666666666667"), "1666.666667 万元", "16.66666667 million yuan"),
         (Decimal("10000000"), "1000 万元", "10 million yuan"),
-        (Decimal("4500.40"), "0.45 万元", "4,500 yuan"),
+        (Decimal("4500.40"), "0.45004 万元", "4,500.4 yuan"),
         (Decimal("0.333"), "0.000033 万元", "0.33 yuan"),
         (Decimal("0"), "0 万元", "0 yuan"),
     ],
 )
-def test_money_is_shown_to_the_whole_yuan(yuan, zh, en):
+def test_money_is_shown_to_the_fen(yuan, zh, en):
     assert money_zh(yuan) == zh and money_en(yuan) == en
 
 
@@ -76,6 +76,6 @@ def test_results_never_read_zero_or_endless_decimals(policies, client):
         },
     )
     page = text_of(client.get("/self-check/results/"))
-    assert "按所填数据计算为 0" in page and "租房总额达到 1666.6667 万元 时封顶" in page
+    assert "按所填数据计算为 0" in page and "租房总额达到 1666.666667 万元 时封顶" in page
     assert "约 0 万元" not in page and "每年 0 万元" not in page
     assert not LONG_DECIMAL.search(page), LONG_DECIMAL.search(page)
