@@ -67,6 +67,7 @@ def profile(request: HttpRequest, pk: int) -> HttpResponse:
             "source": SOURCE_LABELS.get(sheet.sources.get(code, ""), ""),
         }
         for code, definition in catalog.items()
+        if code in sheet.values  # item facts are shown with their items, not as the enterprise's
     ]
     context = selectors.profile(enterprise)
     recognitions = catalog.get("recognitions")

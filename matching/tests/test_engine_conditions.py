@@ -151,7 +151,7 @@ def test_region_eq_in_and_exists_compare_codes():
     assert outcome_of(leaf("region", "eq", "310112"), {"region": "310112"}) is MET
     assert outcome_of(leaf("region", "eq", "310000"), {"region": "310112"}) is UNMET  # eq is not within
     assert outcome_of(leaf("region", "in", ["220000", "310112"]), {"region": "310112"}) is MET
-    assert outcome_of(leaf("region", "exists", True), {"region": None}) is UNMET
+    assert outcome_of(leaf("region", "exists", True), {"region": None}) is UNKNOWN
 
 
 def test_leaves_are_numbered_depth_first_in_document_order():

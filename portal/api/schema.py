@@ -1,6 +1,9 @@
-"""drf-spectacular hooks: only /api/v1/ in the schema, and the problem+json errors on every operation."""
+"""drf-spectacular hooks and extensions: only /api/v1/ in the schema, the problem+json errors on every
+operation, and strict request bodies."""
 
 from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiSerializerExtension
 
 from portal.api.errors import PROBLEM_CONTENT_TYPE
 
@@ -86,3 +89,21 @@ def add_problem_responses(result, generator, request, public):
             if any(p.get("name") == "If-None-Match" for p in operation.get("parameters", [])):
                 responses["304"] = {"description": "未变化 Not modified (ETag matched)"}
     return result
+
+
+class StrictSerializerSchema(OpenApiSerializerExtension):
+    """Request bodies of strict serializers say what the server enforces: no other properties
+    (StrictSerializerMixin refuses unknown fields), read-only fields allowed and ignored."""
+
+    target_class = "portal.api.serializers.StrictSerializerMixin"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            properties = schema.setdefault("properties", {})
+            for name, field in self.target.fields.items():
+                if field.read_only and name not in properties:
+                    properties[name] = {"description": "只读，忽略。Read-only, ignored."}
+            schema["additionalProperties"] = False
+        return schema
