@@ -13,7 +13,7 @@ from django.utils import translation
 from policies.wording import money_en, money_zh
 from portal.selfcheck import ANSWERS_SESSION_KEY
 from portal.tests.selfcheck_support import field_names, text_of
-from portal.tests.test_selfcheck import policies, policies_loaded  # noqa: F401  (fixtures)
+from portal.tests.test_selfcheck import IN_MINHANG, policies, policies_loaded  # noqa: F401  (fixtures)
 
 LONG_DECIMAL = re.compile(r"\d\.\d{7,}")  # 万元 to the fen has at most 6 decimals
 
@@ -66,7 +66,7 @@ def test_results_never_read_zero_or_endless_decimals(policies, client):
     with_answers(
         client,
         {
-            "located_in_minhang": True,
+            **IN_MINHANG,  # the documents' applicability is judged first
             "is_manufacturing": True,
             "innovative_drug_rd_spend": "0",  # a ratio of 0 is 0: said so, not "约 0 万元，每年 0 万元"
             "rent_total": "3333333",
