@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -178,6 +179,7 @@ class PolicyDocumentAdmin(ServiceSavingAdmin):
     list_filter = ["level", "status"]
     search_fields = ["title", "key", "number", "issuer"]
     inlines = [HeadingInline, ClauseInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # the issuer's link: https by default
 
 
 @admin.register(Clause)
