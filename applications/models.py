@@ -7,10 +7,12 @@ leaves an ApplicationEvent. django-simple-history keeps every version of the row
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -18,6 +20,16 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 MONEY = {"max_digits": 16, "decimal_places": 2, "null": True, "blank": True}
+# A mainland mobile number (11 digits from 1) or a fixed line with optional area code and extension.
+PHONE = re.compile(r"(?:\+?86[- ]?)?1[3-9]\d{9}|(?:0\d{2,3}[- ]?)?\d{7,8}(?:[- ]?(?:转|-)?\d{1,6})?")
+
+
+def validate_phone(value: str) -> None:
+    if value and not PHONE.fullmatch(value.strip()):
+        raise ValidationError(
+            _("联系电话格式不正确：请填写手机号或固定电话，例如 13812345678、021-64121234。"),
+            code="invalid_phone",
+        )
 
 
 class State(models.TextChoices):
@@ -73,7 +85,13 @@ class Application(models.Model):
     approved_amount = models.DecimalField(_("核定金额（元）"), validators=[MinValueValidator(0)], **MONEY)
     project_summary = models.TextField(_("申报说明"), blank=True)
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
-    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    contact_phone = models.CharField(
+        _("联系电话"),
+        max_length=30,
+        blank=True,
+        validators=[validate_phone],
+        help_text=_("手机号或固定电话，例如 13812345678、021-64121234。"),
+    )
     # What the engine said and which facts it read, frozen when the enterprise (re)submitted.
     explanation_snapshot = models.JSONField(_("提交时的匹配说明"), default=dict, blank=True)
     facts_snapshot = models.JSONField(_("提交时的企业信息"), default=dict, blank=True)

@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Substr, TruncMonth
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from applications import explanations
@@ -36,7 +37,7 @@ from matching.engine.conditions import compile_condition
 from matching.engine.spec import IN_FORCE
 from matching.engine.verdict import input_codes
 from matching.models import MatchStatus
-from policies.models import Benefit
+from policies.models import Benefit, PolicyDocument
 
 MET_STATUSES = (Status.ELIGIBLE, Status.PENDING_RECOGNITION)
 AUTHORITATIVE_SOURCE = "register"
@@ -120,6 +121,10 @@ class MatchRow:
     deadline: dt.date | None
     days_left: int | None
     counted: bool = False  # part of the best non-conflicting total
+    claimed: bool = False  # a one-time benefit already approved for the enterprise: not offered again
+    application_period: str = (
+        ""  # 申报时间 of the document's call when known; the deadline is not the policy's end
+    )
 
     @property
     def status(self) -> str:
@@ -135,7 +140,13 @@ class MatchRow:
 
     @property
     def can_apply(self) -> bool:
-        return self.application is None or not self.application.is_open
+        return not self.claimed and (self.application is None or not self.application.is_open)
+
+    @property
+    def document_url(self) -> str:
+        """The benefit on its policy document's page."""
+        spec = self.verdict.spec
+        return f"{reverse('policies:document', args=[spec.document_key])}#benefit-{spec.benefit_id}"
 
 
 @dataclass
@@ -150,7 +161,7 @@ class Dashboard:
 
     @property
     def met_count(self) -> int:
-        return sum(1 for row in self.rows if row.verdict.status in MET_STATUSES)
+        return sum(1 for row in self.rows if row.verdict.status in MET_STATUSES and not row.claimed)
 
     @property
     def needs_info_count(self) -> int:
@@ -166,6 +177,25 @@ def _row_order(verdict: Verdict) -> tuple:
     return (-int(verdict.status), amount is None, -(amount or 0), -verdict.score, verdict.spec.global_key)
 
 
+def claimed_benefit_ids(enterprise: Enterprise) -> set[int]:
+    """Benefits paid once whose application of this enterprise was approved: no longer to be claimed."""
+    return set(
+        Application.objects.filter(
+            enterprise=enterprise, state=State.APPROVED, benefit__recurrence=Benefit.Recurrence.ONE_TIME
+        ).values_list("benefit_id", flat=True)
+    )
+
+
+def approved_one_time(enterprise: Enterprise, benefit: Benefit) -> Application | None:
+    if benefit.recurrence != Benefit.Recurrence.ONE_TIME:
+        return None
+    return (
+        Application.objects.filter(enterprise=enterprise, benefit=benefit, state=State.APPROVED)
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+
+
 def dashboard(enterprise: Enterprise, as_of: dt.date) -> Dashboard:
     """Every benefit explained for the enterprise today, with its own applications and deadlines."""
     verdicts = matching_selectors.verdicts_for(enterprise, as_of)
@@ -174,8 +204,20 @@ def dashboard(enterprise: Enterprise, as_of: dt.date) -> Dashboard:
         current = applications.get(application.benefit_id)
         if current is None or not current.is_open:  # an open one wins; else the latest
             applications[application.benefit_id] = application
-    stack = best_total(verdicts)
+    claimed = claimed_benefit_ids(enterprise)
+    # what is still to claim: not a granted one-time benefit, nor one that does not stack with it
+    claimed_groups = {v.spec.stacking_group for v in verdicts if v.spec.benefit_id in claimed} - {None, ""}
+    stack = best_total(
+        verdict
+        for verdict in verdicts
+        if verdict.spec.benefit_id not in claimed and verdict.spec.stacking_group not in claimed_groups
+    )
     counted = {verdict.spec.benefit_id for verdict in stack.chosen}
+    periods = dict(
+        PolicyDocument.objects.filter(key__in={v.spec.document_key for v in verdicts}).values_list(
+            "key", "application_period"
+        )
+    )
     rows, not_eligible, not_in_force = [], [], 0
     for verdict in sorted(verdicts, key=_row_order):
         if verdict.status is Status.NOT_IN_FORCE:
@@ -188,6 +230,8 @@ def dashboard(enterprise: Enterprise, as_of: dt.date) -> Dashboard:
             deadline,
             (deadline - as_of).days if deadline else None,
             verdict.spec.benefit_id in counted,
+            verdict.spec.benefit_id in claimed,
+            periods.get(verdict.spec.document_key, ""),
         )
         (not_eligible if verdict.status is Status.NOT_ELIGIBLE else rows).append(row)
     mine = Application.objects.filter(enterprise=enterprise)
@@ -245,6 +289,7 @@ class AutoGrantList:
     rows: list[AutoGrantRow]
     met_on_all_data: int  # enterprises meeting every condition when self-declared facts count too
     prefiltered: bool  # the set-wise pass on all data narrowed the candidates
+    already_applied: int = 0  # left out: an open or decided application for the benefit exists
 
 
 def _monotone(tree: Mapping[str, Any] | None, negated: bool = False) -> bool:
@@ -268,6 +313,9 @@ def authoritative_facts(values: Mapping[str, Any], sources: Mapping[str, str]) -
     }
 
 
+APPLIED_STATES = (*OPEN_STATES, State.APPROVED, State.REJECTED)
+
+
 def auto_grant_list(
     benefit: Benefit, as_of: dt.date, enterprises: QuerySet[Enterprise] | None = None
 ) -> AutoGrantList:
@@ -278,6 +326,10 @@ def auto_grant_list(
     again with every non-register fact made unknown.
     """
     enterprises = (enterprises if enterprises is not None else Enterprise.objects.all()).order_by("pk")
+    # an enterprise already applying, or decided, for the benefit is handled by its application
+    applied = Application.objects.filter(benefit=benefit, state__in=APPLIED_STATES).values("enterprise_id")
+    already_applied = enterprises.filter(pk__in=applied).count()
+    enterprises = enterprises.exclude(pk__in=applied)
     catalog = matching_selectors.catalog()
     spec = matching_selectors.spec_for(benefit)
     validity = validity_on(spec, as_of)
@@ -313,7 +365,7 @@ def auto_grant_list(
             )
             if verdict.status in MET_STATUSES:
                 rows.append(AutoGrantRow(enterprise, verdict))
-    return AutoGrantList(benefit, as_of, validity, rows, len(met_ids), prefiltered)
+    return AutoGrantList(benefit, as_of, validity, rows, len(met_ids), prefiltered, already_applied)
 
 
 # ---------------------------------------------------------------- reports

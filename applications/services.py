@@ -18,8 +18,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from applications import selectors
 from applications.models import (
@@ -35,6 +37,7 @@ from applications.uploads import MAX_ATTACHMENTS, check_upload
 from enterprises.models import Enterprise
 from enterprises.presentation import wan_yuan
 from enterprises.selectors import enterprise_for_user
+from matching import notifications
 from policies.models import Benefit
 
 REVIEW_PERMISSION = "applications.review_application"
@@ -161,7 +164,46 @@ def _finish(
     application.full_clean()
     application.save()
     _record(application, action, actor=actor, from_state=from_state, comment=comment, amount=amount)
+    _notify(application, action, comment=comment, amount=amount)
     return application
+
+
+# What the enterprise is told on each application event (its notifications page, opted-in e-mail and the
+# webhook event application.<name>). Words are chosen when read (matching.notifications.notice_text).
+NOTICES = {
+    Action.SUBMIT: ("submitted", gettext_noop("申报 %(ref)s（%(benefit)s）已提交，等待审核。")),
+    Action.RESUBMIT: ("resubmitted", gettext_noop("申报 %(ref)s（%(benefit)s）已补充后重新提交，等待审核。")),
+    Action.WITHDRAW: ("withdrawn", gettext_noop("申报 %(ref)s（%(benefit)s）已撤回。")),
+    Action.START_REVIEW: ("under_review", gettext_noop("申报 %(ref)s（%(benefit)s）已开始审核。")),
+    Action.ASSIGN: ("assigned", gettext_noop("申报 %(ref)s（%(benefit)s）已分派审核人。")),
+    Action.RETURN: ("returned", gettext_noop("申报 %(ref)s（%(benefit)s）被退回补充：%(comment)s")),
+    Action.APPROVE: (
+        "approved",
+        gettext_noop("申报 %(ref)s（%(benefit)s）已批准，核定金额 %(amount_yuan)s。"),
+    ),
+    Action.REJECT: ("rejected", gettext_noop("申报 %(ref)s（%(benefit)s）未通过：%(comment)s")),
+}
+
+
+def _notify(application: Application, action: str, *, comment: str, amount: Decimal | None) -> None:
+    if action not in NOTICES:
+        return
+    name, message = NOTICES[action]
+    if action == Action.APPROVE and amount is None:  # a non-monetary benefit
+        message = gettext_noop("申报 %(ref)s（%(benefit)s）已批准。")
+    notifications.notify(
+        enterprise_id=application.enterprise_id,
+        kind=f"application.{name}",
+        message=message,
+        params={
+            "ref": application.reference,
+            "benefit": application.benefit.name,
+            "comment": comment,
+            "amount_yuan": None if amount is None else str(amount),
+        },
+        url=reverse("applications:detail", args=[application.pk]),
+        data={"id": application.pk, "reference": application.reference, "state": application.state},
+    )
 
 
 def _record(
@@ -358,6 +400,7 @@ def submit(
     application = _begin(
         Action.SUBMIT, actor=actor, application_id=application_id, expected_version=expected_version
     )
+    _refuse_without_materials(application)
     _take_snapshots(application, as_of)
     now = timezone.now()
     application.submitted_at = application.submitted_at or now
@@ -369,6 +412,15 @@ def submit(
         from_state=State.DRAFT,
         amount=application.requested_amount,
     )
+
+
+def _refuse_without_materials(application: Application) -> None:
+    """An application goes to the reviewers with its materials: at least one file is attached."""
+    if not application.attachments.exists():
+        raise ApplicationError(
+            {"attachments": _("请先上传申报材料（PDF、JPEG 或 PNG，至少一份），再提交申报。")},
+            code="materials_missing",
+        )
 
 
 @transaction.atomic

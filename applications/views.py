@@ -83,6 +83,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
     enterprise = own_enterprise(request)
     benefit = get_object_or_404(Benefit.objects.select_related("clause__document"), pk=benefit_id)
+    approved = selectors.approved_one_time(enterprise, benefit)
+    if approved is not None:  # paid once and granted: nothing left to apply for
+        messages.info(
+            request,
+            _("该项目为一次性支持，贵企业的申报 %(ref)s 已获批准，不能重复申报。")
+            % {"ref": approved.reference},
+        )
+        return redirect("applications:detail", pk=approved.pk)
     if request.method == "GET":
         open_one = (
             selectors.applications_of(enterprise).filter(benefit=benefit, state__in=OPEN_STATES).first()

@@ -248,8 +248,18 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence])
     writer = csv.writer(response)
     writer.writerow(header)
     for row in rows:
-        writer.writerow(spreadsheets.csv_row(row))  # no cell a spreadsheet would run as a formula
+        # booleans in words; no cell a spreadsheet would run as a formula
+        writer.writerow(spreadsheets.csv_row([cell_text(value) for value in row]))
     return response
+
+
+def cell_text(value) -> object:
+    """A CSV cell as people read it: 是/否, never True/False; blank for "not stated"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    return value
 
 
 def xlsx_response(

@@ -42,9 +42,20 @@ def catalog_choice_values(code: str) -> set[str] | None:
     return {choice["value"] for choice in row.choices or []}
 
 
+# The largest amount a money column holds (16 digits, 2 of them decimals): 100 万亿元. Every number a
+# person types is bounded by it, so 1e30 万元 is refused with a message instead of failing a write.
+LARGEST_NUMBER = Decimal(10) ** 14
+
+
+def too_large(definition: FactDefinition) -> str:
+    if definition.type == Type.MONEY:
+        return _("金额过大，应小于 100 万亿元（10000000000 万元）。")
+    return _("数值过大，应小于 100000000000000。")
+
+
 def _invalid(definition: FactDefinition, message: str) -> ValidationError:
     return ValidationError(
-        _("事实“%(label)s”（%(code)s）：%(message)s")
+        _("“%(label)s”：%(message)s")
         % {"label": definition.label, "code": definition.code, "message": message},
         code="invalid_fact_value",
     )
@@ -76,6 +87,8 @@ def coerce_fact_value(definition: FactDefinition, raw: Any) -> Any:
             raise _invalid(definition, _("应为整数。")) from None
         if not number.is_finite() or number != number.to_integral_value():
             raise _invalid(definition, _("应为整数。"))
+        if abs(number) >= LARGEST_NUMBER:
+            raise _invalid(definition, too_large(definition))
         return int(number)
     if kind in (Type.DECIMAL, Type.MONEY):
         if isinstance(raw, bool):
@@ -86,6 +99,8 @@ def coerce_fact_value(definition: FactDefinition, raw: Any) -> Any:
             raise _invalid(definition, _("应为数值。")) from None
         if not number.is_finite():
             raise _invalid(definition, _("应为数值。"))
+        if abs(number) >= LARGEST_NUMBER:
+            raise _invalid(definition, too_large(definition))
         return number
     if kind == Type.DATE:
         if isinstance(raw, datetime.datetime):

@@ -672,6 +672,8 @@ def derive_stored(data: Loaded, stored: list[tuple[str, int, str]]) -> dict[str,
     for position, rows in data.fact_values.items():
         in_force: dict[int, StoredRow] = {}
         for row in rows:
+            if row.fact_id not in facts:  # a row of the other list (stored / declared)
+                continue
             current = in_force.get(row.fact_id)
             if current is None or in_force_key(row) > in_force_key(current):
                 in_force[row.fact_id] = row
@@ -696,6 +698,9 @@ class Plan:
     stored: list[tuple[str, int, str]]  # (code, FactDefinition id, type) of the stored facts asked for
     reads: set[str]
     formulas: list[tuple[str, formulas.Formula]] = field(default_factory=list)  # in dependency order
+    # Builtin facts asked for, read as stored too: a value the enterprise declared (the self-check's
+    # answer) stands in while the rows it is derived from are not entered; derived values win.
+    declared: list[tuple[str, int, str]] = field(default_factory=list)
 
     @classmethod
     def make(cls, catalog: Mapping[str, Any], codes: Iterable[str] | None) -> Plan:
@@ -722,11 +727,14 @@ class Plan:
             )
         groups = [group for group in BUILTIN_GROUPS if group.codes & builtin]
         stored = [(code, catalog[code].pk, catalog[code].type) for code in basic if code not in builtin]
+        declared = [(code, catalog[code].pk, catalog[code].type) for code in basic if code in builtin]
         reads = set().union(*(group.reads for group in groups))
-        if stored:
+        if stored or declared:
             reads.add("fact_values")
         parsed = formulas.plan(formula_codes, catalog)
-        return cls(codes=wanted, groups=groups, stored=stored, reads=reads, formulas=parsed)
+        return cls(
+            codes=wanted, groups=groups, stored=stored, reads=reads, formulas=parsed, declared=declared
+        )
 
     def derive(self, data: Loaded, as_of: AsOf) -> dict[str, FactColumn]:
         """code -> column for the planned codes (a code without a derivation is unknown)."""
@@ -734,9 +742,27 @@ class Plan:
         for group in self.groups:
             derived.update(group.derive(data, as_of))
         derived.update(derive_stored(data, self.stored))
-        for code, formula in self.formulas:  # in dependency order
+        if data.fact_values:
+            for code, column in derive_stored(data, self.declared).items():
+                derived[code] = with_declared(derived.get(code) or unknown_column(data.n), column)
+        for code, formula in self.formulas:  # in dependency order, over the declared values too
             derived[code] = formula_column(formula, derived, data.n, as_of.date)
         return {code: derived[code] if code in derived else unknown_column(data.n) for code in self.codes}
+
+
+def with_declared(derived: FactColumn, declared: FactColumn) -> FactColumn:
+    """The derived value where known, else the declared one (with its source)."""
+    if all(value is None for value in declared.values):
+        return derived
+    values = [d if d is not None else s for d, s in zip(derived.values, declared.values, strict=True)]
+
+    def provenance() -> list[str | None]:
+        return [
+            d_source if d is not None else s_source
+            for d, d_source, s_source in zip(derived.values, derived.sources, declared.sources, strict=True)
+        ]
+
+    return FactColumn(values, provenance)
 
 
 # ---------------------------------------------------------------- loading
@@ -751,7 +777,7 @@ def _related_queries(plan: Plan, as_of: AsOf) -> dict[str, tuple[Any, type, Q]]:
         "fact_values": (
             FactValue,
             StoredRow,
-            Q(fact_id__in=[fact_id for _code, fact_id, _type in plan.stored])
+            Q(fact_id__in=[fact_id for _code, fact_id, _type in (*plan.stored, *plan.declared)])
             & (Q(year__isnull=True) | Q(year__lte=as_of.year))
             & (Q(valid_from__isnull=True) | Q(valid_from__lte=as_of.date)),
         ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django import forms
 from django.db.models import F
 from django.utils.translation import get_language
@@ -15,6 +17,43 @@ from policies.models import FactDefinition, Region
 def catalog_choices(code: str) -> list[tuple[str, str]]:
     definition = FactDefinition.objects.filter(code=code).first()
     return definition.choice_pairs() if definition else []  # labels in the reader's language
+
+
+TEN_THOUSAND = Decimal(10_000)
+
+
+def wan_label(label) -> str:
+    """A model's yuan label as the form's 万元 label: 工业总产值（元） → 工业总产值（万元）."""
+    return str(label).replace("（元）", "（万元）").replace("(yuan)", "(10,000 yuan)")
+
+
+class WanFieldsMixin:
+    """Money is typed in 万元 (as everywhere people enter it) and stored in Decimal yuan, to the fen:
+    the listed model fields become 万元 fields here and are converted back when cleaned."""
+
+    wan_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.wan_fields:
+            model_field = self._meta.model._meta.get_field(name)
+            self.fields[name] = forms.DecimalField(
+                label=wan_label(model_field.verbose_name),
+                required=False,
+                min_value=0,
+                max_digits=14,  # below the column's 16 digits once in yuan
+                decimal_places=6,  # 万元 to the fen
+                help_text=_("单位：万元（1 万元 = 10000 元）。"),
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.wan_fields:
+            value = cleaned.get(name)
+            if value is not None:
+                cleaned[name] = (value * TEN_THOUSAND).quantize(Decimal("0.01"))
+        return cleaned
 
 
 class VersionedForm(forms.Form):
@@ -74,8 +113,9 @@ class EnterpriseForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields if not self.fields[name].disabled}
 
 
-class YearlyFigureForm(forms.ModelForm):
+class YearlyFigureForm(WanFieldsMixin, forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
+    wan_fields = ("output_value", "revenue", "rd_expense", "tax_paid")
 
     class Meta:
         model = YearlyFigure
@@ -98,8 +138,18 @@ class RecognitionForm(forms.ModelForm):
         self.fields["kind"].choices = catalog_choices("recognitions")
 
 
-class ProjectForm(forms.ModelForm):
+class ProjectForm(WanFieldsMixin, forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
+    wan_fields = (
+        "total_investment",
+        "new_equipment_investment",
+        "municipal_funding_granted",
+        "rent_total",
+        "contract_amount",
+        "cost",
+        "interest_paid",
+        "guarantee_fee_paid",
+    )
 
     class Meta:
         model = Project
@@ -129,7 +179,7 @@ class FactValueForm(VersionedForm):
     value = forms.CharField(
         label=_("值"),
         required=False,
-        help_text=_("多选用分号分隔；日期格式 YYYY-MM-DD；留空表示删除（未知）。"),
+        help_text=_("金额以万元填写；多选用分号分隔；日期格式 YYYY-MM-DD；留空表示删除（未知）。"),
     )
     year = forms.IntegerField(label=_("年度"), required=False, min_value=1949)
     valid_from = forms.DateField(
@@ -140,7 +190,18 @@ class FactValueForm(VersionedForm):
         super().__init__(*args, **kwargs)
         stored = FactDefinition.objects.filter(derived=FactDefinition.Derivation.STORED).order_by("code")
         self.definitions = {row.code: row for row in stored}
-        self.fields["fact"].choices = [(row.code, f"{row.label}（{row.code}）") for row in stored]
+        self.fields["fact"].choices = [(row.code, row.label) for row in stored]  # no code shown
+
+    def clean_value(self):
+        """Money facts are typed in 万元, like every amount a person enters."""
+        text = (self.cleaned_data.get("value") or "").strip()
+        definition = self.definitions.get(self.data.get("fact", ""))
+        if definition is None or definition.type != FactDefinition.Type.MONEY or not text:
+            return text
+        try:
+            return str(Decimal(text.replace(",", "")) * TEN_THOUSAND)
+        except InvalidOperation:
+            return text  # the catalog check below says what is wrong
 
     def clean(self):
         cleaned = super().clean()

@@ -223,7 +223,7 @@ class Recognition(models.Model):
         FAIL = "fail", _("不合格")
 
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="recognitions")
-    kind = models.CharField(_("认定类型"), max_length=60, help_text=_("事实目录 recognitions 的可选值"))
+    kind = models.CharField(_("认定类型"), max_length=60, help_text=_("可选值见事实目录的“认定与荣誉”"))
     level = models.CharField(_("级别"), max_length=10, blank=True, choices=Level.choices)
     year = models.PositiveSmallIntegerField(_("获得年份"), validators=YEAR_VALIDATORS)
     certificate_no = models.CharField(_("证书编号"), max_length=100, blank=True)
@@ -357,7 +357,7 @@ class FactValue(models.Model):
     fact = models.ForeignKey(
         "policies.FactDefinition", on_delete=models.PROTECT, related_name="+", verbose_name=_("事实")
     )
-    value = models.JSONField(_("值"), null=True)
+    value = models.JSONField(_("值"), null=True, blank=True)  # [] = known to hold none of a set
     year = models.PositiveSmallIntegerField(_("年度"), null=True, blank=True, validators=YEAR_VALIDATORS)
     valid_from = models.DateField(_("起始日期"), null=True, blank=True, validators=[validate_not_future_date])
     source = models.CharField(
@@ -395,9 +395,11 @@ class FactValue(models.Model):
 
     def clean(self) -> None:
         definition = self.fact
-        if definition.derived != definition.Derivation.STORED:
+        # A builtin fact is computed from the profile's data; only the enterprise's own declaration (the
+        # self-check's answer) may stand in for it until that data is entered (facts.py: derived wins).
+        if definition.derived != definition.Derivation.STORED and self.source != Source.SELF_DECLARED:
             raise ValidationError(
-                {"fact": _("“%(code)s”由系统根据企业数据计算，不能直接填写。") % {"code": definition.code}}
+                {"fact": _("“%(label)s”由系统根据企业数据计算，不能直接填写。") % {"label": definition.label}}
             )
         if self.year is not None and self.valid_from is not None:
             raise ValidationError({"valid_from": _("年度与起始日期只填一项。")})
@@ -406,7 +408,7 @@ class FactValue(models.Model):
         typed = catalog.from_json(definition.type, self.value)
         if typed is None:
             raise ValidationError(
-                {"value": _("值的类型与事实“%(code)s”的类型不符。") % {"code": definition.code}}
+                {"value": _("值的类型与事实“%(label)s”的类型不符。") % {"label": definition.label}}
             )
         try:
             typed = catalog.coerce_fact_value(definition, typed)

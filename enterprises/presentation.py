@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from enterprises.catalog import from_json
 from enterprises.taxonomy import subtrack_labels
 from policies.conditions import choice_label, display_lang, format_money_en, unit_text
 
@@ -19,7 +20,7 @@ def wan_yuan(amount: Decimal) -> str:
     """1234567 -> "123.4567万元" (trailing zeros dropped); in English "1.234567 million yuan"."""
     if display_lang() == "en":
         return format_money_en(amount)
-    text = f"{(Decimal(amount) / TEN_THOUSAND):f}"
+    text = f"{(Decimal(amount) / TEN_THOUSAND):f}"  # exact: stored amounts and limits are compared
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return f"{text}万元"
@@ -45,3 +46,60 @@ def display_value(definition: Any, value: Any) -> str:
     text = labels.get(value, str(value)) if isinstance(value, str) else f"{value}"
     unit = unit_text(definition.unit)
     return f"{text} {unit}".strip() if unit and definition.type != "money" else text
+
+
+# ---------------------------------------------------------------- rows of the profile's related tables
+
+
+def _money_parts(row: Any, names: tuple[str, ...]) -> list[str]:
+    model = type(row)._meta
+    parts = []
+    for name in names:
+        value = getattr(row, name)
+        if value is not None:
+            label = str(model.get_field(name).verbose_name).replace("（元）", "").replace(" (yuan)", "")
+            parts.append(f"{label} {wan_yuan(value)}")
+    return parts
+
+
+FIGURE_MONEY = ("output_value", "revenue", "rd_expense", "tax_paid")
+PROJECT_MONEY = (
+    "total_investment",
+    "new_equipment_investment",
+    "municipal_funding_granted",
+    "rent_total",
+    "contract_amount",
+    "cost",
+    "interest_paid",
+    "guarantee_fee_paid",
+)
+
+
+def row_text(table: str, row: Any, catalog: dict) -> str:
+    """One row of a profile table as people read it: labels for every code, money in 万元."""
+    separator = " · "
+    if table == "figures":
+        parts = _money_parts(row, FIGURE_MONEY)
+        if row.employees is not None:
+            parts.append(_("从业人员 %(n)s 人") % {"n": row.employees})
+        return _("%(year)s 年") % {"year": row.year} + "：" + (separator.join(parts) or _("未填写"))
+    if table == "recognitions":
+        definition = catalog.get("recognitions")
+        parts = [str(row.year), choice_label(definition, row.kind) if definition else row.kind]
+        parts += [row.get_level_display(), row.get_grade_display()]
+        if row.first_time:
+            parts.append(_("首次获得"))
+        return separator.join(part for part in parts if part)
+    if table == "projects":
+        parts = [str(row.year), row.get_kind_display(), row.title]
+        if row.area_m2 is not None:
+            parts.append(_("面积 %(area)s 平方米") % {"area": f"{row.area_m2.normalize():f}"})
+        parts += _money_parts(row, PROJECT_MONEY)
+        return separator.join(part for part in parts if part)
+    definition = row.fact
+    text = f"{definition.label}：{display_value(definition, from_json(definition.type, row.value))}"
+    if row.year:
+        text += _("（%(year)s 年度）") % {"year": row.year}
+    if row.valid_from:
+        text += _("（自 %(date)s 起）") % {"date": row.valid_from.isoformat()}
+    return text

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from enterprises import catalog, taxonomy
+from enterprises.facts import facts_for
 from enterprises.models import (
     Enterprise,
     EnterpriseMembership,
@@ -246,11 +247,19 @@ def set_fact_value(
     note: str = "",
     expected_version: int | None = None,
     actor: User | None = None,
+    declaration: bool = False,
 ) -> FactValue | None:
-    """Store the value of a stored catalog fact; a blank value removes it (back to unknown)."""
+    """Store the value of a stored catalog fact; a blank value removes it (back to unknown).
+
+    `declaration`: the enterprise's own answer for a builtin fact, used until the data it is derived
+    from is entered (only the self-check registration writes these; facts.py lets derived values win)."""
     definition = FactDefinition.objects.filter(code=code).first()
     if definition is None:
         raise ValidationError(_("未知的事实代码：%(code)s。") % {"code": code}, code="unknown_fact")
+    if definition.derived != FactDefinition.Derivation.STORED and not declaration:
+        raise ValidationError(
+            {"fact": _("“%(label)s”由系统根据企业数据计算，不能直接填写。") % {"label": definition.label}}
+        )
     typed = catalog.coerce_fact_value(definition, value)
     enterprise = _lock(enterprise_id, expected_version)
     existing = FactValue.objects.filter(
@@ -750,12 +759,39 @@ def create_profile_from_answers(
                 actor=user,
             )
         except ValidationError as error:
-            errors.setdefault(code, []).extend(error.messages)
+            errors.setdefault(code, []).extend(_labelled((code,), error.messages, definitions))
     if errors:
         raise ValidationError(errors)
+    _declare_unheld_answers(enterprise, typed, as_of=as_of, definitions=definitions, actor=user)
     link_user(user=user, enterprise_id=enterprise.pk, actor=user)
     enterprise.refresh_from_db()  # every row moved the version on
     return enterprise
+
+
+def _declare_unheld_answers(
+    enterprise: Enterprise,
+    typed: Mapping[str, Any],
+    *,
+    as_of: datetime.date,
+    definitions: Mapping[str, FactDefinition],
+    actor: User,
+) -> None:
+    """Builtin answers the profile's rows leave unknown (a yes to 制造业企业 without an industry code, a
+    no to 工业上楼 without a complete project list, a growth rate without last year's output) are kept
+    as self-declared values: facts.py uses them until the data they are derived from is entered."""
+    values = facts_for(enterprise, as_of, catalog=definitions).values
+    for code, value in typed.items():
+        if definitions[code].derived != FactDefinition.Derivation.BUILTIN or values.get(code) is not None:
+            continue
+        set_fact_value(
+            enterprise_id=enterprise.pk,
+            code=code,
+            value=catalog.to_json(definitions[code].type, value),
+            source=Source.SELF_DECLARED,
+            note=_("政策计算器回答（%(date)s）") % {"date": as_of.isoformat()},
+            actor=actor,
+            declaration=True,
+        )
 
 
 def _typed_answers(
@@ -775,9 +811,7 @@ def _typed_answers(
             errors[code] = error.messages
             continue
         except (TypeError, ValueError):  # e.g. a JSON object where a list of choices belongs
-            errors[code] = [
-                _("事实“%(label)s”（%(code)s）：格式不正确。") % {"label": definition.label, "code": code}
-            ]
+            errors[code] = [_("“%(label)s”：格式不正确。") % {"label": definition.label, "code": code}]
             continue
         if value is not None:
             typed[code] = value

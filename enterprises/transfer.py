@@ -576,6 +576,8 @@ def export_rows(enterprises: Iterable[Enterprise], *, year: int) -> tuple[list[s
         row += [areas.get((enterprise.pk, column.code)) for column in AREA_COLUMNS]
         for definition in stored:
             value = fact_catalog.from_json(definition.type, facts.get((enterprise.pk, definition.pk)))
+            if isinstance(value, bool):
+                value = "是" if value else "否"  # as the fixed columns; the import reads both words
             row.append(";".join(sorted(value)) if isinstance(value, frozenset) else value)
         rows.append(row)
     return headers, rows

@@ -11,13 +11,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from enterprises import forms, selectors, services
 from enterprises.catalog import load_catalog
 from enterprises.facts import facts_for
 from enterprises.models import FactValue, Project, Recognition, Source, YearlyFigure
-from enterprises.presentation import display_value
+from enterprises.presentation import display_value, row_text
 from enterprises.query import SearchQuery, read_query
 
 SOURCE_LABELS = dict(Source.choices) | {"derived": gettext_lazy("系统计算")}  # lazy: read per request
@@ -120,6 +120,8 @@ def _related_page(request: HttpRequest, pk: int, *, form_class, title: str, writ
     )
     if saved:
         return redirect(request.path)
+    table = request.resolver_match.url_name
+    catalog = load_catalog()
     return render(
         request,
         "enterprises/related.html",
@@ -127,8 +129,8 @@ def _related_page(request: HttpRequest, pk: int, *, form_class, title: str, writ
             "enterprise": enterprise,
             "form": form,
             "title": title,
-            "rows": rows(enterprise),
-            "table": request.resolver_match.url_name,
+            "rows": [{"row": row, "text": row_text(table, row, catalog)} for row in rows(enterprise)],
+            "table": table,
         },
     )
 
@@ -225,13 +227,20 @@ DELETABLE = {
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def delete_row(request: HttpRequest, pk: int, table: str, row_pk: int) -> HttpResponse:
+    """GET: the confirmation page naming the row; POST (from it): the delete."""
     enterprise = selectors.enterprise_editable_by(request.user, pk)
     model = DELETABLE.get(table)
     row = model.objects.filter(pk=row_pk, enterprise=enterprise).first() if model else None
     if row is None:
         raise Http404
+    if request.method == "GET":
+        return render(
+            request,
+            "enterprises/confirm_delete.html",
+            {"enterprise": enterprise, "text": row_text(table, row, load_catalog()), "table": table},
+        )
     form = forms.VersionedForm(request.POST)
     if not form.is_valid():
         raise PermissionDenied

@@ -37,4 +37,4 @@ class BenefitChangeForm(forms.ModelForm):
 
 
 class NotificationPreferenceForm(forms.Form):
-    email_enabled = forms.BooleanField(label=_("匹配结果变化时发邮件通知我"), required=False)
+    email_enabled = forms.BooleanField(label=_("匹配结果变化或申报有进展时发邮件通知我"), required=False)

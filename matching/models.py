@@ -2,6 +2,17 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# What each kind of background job is, in words (the kind is the code written by jobs.py).
+JOB_KINDS = {
+    "enterprise_data": _("企业资料变化后重新匹配"),
+    "policy": _("政策变化后重新匹配"),
+    "match": _("匹配计算"),
+    "date": _("按日期重新评估（政策生效或到期）"),
+    "rerun": _("全部重新评估"),
+    "ping": _("后台心跳检测"),
+    "import": _("企业数据导入"),
+}
+
 
 class JobRun(models.Model):
     """One background job execution (observability: kind, timing, items, failures)."""
@@ -33,6 +44,10 @@ class JobRun(models.Model):
         return f"{self.kind} {self.status} {self.started_at:%Y-%m-%d %H:%M}"
 
     @property
+    def kind_label(self) -> str:
+        return str(JOB_KINDS.get(self.kind, _("其他后台任务")))
+
+    @property
     def percent(self) -> int | None:
         return min(100, self.items * 100 // self.total) if self.total else None
 
@@ -43,6 +58,16 @@ class MatchStatus(models.TextChoices):
     NEEDS_INFO = "needs_info", _("需补充信息")
     NOT_ELIGIBLE = "not_eligible", _("不符合条件")
     NOT_IN_FORCE = "not_in_force", _("政策未生效或已失效")
+
+
+# One colour per status on every page (calculator, dashboard, review): the badge class of each status.
+STATUS_BADGES = {
+    MatchStatus.ELIGIBLE: "ok",
+    MatchStatus.PENDING_RECOGNITION: "warn",
+    MatchStatus.NEEDS_INFO: "info",
+    MatchStatus.NOT_ELIGIBLE: "bad",
+    MatchStatus.NOT_IN_FORCE: "",
+}
 
 
 class MatchResult(models.Model):
@@ -265,6 +290,7 @@ class NotificationPreference(models.Model):
     )
     email_enabled = models.BooleanField(_("邮件通知"), default=False)
     last_seen_change_id = models.BigIntegerField(_("已读到"), default=0)
+    last_seen_notice_id = models.BigIntegerField(_("已读到的消息"), default=0)
 
     class Meta:
         verbose_name = _("通知设置")
@@ -272,6 +298,32 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {'email' if self.email_enabled else 'portal'}"
+
+
+class Notice(models.Model):
+    """A message to an enterprise about one of its objects, e.g. "申报 SB… 被退回补充" (written by the app
+    that owns the object: applications.services on every application event).
+
+    The words are chosen when read: `message` is the Chinese msgid (marked with gettext_noop where it is
+    written) and `params` its values; a param named *_yuan is money, shown in 万元 (yuan in English)."""
+
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", on_delete=models.CASCADE, related_name="notices", verbose_name=_("企业")
+    )
+    kind = models.CharField(_("类型"), max_length=60)  # e.g. application.returned (webhook event name)
+    message = models.CharField(_("消息"), max_length=300)
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["enterprise", "-id"], name="notice_enterprise_recent")]
+        verbose_name = _("消息")
+        verbose_name_plural = _("消息")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.kind}"
 
 
 class WebhookSubscription(models.Model):

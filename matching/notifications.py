@@ -34,6 +34,7 @@ from matching.engine.render import money_en
 from matching.models import (
     MatchChange,
     MatchStatus,
+    Notice,
     NotificationPreference,
     WebhookDelivery,
     WebhookSubscription,
@@ -346,8 +347,82 @@ def set_email_preference(*, user, enabled: bool) -> NotificationPreference:
 
 
 @transaction.atomic
-def mark_seen(*, user, last_change_id: int) -> None:
+def mark_seen(*, user, last_change_id: int = 0, last_notice_id: int = 0) -> None:
     preference, _created = NotificationPreference.objects.get_or_create(user=user)
+    changed = []
     if last_change_id > preference.last_seen_change_id:
         preference.last_seen_change_id = last_change_id
-        preference.save(update_fields=["last_seen_change_id"])
+        changed.append("last_seen_change_id")
+    if last_notice_id > preference.last_seen_notice_id:
+        preference.last_seen_notice_id = last_notice_id
+        changed.append("last_seen_notice_id")
+    if changed:
+        preference.save(update_fields=changed)
+
+
+# ---------------------------------------------------------------- notices (an enterprise's own objects)
+
+
+def notify(
+    *, enterprise_id: int, kind: str, message: str, params: dict | None = None, url: str = "", data=None
+) -> Notice:
+    """A notice to the enterprise: on its notifications page (unread badge), by e-mail to its users who
+    opted in, and as a webhook event `kind` (e.g. application.returned) to the subscriptions covering it.
+    Call inside the writing transaction: nothing goes out unless it commits. `message` is a Chinese
+    msgid marked with gettext_noop; `data` is the webhook payload's object (JSON)."""
+    notice = Notice.objects.create(
+        enterprise_id=enterprise_id, kind=kind, message=message, params=params or {}, url=url
+    )
+    subscriptions = WebhookSubscription.objects.filter(active=True).filter(
+        Q(enterprise__isnull=True) | Q(enterprise_id=enterprise_id)
+    )
+    payload = {
+        "event": kind,
+        "enterprise": enterprise_id,
+        "notice": notice.pk,
+        "at": timezone.now().isoformat(),
+        "object": data or {},
+    }
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(subscription=subscription, event=kind, payload=payload, change_count=0)
+            for subscription in subscriptions
+        ]
+    )
+    emails = []
+    to = _notice_recipients(enterprise_id)
+    if to:
+        with translation.override(settings.LANGUAGE_CODE):  # the language of record, as for changes
+            emails.append(
+                (_("【政策匹配】%(text)s") % {"text": notice_text(notice)}, _notice_body(notice), to)
+            )
+    transaction.on_commit(lambda: _send_after_commit([d.pk for d in deliveries], emails))
+    return notice
+
+
+def _notice_recipients(enterprise_id: int) -> list[str]:
+    wanted = Q(user__match_notifications__email_enabled=True)
+    if getattr(settings, "MATCHING_EMAIL_NOTIFICATIONS", False):
+        wanted |= Q(user__match_notifications__isnull=True)
+    return list(
+        EnterpriseMembership.objects.filter(wanted, enterprise_id=enterprise_id, user__is_active=True)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+
+
+def _notice_body(notice: Notice) -> str:
+    text = notice_text(notice)
+    return text + ("\n" + _("详情请登录平台查看：%(url)s") % {"url": notice.url} if notice.url else "")
+
+
+def notice_text(notice: Notice) -> str:
+    """The notice in the active language (money params, *_yuan, in 万元 / yuan)."""
+    params = {
+        name: (wan(Decimal(value)) if name.endswith("_yuan") and value not in (None, "") else value)
+        for name, value in notice.params.items()
+    }
+    try:
+        return _(notice.message) % params
+    except (KeyError, TypeError, ValueError):  # a message edited since: never a broken page
+        return _(notice.message)

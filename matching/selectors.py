@@ -14,6 +14,7 @@ from matching.models import (
     JobRun,
     MatchChange,
     MatchResult,
+    Notice,
     PendingEnterpriseChange,
     PendingPolicyChange,
     WebhookDelivery,
@@ -161,3 +162,8 @@ def active_webhook_subscriptions() -> QuerySet[WebhookSubscription]:
 
 def webhook_deliveries(subscription_id: int) -> QuerySet[WebhookDelivery]:
     return WebhookDelivery.objects.filter(subscription_id=subscription_id)
+
+
+def notices_for_enterprise(enterprise_id: int):
+    """The enterprise's notices (its applications' events…), newest first."""
+    return Notice.objects.filter(enterprise_id=enterprise_id).order_by("-id")

@@ -113,13 +113,13 @@ def parse_answers(answers: Mapping[str, Any], *, catalog: Mapping[str, FactDefin
             errors[code] = " ".join(exc.messages)
             continue
         except (TypeError, ValueError):  # e.g. a JSON object where a list of choices is expected
-            errors[code] = _("事实“%(label)s”（%(code)s）：格式不正确。") % {
+            errors[code] = _("“%(label)s”：格式不正确。") % {
                 "label": fact_label(definition),
                 "code": code,
             }
             continue
         if definition.type in NUMERIC_TYPES and value is not None and value < 0 and code not in SIGNED_FACTS:
-            errors[code] = _("事实“%(label)s”（%(code)s）：不能为负数。") % {
+            errors[code] = _("“%(label)s”：不能为负数。") % {
                 "label": fact_label(definition),
                 "code": code,
             }

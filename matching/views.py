@@ -69,13 +69,15 @@ def benefit_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class MarkSeenForm(QueryForm):
-    up_to = django_forms.IntegerField(min_value=1)
+    up_to = django_forms.IntegerField(min_value=1, required=False)  # the newest change shown
+    notice_up_to = django_forms.IntegerField(min_value=1, required=False)  # the newest notice shown
 
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    """The enterprise's changes. Reading them changes nothing (a GET never writes): "全部标为已读"
-    posts the newest change shown, and only then does the unread badge go."""
+    """The enterprise's notices (its applications' events) and match changes. Reading them changes
+    nothing (a GET never writes): "全部标为已读" posts the newest notice and change shown, and only then
+    does the unread badge go."""
     enterprise = enterprise_for_user(request.user)
     if enterprise is None:
         raise Http404(_("您的账号未关联企业。"))
@@ -84,12 +86,25 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         seen_form = MarkSeenForm(request.POST)
         if not seen_form.is_valid():
             return bad_query(seen_form)
-        newest = selectors.changes_for_enterprise(enterprise.pk).filter(
-            pk__lte=seen_form.cleaned_data["up_to"]
+        up_to, notice_up_to = seen_form.cleaned_data["up_to"], seen_form.cleaned_data["notice_up_to"]
+        # only this enterprise's changes and notices
+        last = up_to and (
+            selectors.changes_for_enterprise(enterprise.pk)
+            .filter(pk__lte=up_to)
+            .order_by("-pk")
+            .values_list("pk", flat=True)
+            .first()
         )
-        last = newest.order_by("-pk").values_list("pk", flat=True).first()  # only this enterprise's changes
-        if last:
-            notifications.mark_seen(user=request.user, last_change_id=last)
+        last_notice = notice_up_to and (
+            selectors.notices_for_enterprise(enterprise.pk)
+            .filter(pk__lte=notice_up_to)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if last or last_notice:
+            notifications.mark_seen(
+                user=request.user, last_change_id=last or 0, last_notice_id=last_notice or 0
+            )
         messages.success(request, _("已全部标为已读。"))
         return redirect("matching:notifications")
     form = NotificationPreferenceForm(
@@ -106,9 +121,23 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         for change in page
         for kind, text in [notifications.describe(change)]
     ]
+    seen_notice = preference.last_seen_notice_id if preference else 0
+    notices = [
+        {"notice": notice, "text": notifications.notice_text(notice), "new": notice.pk > seen_notice}
+        for notice in selectors.notices_for_enterprise(enterprise.pk)[:50]
+    ]
     newest_unread = max((row["change"].pk for row in rows if row["new"]), default=None)
+    newest_unread_notice = max((row["notice"].pk for row in notices if row["new"]), default=None)
     return render(
         request,
         "matching/notifications.html",
-        {"enterprise": enterprise, "page": page, "rows": rows, "form": form, "newest_unread": newest_unread},
+        {
+            "enterprise": enterprise,
+            "page": page,
+            "rows": rows,
+            "notices": notices,
+            "form": form,
+            "newest_unread": newest_unread,
+            "newest_unread_notice": newest_unread_notice,
+        },
     )

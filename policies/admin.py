@@ -2,9 +2,11 @@
 and every change is kept by django-simple-history (who, when, what: the "历史" button on each page)."""
 
 import json
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -28,7 +30,28 @@ def json_textarea(rows: int) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": rows, "cols": 90, "class": "policy-json", "spellcheck": "false"})
 
 
+TEN_THOUSAND = Decimal(10_000)
+WAN_FIELDS = {"cap": _("金额上限（万元）"), "amount": _("固定金额（万元）")}
+
+
+def wan_text(yuan) -> str:
+    """Yuan shown in 万元 in the admin's lists: 10000000 → "1000"."""
+    if yuan is None:
+        return "—"
+    return format((Decimal(yuan) / TEN_THOUSAND).normalize(), "f")
+
+
 class BenefitForm(forms.ModelForm):
+    """Caps and fixed amounts are typed and shown in 万元, as the texts print them; stored in yuan."""
+
+    cap = forms.DecimalField(
+        label=WAN_FIELDS["cap"], required=False, min_value=0, max_digits=14, decimal_places=6,
+        help_text=_("单位：万元（1 万元 = 10000 元）；原文未给出则留空。"),
+    )  # fmt: skip
+    amount = forms.DecimalField(
+        label=WAN_FIELDS["amount"], required=False, min_value=0, max_digits=14, decimal_places=6,
+        help_text=_("单位：万元（1 万元 = 10000 元）；原文未给出则留空。"),
+    )  # fmt: skip
     condition = PrettyJSONField(
         label=_("条件"),
         required=False,
@@ -47,6 +70,20 @@ class BenefitForm(forms.ModelForm):
             "valid_to", "condition",
         ]  # fmt: skip
         widgets = {"amount_quote": forms.Textarea(attrs={"rows": 2, "cols": 90})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in WAN_FIELDS:  # the instance's yuan, shown in 万元
+            value = self.initial.get(name)
+            if value is not None and not self.is_bound:
+                self.initial[name] = (Decimal(value) / TEN_THOUSAND).normalize()
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in WAN_FIELDS:
+            if cleaned.get(name) is not None:
+                cleaned[name] = (cleaned[name] * TEN_THOUSAND).quantize(Decimal("0.01"))
+        return cleaned
 
 
 class ClauseForm(forms.ModelForm):
@@ -138,10 +175,11 @@ class ServiceSavingAdmin(SimpleHistoryAdmin):
 
 @admin.register(PolicyDocument)
 class PolicyDocumentAdmin(ServiceSavingAdmin):
-    list_display = ["title", "key", "level", "status", "effective_from", "effective_to", "source_file"]
+    list_display = ["title", "key", "level", "status", "effective_from", "effective_to", "application_period"]
     list_filter = ["level", "status"]
     search_fields = ["title", "key", "number", "issuer"]
     inlines = [HeadingInline, ClauseInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # the issuer's link: https by default
 
 
 @admin.register(Clause)
@@ -161,12 +199,16 @@ class BenefitAdmin(ServiceSavingAdmin):
     """One benefit beside its clause's original text (template admin/policies/benefit/change_form.html)."""
 
     form = BenefitForm
-    list_display = ["name", "clause", "kind", "cap", "ratio", "requires_recognition", "version"]
+    list_display = ["name", "clause", "kind", "cap_wan", "ratio", "requires_recognition", "version"]
     list_filter = ["clause__document", "kind", "requires_recognition"]
     search_fields = ["key", "name", "amount_quote", "clause__text"]
     list_select_related = ["clause__document"]
     readonly_fields = ["version", "fact_codes"]
     autocomplete_fields = ["clause"]
+
+    @admin.display(description=_("金额上限（万元）"), ordering="cap")
+    def cap_wan(self, benefit: Benefit) -> str:
+        return wan_text(benefit.cap)
 
 
 class FactDefinitionForm(forms.ModelForm):

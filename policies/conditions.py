@@ -26,6 +26,7 @@ from policies.rules import (
 )
 from policies.rules import label as fact_label
 from policies.rules import money_en as format_money_en
+from policies.rules.render import shown_yuan
 
 __all__ = [
     "NUMERIC_TYPES",
@@ -75,7 +76,7 @@ def format_number(value: Any) -> str:
 
 def format_money_zh(yuan: Any) -> str:
     """Yuan as people read them: 万元, or 亿元 for whole multiples of 1亿 (as the texts print them)."""
-    amount = Decimal(str(yuan))
+    amount = shown_yuan(yuan)  # to the fen, as stored
     if amount == 0:
         return "0 元"
     if amount >= 100_000_000 and amount % 100_000_000 == 0:

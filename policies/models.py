@@ -267,6 +267,17 @@ class PolicyDocument(models.Model):
         blank=True,
         help_text=_("[{key, number, quote}]：本文件施行之日起废止或替代的文件"),
     )
+    # Where people find the text and how they apply, when known (staff fill them in; "" = not known).
+    source_url = models.URLField(_("发文机关原文链接"), max_length=500, blank=True)
+    application_period = models.CharField(
+        _("申报时间"),
+        max_length=200,
+        blank=True,
+        help_text=_("按申报通知填写，例如“2026年6月5日至7月5日24:00”。"),
+    )
+    receiving_department = models.CharField(
+        _("受理部门"), max_length=200, blank=True, help_text=_("含联系方式，例如“区经委产业发展科 021-…”。")
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -102,6 +102,7 @@ def library(request: HttpRequest) -> HttpResponse:
             search = selectors.search_clauses(form.cleaned_data["q"], filters=filters, today=today)
             for clause in search.clauses:
                 clause.snippet = highlight(clause.text, search.terms, fuzzy=search.fuzzy)
+                clause.document_badge = _badge(clause.document, today)  # drafts and expired texts say so
     documents = list(documents)
     for document in documents:
         document.badge = _badge(document, today)

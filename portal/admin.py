@@ -11,6 +11,12 @@ from simple_history.admin import SimpleHistoryAdmin
 from portal.api import services
 from portal.models import ApiKey, IdempotencyRecord, Scope
 
+# The admin is the portal's back office, named as such (not "Django 管理").
+admin.site.site_header = _("闵行区产业政策匹配平台 · 管理后台")
+admin.site.site_title = _("政策匹配平台管理后台")
+admin.site.index_title = _("管理后台首页")
+admin.site.site_url = "/"
+
 
 class ApiKeyForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(

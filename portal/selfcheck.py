@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from enterprises.catalog import to_json
 from matching.engine import AmountBasis, BenefitSpec, Status, Verdict, nearest_gaps, what_if
 from matching.engine.render import plain_number, schedule_text, value_text, wan
+from matching.models import STATUS_BADGES
 from matching.selfcheck import AnswerError, SelfCheckResult, evaluate_answers, parse_answers
 from policies.conditions import unit_text
 from policies.models import FactDefinition
@@ -292,11 +293,11 @@ def initial_values(questions: Sequence[FactDefinition], answers: Mapping[str, An
 
 # --- the results page -------------------------------------------------------------------------
 
-BADGES = {
-    Status.ELIGIBLE: (_("符合"), "ok"),
-    Status.PENDING_RECOGNITION: (_("待认定"), "warn"),
-    Status.NEEDS_INFO: (_("需补充信息"), "info"),
-    Status.NOT_ELIGIBLE: (_("不符合"), "bad"),
+BADGES = {  # the colours are the dashboard's (matching.models.STATUS_BADGES)
+    Status.ELIGIBLE: (_("符合"), STATUS_BADGES[Status.ELIGIBLE.slug]),
+    Status.PENDING_RECOGNITION: (_("待认定"), STATUS_BADGES[Status.PENDING_RECOGNITION.slug]),
+    Status.NEEDS_INFO: (_("需补充信息"), STATUS_BADGES[Status.NEEDS_INFO.slug]),
+    Status.NOT_ELIGIBLE: (_("不符合"), STATUS_BADGES[Status.NOT_ELIGIBLE.slug]),
     Status.NOT_IN_FORCE: (_("未生效"), "bad"),
 }
 OUTCOME_MARKS = {0: ("✗", _("不满足")), 1: ("?", _("未知")), 2: ("✓", _("满足"))}
@@ -308,6 +309,8 @@ def amount_text(verdict: Verdict) -> str:
     basis = amount.basis
     if basis is AmountBasis.FIXED:
         text = wan(amount.value)
+    elif basis is AmountBasis.COMPUTED and amount.value == 0:
+        return str(_("按所填数据计算为 0（计算基数为 0）"))  # no "约 0 万元，每年 0 万元"
     elif basis is AmountBasis.COMPUTED:
         text = str(_("约 %(amount)s（按比例计算）")) % {"amount": wan(amount.value)}
     elif basis is AmountBasis.CAPPED:

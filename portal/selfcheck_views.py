@@ -87,6 +87,8 @@ def step(request: HttpRequest, slug: str) -> HttpResponse:
             "number": index + 1,
             "steps": [{"step": s, "state": _state(i, index)} for i, s in enumerate(STEPS)],
             "open_count": len(wizard.evaluate().open_questions),
+            # what this step really asks (the wizard skips questions that cannot change a result)
+            "asked": (", " if display_lang() == "en" else "、").join(str(fact.label) for fact in questions),
         },
     )
 

@@ -204,7 +204,7 @@ AXES_HTTP_RESPONSE_CODE = 429
 PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=5)  # per address and per e-mail
 PASSWORD_RESET_WINDOW = env.int("PASSWORD_RESET_WINDOW", default=3600)  # seconds
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "landing"  # the enterprise dashboard, or the review queue (portal.views.landing)
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="zh-hans")

@@ -8,6 +8,7 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from enterprises.presentation import wan_yuan
+from matching.models import STATUS_BADGES
 
 register = template.Library()
 
@@ -22,13 +23,7 @@ STATE_BADGES = {
     "resubmitted": "info",
 }
 OUTCOME_BADGES = {"met": ("ok", _("满足")), "unmet": ("bad", _("不满足")), "unknown": ("warn", _("待补充"))}
-VERDICT_BADGES = {
-    "eligible": "ok",
-    "pending_recognition": "ok",
-    "needs_info": "warn",
-    "not_eligible": "bad",
-    "not_in_force": "",
-}
+VERDICT_BADGES = {str(status): badge for status, badge in STATUS_BADGES.items()}
 
 
 @register.filter
@@ -61,3 +56,18 @@ def outcome_label(outcome: str) -> str:
 def verdict_badge(status: str) -> str:
     """Badge class of a verdict status slug (eligible, needs_info, …)."""
     return VERDICT_BADGES.get(status, "")
+
+
+OUTCOME_SLUGS = {0: "unmet", 1: "unknown", 2: "met"}
+OUTCOME_MARKS = {0: "✗", 1: "?", 2: "✓"}
+
+
+@register.filter
+def outcome_slug(outcome) -> str:
+    """The class of an engine Outcome (0 unmet, 1 unknown, 2 met)."""
+    return OUTCOME_SLUGS.get(int(outcome), "")
+
+
+@register.filter
+def outcome_mark(outcome) -> str:
+    return OUTCOME_MARKS.get(int(outcome), "")

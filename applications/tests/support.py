@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from applications import services
@@ -131,7 +132,9 @@ def bring_to(world: World, state: str, application: Application | None = None) -
         app = fresh(app)
         common = {"application_id": app.pk, "expected_version": app.version}
         if step == "submit":
-            services.submit(actor=world.user, **common)
+            attach_material(world.user, app)
+            app = fresh(app)
+            services.submit(actor=world.user, application_id=app.pk, expected_version=app.version)
         elif step == "start":
             services.start_review(actor=world.reviewer, **common)
         elif step == "return":
@@ -147,6 +150,24 @@ def bring_to(world: World, state: str, application: Application | None = None) -
     app = fresh(app)
     assert app.state == state
     return app
+
+
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def attach_material(actor, application: Application, name: str = "租赁合同.pdf"):
+    """A small real PDF attached through the service (submission needs at least one material)."""
+    return services.add_attachment(
+        actor=actor,
+        application_id=application.pk,
+        upload=SimpleUploadedFile(name, PDF, content_type="application/pdf"),
+    )
+
+
+def with_material(actor, application: Application) -> Application:
+    """The application, fresh, after a material was attached (ready to be submitted)."""
+    attach_material(actor, application)
+    return fresh(application)
 
 
 def days_ago(days: int) -> dt.datetime:

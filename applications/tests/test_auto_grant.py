@@ -153,3 +153,34 @@ def test_exports_write_a_formula_name_as_text(world, population, client):
     )
     cell = workbook.active["A2"]
     assert cell.value == attack and cell.data_type == "s"
+
+
+@pytest.mark.parametrize(
+    ("state", "listed"),
+    [
+        ("draft", False),
+        ("under_review", False),
+        ("approved", False),
+        ("rejected", False),
+        ("withdrawn", True),
+    ],
+)
+def test_an_enterprise_with_an_open_or_decided_application_is_left_out(
+    world, population, client, state, listed
+):
+    """Issue 14, step 6: 免申即享 does not offer what the enterprise already applies for, or got decided."""
+    from applications.models import Application
+    from enterprises.tests.factories import MembershipFactory
+
+    register = population["register"]
+    user = MembershipFactory(enterprise=register).user
+    from applications import services
+
+    application = services.create_draft(actor=user, enterprise_id=register.pk, benefit_id=world.benefit.pk)
+    Application.objects.filter(pk=application.pk).update(state=state)
+    result = selectors.auto_grant_list(world.benefit, timezone.localdate())
+    assert ([row.enterprise.name for row in result.rows] == ["上海登记甲有限公司"]) is listed
+    assert result.already_applied == (0 if listed else 1)
+    client.force_login(world.reviewer)
+    page = client.get(reverse("applications:auto_grant"), {"benefit": world.benefit.pk}).content.decode()
+    assert ("已就该项目申报（办理中或已审结），按申报办理，未列入" in page) is not listed

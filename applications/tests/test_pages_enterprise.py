@@ -3,10 +3,11 @@
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from applications.models import Application, State
-from applications.tests.support import bring_to, draft, fresh, lease_benefit
+from applications.tests.support import PDF, bring_to, draft, fresh, lease_benefit
 from policies.tests.factories import ClauseFactory
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +50,15 @@ def test_applying_submitting_and_tracking(world, client_a):
 
     detail = client_a.get(response.url)
     assert 'id="submit-form"' in detail.content.decode()
+    # no material attached: refused with the reason, nothing changes (issue 14, step 3)
+    refused = client_a.post(response.url, {"action": "submit", "version": application.version})
+    assert refused.status_code == 400
+    assert "请先上传申报材料（PDF、JPEG 或 PNG，至少一份），再提交申报。" in refused.content.decode()
+    assert fresh(application).state == State.DRAFT
+    upload = SimpleUploadedFile("租赁合同.pdf", PDF, content_type="application/pdf")
+    uploaded = client_a.post(response.url, {"action": "attach", "file": upload, "description": "租赁合同"})
+    assert uploaded.status_code == 302
+    application = fresh(application)
     response = client_a.post(response.url, {"action": "submit", "version": application.version})
     assert response.status_code == 302
     assert fresh(application).state == State.SUBMITTED
@@ -149,22 +159,48 @@ def test_dashboard_shows_the_best_non_conflicting_total_and_deadlines(world, cli
         },
         cap=Decimal("5000000"),
     )  # not eligible
-    application = bring_to(world, State.APPROVED)
+    response = client_a.get(reverse("applications:dashboard"))
+    # 30 万元 fixed is money; the 1000 万元 ceiling is listed apart (the 200 万元 tier is not added)
+    assert response.context["board"].stack.total == Decimal("300000")
+    assert response.context["board"].stack.ceiling_total == Decimal("10000000")
 
+    application = bring_to(world, State.APPROVED)
     response = client_a.get(reverse("applications:dashboard"))
     assert response.status_code == 200
     board = response.context["board"]
-    # 30 万元 fixed is money; the 1000 万元 ceiling is listed apart (the 200 万元 tier is not added)
-    assert board.stack.total == Decimal("300000")
-    assert board.stack.ceiling_total == Decimal("10000000")
+    # granted (one-time): neither it nor its group's other tier is still to claim (issue 14, step 5)
+    assert board.stack.total == Decimal("300000") and board.stack.ceiling_total == 0
     assert len(board.rows) == 3 and len(board.not_eligible) == 1
     assert board.approved_total == Decimal("3000000")
     html = response.content.decode()
     assert 'id="best-total">30万元<' in html
-    assert 'id="ceiling-total">1000万元<' in html
-    assert "即将截止" in html and "与同组项目不叠加" in html
+    assert 'id="ceiling-total">1000万元<' not in html  # the approved ceiling is not still to claim
+    assert "即将到期" in html and "与同组项目不叠加" in html and "已获批，不计入合计" in html
+    # the policy's end is its validity, never shown as the application deadline (issue 14)
+    assert "暂无申报通知" in html and "政策有效期至" in html
     assert f'href="/applications/{application.pk}/"' in html
+    assert f'id="apply-{world.benefit.pk}"' not in html  # no live 申报 button beside 已批准
     assert world.other_enterprise.name not in html
+    # the apply URL refuses too: to the approved application, with the reason
+    again = client_a.get(reverse("applications:apply", args=[world.benefit.pk]), follow=True)
+    assert again.redirect_chain[-1][0] == f"/applications/{application.pk}/"
+    assert "已获批准，不能重复申报" in again.content.decode()
+    refused = client_a.post(reverse("applications:apply", args=[world.benefit.pk]), {"requested_amount": "5"})
+    assert refused.status_code == 302 and Application.objects.filter(enterprise=world.enterprise).count() == 1
+
+
+def test_dashboard_rows_explain_themselves_and_link_to_the_benefit(world, client_a):
+    html = client_a.get(reverse("applications:dashboard")).content.decode()
+    row = html.split(f'id="benefit-{world.benefit.pk}"')[1].split("</tr>")[0]
+    document = world.benefit.clause.document
+    assert f'href="/policies/{document.key}/#benefit-{world.benefit.pk}"' in row
+    assert (
+        "判断依据" in row and "✓ 新租赁自用工业厂房面积 ≥ 5000 平方米" in row and "贵企业：6000 平方米" in row
+    )
+    assert 'class="badge ok"' in row  # 符合: green here and in the calculator
+    assert 'id="score-help"' in html and "匹配度（0–100）" in html
+    page = client_a.get(f"/policies/{document.key}/").content.decode()
+    assert f'id="benefit-{world.benefit.pk}"' in page
 
 
 def test_a_user_without_an_enterprise_gets_404(world, client):
@@ -182,3 +218,30 @@ def test_a_user_without_an_enterprise_gets_404(world, client):
 def test_pages_need_a_login(world, client):
     response = client.get(reverse("applications:dashboard"))
     assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+@pytest.mark.parametrize("phone", ["abc", "123", "021-1", "1380000000a"])
+def test_a_phone_that_is_no_number_is_refused_and_the_form_kept(world, client_a, phone):
+    response = client_a.post(
+        reverse("applications:apply", args=[world.benefit.pk]),
+        {
+            "requested_amount": "800",
+            "project_summary": "新租厂房",
+            "contact_name": "张三",
+            "contact_phone": phone,
+        },
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "联系电话格式不正确" in html and "新租厂房" in html  # nothing typed is lost
+    assert not Application.objects.filter(enterprise=world.enterprise).exists()
+
+
+def test_one_colour_per_status_on_the_dashboard_and_in_the_calculator():
+    from applications.templatetags.applications_tags import verdict_badge
+    from matching.engine import Status
+    from portal.selfcheck import BADGES
+
+    for status in (Status.ELIGIBLE, Status.PENDING_RECOGNITION, Status.NEEDS_INFO, Status.NOT_ELIGIBLE):
+        assert verdict_badge(status.slug) == BADGES[status][1]
+    assert verdict_badge("pending_recognition") == "warn"  # 待认定 is orange everywhere, not green

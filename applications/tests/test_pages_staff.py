@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from applications import services
 from applications.models import Application, State
-from applications.tests.support import bring_to, fresh, lease_benefit, lessee
+from applications.tests.support import bring_to, fresh, lease_benefit, lessee, with_material
 from enterprises.tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +26,7 @@ def submitted_by(enterprise, benefit, amount, user=None):
     application = services.create_draft(
         actor=user, enterprise_id=enterprise.pk, benefit_id=benefit.pk, requested_amount=Decimal(amount)
     )
+    application = with_material(user, application)
     return services.submit(actor=user, application_id=application.pk, expected_version=application.version)
 
 

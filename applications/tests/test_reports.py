@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from applications import selectors, services
 from applications.models import Application
-from applications.tests.support import lease_benefit, lessee
+from applications.tests.support import lease_benefit, lessee, with_material
 from enterprises.models import Enterprise
 from enterprises.tests.factories import MembershipFactory
 from policies.tests.factories import PolicyDocumentFactory
@@ -24,6 +24,7 @@ def application(enterprise, benefit, requested, submitted_on, *, decide=None, ap
     app = services.create_draft(
         actor=user, enterprise_id=enterprise.pk, benefit_id=benefit.pk, requested_amount=Decimal(requested)
     )
+    app = with_material(user, app)
     app = services.submit(actor=user, application_id=app.pk, expected_version=app.version)
     if decide:
         app = services.start_review(actor=reviewer, application_id=app.pk, expected_version=app.version)

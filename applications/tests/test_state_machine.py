@@ -7,7 +7,7 @@ import pytest
 from applications import services
 from applications.models import Action, ApplicationEvent, State
 from applications.services import TRANSITIONS, ApplicationError, DuplicateApplication, InvalidTransition
-from applications.tests.support import bring_to, fresh
+from applications.tests.support import bring_to, fresh, with_material
 
 pytestmark = pytest.mark.django_db
 
@@ -76,6 +76,8 @@ def test_the_transition_table_is_the_one_the_issue_describes():
 @pytest.mark.parametrize("action", STATE_ACTIONS)
 def test_every_action_from_every_state(world, state, action):
     application = bring_to(world, state)
+    if state == State.DRAFT:
+        application = with_material(world.user, application)  # submission needs a material
     events_before = ApplicationEvent.objects.filter(application=application).count()
     target = EXPECTED_TARGETS.get((state, action))
     if target is not None:
@@ -120,6 +122,7 @@ def test_the_full_path_with_a_return_keeps_a_complete_trail(world):
     trail = list(application.events.values_list("action", "from_state", "to_state", "actor_name", "comment"))
     assert trail == [
         ("create", "", "draft", "alpha", ""),
+        ("attach", "draft", "draft", "alpha", "租赁合同.pdf"),
         ("submit", "draft", "submitted", "alpha", ""),
         ("start_review", "submitted", "under_review", "reviewer1", ""),
         ("return", "under_review", "returned", "reviewer1", "请补充租赁合同。"),
@@ -129,7 +132,7 @@ def test_the_full_path_with_a_return_keeps_a_complete_trail(world):
     ]
     assert application.events.get(action="approve").amount == Decimal("8000000")
     assert application.approved_amount == Decimal("8000000")
-    assert application.version == 7  # one per change after creation
+    assert application.version == 8  # one per change after creation (the attachment too)
     assert application.reviewer == world.reviewer  # the first to start keeps the assignment
     assert application.decided_at is not None
     # simple_history keeps every version, each with the user who made it
@@ -138,7 +141,7 @@ def test_the_full_path_with_a_return_keeps_a_complete_trail(world):
     )
     assert history[0] == ("draft", "alpha")
     assert history[-1] == ("approved", "reviewer2")
-    assert len(history) == 7
+    assert len(history) == 8
 
 
 def test_start_review_assigns_the_reviewer_who_starts(world):

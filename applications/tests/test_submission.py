@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from applications import services
 from applications.models import Application, State
 from applications.services import ApplicationError, DuplicateApplication, InvalidTransition
-from applications.tests.support import bring_to, draft, fresh, lease_benefit
+from applications.tests.support import bring_to, draft, fresh, lease_benefit, with_material
 from policies.models import Benefit, PolicyDocument
 from policies.tests.factories import PolicyDocumentFactory
 
@@ -33,7 +33,7 @@ def test_a_second_application_for_the_same_benefit_is_refused_while_one_is_open(
 
 
 def test_the_same_draft_submitted_twice_is_refused_as_a_double_submission(world):
-    application = draft(world)
+    application = with_material(world.user, draft(world))
     services.submit(actor=world.user, application_id=application.pk, expected_version=application.version)
     with pytest.raises(DuplicateApplication) as refused:  # e.g. a double click: same version again
         services.submit(actor=world.user, application_id=application.pk, expected_version=application.version)
@@ -59,7 +59,7 @@ def test_an_approved_one_time_benefit_cannot_be_applied_for_again(world):
 
 
 def test_submission_freezes_the_engines_explanation_and_the_facts_it_read(world):
-    application = draft(world, requested_amount=Decimal("6000000"))
+    application = with_material(world.user, draft(world, requested_amount=Decimal("6000000")))
     submitted = services.submit(
         actor=world.user, application_id=application.pk, expected_version=application.version
     )
@@ -115,7 +115,7 @@ def test_a_benefit_out_of_force_cannot_be_applied_for(world, status, effective_t
 
 
 def test_a_draft_whose_policy_expired_before_submission_cannot_be_submitted(world):
-    application = draft(world)
+    application = with_material(world.user, draft(world))
     document = world.benefit.clause.document
     document.status = PolicyDocument.Status.SUPERSEDED
     document.save()

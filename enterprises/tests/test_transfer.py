@@ -165,6 +165,8 @@ def test_gbk_csv_and_excel_are_read(fact_catalog):
 def test_export_round_trips_through_import(fact_catalog):
     transfer.apply_import(csv_bytes([HEADER, *GOOD]), "a.csv", actor=None)
     exported = transfer.export_csv(Enterprise.objects.order_by("pk"), year=2025)
+    cells = {cell for line in exported.decode("utf-8-sig").splitlines() for cell in line.split(",")}
+    assert not {"True", "False"} & cells and {"是", "否"} & cells  # 是/否 for people (issue 14, step 8)
     first = Enterprise.objects.get(credit_code=GOOD[0][0])
     first.industry_tracks, first.registered_on, first.scale = ["biomedicine"], None, "micro"
     first.save()

@@ -179,7 +179,7 @@ def test_add_rows_through_the_pages(client, two_companies):
     kwargs = {"pk": ours.pk}
     client.post(
         reverse("enterprises:figures", kwargs=kwargs),
-        {"version": 1, "year": 2025, "output_value": "120000000", "employees": "88"},
+        {"version": 1, "year": 2025, "output_value": "12000", "employees": "88"},  # 万元
     )
     client.post(
         reverse("enterprises:recognitions", kwargs=kwargs),
@@ -192,6 +192,7 @@ def test_add_rows_through_the_pages(client, two_companies):
             "kind": "factory_lease",
             "year": 2025,
             "area_m2": "5000",
+            "rent_total": "1200.5",  # 万元
             "is_new": "on",
             "self_use": "on",
         },
@@ -205,7 +206,25 @@ def test_add_rows_through_the_pages(client, two_companies):
     assert ours.figures.get(year=2025).output_value == Decimal("120000000")
     assert Recognition.objects.get(enterprise=ours).source == "self_declared"
     assert ours.projects.get().area_m2 == Decimal("5000")
+    assert ours.projects.get().rent_total == Decimal("12005000.00")  # typed in 万元, stored in yuan
     assert ours.fact_values.get().value is True
+    # the rows read as people write them: labels, 万元, no codes (issue 14, steps 8 and 9)
+    figures = client.get(reverse("enterprises:figures", kwargs=kwargs)).content.decode()
+    assert "12000万元" in figures and "120000000" not in figures and "（万元）" in figures
+    recognitions = client.get(reverse("enterprises:recognitions", kwargs=kwargs)).content.decode()
+    assert "专精特新“小巨人”" in recognitions.split('id="rows"')[1] and ">little_giant" not in recognitions
+    projects = client.get(reverse("enterprises:projects", kwargs=kwargs)).content.decode()
+    assert "租房总额 1200.5万元" in projects
+    facts = client.get(reverse("enterprises:fact_values", kwargs=kwargs)).content.decode()
+    assert "（is_park_developer）" not in facts and "产业园区开发（运营）主体：是" in facts
+    # a delete asks first, naming the row; only the confirmation's POST deletes
+    delete_url = reverse(
+        "enterprises:delete_row", kwargs={**kwargs, "table": "projects", "row_pk": ours.projects.get().pk}
+    )
+    assert f'href="{delete_url}"' in projects
+    confirm = client.get(delete_url)
+    assert confirm.status_code == 200 and "确定要删除以下记录吗" in confirm.content.decode()
+    assert "租赁工业厂房" in confirm.content.decode() and ours.projects.exists()
     response = client.post(
         reverse(
             "enterprises:delete_row", kwargs={**kwargs, "table": "projects", "row_pk": ours.projects.get().pk}

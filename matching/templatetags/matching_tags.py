@@ -5,14 +5,14 @@ from __future__ import annotations
 from django import template
 
 from enterprises.models import EnterpriseMembership
-from matching.models import MatchChange, NotificationPreference
+from matching.models import MatchChange, Notice, NotificationPreference
 
 register = template.Library()
 
 
 @register.simple_tag
 def unread_notifications(user) -> int | None:
-    """Changes of the user's enterprise newer than the last one they saw: three small indexed queries,
+    """Changes and notices of the user's enterprise newer than the last ones they saw: small indexed queries,
     run only for signed-in enterprise users (the base template asks for nothing else). None: the user
     acts for no enterprise, so there is no notifications page for them."""
     if not user.is_authenticated:
@@ -22,8 +22,10 @@ def unread_notifications(user) -> int | None:
     )
     if enterprise_id is None:
         return None
-    seen = (
-        NotificationPreference.objects.filter(user=user).values_list("last_seen_change_id", flat=True).first()
-        or 0
+    seen_change, seen_notice = NotificationPreference.objects.filter(user=user).values_list(
+        "last_seen_change_id", "last_seen_notice_id"
+    ).first() or (0, 0)
+    return (
+        MatchChange.objects.filter(enterprise_id=enterprise_id, pk__gt=seen_change).count()
+        + Notice.objects.filter(enterprise_id=enterprise_id, pk__gt=seen_notice).count()
     )
-    return MatchChange.objects.filter(enterprise_id=enterprise_id, pk__gt=seen).count()

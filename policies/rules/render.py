@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from policies.rules.ast import Condition, Group, Leaf, Node
@@ -44,9 +44,32 @@ def plain_number(number: Any) -> str:
     return format(Decimal(str(number)).normalize(), "f")
 
 
-def money_en(yuan: Any) -> str:
-    """500000 → "500,000 yuan"; 12000000 → "12 million yuan" (exact, no rounding)."""
+def shown_number(number: Any) -> Decimal:
+    """A computed quantity as shown: at most two decimals (3333.333… m² reads 3333.33 m²)."""
+    number = Decimal(str(number))
+    if number.is_finite() and number.as_tuple().exponent < -2:
+        return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return number
+
+
+def shown_yuan(yuan: Any) -> Decimal:
+    """An amount as shown to people: to the fen, the precision money is stored in, so a computed
+    amount never reads "1666.666666666666666666666667 万元" and a stored one reads exactly."""
     amount = Decimal(str(yuan))
+    if not amount.is_finite():
+        return amount
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def money_zh(yuan: Any) -> str:
+    """12000000 → "1200 万元"; 16666666.666… → "1666.666667 万元" (to the fen, trailing zeros dropped)."""
+    amount = shown_yuan(yuan) / TEN_THOUSAND
+    return f"{format(amount.normalize(), 'f') if amount else '0'} 万元"
+
+
+def money_en(yuan: Any) -> str:
+    """500000 → "500,000 yuan"; 12000000 → "12 million yuan" (to the fen, see shown_yuan)."""
+    amount = shown_yuan(yuan)
     if abs(amount) >= MILLION:
         return f"{(amount / MILLION).normalize():,f} million yuan"
     return f"{amount.normalize():,f} yuan"
@@ -56,7 +79,7 @@ def wan(yuan: Any) -> str:
     """Money as people read it: 10000000 → "1000 万元" in Chinese, "10 million yuan" in English."""
     if english():
         return money_en(yuan)
-    return f"{plain_number(Decimal(str(yuan)) / TEN_THOUSAND)} 万元"
+    return money_zh(yuan)
 
 
 # --- labels and values ----------------------------------------------------------------------------------------
@@ -104,7 +127,7 @@ def scalar_text(info: FactInfo, value: Any) -> str:
         return choice_label(info, value)
     if info.type == "money":
         return wan(value)
-    number = plain_number(value)
+    number = plain_number(shown_number(value))
     unit = unit_text(info.unit or "")
     if not unit:
         return number

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 
+from policies.admin import wan_text
 from policies.models import Benefit, Clause, FactDefinition, PolicyDocument
 from policies.selectors import benefits_with_context
 
@@ -22,7 +23,8 @@ def staff(client):
 def benefit_post_data(benefit: Benefit, **changes) -> dict:
     data = {
         "clause": benefit.clause_id, "key": benefit.key, "name": benefit.name, "kind": benefit.kind,
-        "cap": benefit.cap or "", "amount": benefit.amount or "", "ratio": benefit.ratio or "",
+        "cap": wan_text(benefit.cap) if benefit.cap is not None else "",  # typed in 万元
+        "amount": wan_text(benefit.amount) if benefit.amount is not None else "", "ratio": benefit.ratio or "",
         "base_fact": benefit.base_fact, "instalments": benefit.instalments or "", "recurrence": benefit.recurrence,
         "recognition_phrase": benefit.recognition_phrase, "amount_quote": benefit.amount_quote,
         "stacking_group": benefit.stacking_group, "valid_from": "", "valid_to": "",
@@ -125,7 +127,7 @@ def test_staff_add_a_stored_fact_and_a_new_document_with_no_code(catalog_loaded,
     }
     response = client.post(
         "/admin/policies/benefit/add/",
-        {"clause": clause.pk, "key": "robots", "name": "机器人补贴", "kind": "lump_sum", "cap": "500000",
+        {"clause": clause.pk, "key": "robots", "name": "机器人补贴", "kind": "lump_sum", "cap": "50",
          "amount": "", "ratio": "", "base_fact": "", "instalments": "", "recurrence": "one_time",
          "recognition_phrase": "", "amount_quote": "给予上限50万元的补贴", "stacking_group": "", "valid_from": "",
          "valid_to": "", "condition": json.dumps(condition, ensure_ascii=False)},

@@ -63,3 +63,38 @@ def test_english_page_uses_english_labels(doc_000, client):
     client.cookies["django_language"] = "en"
     page = text_of(client.get("/policies/mh-2024-new-industrialization/", HTTP_ACCEPT_LANGUAGE="en"))
     assert "Newly leased self-use factory area ≥ 5000 m²" in page
+
+
+def test_search_hits_say_the_documents_status(doc_000, client):
+    """Drafts and expired texts are marked in the hits, not mixed in silently (issue 14, step 11)."""
+    from policies.tests.factories import ClauseFactory
+
+    expired = PolicyDocumentFactory(
+        title="过期的计划",
+        status="expired",
+        effective_from=datetime.date(2018, 1, 1),
+        effective_to=datetime.date(2020, 12, 31),
+    )
+    ClauseFactory(document=expired, text="对获评专精特新企业的给予一次性奖励。")
+    html = client.get("/policies/", {"q": "专精特新"}).content.decode()
+    hits = html.split('id="search-results"')[1].split("</section>")[0]
+    old = hits.split("过期的计划")[1].split("</h3>")[0]
+    assert 'class="badge bad">已失效<' in old
+    current = hits.split("闵行区关于大力推进新型工业化高质量发展的若干政策意见")[1].split("</h3>")[0]
+    assert "badge" in current
+
+
+def test_document_page_gives_the_issuers_link_and_the_call_not_a_file_name(doc_000, client):
+    from policies.models import PolicyDocument
+
+    page = client.get("/policies/mh-2024-new-industrialization/").content.decode()
+    document = PolicyDocument.objects.get(key="mh-2024-new-industrialization")
+    assert document.source_file not in page  # the internal file name is not for people
+    assert "暂无申报通知" in page and "以申报通知为准" in page and "暂无链接" in page
+    document.source_url = "https://www.shmh.gov.cn/policy/2024-1.html"
+    document.application_period = "2026年6月5日至7月5日24:00"
+    document.receiving_department = "区经委产业发展科"
+    document.save()
+    page = client.get("/policies/mh-2024-new-industrialization/").content.decode()
+    assert 'href="https://www.shmh.gov.cn/policy/2024-1.html"' in page
+    assert "2026年6月5日至7月5日24:00" in page and "区经委产业发展科" in page

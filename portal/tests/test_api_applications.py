@@ -5,9 +5,11 @@ review; versions, transitions and rights are enforced by applications.services a
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from applications.models import Application, ApplicationEvent, State
+from applications.tests.support import PDF
 from policies.models import Benefit
 from portal.tests.api_support import (  # noqa: F401 - fixtures
     api_data,
@@ -19,6 +21,13 @@ from portal.tests.api_support import (  # noqa: F401 - fixtures
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 JSON = {"content_type": "application/json"}
 
 
@@ -47,6 +56,16 @@ def create(client: Client, **extra) -> dict:
     return response.json()
 
 
+def attach(client: Client, application: dict) -> dict:
+    """A material uploaded over the API (multipart); the application as it is then."""
+    upload = SimpleUploadedFile("租赁合同.pdf", PDF, content_type="application/pdf")
+    response = client.post(
+        f"/api/v1/applications/{application['id']}/attachments/", {"file": upload, "description": "租赁合同"}
+    )
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
 def act(client: Client, application: dict, action: str, **fields):
     return client.post(
         f"/api/v1/applications/{application['id']}/{action}/",
@@ -64,13 +83,15 @@ def test_enterprise_drafts_edits_submits_and_the_reviewer_approves(member, revie
 
     edited = member.patch(
         f"/api/v1/applications/{draft['id']}/",
-        {"version": draft["version"], "contact_phone": "021-1"},
+        {"version": draft["version"], "contact_phone": "021-64121234"},
         **JSON,
     )
     assert edited.status_code == 200, edited.content
     edited = edited.json()
-    assert edited["contact_phone"] == "021-1" and edited["contact_name"] == "张三"  # the rest kept
+    assert edited["contact_phone"] == "021-64121234" and edited["contact_name"] == "张三"  # the rest kept
 
+    assert_problem(act(member, edited, "submit"), 400, field="attachments")  # no material yet
+    edited = attach(member, edited)
     submitted = act(member, edited, "submit")
     assert submitted.status_code == 200 and submitted.json()["state"] == "submitted"
     submitted = submitted.json()
@@ -85,12 +106,12 @@ def test_enterprise_drafts_edits_submits_and_the_reviewer_approves(member, revie
     approved = approved.json()
     assert approved["state"] == "approved" and approved["approved_amount_wan"] == "800.00 万元"
     assert [event["action"] for event in approved["events"]] == [
-        "create", "edit", "submit", "start_review", "approve",
+        "create", "edit", "attach", "submit", "start_review", "approve",
     ]  # fmt: skip
 
 
 def test_stale_versions_double_submissions_and_impossible_transitions_are_409(member, reviewer):
-    draft = create(member)
+    draft = attach(member, create(member))
     submitted = act(member, draft, "submit").json()
     assert_problem(act(member, draft, "submit"), 409, "duplicate")  # submitted already
     assert_problem(act(member, {**submitted, "version": 1}, "withdraw"), 409, "stale_version")
@@ -102,7 +123,7 @@ def test_stale_versions_double_submissions_and_impossible_transitions_are_409(me
 
 
 def test_rights_the_enterprise_cannot_review_and_machines_cannot_act(member, api_world):
-    submitted = act(member, create(member), "submit").json()
+    submitted = act(member, attach(member, create(member)), "submit").json()
     assert_problem(act(member, submitted, "start-review"), 403)
     machine = key_client(api_world.machine_key)
     # A machine key reads submitted applications like staff, but actions need a person.

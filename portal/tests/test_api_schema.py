@@ -117,3 +117,12 @@ def test_documentation_pages_are_served(client, path, django_db_blocker):
             response = client.get("/api/docs/?script=")
         assert response.status_code == 200
     assert b"/api/schema/" in response.content
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_documentation_pages_load_nothing_from_outside(client, path, django_db_blocker):
+    """No CDN, no web fonts: the pages work on a closed network (issue 14, step 12)."""
+    with django_db_blocker.unblock():
+        html = client.get(path).content.decode()
+    outside = re.findall(r'(?:src|href)=["\'](?:https?:)?//[^"\']+', html)
+    assert outside == [] and "fonts.googleapis.com" not in html

@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from applications import services as application_services
+from applications.tests.support import with_material
 from enterprises.models import Enterprise
 from enterprises.tests.factories import UserFactory
 from enterprises.validators import credit_code_for
@@ -32,6 +33,11 @@ from portal.tests.api_support import (  # noqa: F401 - fixtures
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def lease() -> Benefit:
@@ -57,6 +63,7 @@ def b_side(world) -> dict[str, int]:
         benefit_id=lease().pk,
         requested_amount=Decimal("1000000"),
     )
+    application = with_material(world.user_b, application)
     application = application_services.submit(
         actor=world.user_b, application_id=application.pk, expected_version=application.version
     )

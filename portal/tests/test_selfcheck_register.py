@@ -177,8 +177,9 @@ def test_smaller_answer_sets_are_reproduced_too(catalog, answers):
     assert differences(enterprise, answers, catalog) == {}
 
 
-def test_answers_no_row_can_hold_stay_unknown_and_are_named(catalog):
-    """A registration date, an industry code, a complete project list: not invented, but reported."""
+def test_answers_no_row_can_hold_are_kept_as_declared_values_until_the_data_is_entered(catalog):
+    """A registration date, an industry code, a complete project list: not invented as rows, but the
+    answers are kept (self-declared) so the dashboard does not ask them again (issue 14, step 2)."""
     answers = {
         "years_since_registration": "8",
         "is_manufacturing": True,
@@ -186,24 +187,46 @@ def test_answers_no_row_can_hold_stay_unknown_and_are_named(catalog):
         "tech_upgrade_level": "none",
         "output_value_increase": "1000000",  # without last year's output there is no year before
         "industry_tracks": ["biomedicine"],
+        "newly_above_scale": False,
+        "in_industrial_upstairs_project": False,
+        "output_growth_rate": "12.5",
     }
+    today = timezone.localdate()
     enterprise = create_profile_from_answers(
-        user=UserFactory(), name="乙", credit_code=GOOD_CODE, answers=answers, as_of=timezone.localdate()
+        user=UserFactory(), name="乙", credit_code=GOOD_CODE, answers=answers, as_of=today
     )
-    values = facts_for(enterprise, timezone.localdate(), catalog=catalog).values
-    left_out = {
-        "years_since_registration",
-        "is_manufacturing",
-        "is_sme",
-        "tech_upgrade_level",
-        "output_value_increase",
-    }
-    assert {code for code in left_out if values[code] is not None} == set()
     assert enterprise.registered_on is None and enterprise.industry_code == "" and enterprise.scale == ""
     assert not Project.objects.exists() and not enterprise.projects_declared
-    assert values["industry_tracks"] == frozenset({"biomedicine"})
-    not_carried = answers_not_carried(enterprise, answers, as_of=timezone.localdate(), catalog=catalog)
-    assert {fact.code for fact in not_carried} == left_out
+    assert differences(enterprise, answers, catalog) == {}
+    sheet = facts_for(enterprise, today, catalog=catalog)
+    assert {sheet.sources[code] for code in answers} == {Source.SELF_DECLARED}
+    assert answers_not_carried(enterprise, answers, as_of=today, catalog=catalog) == []
+
+    # data entered later wins over the declaration
+    enterprise.industry_code = "5211"  # retail: not manufacturing
+    enterprise.save()
+    assert facts_for(enterprise, today, catalog=catalog).values["is_manufacturing"] is False
+
+
+def test_none_of_these_for_a_stored_set_registers_and_is_kept(catalog, client):
+    """ "以上都没有" for 创新药械落地情况 and 集成电路首台套…验证服务机构类型 is the empty set: it registered
+    with HTTP 400 "此字段不能为空" before (issue 14, step 1)."""
+    answers = {
+        "innovative_drug_device_status": [],
+        "ic_verification_service_for": [],
+        "is_manufacturing": True,
+        "is_sme": True,
+        "newly_above_scale": True,
+        "output_growth_rate": "20",
+        "in_industrial_upstairs_project": False,
+    }
+    with_answers(client, answers)
+    response = client.post("/self-check/register/", registration())
+    assert response.status_code == 302 and response["Location"] == "/applications/dashboard/"
+    enterprise = Enterprise.objects.get(credit_code=GOOD_CODE)
+    assert differences(enterprise, answers, catalog) == {}
+    values = facts_for(enterprise, timezone.localdate(), catalog=catalog).values
+    assert values["innovative_drug_device_status"] == frozenset()
 
 
 @pytest.mark.parametrize(
@@ -270,7 +293,7 @@ def with_answers(client, answers: dict) -> None:
 
 
 def test_registration_creates_the_account_and_the_profile_and_logs_in(catalog, client):
-    answers = FULL_ANSWERS | {"years_since_registration": "15"}  # the one answer a profile cannot hold
+    answers = FULL_ANSWERS | {"years_since_registration": "15"}  # no row holds it: kept as declared
     with_answers(client, answers)
     page = text_of(client.get("/self-check/register/"))
     assert "统一社会信用代码" in page and "上年度工业总产值 45000 万元" in page
@@ -280,12 +303,12 @@ def test_registration_creates_the_account_and_the_profile_and_logs_in(catalog, c
     assert response.redirect_chain == [("/applications/dashboard/", 302)]
     page = text_of(response)
     assert "企业“上海闵智精密机床有限公司”已登记" in page
-    assert "以下回答需要在企业资料中补充具体数据后才能用于匹配：成立年限" in page
+    assert "以下回答需要在企业资料中补充具体数据后才能用于匹配" not in page
     user = get_user_model().objects.get(username="minzhi")
     assert response.context["user"] == user and user.check_password(PASSWORD)
     enterprise = Enterprise.objects.get(credit_code=GOOD_CODE)  # typed in lower case, stored upper
     assert EnterpriseMembership.objects.get(user=user).enterprise == enterprise
-    assert set(differences(enterprise, answers, catalog)) == {"years_since_registration"}
+    assert differences(enterprise, answers, catalog) == {}
     assert ANSWERS_SESSION_KEY not in client.session  # they are the profile now
 
 

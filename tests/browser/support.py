@@ -16,6 +16,7 @@ from selenium.webdriver.common.by import By
 
 from applications import services
 from applications.models import Application
+from applications.tests.support import with_material
 from enterprises.demo import DEMO_USER, load_demo_file
 from enterprises.models import Enterprise
 from enterprises.services import link_user
@@ -77,6 +78,7 @@ def application_in_review(portal: Portal, *, started: bool) -> Application:
         contact_name="王经理",
         contact_phone="021-64000000",
     )
+    application = with_material(portal.enterprise_user, application)
     application = services.submit(
         actor=portal.enterprise_user, application_id=application.pk, expected_version=application.version
     )

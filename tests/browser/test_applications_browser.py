@@ -107,9 +107,13 @@ def test_reviewer_returns_the_enterprise_answers_and_the_reviewer_approves(brows
     browser.click_and_wait("#return-application", review_page)
     assert state_of(browser) == State.RETURNED
 
-    # the enterprise, in its own browser session, answers the request
+    # the enterprise, in its own browser session, is told (badge and notices), then answers the request
     detail_page = f"/applications/{application.pk}/"
     browser.log_in(*portal.enterprise_login, then=detail_page)
+    assert int(browser.text("#notification-badge").split()[0]) >= 3  # submitted, under review, returned
+    browser.click_and_wait("#nav-notifications", "/matches/notifications/")
+    assert "被退回补充：请上传经备案的厂房租赁合同及租金支付凭证。" in browser.text("#notices")
+    browser.click_and_wait("#notices li.unread a", detail_page)
     assert "请上传经备案的厂房租赁合同及租金支付凭证" in browser.text("#information-request")
     browser.fill("#resubmit_answer", "已补充租赁合同备案证明和2026年第一季度租金支付凭证。")
     browser.click_and_wait("#resubmit-application", detail_page)
@@ -125,7 +129,9 @@ def test_reviewer_returns_the_enterprise_answers_and_the_reviewer_approves(brows
     assert state_of(browser) == State.APPROVED
     assert browser.text("#approved-amount") == "800万元"
     trail = [item.get_attribute("data-action") for item in browser.find_all("#event-trail li")]
-    assert trail == ["create", "submit", "start_review", "return", "resubmit", "start_review", "approve"]
+    assert trail == [
+        "create", "attach", "submit", "start_review", "return", "resubmit", "start_review", "approve",
+    ]  # fmt: skip
     browser.screenshot("review-3-approved")
 
     application.refresh_from_db()
@@ -133,6 +139,13 @@ def test_reviewer_returns_the_enterprise_answers_and_the_reviewer_approves(brows
     assert application.resubmission_note.startswith("已补充租赁合同备案证明")
     decided = application.events.get(action=Action.APPROVE)
     assert decided.actor == portal.reviewer and decided.from_state == State.UNDER_REVIEW
+
+    # the approval reaches the enterprise's notifications, and the benefit is no longer offered
+    browser.log_in(*portal.enterprise_login, then="/matches/notifications/")
+    assert "已批准，核定金额 800.00 万元" in browser.text("#notices li.unread")
+    browser.visit("/applications/dashboard/")
+    row = browser.find(f"#benefit-{portal.lease.pk}")
+    assert "已批准" in row.text and not browser.find_all(f"#apply-{portal.lease.pk}")
 
 
 def test_approving_above_the_cap_is_refused_with_a_clear_message(browser, portal):

@@ -17,6 +17,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from applications import selectors as application_selectors
@@ -139,6 +140,21 @@ class UpdateSerializer(DraftSerializer, VersionSerializer):
     pass
 
 
+class AttachmentUploadSerializer(StrictSerializerMixin, serializers.Serializer):
+    file = serializers.FileField(
+        help_text=bilingual(
+            "申报材料：PDF、JPEG 或 PNG（按内容检查），不超过 10 MB。",
+            "A material: PDF, JPEG or PNG (checked by content), at most 10 MB.",
+        )
+    )
+    description = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text=bilingual("材料说明，例如“租赁合同”。", "What the file is, e.g. the lease contract."),
+    )
+
+
 class WithdrawSerializer(VersionSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
@@ -253,6 +269,25 @@ def _action_schema(summary: str, request, example: dict | None = None):
         ],
     ),
     submit=_action_schema("提交 Submit (enterprise)", VersionSerializer),
+    attachments=extend_schema(
+        tags=[TAG],
+        summary="上传申报材料 Attach a material (enterprise)",
+        description=(
+            "multipart/form-data 上传一个文件；草稿或退回补充时可传。提交前至少要有一份材料。"
+            "Upload one file as multipart/form-data, while a draft or returned; submission needs at least one."
+        ),
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: ApplicationDetailSerializer},
+        examples=[
+            OpenApiExample(
+                "租赁合同 Lease contract",
+                value={"file": "(PDF)", "description": "租赁合同"},
+                request_only=True,
+                media_type="multipart/form-data",
+            ),
+            examples.reply("申报 Application", examples.APPLICATION_DETAIL, "201"),
+        ],
+    ),
     withdraw=_action_schema(
         "撤回 Withdraw (enterprise)", WithdrawSerializer, {"version": 2, "reason": "项目推迟"}
     ),
@@ -368,6 +403,18 @@ class ApplicationViewSet(
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         return self._transition(application_services.submit)
+
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def attachments(self, request, pk=None):
+        application = self.get_object()  # 404 for what the caller may not see
+        data = self._payload(AttachmentUploadSerializer)
+        application_services.add_attachment(
+            actor=self._actor(),
+            application_id=application.pk,
+            upload=data["file"],
+            description=data.get("description", ""),
+        )
+        return self._reply(application, 201)
 
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
