@@ -46,7 +46,6 @@ from matching import selectors
 from matching.engine import (
     BenefitSpec,
     MissingFact,
-    Outcome,
     Stack,
     Status,
     Verdict,
@@ -159,7 +158,7 @@ def evaluate_answers(
         verdicts=tuple(verdicts),
         stack=best_total(verdicts),
         missing=tuple(missing),
-        open_questions=_open_questions(verdicts, missing),
+        open_questions=_open_questions(missing),
     )
 
 
@@ -169,25 +168,8 @@ def _by_amount(verdict: Verdict) -> tuple:
     return (value is None, -(value or 0), -verdict.status, -verdict.score, verdict.spec.global_key)
 
 
-def _open_questions(verdicts: Iterable[Verdict], missing: Iterable[MissingFact]) -> tuple[str, ...]:
-    """The facts whose answer could still change a verdict or an amount, most money first.
-
-    These are the engine's missing facts (unknown leaves of undecided benefits, unknown ratio bases),
-    plus the facts of benefits held back only by `exists: true` on an unanswered fact: `exists` is
-    never UNKNOWN, so such a benefit reads as not eligible, yet answering would make it reachable.
-    """
-    codes = [fact.code for fact in missing]
-    for verdict in verdicts:
-        if (
-            verdict.status is Status.NOT_ELIGIBLE
-            and verdict.unmet
-            and all(
-                reason.leaf.op == "exists" and reason.leaf.value and reason.value is None
-                for reason in verdict.unmet
-            )
-        ):
-            codes.extend(reason.fact for reason in verdict.unmet)
-            codes.extend(reason.fact for reason in verdict.reasons if reason.outcome is Outcome.UNKNOWN)
-            if verdict.spec.base_fact and verdict.base_value is None:
-                codes.append(verdict.spec.base_fact)
-    return tuple(dict.fromkeys(codes))
+def _open_questions(missing: Iterable[MissingFact]) -> tuple[str, ...]:
+    """The facts whose answer could still change a verdict or an amount, most money first: the
+    engine's missing facts (unknown leaves of undecided benefits, unknown ratio bases; `exists: true`
+    on an unanswered fact is an unknown leaf like any other)."""
+    return tuple(dict.fromkeys(fact.code for fact in missing))

@@ -60,8 +60,8 @@ def catalog_only(db):
 
 
 def test_a_benefit_held_back_only_by_exists_keeps_its_questions_open(catalog_only):
-    """`exists: true` on an unanswered fact is UNMET, never UNKNOWN: the engine says not eligible, but
-    answering could change that, so its facts stay open questions."""
+    """`exists: true` on an unanswered fact is UNKNOWN, not UNMET: the benefit needs information and both
+    facts are open questions (and the engine's missing facts)."""
     spec = BenefitSpec(
         global_key="test/1/growth",
         name="增速奖励",
@@ -76,9 +76,9 @@ def test_a_benefit_held_back_only_by_exists_keeps_its_questions_open(catalog_onl
     )
     facts = catalog()
     empty = evaluate_answers({}, as_of=dt.date(2025, 6, 1), specs=[spec], catalog=facts)
-    assert empty.verdicts[0].status is Status.NOT_ELIGIBLE
+    assert empty.verdicts[0].status is Status.NEEDS_INFO
     assert set(empty.open_questions) == {"output_growth_rate", "is_above_scale"}
-    assert empty.missing == ()  # the engine's own gap analysis lists only unknown leaves
+    assert {fact.code for fact in empty.missing} == {"output_growth_rate", "is_above_scale"}
     refused = evaluate_answers(
         {"is_above_scale": False}, as_of=dt.date(2025, 6, 1), specs=[spec], catalog=facts
     )
