@@ -3,13 +3,15 @@ or a wrong JSON type is a 400 naming the field, never silently dropped or coerce
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 from django import forms
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from rest_framework import serializers
 
 # Field class -> (accepted JSON types, message); the first matching class wins (subclasses first).
@@ -92,3 +94,23 @@ class StrictFilterSet(filters.FilterSet):
                 f"{self.__class__.__name__}Form", (StrictFilterForm,), fields
             )
         return form_class
+
+
+class InstantField(IsoDateTimeField):
+    """An ISO 8601 instant, normalised to UTC: any offset Python reads (e.g. +16:02, which PostgreSQL
+    refuses) becomes a plain UTC time, and one outside the representable years is a 400, not a 500."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None or timezone.is_naive(parsed):
+            return parsed
+        try:
+            return parsed.astimezone(dt.UTC)
+        except OverflowError as error:
+            raise forms.ValidationError(_("日期时间超出范围。"), code="invalid") from error
+
+
+class InstantFilter(filters.IsoDateTimeFilter):
+    """`…_since` filters: an instant (InstantField)."""
+
+    field_class = InstantField

@@ -277,3 +277,20 @@ def test_machine_writes_are_attributed_to_the_staff_member_who_issued_the_key(ap
     )
     assert created.status_code == 201
     assert Enterprise.objects.get(pk=created.json()["id"]).history.latest().history_user == api_world.staff
+
+
+@pytest.mark.parametrize(
+    ("url", "parameter"),
+    [
+        ("/api/v1/matches/", "changed_since"),
+        ("/api/v1/changes/", "since"),
+        ("/api/v1/enterprises/", "updated_since"),
+    ],
+)
+def test_an_instant_with_any_offset_is_read_as_utc_and_one_out_of_range_is_a_400(api_world, url, parameter):
+    """Found by the stateful fuzzer: "+16:02" is valid ISO 8601 that PostgreSQL refuses (a 500)."""
+    client = key_client(api_world.machine_key)
+    assert client.get(url, {parameter: "0573-05-28T06:59:47+16:02"}).status_code == 200
+    assert client.get(url, {parameter: "2026-12-02T08:00:00+08:00"}).status_code == 200
+    refused = client.get(url, {parameter: "0001-01-01T00:00:00+05:00"})  # before year 1 in UTC
+    assert refused.status_code == 400 and parameter in refused.json()["errors"]

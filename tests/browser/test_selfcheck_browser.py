@@ -3,6 +3,7 @@
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 from policies.loader import default_paths, load_files
 from portal.selfcheck import ANSWERS_SESSION_KEY
@@ -30,6 +31,9 @@ def test_anonymous_self_check_end_to_end(browser, policies):
     assert "第 1 步：基本情况" in browser.text()
     assert browser.find_all('input[name="ic_industry_entity"]')  # asked: IC benefits are in force
     assert not browser.find_all('input[name="district"]')  # no policy in force reads it
+    # asked first: every document's applicability reads where the enterprise is registered and operates
+    Select(browser.find('select[name="registered_region"]')).select_by_value("310112")
+    Select(browser.find('select[name="operating_region"]')).select_by_value("310112")
     choose(browser, "is_manufacturing", "true")
     choose(browser, "ic_industry_entity", "false")
     choose(browser, "industry_tracks", "high_end_equipment")

@@ -20,7 +20,7 @@ from portal.api import examples
 from portal.api.base import ApiViewMixin, bilingual
 from portal.api.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from portal.api.idempotency import idempotent
-from portal.api.serializers import StrictFilterSet, StrictSerializerMixin
+from portal.api.serializers import InstantFilter, StrictFilterSet, StrictSerializerMixin
 from portal.models import Scope
 
 TAG = "企业 Enterprises"
@@ -36,7 +36,7 @@ class EnterpriseFilter(StrictFilterSet):
     credit_code = django_filters.CharFilter(
         help_text=bilingual("统一社会信用代码。", "Unified social credit code.")
     )
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = InstantFilter(
         field_name="updated_at",
         lookup_expr="gte",
         help_text=bilingual(

@@ -49,7 +49,7 @@ from portal.api.base import ReadOnlyApiViewSet, bilingual
 from portal.api.conditional import ConditionalGetMixin, etag_of, is_not_modified, not_modified, tag
 from portal.api.fields import MoneyField, WanField, wan_text
 from portal.api.pagination import FeedPagination
-from portal.api.serializers import StrictFilterSet
+from portal.api.serializers import InstantFilter, StrictFilterSet
 from portal.models import Scope
 
 TAG = "匹配 Matches"
@@ -90,7 +90,7 @@ class MatchResultFilter(VisibleEnterpriseFilterMixin):
         lookup_expr="gte",
         help_text=bilingual("预估金额不低于（元）。", "Estimated amount at least (yuan)."),
     )
-    changed_since = django_filters.IsoDateTimeFilter(
+    changed_since = InstantFilter(
         field_name="evaluated_at",
         lookup_expr="gte",
         help_text=bilingual(
@@ -108,7 +108,7 @@ class ChangeFilter(VisibleEnterpriseFilterMixin):
     benefit = django_filters.NumberFilter(
         field_name="benefit_id", help_text=bilingual("扶持项目 id。", "Benefit id.")
     )
-    since = django_filters.IsoDateTimeFilter(
+    since = InstantFilter(
         field_name="created_at",
         lookup_expr="gte",
         help_text=bilingual("只返回此后记录的变化（ISO 8601）。", "Only changes recorded since (ISO 8601)."),
