@@ -480,6 +480,10 @@ def resubmit(
         Action.RESUBMIT, actor=actor, application_id=application_id, expected_version=expected_version
     )
     application.resubmission_note = _required(answer, _("请说明补充了哪些材料或信息。"), "answer")
+    call = selectors.call_for(application.benefit_id, application.last_submitted_at or timezone.now())
+    if call is not None:
+        _refuse_without_materials(application, call)
+        _refuse_unreplaced(application)
     _take_snapshots(application, as_of)
     application.last_submitted_at = timezone.now()
     return _finish(
@@ -717,6 +721,25 @@ def _refuse_outside_windows(benefit: Benefit, now: dt.datetime) -> None:
     else:
         message = _("“%(name)s”的申报通知未载明申报时间，暂不能在线申报。") % {"name": benefit.name}
     raise InvalidTransition(message, code="window_closed")
+
+
+def _refuse_unreplaced(application: Application) -> None:
+    """A material the reviewer marked 需重新提交 needs a file uploaded for it after the mark."""
+    waiting = [
+        check.material.name
+        for check in application.material_checks.filter(verdict=MaterialCheck.Verdict.REPLACE).select_related(
+            "material"
+        )
+        if not application.attachments.filter(material=check.material, uploaded_at__gt=check.at).exists()
+    ]
+    if waiting:
+        raise ApplicationError(
+            {
+                "attachments": _("审核人员要求重新提交以下材料，请先上传新的文件：%(names)s。")
+                % {"names": _("、").join(waiting)}
+            },
+            code="materials_to_replace",
+        )
 
 
 def _material_of(application: Application, material_id: int) -> CallMaterial:

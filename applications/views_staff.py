@@ -187,6 +187,7 @@ def _review_context(request: HttpRequest, application: Application, bound: dict)
     return call_context(call, timezone.now()) | {
         "checklist": selectors.material_checklist(application, call),
         "material_review_form": Action.CHECK_MATERIAL in allowed,
+        "material_form": bound.get("check_material"),
         "application": application,
         "enterprise": application.enterprise,
         "benefit": application.benefit,

@@ -313,3 +313,101 @@ def test_quote_not_in_the_source_is_refused(world, tmp_path):
     with pytest.raises(LoadError, match=r"levels\[0\]\.quote: not found verbatim"):
         calls_loader.load_file(write(tmp_path, text))
     assert not Call.objects.exists()
+
+
+def test_reviewer_marks_a_material_on_the_review_page_and_the_enterprise_sees_it(world, client):
+    call = make_call(
+        world.benefit,
+        opens="2026-01-01 00:00",
+        closes="2099-12-31 24:00",
+        materials=[("report", "项目资金申请报告", True)],
+    )
+    material = call.materials.get()
+    application = draft(world)
+    services.add_attachment(
+        actor=world.user, application_id=application.pk, upload=pdf(), material_id=material.pk
+    )
+    application = fresh(application)
+    services.submit(actor=world.user, application_id=application.pk, expected_version=application.version)
+    application = fresh(application)
+    services.start_review(
+        actor=world.reviewer, application_id=application.pk, expected_version=application.version
+    )
+    application = fresh(application)
+    url = reverse("applications:review_detail", args=[application.pk])
+    mark = {"action": "check_material", "version": application.version, "material": material.pk}
+    client.force_login(world.staff_without_permission)
+    assert client.post(url, mark | {"verdict": "accepted"}).status_code == 403
+    client.force_login(world.reviewer)
+    assert "申报材料清单" in client.get(url).content.decode()
+    refused = client.post(url, mark | {"verdict": "replace", "comment": ""})
+    assert refused.status_code == 400 and "请说明该材料需要怎样重新提交" in refused.content.decode()
+    assert not MaterialCheck.objects.exists()
+    assert client.post(url, mark | {"verdict": "replace", "comment": "请加盖公章"}).status_code == 302
+    client.force_login(world.user)
+    html = client.get(reverse("applications:detail", args=[application.pk])).content.decode()
+    assert "需重新提交" in html and "请加盖公章" in html
+
+
+def test_the_shipped_call_fixtures_load(catalog_loaded, tmp_path):
+    from policies.loader import default_paths as policy_paths
+    from policies.loader import load_files as load_policies
+
+    _reports, errors = load_policies([path for path in policy_paths() if path.parent.name == "policies"])
+    assert not errors, [error.messages for error in errors]
+    reports, errors = calls_loader.load_files(calls_loader.default_paths(demo=True))
+    assert not errors, [error.messages for error in errors]
+    jinshan = Call.objects.get(key="js-2026-service-fund-call-2")
+    window = jinshan.windows.get()
+    assert (window.opens_at, window.closes_at) == (at("2026-06-05 00:00"), at("2026-07-06 00:00"))
+    assert [level.name for level in jinshan.levels.all()][0] == "街镇（园区）预审"
+    assert jinshan.levels.first().deadline == at("2026-07-24 00:00")
+    assert jinshan.materials.count() == 17 and not jinshan.is_demo
+    assert Call.objects.get(key="demo-mh-service-industry-fund").materials.count() == 14
+    assert all(call.is_demo for call in Call.objects.exclude(pk=jinshan.pk))
+    again, errors = calls_loader.load_files(calls_loader.default_paths(demo=True))
+    assert not errors and not any(report.changed for report in again)
+
+
+def test_resubmission_needs_a_new_file_for_a_material_to_be_replaced(world):
+    call = make_call(
+        world.benefit,
+        opens="2026-01-01 00:00",
+        closes="2099-12-31 24:00",
+        materials=[("report", "报告", True)],
+    )
+    material = call.materials.get()
+    application = draft(world)
+    services.add_attachment(
+        actor=world.user, application_id=application.pk, upload=pdf(), material_id=material.pk
+    )
+    for step in ("submit", "start", "check", "return"):
+        application = fresh(application)
+        common = {"application_id": application.pk, "expected_version": application.version}
+        if step == "submit":
+            services.submit(actor=world.user, **common)
+        elif step == "start":
+            services.start_review(actor=world.reviewer, **common)
+        elif step == "check":
+            services.check_material(
+                actor=world.reviewer, material_id=material.pk, verdict="replace", comment="盖章", **common
+            )
+        else:
+            services.return_for_information(actor=world.reviewer, needed="请重新提交报告。", **common)
+    application = fresh(application)
+    with pytest.raises(services.ApplicationError, match="重新提交以下材料"):
+        services.resubmit(
+            actor=world.user,
+            application_id=application.pk,
+            expected_version=application.version,
+            answer="已补充",
+        )
+    assert fresh(application).state == State.RETURNED
+    services.add_attachment(
+        actor=world.user, application_id=application.pk, upload=pdf("新.pdf"), material_id=material.pk
+    )
+    application = fresh(application)
+    services.resubmit(
+        actor=world.user, application_id=application.pk, expected_version=application.version, answer="已补充"
+    )
+    assert fresh(application).state == State.RESUBMITTED
