@@ -3,7 +3,17 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from applications.models import Application, ApplicationEvent, Attachment
+from applications.models import (
+    Application,
+    ApplicationEvent,
+    Attachment,
+    Call,
+    CallDepartment,
+    CallIntakeLevel,
+    CallMaterial,
+    CallWindow,
+    MaterialCheck,
+)
 
 
 class ReadOnlyMixin:
@@ -46,3 +56,55 @@ class ApplicationAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
     search_fields = ("enterprise__name", "enterprise__credit_code", "benefit__name")
     list_select_related = ("enterprise", "benefit")
     inlines = [AttachmentInline, EventInline]
+
+
+# ---------------------------------------------------------------- application calls (申报通知)
+# Loaded from fixtures by `manage.py load_calls`; editable here (a later load overwrites a call only
+# when its fixture entry changes).
+
+
+class CallDepartmentInline(admin.TabularInline):
+    model = CallDepartment
+    fields = ("order", "name", "contact", "phone", "address", "quote")
+    extra = 0
+
+
+class CallWindowInline(admin.TabularInline):
+    model = CallWindow
+    fields = ("opens_at", "closes_at", "quote")
+    extra = 0
+
+
+class CallIntakeLevelInline(admin.TabularInline):
+    model = CallIntakeLevel
+    fields = ("order", "name", "department", "deadline", "quote")
+    extra = 0
+
+
+class CallMaterialInline(admin.StackedInline):
+    model = CallMaterial
+    fields = (
+        ("order", "key", "name"),
+        "description",
+        ("required", "per_item"),
+        "file_types",
+        "template_url",
+        "quote",
+    )
+    extra = 0
+
+
+@admin.register(Call)
+class CallAdmin(admin.ModelAdmin):
+    list_display = ("title", "issuer", "kind", "is_demo", "fixture_file", "updated_at")
+    list_filter = ("kind", "is_demo")
+    search_fields = ("title", "issuer", "key")
+    filter_horizontal = ("benefits",)
+    readonly_fields = ("fixture_file",)
+    inlines = [CallDepartmentInline, CallWindowInline, CallIntakeLevelInline, CallMaterialInline]
+
+
+@admin.register(MaterialCheck)
+class MaterialCheckAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("application", "material", "verdict", "reviewer", "at")
+    list_filter = ("verdict",)

@@ -146,9 +146,20 @@ class AttachmentForm(AccessibleForm):
         error_messages={"required": _("请选择要上传的文件。")},
     )
     description = forms.CharField(label=_("材料说明"), required=False, max_length=200)
+    material = forms.TypedChoiceField(
+        label=_("对应材料"), required=False, coerce=int, empty_value=None, choices=[("", _("其他材料"))]
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, materials=(), **kwargs):
         super().__init__(*args, **kwargs)
+        if materials:
+            self.fields["material"].choices = [("", _("请选择"))] + [
+                (material.pk, material.name) for material in materials
+            ]
+            self.fields["material"].required = True
+            self.fields["material"].error_messages["required"] = _("请选择这份文件对应的申报材料。")
+        else:
+            del self.fields["material"]
         self.fields["file"].help_text = _("仅限 PDF、JPEG、PNG，单个文件不超过 %(limit)s。") % {
             "limit": human_size(max_bytes())
         }
@@ -200,3 +211,16 @@ class AssignForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.fields["reviewer"].queryset = reviewers()
         self.fields["reviewer"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
+
+
+class MaterialCheckForm(VersionedForm):
+    """A reviewer's mark on one material of the call (applications.services.check_material)."""
+
+    form_id = "material"
+    material = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    verdict = forms.ChoiceField(
+        label=_("审核结果"),
+        choices=[("accepted", _("已认可")), ("replace", _("需重新提交"))],
+        error_messages={"invalid_choice": _("请选择“已认可”或“需重新提交”。")},
+    )
+    comment = forms.CharField(label=_("说明"), required=False, max_length=1000)

@@ -63,6 +63,7 @@ class Action(models.TextChoices):
     ASSIGN = "assign", _("分派审核人")
     ATTACH = "attach", _("上传附件")
     DETACH = "detach", _("删除附件")
+    CHECK_MATERIAL = "check_material", _("审核申报材料")
 
 
 class Application(models.Model):
@@ -217,6 +218,15 @@ class Attachment(models.Model):
     size = models.PositiveIntegerField(_("大小（字节）"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     description = models.CharField(_("材料说明"), max_length=200, blank=True)
+    # Which material of the call this file is (None: a file not tied to a listed material).
+    material = models.ForeignKey(
+        "applications.CallMaterial",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("对应材料"),
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -238,3 +248,198 @@ class Attachment(models.Model):
     @property
     def content_type(self) -> str:
         return {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}[self.kind]
+
+
+# ---------------------------------------------------------------- application calls (申报通知 / 申报指南)
+# Loaded from fixtures/calls/ (and fixtures/demo/calls.yaml in the demo) by `manage.py load_calls`.
+
+
+class Call(models.Model):
+    """A call for applications: who issues and receives it, which benefits it opens, when, how."""
+
+    class Kind(models.TextChoices):
+        NOTICE = "notice", _("申报通知")
+        GUIDE = "guide", _("申报指南")
+
+    class Method(models.TextChoices):
+        ONLINE = "online", _("网上申报")
+        AUTO_GRANT = "auto_grant", _("免申即享")
+        OFFLINE = "offline", _("线下申报")
+
+    key = models.SlugField(_("标识"), max_length=100, unique=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.NOTICE)
+    title = models.CharField(_("标题"), max_length=300)
+    issuer = models.CharField(_("发布机关"), max_length=200)
+    document = models.ForeignKey(
+        "policies.PolicyDocument",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="calls",
+        verbose_name=_("所依据的政策文件"),
+    )
+    benefits = models.ManyToManyField(
+        "policies.Benefit", related_name="calls", verbose_name=_("开放申报的项目")
+    )
+    methods = models.JSONField(
+        _("申报方式"), default=list, help_text=_("网上申报、免申即享、线下申报中的一种或几种")
+    )
+    conditions = models.TextField(_("本批次申报条件"), blank=True)
+    source_file = models.CharField(_("原文文件"), max_length=200, blank=True)
+    url = models.URLField(_("原文链接"), blank=True)
+    is_demo = models.BooleanField(
+        _("演示数据"), default=False, help_text=_("虚构的演示申报通知，不是真实通知")
+    )
+    notes = models.TextField(_("编码说明"), blank=True)
+    fixture_file = models.CharField(_("来源文件"), max_length=200, editable=False)
+    fixture_digest = models.CharField(_("内容摘要"), max_length=64, editable=False)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("申报通知")
+        verbose_name_plural = _("申报通知")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def method_labels(self) -> list[str]:
+        return [str(self.Method(code).label) for code in self.methods if code in self.Method.values]
+
+
+class CallDepartment(models.Model):
+    """A department receiving applications under the call, with its contact."""
+
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="departments", verbose_name=_("申报通知")
+    )
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    name = models.CharField(_("受理部门"), max_length=200)
+    contact = models.CharField(_("联系人"), max_length=100, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=100, blank=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    quote = models.TextField(_("原文"), blank=True)
+
+    class Meta:
+        ordering = ["call", "order", "id"]
+        verbose_name = _("受理部门")
+        verbose_name_plural = _("受理部门")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CallWindow(models.Model):
+    """When applications are taken: from `opens_at` (inclusive) to `closes_at` (exclusive)."""
+
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="windows", verbose_name=_("申报通知")
+    )
+    opens_at = models.DateTimeField(_("开始时间"))
+    closes_at = models.DateTimeField(
+        _("截止时间"), help_text=_("此刻起不再受理，例如 7月5日24:00 即 7月6日 0:00")
+    )
+    quote = models.TextField(_("原文"), blank=True)
+
+    class Meta:
+        ordering = ["call", "opens_at", "id"]
+        verbose_name = _("申报时间")
+        verbose_name_plural = _("申报时间")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")), name="call_window_ordered"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opens_at:%Y-%m-%d %H:%M} – {self.closes_at:%Y-%m-%d %H:%M}"
+
+
+class CallIntakeLevel(models.Model):
+    """One level the application passes through (e.g. 街镇预审), with its deadline when the call states one."""
+
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="levels", verbose_name=_("申报通知")
+    )
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    name = models.CharField(_("受理层级"), max_length=200)
+    department = models.CharField(_("办理单位"), max_length=200, blank=True)
+    deadline = models.DateTimeField(_("办理期限"), null=True, blank=True)
+    quote = models.TextField(_("原文"), blank=True)
+
+    class Meta:
+        ordering = ["call", "order", "id"]
+        verbose_name = _("受理层级")
+        verbose_name_plural = _("受理层级")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CallMaterial(models.Model):
+    """A material the call asks for: required or optional, which file types, once or once per item."""
+
+    call = models.ForeignKey(
+        Call, on_delete=models.CASCADE, related_name="materials", verbose_name=_("申报通知")
+    )
+    key = models.SlugField(_("标识"), max_length=100)
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    name = models.CharField(_("材料名称"), max_length=300)
+    description = models.TextField(_("说明"), blank=True)
+    required = models.BooleanField(_("必须提交"), default=True)
+    file_types = models.JSONField(
+        _("允许的文件类型"), default=list, help_text=_("PDF、JPEG、PNG 中的一种或几种")
+    )
+    template_url = models.URLField(_("模板下载"), blank=True)
+    per_item = models.BooleanField(_("每个项目一份"), default=False)
+    quote = models.TextField(_("原文"), blank=True)
+
+    class Meta:
+        ordering = ["call", "order", "id"]
+        verbose_name = _("申报材料")
+        verbose_name_plural = _("申报材料")
+        constraints = [models.UniqueConstraint(fields=["call", "key"], name="call_material_key_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def file_type_labels(self) -> list[str]:
+        return [Attachment.Kind(kind).label for kind in self.file_types if kind in Attachment.Kind.values]
+
+
+class MaterialCheck(models.Model):
+    """A reviewer's mark on one material of one application: accepted, or to be replaced."""
+
+    class Verdict(models.TextChoices):
+        ACCEPTED = "accepted", _("已认可")
+        REPLACE = "replace", _("需重新提交")
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="material_checks", verbose_name=_("申报")
+    )
+    material = models.ForeignKey(
+        CallMaterial, on_delete=models.CASCADE, related_name="checks", verbose_name=_("申报材料")
+    )
+    verdict = models.CharField(_("审核结果"), max_length=10, choices=Verdict.choices)
+    comment = models.TextField(_("说明"), blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("审核人"),
+    )
+    at = models.DateTimeField(_("时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("材料审核")
+        verbose_name_plural = _("材料审核")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "material"], name="material_check_one_per_material"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.material_id} {self.verdict}"

@@ -15,6 +15,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Substr, TruncMonth
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications import explanations
@@ -37,7 +38,7 @@ from matching.engine.conditions import compile_condition
 from matching.engine.spec import IN_FORCE
 from matching.engine.verdict import input_codes
 from matching.models import MatchStatus
-from policies.models import Benefit, PolicyDocument
+from policies.models import Benefit
 
 MET_STATUSES = (Status.ELIGIBLE, Status.PENDING_RECOGNITION)
 AUTHORITATIVE_SOURCE = "register"
@@ -122,9 +123,8 @@ class MatchRow:
     days_left: int | None
     counted: bool = False  # part of the best non-conflicting total
     claimed: bool = False  # a one-time benefit already approved for the enterprise: not offered again
-    application_period: str = (
-        ""  # 申报时间 of the document's call when known; the deadline is not the policy's end
-    )
+    # the next open or upcoming window of the benefit's calls (None: 暂无申报通知); never the policy's end
+    window: WindowInfo | None = None
 
     @property
     def status(self) -> str:
@@ -168,8 +168,12 @@ class Dashboard:
         return sum(1 for row in self.rows if row.verdict.status is Status.NEEDS_INFO)
 
     @property
-    def deadlines(self) -> list[MatchRow]:
-        return sorted((row for row in self.rows if row.deadline), key=lambda row: row.deadline)
+    def windows(self) -> list[MatchRow]:
+        """Rows with an open window (closing first), then those whose window is yet to open."""
+        found = [row for row in self.rows if row.window is not None and not row.claimed]
+        return sorted(
+            found, key=lambda row: (not row.window.is_open, row.window.last_day, row.window.first_day)
+        )
 
 
 def _row_order(verdict: Verdict) -> tuple:
@@ -196,8 +200,9 @@ def approved_one_time(enterprise: Enterprise, benefit: Benefit) -> Application |
     )
 
 
-def dashboard(enterprise: Enterprise, as_of: dt.date) -> Dashboard:
-    """Every benefit explained for the enterprise today, with its own applications and deadlines."""
+def dashboard(enterprise: Enterprise, as_of: dt.date, now: dt.datetime | None = None) -> Dashboard:
+    """Every benefit explained for the enterprise today, with its own applications and the next window
+    of each benefit's calls (`now`: the moment windows are read at, default the current time)."""
     verdicts = matching_selectors.verdicts_for(enterprise, as_of)
     applications: dict[int, Application] = {}
     for application in applications_of(enterprise).order_by("created_at", "id"):
@@ -213,11 +218,7 @@ def dashboard(enterprise: Enterprise, as_of: dt.date) -> Dashboard:
         if verdict.spec.benefit_id not in claimed and verdict.spec.stacking_group not in claimed_groups
     )
     counted = {verdict.spec.benefit_id for verdict in stack.chosen}
-    periods = dict(
-        PolicyDocument.objects.filter(key__in={v.spec.document_key for v in verdicts}).values_list(
-            "key", "application_period"
-        )
-    )
+    windows = next_windows((v.spec.benefit_id for v in verdicts), now or timezone.now())
     rows, not_eligible, not_in_force = [], [], 0
     for verdict in sorted(verdicts, key=_row_order):
         if verdict.status is Status.NOT_IN_FORCE:
@@ -231,7 +232,7 @@ def dashboard(enterprise: Enterprise, as_of: dt.date) -> Dashboard:
             (deadline - as_of).days if deadline else None,
             verdict.spec.benefit_id in counted,
             verdict.spec.benefit_id in claimed,
-            periods.get(verdict.spec.document_key, ""),
+            windows.get(verdict.spec.benefit_id),
         )
         (not_eligible if verdict.status is Status.NOT_ELIGIBLE else rows).append(row)
     mine = Application.objects.filter(enterprise=enterprise)
@@ -469,4 +470,132 @@ def reports(applications: QuerySet[Application]) -> list[ReportTable]:
             "month",
             lambda month: month.strftime("%Y-%m") if month else "—",
         ),
+    ]
+
+
+# ---------------------------------------------------------------- application calls (申报通知)
+
+
+@dataclass(frozen=True)
+class WindowInfo:
+    """A call's window as people read it: dates in Asia/Shanghai, the last day inclusive."""
+
+    window: Any  # CallWindow
+    call: Any  # Call
+    state: str  # "open", "upcoming" or "closed"
+    now: dt.datetime
+
+    @property
+    def first_day(self) -> dt.date:
+        return timezone.localtime(self.window.opens_at).date()
+
+    @property
+    def last_day(self) -> dt.date:
+        # closes_at is the first moment no longer taken: 7月5日24:00 is stored as 7月6日 0:00
+        return timezone.localtime(self.window.closes_at - dt.timedelta(microseconds=1)).date()
+
+    @property
+    def days_left(self) -> int:
+        return (self.last_day - timezone.localtime(self.now).date()).days
+
+    @property
+    def days_to_open(self) -> int:
+        return (self.first_day - timezone.localtime(self.now).date()).days
+
+    @property
+    def period(self) -> str:
+        return f"{self.first_day:%Y-%m-%d} {_('至')} {self.last_day:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == "open"
+
+
+def calls_of(benefit_ids: Iterable[int]) -> dict[int, list[Any]]:
+    """Each benefit's calls (with windows, departments, levels and materials read at once)."""
+    from applications.models import Call
+
+    found: dict[int, list[Any]] = {}
+    calls = (
+        Call.objects.filter(benefits__in=set(benefit_ids))
+        .distinct()
+        .prefetch_related("windows", "departments", "levels", "materials", "benefits")
+    )
+    for call in calls:
+        for benefit in call.benefits.all():
+            found.setdefault(benefit.pk, []).append(call)
+    return found
+
+
+def windows_of(calls: Iterable[Any], now: dt.datetime) -> list[WindowInfo]:
+    infos = []
+    for call in calls:
+        for window in call.windows.all():
+            if window.opens_at <= now < window.closes_at:
+                state = "open"
+            elif now < window.opens_at:
+                state = "upcoming"
+            else:
+                state = "closed"
+            infos.append(WindowInfo(window, call, state, now))
+    return sorted(infos, key=lambda info: (info.window.opens_at, info.window.closes_at))
+
+
+def next_window(calls: Iterable[Any], now: dt.datetime) -> WindowInfo | None:
+    """The open window closing first, else the upcoming one opening first; None when neither exists."""
+    infos = windows_of(calls, now)
+    open_ones = sorted((i for i in infos if i.state == "open"), key=lambda i: i.window.closes_at)
+    if open_ones:
+        return open_ones[0]
+    upcoming = [i for i in infos if i.state == "upcoming"]
+    return upcoming[0] if upcoming else None
+
+
+def next_windows(benefit_ids: Iterable[int], now: dt.datetime) -> dict[int, WindowInfo | None]:
+    """Per benefit: its next open or upcoming window (None: no call, or every window has closed)."""
+    ids = list(benefit_ids)
+    calls = calls_of(ids)
+    return {benefit_id: next_window(calls.get(benefit_id, []), now) for benefit_id in ids}
+
+
+def call_for(benefit_id: int, now: dt.datetime) -> Any | None:
+    """The call an application for the benefit is made under: the one open now, else the next upcoming,
+    else the latest closed one; None when the benefit has no call (today's rules apply)."""
+    calls = calls_of([benefit_id]).get(benefit_id, [])
+    if not calls:
+        return None
+    info = next_window(calls, now)
+    if info is not None:
+        return info.call
+    infos = windows_of(calls, now)
+    return infos[-1].call if infos else calls[0]
+
+
+@dataclass(frozen=True)
+class MaterialLine:
+    material: Any  # CallMaterial
+    attachments: list[Any]
+    check: Any | None  # MaterialCheck
+
+    @property
+    def present(self) -> bool:
+        return bool(self.attachments)
+
+    @property
+    def missing(self) -> bool:
+        return self.material.required and not self.attachments
+
+
+def material_checklist(application: Application, call: Any | None) -> list[MaterialLine]:
+    """Each material of the call with the files attached for it and the reviewer's mark."""
+    if call is None:
+        return []
+    attachments: dict[int, list[Any]] = {}
+    for attachment in application.attachments.all():
+        if attachment.material_id:
+            attachments.setdefault(attachment.material_id, []).append(attachment)
+    checks = {check.material_id: check for check in application.material_checks.all()}
+    return [
+        MaterialLine(material, attachments.get(material.pk, []), checks.get(material.pk))
+        for material in call.materials.all()
     ]

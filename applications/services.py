@@ -31,6 +31,9 @@ from applications.models import (
     Application,
     ApplicationEvent,
     Attachment,
+    Call,
+    CallMaterial,
+    MaterialCheck,
     State,
 )
 from applications.uploads import MAX_ATTACHMENTS, check_upload
@@ -85,6 +88,7 @@ TRANSITIONS: dict[str, Transition] = {
     ),
     Action.ATTACH: Transition(EDITABLE_STATES, None, ENTERPRISE),
     Action.DETACH: Transition(EDITABLE_STATES, None, ENTERPRISE),
+    Action.CHECK_MATERIAL: Transition((State.UNDER_REVIEW,), None, REVIEWER),
 }
 
 
@@ -297,13 +301,17 @@ def create_draft(
     contact_name: str = "",
     contact_phone: str = "",
     as_of: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> Application:
-    """A new draft; refused while the enterprise has an open application for the benefit."""
+    """A new draft; refused while the enterprise has an open application for the benefit, and outside
+    every window of the benefit's calls (a benefit without a call is not limited by windows)."""
     _check_actor(actor, enterprise_id, ENTERPRISE)
-    as_of = as_of or timezone.localdate()
+    now = now or timezone.now()
+    as_of = as_of or timezone.localdate(now)
     # Locking the enterprise serialises concurrent creations; the unique constraint is the backstop.
     enterprise = Enterprise.objects.select_for_update().get(pk=enterprise_id)
     benefit = _benefit(benefit_id)
+    _refuse_outside_windows(benefit, now)
     _refuse_out_of_force(benefit, as_of)
     _refuse_duplicate(enterprise, benefit)
     requested_amount = _check_amount(requested_amount, benefit, field="requested_amount", required=False)
@@ -394,15 +402,23 @@ def _take_snapshots(application: Application, as_of: dt.date | None) -> None:
 
 @transaction.atomic
 def submit(
-    *, actor: AbstractBaseUser, application_id: int, expected_version: int, as_of: dt.date | None = None
+    *,
+    actor: AbstractBaseUser,
+    application_id: int,
+    expected_version: int,
+    as_of: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> Application:
-    """Draft → submitted, freezing the engine's explanation and the facts it read."""
+    """Draft → submitted, freezing the engine's explanation and the facts it read. Refused outside every
+    window of the benefit's calls and until every required material of the call is attached."""
     application = _begin(
         Action.SUBMIT, actor=actor, application_id=application_id, expected_version=expected_version
     )
-    _refuse_without_materials(application)
-    _take_snapshots(application, as_of)
-    now = timezone.now()
+    now = now or timezone.now()
+    benefit = _benefit(application.benefit_id)
+    _refuse_outside_windows(benefit, now)
+    _refuse_without_materials(application, selectors.call_for(benefit.pk, now))
+    _take_snapshots(application, as_of or timezone.localdate(now))
     application.submitted_at = application.submitted_at or now
     application.last_submitted_at = now
     return _finish(
@@ -414,8 +430,23 @@ def submit(
     )
 
 
-def _refuse_without_materials(application: Application) -> None:
-    """An application goes to the reviewers with its materials: at least one file is attached."""
+def _refuse_without_materials(application: Application, call: Call | None) -> None:
+    """An application goes to the reviewers with its materials: every required material of the call has
+    a file attached for it (a "one per item" material: at least one file, items are not yet linked to
+    applications); without a call, or a call listing no material, at least one file is attached."""
+    required = [material for material in call.materials.all() if material.required] if call else []
+    if required:
+        attached = set(application.attachments.values_list("material_id", flat=True))
+        missing = [material.name for material in required if material.pk not in attached]
+        if missing:
+            raise ApplicationError(
+                {
+                    "attachments": _("还缺少以下必须提交的申报材料：%(names)s。请上传后再提交申报。")
+                    % {"names": _("、").join(missing)}
+                },
+                code="materials_missing",
+            )
+        return
     if not application.attachments.exists():
         raise ApplicationError(
             {"attachments": _("请先上传申报材料（PDF、JPEG 或 PNG，至少一份），再提交申报。")},
@@ -449,6 +480,10 @@ def resubmit(
         Action.RESUBMIT, actor=actor, application_id=application_id, expected_version=expected_version
     )
     application.resubmission_note = _required(answer, _("请说明补充了哪些材料或信息。"), "answer")
+    call = selectors.call_for(application.benefit_id, application.last_submitted_at or timezone.now())
+    if call is not None:
+        _refuse_without_materials(application, call)
+        _refuse_unreplaced(application)
     _take_snapshots(application, as_of)
     application.last_submitted_at = timezone.now()
     return _finish(
@@ -462,12 +497,19 @@ def resubmit(
 
 @transaction.atomic
 def add_attachment(
-    *, actor: AbstractBaseUser, application_id: int, upload: UploadedFile, description: str = ""
+    *,
+    actor: AbstractBaseUser,
+    application_id: int,
+    upload: UploadedFile,
+    description: str = "",
+    material_id: int | None = None,
 ) -> Attachment:
-    """A checked file (type by content, size) stored under MEDIA_ROOT/applications/<id>/."""
+    """A checked file (type by content, size) stored under MEDIA_ROOT/applications/<id>/; with
+    `material_id`, the file is that material of the application's call (its file types are enforced)."""
     application = Application.objects.select_for_update().get(pk=application_id)
     _check_actor(actor, application.enterprise_id, ENTERPRISE)
     _check_editable(application, Action.ATTACH)
+    material = _material_of(application, material_id) if material_id is not None else None
     if application.attachments.count() >= MAX_ATTACHMENTS:
         raise ApplicationError(
             {"file": _("每份申报最多 %(n)s 个附件。") % {"n": MAX_ATTACHMENTS}}, code="too_many"
@@ -476,7 +518,16 @@ def add_attachment(
         checked = check_upload(upload)
     except ValidationError as error:
         raise ApplicationError({"file": error.messages}, code=error.code) from None
+    if material is not None and material.file_types and checked.kind not in material.file_types:
+        raise ApplicationError(
+            {
+                "file": _("“%(material)s”只接受 %(types)s 格式的文件。")
+                % {"material": material.name, "types": _("、").join(material.file_type_labels())}
+            },
+            code="file_type",
+        )
     attachment = Attachment(
+        material=material,
         application=application,
         original_name=checked.original_name,
         kind=checked.kind,
@@ -494,7 +545,7 @@ def add_attachment(
             Action.ATTACH,
             actor=actor,
             from_state=application.state,
-            comment=checked.original_name,
+            comment=f"{material.name}：{checked.original_name}" if material else checked.original_name,
         )
     except Exception:
         attachment.file.delete(save=False)
@@ -642,3 +693,94 @@ def reviewers() -> QuerySet:
         has |= Q(user_permissions=permission) | Q(groups__permissions=permission)
     users = get_user_model().objects.filter(has, is_active=True)
     return get_user_model().objects.filter(pk__in=users.values("pk")).order_by("username")
+
+
+# ---------------------------------------------------------------- application calls: windows and materials
+
+
+def _refuse_outside_windows(benefit: Benefit, now: dt.datetime) -> None:
+    """A benefit with calls is applied for only while one of their windows is open; the refusal says
+    when the windows are (the next one when known). A benefit without a call keeps today's rules."""
+    calls = selectors.calls_of([benefit.pk]).get(benefit.pk, [])
+    if not calls:
+        return
+    infos = selectors.windows_of(calls, now)
+    if any(info.is_open for info in infos):
+        return
+    upcoming = [info for info in infos if info.state == "upcoming"]
+    if upcoming:
+        message = _("“%(name)s”的申报尚未开始：申报时间为 %(period)s，请届时再申报。") % {
+            "name": benefit.name,
+            "period": upcoming[0].period,
+        }
+    elif infos:
+        message = _("“%(name)s”的申报已截止：申报时间为 %(periods)s，现在不能申报。") % {
+            "name": benefit.name,
+            "periods": _("；").join(info.period for info in infos),
+        }
+    else:
+        message = _("“%(name)s”的申报通知未载明申报时间，暂不能在线申报。") % {"name": benefit.name}
+    raise InvalidTransition(message, code="window_closed")
+
+
+def _refuse_unreplaced(application: Application) -> None:
+    """A material the reviewer marked 需重新提交 needs a file uploaded for it after the mark."""
+    waiting = [
+        check.material.name
+        for check in application.material_checks.filter(verdict=MaterialCheck.Verdict.REPLACE).select_related(
+            "material"
+        )
+        if not application.attachments.filter(material=check.material, uploaded_at__gt=check.at).exists()
+    ]
+    if waiting:
+        raise ApplicationError(
+            {
+                "attachments": _("审核人员要求重新提交以下材料，请先上传新的文件：%(names)s。")
+                % {"names": _("、").join(waiting)}
+            },
+            code="materials_to_replace",
+        )
+
+
+def _material_of(application: Application, material_id: int) -> CallMaterial:
+    material = CallMaterial.objects.filter(pk=material_id, call__benefits=application.benefit_id).first()
+    if material is None:
+        raise ApplicationError({"material": _("所选材料不属于该项目的申报通知。")}, code="unknown_material")
+    return material
+
+
+@transaction.atomic
+def check_material(
+    *,
+    actor: AbstractBaseUser,
+    application_id: int,
+    expected_version: int,
+    material_id: int,
+    verdict: str,
+    comment: str = "",
+) -> MaterialCheck:
+    """A reviewer marks one material of an application under review accepted or to be replaced (the
+    enterprise sees the mark; "to be replaced" needs a comment saying why). Audited as an event."""
+    application = _begin(
+        Action.CHECK_MATERIAL, actor=actor, application_id=application_id, expected_version=expected_version
+    )
+    if verdict not in MaterialCheck.Verdict.values:
+        raise ApplicationError({"verdict": _("请选择“已认可”或“需重新提交”。")}, code="invalid")
+    material = _material_of(application, material_id)
+    comment = (comment or "").strip()
+    if verdict == MaterialCheck.Verdict.REPLACE and not comment:
+        raise ApplicationError({"comment": _("请说明该材料需要怎样重新提交。")}, code="required")
+    check, _created = MaterialCheck.objects.update_or_create(
+        application=application,
+        material=material,
+        defaults={"verdict": verdict, "comment": comment, "reviewer": actor},
+    )
+    label = MaterialCheck.Verdict(verdict).label
+    _finish(
+        application,
+        Action.CHECK_MATERIAL,
+        actor=actor,
+        from_state=application.state,
+        comment=f"{material.name}：{label}" + (f"（{comment}）" if comment else ""),
+    )
+    return check

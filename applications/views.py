@@ -135,7 +135,8 @@ def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
             "explanation": readable(explanation),
             "amount_text": amount_text(explanation),
             "ceiling": services.approval_ceiling(benefit),
-        },
+        }
+        | call_context(selectors.call_for(benefit.pk, timezone.now()), timezone.now()),
         status=status,
     )
 
@@ -164,7 +165,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         form_class = ENTERPRISE_ACTIONS.get(action)
         if form_class is None:
             return HttpResponse(_("未知操作。"), status=400)
-        form = form_class(request.POST, request.FILES)
+        if action == "attach":
+            form = form_class(request.POST, request.FILES, materials=_materials(application))
+        else:
+            form = form_class(request.POST, request.FILES)
         bound[action] = form
         if form.is_valid():
             try:
@@ -189,7 +193,11 @@ def _run(action: str, request: HttpRequest, application: Application, form) -> N
     actor, pk = request.user, application.pk
     if action == "attach":
         services.add_attachment(
-            actor=actor, application_id=pk, upload=data["file"], description=data["description"]
+            actor=actor,
+            application_id=pk,
+            upload=data["file"],
+            description=data["description"],
+            material_id=data.get("material"),
         )
         messages.success(request, _("附件已上传。"))
         return
@@ -231,10 +239,26 @@ def _detach(request: HttpRequest, application: Application) -> HttpResponse:
     return redirect("applications:detail", pk=application.pk)
 
 
+def application_call(application: Application):
+    """The call the application is made under (read at its last submission, else now); None: no call."""
+    return selectors.call_for(application.benefit_id, application.last_submitted_at or timezone.now())
+
+
+def _materials(application: Application) -> list:
+    call = application_call(application)
+    return list(call.materials.all()) if call else []
+
+
+def call_context(call, now) -> dict:
+    return {"call": call, "call_windows": selectors.windows_of([call], now) if call else []}
+
+
 def _detail_context(application: Application, bound: dict) -> dict:
     allowed = services.allowed_actions(application)
     version = {"version": application.version}
-    return {
+    call = application_call(application)
+    return call_context(call, timezone.now()) | {
+        "checklist": selectors.material_checklist(application, call),
         "application": application,
         "events": selectors.events_of(application),
         "attachments": application.attachments.all(),
@@ -250,7 +274,8 @@ def _detail_context(application: Application, bound: dict) -> dict:
         "submit_form": bound.get("submit") or forms.SubmitForm(initial=version),
         "withdraw_form": bound.get("withdraw") or forms.WithdrawForm(initial=version),
         "resubmit_form": bound.get("resubmit") or forms.ResubmitForm(initial=version),
-        "attachment_form": bound.get("attach") or forms.AttachmentForm(),
+        "attachment_form": bound.get("attach")
+        or forms.AttachmentForm(materials=list(call.materials.all()) if call else ()),
     }
 
 

@@ -26,7 +26,7 @@ from openpyxl import Workbook
 from applications import explanations, forms, selectors, services
 from applications.filters import ReviewQueueFilter, SubmittedRangeFilter
 from applications.models import Action, Application
-from applications.views import refusal
+from applications.views import application_call, call_context, refusal
 from enterprises import spreadsheets
 from enterprises.query import FORMATS, QueryForm, read_query
 from matching.engine.render import label, source_text, value_text
@@ -100,6 +100,7 @@ DECISIONS = {
     "reject": forms.RejectForm,
     "return": forms.ReturnForm,
     "assign": forms.AssignForm,
+    "check_material": forms.MaterialCheckForm,
 }
 
 
@@ -152,6 +153,11 @@ def _decide(action: str, request: HttpRequest, application: Application, data: d
         reviewer = data["reviewer"]
         services.assign_reviewer(**common, reviewer_id=reviewer.pk if reviewer else None)
         messages.success(request, _("已分派审核人。"))
+    elif action == "check_material":
+        services.check_material(
+            **common, material_id=data["material"], verdict=data["verdict"], comment=data["comment"]
+        )
+        messages.success(request, _("材料审核结果已保存。"))
 
 
 def _review_context(request: HttpRequest, application: Application, bound: dict) -> dict:
@@ -177,7 +183,11 @@ def _review_context(request: HttpRequest, application: Application, bound: dict)
         )
     ]
     clause: Clause = application.benefit.clause
-    return {
+    call = application_call(application)
+    return call_context(call, timezone.now()) | {
+        "checklist": selectors.material_checklist(application, call),
+        "material_review_form": Action.CHECK_MATERIAL in allowed,
+        "material_form": bound.get("check_material"),
         "application": application,
         "enterprise": application.enterprise,
         "benefit": application.benefit,

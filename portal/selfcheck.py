@@ -23,8 +23,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from applications.selectors import next_windows as call_windows
 from enterprises.catalog import to_json
 from matching.engine import AmountBasis, BenefitSpec, Status, Verdict, nearest_gaps, what_if
 from matching.engine.render import plain_number, schedule_text, value_text, wan
@@ -346,6 +348,8 @@ def amount_text(verdict: Verdict) -> str:
 def result_rows(result: SelfCheckResult, catalog: Mapping[str, FactDefinition]) -> list[dict[str, Any]]:
     """One row per benefit for the results template, in the result's order (estimated amount first)."""
     excluded_by = {loser.spec.global_key: winner for loser, winner in result.stack.excluded}
+    # the next open or upcoming window of each benefit's calls (applications' call data)
+    windows = call_windows([verdict.spec.benefit_id for verdict in result.verdicts], timezone.now())
     rows = []
     for verdict in result.verdicts:
         spec = verdict.spec
@@ -367,6 +371,7 @@ def result_rows(result: SelfCheckResult, catalog: Mapping[str, FactDefinition]) 
                 "what_if": hint.text if hint else "",
                 "excluded_by": winner.spec.name if winner else "",
                 "missing_labels": [catalog[code].label for code in verdict.missing_facts],
+                "window": windows.get(spec.benefit_id),
             }
         )
     return rows

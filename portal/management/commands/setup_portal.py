@@ -18,11 +18,13 @@ DEMO_STAFF = [
 # Steps provided by the apps, run in this order when the app defines them.
 DATA_STEPS = [
     ("load_policies", "政策文本"),
+    ("load_calls", "申报通知"),
     ("load_demo", "演示企业"),
+    ("load_demo_calls", "演示申报通知"),
     ("match", "匹配结果"),
 ]
 # Demo enterprises and their accounts: never outside the embedded development mode.
-DEMO_STEPS = {"load_demo"}
+DEMO_STEPS = {"load_demo", "load_demo_calls"}
 
 
 class Command(BaseCommand):
