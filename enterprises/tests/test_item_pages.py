@@ -123,3 +123,20 @@ def test_staff_who_may_change_enterprises_edit_items_and_viewers_do_not(client, 
     assert client.post(url, {**form("项目（工作人员修改）"), "version": item.version}).status_code == 302
     item.refresh_from_db()
     assert item.title == "项目（工作人员修改）" and item.source == "staff"
+
+
+def test_items_read_in_english(client, company, settings):
+    enterprise, user = company
+    items.save_item(
+        enterprise_id=enterprise.pk,
+        kind=TEST_ITEM_KIND,
+        title="Line 1",
+        values={"test_upgrade_investment": "5000000", "test_upgrade_level": "district"},
+    )
+    client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    profile = client.get(reverse("enterprises:profile", kwargs={"pk": enterprise.pk})).content.decode()
+    assert "Projects and facilities (support per item)" in profile and "Test upgrade project" in profile
+    assert "Project level：District" in profile and "5 million yuan" in profile
+    add = client.get(reverse("enterprises:add_item", kwargs={"pk": enterprise.pk})).content.decode()
+    assert "Add a project or facility" in add and "测试" not in add
