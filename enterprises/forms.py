@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enterprises import catalog, services, taxonomy
 from enterprises.models import Enterprise, Project, Recognition, YearlyFigure
+from policies.conditions import unit_text
 from policies.models import FactDefinition, Region
 
 
@@ -174,6 +175,109 @@ class ProjectForm(WanFieldsMixin, forms.ModelForm):
         ]
 
 
+def wan_text_to_yuan(text: str) -> str:
+    """A money value typed in 万元 as the yuan text the catalog stores; other text unchanged (the catalog
+    check then says what is wrong)."""
+    if not text:
+        return text
+    try:
+        return str(Decimal(text.replace(",", "")) * TEN_THOUSAND)
+    except InvalidOperation:
+        return text
+
+
+def yuan_to_wan_text(stored) -> str:
+    """The stored yuan of a money value as the 万元 a person types (trailing zeros dropped)."""
+    text = f"{Decimal(str(stored)) / TEN_THOUSAND:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+BOOL_CHOICES = [("", _("不清楚")), ("true", _("是")), ("false", _("否"))]
+
+
+def fact_field(definition: FactDefinition) -> forms.Field:
+    """The form field that asks one catalog fact: money in 万元, units in the label, choices by label."""
+    Type = FactDefinition.Type
+    label = definition.label
+    help_parts = [definition.description] if definition.description else []
+    if definition.type == Type.MONEY:
+        label = f"{label}（{_('万元')}）"
+        help_parts.append(str(_("单位：万元（1 万元 = 10000 元）。")))
+    elif definition.unit:
+        label = f"{label}（{unit_text(definition.unit)}）"
+    common = {"label": label, "required": False, "help_text": " ".join(help_parts)}
+    if definition.type == Type.BOOL:
+        return forms.ChoiceField(choices=BOOL_CHOICES, **common)
+    if definition.type in (Type.ENUM, Type.REGION):
+        return forms.ChoiceField(choices=[("", _("不清楚"))] + definition.choice_pairs(), **common)
+    if definition.type == Type.SET and definition.choices:
+        return forms.MultipleChoiceField(
+            choices=definition.choice_pairs(), widget=forms.CheckboxSelectMultiple, **common
+        )
+    attrs = {"autocomplete": "off"}
+    if definition.type in (Type.MONEY, Type.INT, Type.DECIMAL):
+        attrs["inputmode"] = "decimal"
+    if definition.type == Type.DATE:
+        attrs["type"] = "date"
+    return forms.CharField(widget=forms.TextInput(attrs=attrs), **common)
+
+
+def fact_initial(definition: FactDefinition, stored):
+    """A stored JSON value as the field of fact_field shows it."""
+    if stored is None:
+        return None
+    if definition.type == FactDefinition.Type.MONEY:
+        return yuan_to_wan_text(stored)
+    if isinstance(stored, bool):
+        return "true" if stored else "false"
+    return stored if isinstance(stored, list) else str(stored)
+
+
+class ItemForm(forms.Form):
+    """An item's title and the facts of its kind; `values()` gives them in catalog units for
+    enterprises.items.save_item (blank: unknown). `version` is the item's, for the optimistic lock."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    title = forms.CharField(label=_("名称"), max_length=200)
+
+    def __init__(self, *args, facts: dict[str, FactDefinition], item=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.facts = facts
+        stored = item.values if item is not None else {}
+        if item is not None:
+            self.fields["version"].initial = item.version
+            self.fields["title"].initial = item.title
+        for code, definition in facts.items():
+            name = self.field_name(code)
+            self.fields[name] = fact_field(definition)
+            self.fields[name].initial = fact_initial(definition, stored.get(code))
+
+    @staticmethod
+    def field_name(code: str) -> str:
+        return f"fact_{code}"
+
+    def clean(self):
+        cleaned = super().clean()
+        values = {}
+        for code, definition in self.facts.items():
+            name = self.field_name(code)
+            raw = cleaned.get(name)
+            if isinstance(raw, str):
+                raw = raw.strip()
+                if definition.type == FactDefinition.Type.MONEY:
+                    raw = wan_text_to_yuan(raw)
+            if raw in ("", None, []):
+                continue
+            try:
+                catalog.coerce_fact_value(definition, raw)
+            except forms.ValidationError as error:
+                self.add_error(name, error)
+                continue
+            values[code] = raw
+        cleaned["values"] = values
+        return cleaned
+
+
 class FactValueForm(VersionedForm):
     fact = forms.ChoiceField(label=_("事实"))
     value = forms.CharField(
@@ -196,12 +300,9 @@ class FactValueForm(VersionedForm):
         """Money facts are typed in 万元, like every amount a person enters."""
         text = (self.cleaned_data.get("value") or "").strip()
         definition = self.definitions.get(self.data.get("fact", ""))
-        if definition is None or definition.type != FactDefinition.Type.MONEY or not text:
+        if definition is None or definition.type != FactDefinition.Type.MONEY:
             return text
-        try:
-            return str(Decimal(text.replace(",", "")) * TEN_THOUSAND)
-        except InvalidOperation:
-            return text  # the catalog check below says what is wrong
+        return wan_text_to_yuan(text)
 
     def clean(self):
         cleaned = super().clean()

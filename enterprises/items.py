@@ -14,7 +14,6 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from enterprises import catalog
@@ -23,9 +22,20 @@ from enterprises.services import StaleEditError, _attribute, _bump_version, _loc
 from policies.models import FactDefinition, ItemKind
 
 
+class StaleItemError(StaleEditError):
+    """The item changed since the writer loaded it (its `version`)."""
+
+    def __init__(self) -> None:
+        ValidationError.__init__(
+            self,
+            _("该事项已被他人修改（或本次提交已处理过），请刷新页面后重新编辑。本次修改未保存。"),
+            code="stale",
+        )
+
+
 def item_facts(kind: str) -> dict[str, FactDefinition]:
     """The catalog facts of one item kind, by code."""
-    return {fact.code: fact for fact in FactDefinition.objects.filter(item_kind=kind)}
+    return {fact.code: fact for fact in FactDefinition.objects.filter(item_kind=kind).order_by("pk")}
 
 
 def typed_values(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -77,10 +87,10 @@ def save_item(
         if item is None:
             raise ValidationError(_("该事项不存在或不属于本企业。"), code="unknown_item")
         if expected_version is not None and item.version != expected_version:
-            raise StaleEditError()
+            raise StaleItemError()
         if item.kind != kind:
             raise ValidationError({"kind": _("事项类型不能修改，请新建事项。")})
-        item.version = F("version") + 1
+        item.version += 1  # the row is locked: no F() (history would record the expression)
     item.title, item.external_ref, item.values, item.source = title.strip(), external_ref, stored, source
     item.full_clean(exclude=["version"])
     _attribute(item, actor)
@@ -91,11 +101,16 @@ def save_item(
 
 
 @transaction.atomic
-def delete_item(*, enterprise_id: int, item_id: int, actor: User | None = None) -> None:
+def delete_item(
+    *, enterprise_id: int, item_id: int, expected_version: int | None = None, actor: User | None = None
+) -> None:
+    """Delete one item (`expected_version` is the item's: a stale delete is refused)."""
     enterprise = _lock(enterprise_id, None)
-    item = Item.objects.filter(pk=item_id, enterprise=enterprise).first()
+    item = Item.objects.select_for_update().filter(pk=item_id, enterprise=enterprise).first()
     if item is None:
         raise ValidationError(_("该事项不存在或不属于本企业。"), code="unknown_item")
+    if expected_version is not None and item.version != expected_version:
+        raise StaleItemError()
     _attribute(item, actor)
     item.delete()
     _bump_version(enterprise)
@@ -103,3 +118,9 @@ def delete_item(*, enterprise_id: int, item_id: int, actor: User | None = None) 
 
 def items_of(enterprise: Enterprise) -> list[Item]:
     return list(enterprise.items.order_by("kind", "pk"))
+
+
+def item_kinds() -> list[ItemKind]:
+    """The kinds a person may add an item of: those with at least one fact."""
+    kinds = set(FactDefinition.objects.exclude(item_kind="").values_list("item_kind", flat=True))
+    return [kind for kind in ItemKind.objects.order_by("code") if kind.code in kinds]

@@ -103,3 +103,25 @@ def row_text(table: str, row: Any, catalog: dict) -> str:
     if row.valid_from:
         text += _("（自 %(date)s 起）") % {"date": row.valid_from.isoformat()}
     return text
+
+
+# ---------------------------------------------------------------- items (projects, facilities, …)
+
+
+def item_values(item: Any, facts: dict) -> list[dict[str, str]]:
+    """The known values of an item in its facts' order: label and display (money in 万元, with units)."""
+    rows = []
+    for code, definition in facts.items():
+        value = from_json(definition.type, (item.values or {}).get(code))
+        if value is not None:
+            rows.append(
+                {"code": code, "label": definition.label, "display": display_value(definition, value)}
+            )
+    return rows
+
+
+def item_text(item: Any, kind_label: str, facts: dict) -> str:
+    """One item as a line people read: kind, title and its known values."""
+    parts = [f"{kind_label}：{item.title}"]
+    parts += [f"{row['label']} {row['display']}" for row in item_values(item, facts)]
+    return " · ".join(parts)

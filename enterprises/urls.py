@@ -1,6 +1,6 @@
 from django.urls import path
 
-from enterprises import views, views_staff
+from enterprises import views, views_items, views_staff
 
 app_name = "enterprises"
 urlpatterns = [
@@ -16,5 +16,9 @@ urlpatterns = [
     path("<int:pk>/recognitions/", views.recognitions, name="recognitions"),
     path("<int:pk>/projects/", views.projects, name="projects"),
     path("<int:pk>/facts/", views.fact_values, name="fact_values"),
+    path("<int:pk>/items/add/", views_items.add_item, name="add_item"),
+    path("<int:pk>/items/add/<slug:kind>/", views_items.add_item_of_kind, name="add_item_of_kind"),
+    path("<int:pk>/items/<int:item_id>/edit/", views_items.edit_item, name="edit_item"),
+    path("<int:pk>/items/<int:item_id>/delete/", views_items.delete_item, name="delete_item"),
     path("<int:pk>/<str:table>/<int:row_pk>/delete/", views.delete_row, name="delete_row"),
 ]

@@ -13,12 +13,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from enterprises import forms, selectors, services
+from enterprises import forms, items, selectors, services
 from enterprises.catalog import load_catalog
 from enterprises.facts import facts_for
 from enterprises.models import FactValue, Project, Recognition, Source, YearlyFigure
-from enterprises.presentation import display_value, row_text
+from enterprises.presentation import display_value, item_values, row_text
 from enterprises.query import SearchQuery, read_query
+from policies.models import ItemKind
 
 SOURCE_LABELS = dict(Source.choices) | {"derived": gettext_lazy("系统计算")}  # lazy: read per request
 
@@ -78,9 +79,30 @@ def profile(request: HttpRequest, pk: int) -> HttpResponse:
         "facts": facts,
         "as_of": as_of,
         "can_edit": selectors.can_edit(request.user, enterprise),
+        "item_groups": item_groups(enterprise),
         "history": enterprise.history.select_related("history_user").order_by("-history_date")[:10],
     }
     return render(request, "enterprises/profile.html", context)
+
+
+def item_groups(enterprise) -> list[dict]:
+    """The enterprise's items grouped by kind (in the kinds' order), each with its values as people read them."""
+    facts_of: dict[str, dict] = {}
+    kinds = {kind.code: kind for kind in ItemKind.objects.all()}
+    groups: dict[str, dict] = {}
+    for item in items.items_of(enterprise):
+        if item.kind not in facts_of:
+            facts_of[item.kind] = items.item_facts(item.kind)
+        kind = kinds.get(item.kind)
+        group = groups.setdefault(item.kind, {"label": kind.label if kind else _("其他事项"), "items": []})
+        group["items"].append(
+            {
+                "item": item,
+                "values": item_values(item, facts_of[item.kind]),
+                "source": SOURCE_LABELS.get(item.source, ""),
+            }
+        )
+    return [groups[code] for code in sorted(groups)]
 
 
 @login_required

@@ -17,7 +17,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from applications import services as application_services
 from applications.models import Application
-from enterprises.models import Enterprise, ImportJob, YearlyFigure
+from enterprises import items as item_services
+from enterprises.models import Enterprise, ImportJob, Item, YearlyFigure
 from matching import notifications
 from matching.models import MatchChange, MatchResult, WebhookSubscription
 from policies.models import Benefit, Clause, FactDefinition, PolicyDocument
@@ -62,6 +63,9 @@ class BWorld:
                 Application.objects.get(pk=self.ids["application"]).attachments.values_list("pk")
             ),
             "figures": list(YearlyFigure.objects.filter(enterprise_id=b).values_list("pk", "year")),
+            "items": list(
+                Item.objects.filter(enterprise_id=b).values_list("pk", "version", "title", "values")
+            ),
             "webhooks": list(
                 WebhookSubscription.objects.filter(enterprise_id=b).values_list("pk", "active", "url")
             ),
@@ -91,6 +95,12 @@ def b_world(api_world, settings, tmp_path) -> BWorld:
     webhook = notifications.subscribe_webhook(
         name="乙公司专用推送", url="https://b-only.example.cn/hook", enterprise_id=b.pk
     )
+    item = item_services.save_item(
+        enterprise_id=b.pk,
+        kind="energy_saving_project",
+        title="乙公司专用节能项目",
+        values={"energy_project_investment": "9876543"},
+    )
     job = ImportJob.objects.create(filename="b.csv", sha256="0" * 64, created_by=api_world.staff)
     result = MatchResult.objects.filter(enterprise=b).first()
     document = PolicyDocument.objects.first()
@@ -99,6 +109,8 @@ def b_world(api_world, settings, tmp_path) -> BWorld:
         "application": application.pk,
         "attachment": attachment.pk,
         "figure": figure.pk,
+        "item": item.pk,
+        "item_kind": item.kind,
         "change": change.pk,
         "webhook": webhook.pk,
         "import_job": job.pk,
@@ -116,6 +128,7 @@ def b_world(api_world, settings, tmp_path) -> BWorld:
         "乙公司专用推送",
         "b-only.example.cn",
         "123456789",
+        "乙公司专用节能项目",
     ]
     return BWorld(ids=ids, markers=markers)
 
@@ -129,6 +142,8 @@ def fill(route: str, world: BWorld) -> str | None:
         ("enterprises/", "pk", ids["enterprise"]),
         ("enterprises/", "table", "figures"),
         ("enterprises/", "row_pk", ids["figure"]),
+        ("enterprises/", "item_id", ids["item"]),
+        ("enterprises/", "kind", ids["item_kind"]),
         ("matches/benefits/", "pk", ids["benefit"]),
         ("applications/apply/", "benefit_id", ids["benefit"]),
         ("applications/", "pk", ids["application"]),
@@ -146,6 +161,7 @@ def fill(route: str, world: BWorld) -> str | None:
         ("api/v1/^changes/", "pk", ids["change"]),
         ("api/v1/^applications/", "pk", ids["application"]),
         ("api/v1/^webhooks/", "pk", ids["webhook"]),
+        ("api/v1/^items/", "pk", ids["item"]),
         ("admin/", "object_id", ids["enterprise"]),
         ("admin/", "app_label", "enterprises"),
         ("admin/", "content_type_id", 1),
@@ -229,7 +245,7 @@ def test_a_read_only_key_writes_nowhere(api_world, b_world):
     _key, raw = new_key(Scope.READ_POLICIES, Scope.READ_MATCHES)
     client = key_client(raw)
     counts = {
-        model: model.objects.count() for model in (Enterprise, Application, WebhookSubscription, ApiKey)
+        model: model.objects.count() for model in (Enterprise, Application, WebhookSubscription, ApiKey, Item)
     }
     written = []
     for route in routes():

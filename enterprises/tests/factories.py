@@ -70,3 +70,44 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     enterprise = factory.SubFactory(EnterpriseFactory)
+
+
+TEST_ITEM_KIND = "test_upgrade_project"
+
+
+def make_item_kind() -> str:
+    """An item kind with a money, a choice and a yes/no fact (the loader's job in production)."""
+    from policies.models import FactDefinition, ItemKind
+
+    ItemKind.objects.get_or_create(
+        code=TEST_ITEM_KIND, defaults={"label_zh": "测试技改项目", "label_en": "Test upgrade project"}
+    )
+    facts = [
+        ("test_upgrade_investment", "money", "元", "项目总投资", "Total investment", []),
+        (
+            "test_upgrade_level",
+            "enum",
+            "",
+            "项目级别",
+            "Project level",
+            [
+                {"value": "municipal", "label_zh": "市级", "label_en": "Municipal"},
+                {"value": "district", "label_zh": "区级", "label_en": "District"},
+            ],
+        ),
+        ("test_upgrade_done", "bool", "", "已竣工验收", "Accepted", []),
+        ("test_upgrade_area", "decimal", "平方米", "改造面积", "Area", []),
+    ]
+    for code, kind, unit, label_zh, label_en, choices in facts:
+        FactDefinition.objects.get_or_create(
+            code=code,
+            defaults={
+                "type": kind,
+                "unit": unit,
+                "label_zh": label_zh,
+                "label_en": label_en,
+                "choices": choices,
+                "item_kind": TEST_ITEM_KIND,
+            },
+        )
+    return TEST_ITEM_KIND

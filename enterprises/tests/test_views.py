@@ -6,14 +6,17 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import URLPattern, reverse
 
+from enterprises import items
 from enterprises import urls as enterprise_urls
 from enterprises.models import Enterprise, Project, Recognition
 from enterprises.tests.factories import (
+    TEST_ITEM_KIND,
     EnterpriseFactory,
     MembershipFactory,
     ProjectFactory,
     RecognitionFactory,
     UserFactory,
+    make_item_kind,
 )
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +32,7 @@ def two_companies(fact_catalog):
 
 def enterprise_scoped_patterns() -> list[URLPattern]:
     patterns = [p for p in enterprise_urls.urlpatterns if "pk" in p.pattern.converters]
-    assert len(patterns) >= 7  # profile, edit, figures, recognitions, projects, facts, delete
+    assert len(patterns) >= 11  # profile, edit, figures, recognitions, projects, facts, delete, items
     return patterns
 
 
@@ -38,6 +41,12 @@ def kwargs_for(pattern: URLPattern, enterprise: Enterprise) -> dict:
     if "row_pk" in pattern.pattern.converters:
         row = RecognitionFactory(enterprise=enterprise, kind="green_factory", year=2023)
         kwargs |= {"table": "recognitions", "row_pk": row.pk}
+    if "kind" in pattern.pattern.converters:
+        kwargs["kind"] = make_item_kind()
+    if "item_id" in pattern.pattern.converters:
+        make_item_kind()
+        item = items.save_item(enterprise_id=enterprise.pk, kind=TEST_ITEM_KIND, title="测试项目", values={})
+        kwargs["item_id"] = item.pk
     return kwargs
 
 
@@ -50,6 +59,7 @@ def test_every_enterprise_page_is_404_for_another_companys_user(client, two_comp
         assert client.post(url, {"version": theirs.version, "name": "篡改"}).status_code == 404, url
     theirs.refresh_from_db()
     assert theirs.name == "他方企业" and theirs.recognitions.count() == 1
+    assert theirs.items.count() == 2 and set(theirs.items.values_list("title", flat=True)) == {"测试项目"}
 
 
 def test_own_pages_are_reachable(client, two_companies):
@@ -58,7 +68,7 @@ def test_own_pages_are_reachable(client, two_companies):
     for pattern in enterprise_scoped_patterns():
         if "row_pk" in pattern.pattern.converters:
             continue
-        response = client.get(reverse(f"enterprises:{pattern.name}", kwargs={"pk": ours.pk}))
+        response = client.get(reverse(f"enterprises:{pattern.name}", kwargs=kwargs_for(pattern, ours)))
         assert response.status_code == 200, pattern.name
     assert client.get(reverse("enterprises:index")).url == reverse(
         "enterprises:profile", kwargs={"pk": ours.pk}

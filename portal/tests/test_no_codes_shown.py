@@ -93,6 +93,14 @@ def world(db, settings, tmp_path):
         expected_version=application.version,
         needed="请补充租赁合同。",
     )
+    from enterprises.items import save_item
+
+    save_item(
+        enterprise_id=portal.enterprise.pk,
+        kind="energy_saving_project",
+        title="空压机节能改造",
+        values={"energy_project_type": "tech_retrofit", "energy_project_investment": "4500000"},
+    )
     for kind in ("enterprise_data", "policy", "match", "date", "rerun"):
         JobRun.objects.create(kind=kind, status=JobRun.Status.SUCCEEDED)
     return portal, application
@@ -108,6 +116,10 @@ def other_benefit(portal) -> int:
         .first()
         .pk
     )
+
+
+def item_id(portal) -> int:
+    return portal.enterprise.items.order_by("pk").first().pk
 
 
 def pages(portal, application) -> dict[str, list[str]]:
@@ -140,6 +152,10 @@ def pages(portal, application) -> dict[str, list[str]]:
             f"/enterprises/{enterprise}/recognitions/",
             f"/enterprises/{enterprise}/projects/",
             f"/enterprises/{enterprise}/facts/",
+            f"/enterprises/{enterprise}/items/add/",
+            f"/enterprises/{enterprise}/items/add/energy_saving_project/",
+            f"/enterprises/{enterprise}/items/{item_id(portal)}/edit/",
+            f"/enterprises/{enterprise}/items/{item_id(portal)}/delete/",
             "/accounts/password_change/",
         ],
         "reviewer": [

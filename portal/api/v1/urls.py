@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from portal.api.v1 import applications, enterprises, matches, policies, selfcheck, webhooks
+from portal.api.v1 import applications, enterprises, items, matches, policies, selfcheck, webhooks
 
 router = SimpleRouter()
 router.register("documents", policies.DocumentViewSet, basename="document")
@@ -9,6 +9,7 @@ router.register("clauses", policies.ClauseViewSet, basename="clause")
 router.register("benefits", policies.BenefitViewSet, basename="benefit")
 router.register("facts", policies.FactViewSet, basename="fact")
 router.register("enterprises", enterprises.EnterpriseViewSet, basename="enterprise")
+router.register("items", items.ItemViewSet, basename="item")
 router.register("matches", matches.MatchResultViewSet, basename="match")
 router.register("changes", matches.ChangeViewSet, basename="change")
 router.register("applications", applications.ApplicationViewSet, basename="application")
