@@ -200,3 +200,32 @@ class AssignForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.fields["reviewer"].queryset = reviewers()
         self.fields["reviewer"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
+
+
+# ---------------------------------------------------------------- 免申即享 confirmation and payouts
+
+
+class ConfirmGrantForm(VersionedForm):
+    form_id = "confirm"
+
+
+class DeclineGrantForm(VersionedForm):
+    form_id = "decline"
+    reason = forms.CharField(
+        label=_("放弃原因（选填）"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class PayoutStageForm(VersionedForm):
+    form_id = "payout"
+    publicised_on = forms.DateField(
+        label=_("公示日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    payment_order = forms.CharField(label=_("支付凭证号"), required=False, max_length=100)
+    paid_on = forms.DateField(
+        label=_("到账日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, stage_id: int, **kwargs):
+        self.form_id = f"payout{stage_id}"
+        super().__init__(*args, **kwargs)
