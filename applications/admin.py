@@ -3,7 +3,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from applications.models import Application, ApplicationEvent, Attachment
+from applications.models import Application, ApplicationEvent, Attachment, Confirmation, PayoutStage
 
 
 class ReadOnlyMixin:
@@ -46,3 +46,18 @@ class ApplicationAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
     search_fields = ("enterprise__name", "enterprise__credit_code", "benefit__name")
     list_select_related = ("enterprise", "benefit")
     inlines = [AttachmentInline, EventInline]
+
+
+@admin.register(Confirmation)
+class ConfirmationAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+    list_display = ("enterprise", "benefit", "state", "estimated_amount", "requested_at", "responded_at")
+    list_filter = ("state",)
+    search_fields = ("enterprise__name", "enterprise__credit_code", "benefit__name")
+    list_select_related = ("enterprise", "benefit")
+
+
+@admin.register(PayoutStage)
+class PayoutStageAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+    list_display = ("application", "order", "amount", "publicised_on", "payment_order", "paid_on")
+    search_fields = ("application__enterprise__name", "payment_order")
+    list_select_related = ("application",)
