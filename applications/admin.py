@@ -12,7 +12,9 @@ from applications.models import (
     CallIntakeLevel,
     CallMaterial,
     CallWindow,
+    Confirmation,
     MaterialCheck,
+    PayoutStage,
 )
 
 
@@ -108,3 +110,18 @@ class CallAdmin(admin.ModelAdmin):
 class MaterialCheckAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("application", "material", "verdict", "reviewer", "at")
     list_filter = ("verdict",)
+
+
+@admin.register(Confirmation)
+class ConfirmationAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+    list_display = ("enterprise", "benefit", "state", "estimated_amount", "requested_at", "responded_at")
+    list_filter = ("state",)
+    search_fields = ("enterprise__name", "enterprise__credit_code", "benefit__name")
+    list_select_related = ("enterprise", "benefit")
+
+
+@admin.register(PayoutStage)
+class PayoutStageAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+    list_display = ("application", "order", "amount", "publicised_on", "payment_order", "paid_on")
+    search_fields = ("application__enterprise__name", "payment_order")
+    list_select_related = ("application",)

@@ -224,3 +224,32 @@ class MaterialCheckForm(VersionedForm):
         error_messages={"invalid_choice": _("请选择“已认可”或“需重新提交”。")},
     )
     comment = forms.CharField(label=_("说明"), required=False, max_length=1000)
+
+
+# ---------------------------------------------------------------- 免申即享 confirmation and payouts
+
+
+class ConfirmGrantForm(VersionedForm):
+    form_id = "confirm"
+
+
+class DeclineGrantForm(VersionedForm):
+    form_id = "decline"
+    reason = forms.CharField(
+        label=_("放弃原因（选填）"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class PayoutStageForm(VersionedForm):
+    form_id = "payout"
+    publicised_on = forms.DateField(
+        label=_("公示日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    payment_order = forms.CharField(label=_("支付凭证号"), required=False, max_length=100)
+    paid_on = forms.DateField(
+        label=_("到账日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, stage_id: int, **kwargs):
+        self.form_id = f"payout{stage_id}"
+        super().__init__(*args, **kwargs)

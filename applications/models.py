@@ -64,6 +64,8 @@ class Action(models.TextChoices):
     ATTACH = "attach", _("上传附件")
     DETACH = "detach", _("删除附件")
     CHECK_MATERIAL = "check_material", _("审核申报材料")
+    CONFIRM = "confirm", _("企业确认免申即享")
+    PAYOUT = "payout", _("登记拨付")
 
 
 class Application(models.Model):
@@ -443,3 +445,108 @@ class MaterialCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.material_id} {self.verdict}"
+
+
+# ---------------------------------------------------------------- 免申即享 confirmation and payouts
+# Kept apart from Application: a confirmation request exists before any application, and a payout
+# stage belongs to an approved one. Both keep every version (django-simple-history) as their audit.
+
+
+class Confirmation(models.Model):
+    """意愿确认: staff ask an enterprise met on authoritative data alone whether it wants the benefit."""
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", _("待企业确认")
+        CONFIRMED = "confirmed", _("企业已确认")
+        DECLINED = "declined", _("企业已放弃")
+
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        on_delete=models.PROTECT,
+        related_name="grant_confirmations",
+        verbose_name=_("企业"),
+    )
+    benefit = models.ForeignKey(
+        "policies.Benefit",
+        on_delete=models.PROTECT,
+        related_name="grant_confirmations",
+        verbose_name=_("扶持项目"),
+    )
+    state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.REQUESTED)
+    estimated_amount = models.DecimalField(_("预估金额（元）"), **MONEY)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("发起人"),
+    )
+    requested_at = models.DateTimeField(_("发起时间"), auto_now_add=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("答复人"),
+    )
+    responded_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    decline_reason = models.TextField(_("放弃原因"), blank=True)
+    application = models.OneToOneField(
+        Application,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="confirmation",
+        verbose_name=_("形成的申报"),
+    )
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("免申即享意愿确认")
+        verbose_name_plural = _("免申即享意愿确认")
+        constraints = [
+            # asked once per enterprise and benefit: sending twice, or after a refusal, adds nothing
+            models.UniqueConstraint(fields=["enterprise", "benefit"], name="confirmation_once_per_benefit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} × {self.benefit_id} ({self.state})"
+
+
+class PayoutStage(models.Model):
+    """One stage of an approved application's payout plan: 公示, payment order, 到账."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="payout_stages", verbose_name=_("申报")
+    )
+    order = models.PositiveSmallIntegerField(_("序号"))
+    condition = models.CharField(_("拨付条件"), max_length=200, blank=True)
+    share = models.DecimalField(_("比例"), max_digits=7, decimal_places=6)
+    amount = models.DecimalField(_("金额（元）"), max_digits=16, decimal_places=2)
+    publicised_on = models.DateField(_("公示日期"), null=True, blank=True)
+    payment_order = models.CharField(_("支付凭证号"), max_length=100, blank=True)
+    paid_on = models.DateField(_("到账日期"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["application", "order"]
+        verbose_name = _("拨付阶段")
+        verbose_name_plural = _("拨付阶段")
+        permissions = [("record_payout", _("可登记拨付"))]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "order"], name="payout_stage_order_unique"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payout_stage_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} #{self.order}"
+
+    @property
+    def paid(self) -> bool:
+        return self.paid_on is not None

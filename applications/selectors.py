@@ -599,3 +599,95 @@ def material_checklist(application: Application, call: Any | None) -> list[Mater
         MaterialLine(material, attachments.get(material.pk, []), checks.get(material.pk))
         for material in call.materials.all()
     ]
+
+
+# ---------------------------------------------------------------- 免申即享 confirmations and payouts
+
+
+def confirmations_of(enterprise: Enterprise) -> QuerySet:
+    from applications.models import Confirmation
+
+    return Confirmation.objects.filter(enterprise=enterprise).select_related(
+        "benefit__clause__document", "application"
+    )
+
+
+def confirmation_of(enterprise: Enterprise | None, pk: int):
+    """The enterprise's own confirmation request; Http404 for any other."""
+    if enterprise is None:
+        raise Http404
+    confirmation = confirmations_of(enterprise).filter(pk=pk).first()
+    if confirmation is None:
+        raise Http404
+    return confirmation
+
+
+def confirmation_states(benefit: Benefit) -> dict[int, str]:
+    """enterprise id → the state of its confirmation request for the benefit (the auto-grant list)."""
+    from applications.models import Confirmation
+
+    return dict(Confirmation.objects.filter(benefit=benefit).values_list("enterprise_id", "state"))
+
+
+@dataclass
+class PayoutRow:
+    label: str
+    granted: Decimal = Decimal(0)
+    paid: Decimal = Decimal(0)
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.granted - self.paid
+
+
+@dataclass
+class PayoutTable:
+    title: str
+    dimension: str
+    rows: list[PayoutRow]
+
+    @property
+    def total(self) -> PayoutRow:
+        return PayoutRow(
+            str(_("合计")),
+            sum((r.granted for r in self.rows), Decimal(0)),
+            sum((r.paid for r in self.rows), Decimal(0)),
+        )
+
+
+def payout_report(applications: QuerySet[Application] | None = None) -> list[PayoutTable]:
+    """Granted (approved amounts) against paid (stages recorded 到账) by document, benefit and month
+    (granted in the month of the decision, paid in the month of 到账)."""
+    from applications.models import PayoutStage
+
+    approved = (applications if applications is not None else Application.objects.all()).filter(
+        state=State.APPROVED, approved_amount__isnull=False
+    )
+    stages = PayoutStage.objects.filter(application__in=approved, paid_on__isnull=False)
+    tables = []
+    for title, dimension, key, label_key in (
+        (_("按政策文件"), "document", "benefit__clause__document_id", "benefit__clause__document__title"),
+        (_("按扶持项目"), "benefit", "benefit_id", "benefit__name"),
+    ):
+        rows: dict[Any, PayoutRow] = {}
+        for item in (
+            approved.values(key, label_key).annotate(total=Sum("approved_amount")).order_by(label_key)
+        ):
+            rows[item[key]] = PayoutRow(item[label_key], granted=item["total"])
+        for item in stages.values(f"application__{key}").annotate(total=Sum("amount")):
+            rows[item[f"application__{key}"]].paid = item["total"]
+        tables.append(PayoutTable(str(title), dimension, list(rows.values())))
+    months: dict[Any, PayoutRow] = {}
+    for item in (
+        approved.annotate(month=TruncMonth("decided_at"))
+        .values("month")
+        .annotate(total=Sum("approved_amount"))
+    ):
+        month = item["month"].date() if hasattr(item["month"], "date") else item["month"]
+        months.setdefault(month.replace(day=1), PayoutRow(month.strftime("%Y-%m"))).granted += item["total"]
+    for item in stages.annotate(month=TruncMonth("paid_on")).values("month").annotate(total=Sum("amount")):
+        month = item["month"]
+        month = month.date() if hasattr(month, "date") else month
+        months.setdefault(month.replace(day=1), PayoutRow(month.strftime("%Y-%m"))).paid += item["total"]
+    tables.append(PayoutTable(str(_("按月份")), "month", [months[key] for key in sorted(months)]))
+    return tables

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from applications import selectors
+from applications import explanations, selectors
 from applications.models import (
     EDITABLE_STATES,
     OPEN_STATES,
@@ -33,18 +33,24 @@ from applications.models import (
     Attachment,
     Call,
     CallMaterial,
+    Confirmation,
     MaterialCheck,
+    PayoutStage,
     State,
 )
 from applications.uploads import MAX_ATTACHMENTS, check_upload
+from enterprises.facts import facts_for
 from enterprises.models import Enterprise
 from enterprises.presentation import wan_yuan
 from enterprises.selectors import enterprise_for_user
 from matching import notifications
+from matching import selectors as matching_selectors
+from policies import amount_rules
 from policies.models import Benefit
 
 REVIEW_PERMISSION = "applications.review_application"
 ASSIGN_PERMISSION = "applications.assign_application"
+PAYOUT_PERMISSION = "applications.record_payout"
 CENT = Decimal("0.01")
 
 
@@ -625,9 +631,11 @@ def approve(
         Action.APPROVE, actor=actor, application_id=application_id, expected_version=expected_version
     )
     application.approved_amount = _check_amount(amount, application.benefit, field="amount", required=True)
-    return _decide(
+    decided = _decide(
         application, Action.APPROVE, actor=actor, reason=comment.strip(), amount=application.approved_amount
     )
+    _plan_payouts(decided, actor)  # the payout plan from the benefit's schedule
+    return decided
 
 
 @transaction.atomic
@@ -784,3 +792,339 @@ def check_material(
         comment=f"{material.name}：{label}" + (f"（{comment}）" if comment else ""),
     )
     return check
+
+
+# ---------------------------------------------------------------- 免申即享: 意愿确认
+# Staff ask the enterprises of the auto-grant list; the enterprise confirms or declines in the portal.
+# A confirmation becomes an application under review, its evidence the data comparison (the engine's
+# reasons on authoritative data and the facts it read) as they stand when the enterprise confirms.
+
+
+@dataclass
+class ConfirmationRequests:
+    sent: list[Confirmation]
+    skipped: list[tuple[Enterprise, str]]  # an enterprise left out, and why (for people)
+
+
+@transaction.atomic
+def request_confirmations(
+    *, actor: AbstractBaseUser, benefit_id: int, enterprise_ids: list[int], as_of: dt.date | None = None
+) -> ConfirmationRequests:
+    """One 意愿确认 per selected enterprise still on the benefit's 免申即享 list; an enterprise already
+    asked (waiting, confirmed or declined) or with an application for the benefit is skipped."""
+    _check_actor(actor, 0, REVIEWER)
+    as_of = as_of or timezone.localdate()
+    benefit = _benefit(benefit_id)
+    _refuse_out_of_force(benefit, as_of)
+    if not enterprise_ids:
+        raise ApplicationError({"enterprises": _("请至少选择一家企业。")}, code="required")
+    # locking the enterprises serialises two staff sending at once; the unique constraint is the backstop
+    chosen = list(Enterprise.objects.select_for_update().filter(pk__in=enterprise_ids).order_by("pk"))
+    asked = dict(
+        Confirmation.objects.filter(benefit=benefit, enterprise__in=chosen).values_list(
+            "enterprise_id", "state"
+        )
+    )
+    listed = {
+        row.enterprise.pk: row
+        for row in selectors.auto_grant_list(
+            benefit, as_of, Enterprise.objects.filter(pk__in=[e.pk for e in chosen if e.pk not in asked])
+        ).rows
+    }
+    result = ConfirmationRequests([], [])
+    for enterprise in chosen:
+        if enterprise.pk in asked:
+            state = Confirmation.State(asked[enterprise.pk])
+            result.skipped.append(
+                (enterprise, _("已发起过意愿确认（%(state)s），不再重复发送") % {"state": state.label})
+            )
+            continue
+        row = listed.get(enterprise.pk)
+        if row is None:
+            result.skipped.append((enterprise, _("已不在免申即享名单中（已申报或权威数据不再满足条件）")))
+            continue
+        confirmation = Confirmation(
+            enterprise=enterprise,
+            benefit=benefit,
+            estimated_amount=row.verdict.amount.value,
+            requested_by=actor,
+        )
+        confirmation._history_user = actor
+        confirmation.full_clean(validate_constraints=False)
+        confirmation.save()
+        notifications.notify(
+            enterprise_id=enterprise.pk,
+            kind="application.confirmation_requested",
+            message=gettext_noop("“%(benefit)s”可免申即享：请确认是否享受该政策。"),
+            params={"benefit": benefit.name},
+            url=reverse("applications:confirmation", args=[confirmation.pk]),
+            data={
+                "confirmation": confirmation.pk,
+                "benefit": benefit.global_key,
+                "state": confirmation.state,
+            },
+        )
+        result.sent.append(confirmation)
+    return result
+
+
+def _begin_confirmation(
+    *, actor: AbstractBaseUser, confirmation_id: int, expected_version: int
+) -> Confirmation:
+    confirmation = Confirmation.objects.select_for_update().select_related("benefit").get(pk=confirmation_id)
+    _check_actor(actor, confirmation.enterprise_id, ENTERPRISE)
+    if confirmation.state != Confirmation.State.REQUESTED:
+        raise DuplicateApplication(
+            _("贵企业已就“%(benefit)s”作出答复（%(state)s），无需重复操作。")
+            % {"benefit": confirmation.benefit.name, "state": confirmation.get_state_display()},
+            code="duplicate",
+        )
+    if confirmation.version != expected_version:
+        raise StaleVersion(
+            _("该意愿确认已被他人修改，您的操作未保存。请刷新页面查看最新内容后再操作。"), code="stale"
+        )
+    return confirmation
+
+
+@transaction.atomic
+def confirm_grant(
+    *, actor: AbstractBaseUser, confirmation_id: int, expected_version: int, as_of: dt.date | None = None
+) -> Application:
+    """The enterprise wants the benefit: an application under review (the state reviewers decide from),
+    its evidence the data comparison on authoritative data as it stands now."""
+    confirmation = _begin_confirmation(
+        actor=actor, confirmation_id=confirmation_id, expected_version=expected_version
+    )
+    as_of = as_of or timezone.localdate()
+    benefit = _benefit(confirmation.benefit_id)
+    _refuse_out_of_force(benefit, as_of)
+    enterprise = Enterprise.objects.select_for_update().get(pk=confirmation.enterprise_id)
+    _refuse_duplicate(enterprise, benefit)
+    rows = selectors.auto_grant_list(benefit, as_of, Enterprise.objects.filter(pk=enterprise.pk)).rows
+    if not rows:
+        raise InvalidTransition(
+            _(
+                "按最新的权威数据，贵企业已不满足“%(benefit)s”的全部条件，不能免申即享；如有疑问请通过常规申报办理。"
+            )
+            % {"benefit": benefit.name},
+            code="no_longer_met",
+        )
+    verdict = rows[0].verdict
+    catalog = matching_selectors.catalog()
+    sheet = facts_for(enterprise, as_of, catalog=catalog)
+    amount = verdict.amount.value
+    ceiling = approval_ceiling(benefit)
+    if amount is not None:
+        amount = min(amount.quantize(CENT), ceiling) if ceiling is not None else amount.quantize(CENT)
+    now = timezone.now()
+    application = Application(
+        enterprise=enterprise,
+        benefit=benefit,
+        state=State.UNDER_REVIEW,
+        requested_amount=amount if amount and benefit.kind != Benefit.Kind.NON_MONETARY else None,
+        project_summary=_("免申即享：企业于 %(date)s 在线确认享受。")
+        % {"date": timezone.localdate(now).isoformat()},
+        explanation_snapshot=explanations.snapshot_of(verdict),
+        facts_snapshot=explanations.facts_snapshot(enterprise, sheet, verdict, catalog),
+        created_by=actor,
+        submitted_at=now,
+        last_submitted_at=now,
+    )
+    application._history_user = actor
+    application.full_clean(validate_constraints=False)
+    application.save()
+    _record(application, Action.CONFIRM, actor=actor, from_state="", amount=application.requested_amount)
+    notifications.notify(
+        enterprise_id=enterprise.pk,
+        kind="application.confirmed",
+        message=gettext_noop("已确认享受“%(benefit)s”（免申即享），形成申报 %(ref)s，等待审核。"),
+        params={"benefit": benefit.name, "ref": application.reference},
+        url=reverse("applications:detail", args=[application.pk]),
+        data={"id": application.pk, "reference": application.reference, "state": application.state},
+    )
+    confirmation.state = Confirmation.State.CONFIRMED
+    confirmation.application = application
+    _answered(confirmation, actor, now)
+    return application
+
+
+@transaction.atomic
+def decline_grant(
+    *, actor: AbstractBaseUser, confirmation_id: int, expected_version: int, reason: str = ""
+) -> Confirmation:
+    """The enterprise does not want the benefit: recorded, and it is not asked again for it."""
+    confirmation = _begin_confirmation(
+        actor=actor, confirmation_id=confirmation_id, expected_version=expected_version
+    )
+    confirmation.state = Confirmation.State.DECLINED
+    confirmation.decline_reason = (reason or "").strip()
+    return _answered(confirmation, actor, timezone.now())
+
+
+def _answered(confirmation: Confirmation, actor: AbstractBaseUser, now: dt.datetime) -> Confirmation:
+    confirmation.responded_by = actor
+    confirmation.responded_at = now
+    confirmation.version += 1
+    confirmation._history_user = actor
+    confirmation.full_clean(validate_constraints=False)
+    confirmation.save()
+    return confirmation
+
+
+# ---------------------------------------------------------------- payouts
+
+
+@dataclass(frozen=True)
+class PlannedStage:
+    condition: str  # the text's words for when it is paid (验收通过后); blank for a yearly part
+    share: Decimal
+    amount: Decimal
+
+
+def payout_plan(benefit: Benefit, amount: Decimal) -> list[PlannedStage]:
+    """The approved amount split by the benefit's schedule: its stages, its shares by year, its yearly
+    factors, or its instalments (分三年); without any, one stage of the whole amount. Each part is
+    rounded to the fen and the last takes the remainder, so the parts add up to the amount exactly."""
+    rule = amount_rules.parse(benefit.amount_rule or None)
+    schedule = rule.schedule if rule is not None else None
+    parts: list[tuple[str, Decimal]]
+    if schedule is not None and schedule.stages:
+        parts = [(stage.after, stage.share) for stage in schedule.stages]
+    elif schedule is not None and schedule.shares:
+        parts = [("", share) for share in schedule.shares]
+    elif schedule is not None and schedule.years:
+        factors = schedule.year_factors or (Decimal(1),) * schedule.years
+        total = sum(factors, Decimal(0))
+        parts = [("", factor / total) for factor in factors] if total else [("", Decimal(1))]
+    elif benefit.instalments and benefit.instalments > 1:
+        parts = [("", Decimal(1) / benefit.instalments)] * benefit.instalments
+    else:
+        parts = [("", Decimal(1))]
+    planned, left = [], amount
+    for index, (condition, share) in enumerate(parts):
+        part = left if index == len(parts) - 1 else (amount * share).quantize(CENT)
+        left -= part
+        planned.append(PlannedStage(condition[:200], share.quantize(Decimal("0.000001")), part))
+    return planned
+
+
+def _plan_payouts(application: Application, actor: AbstractBaseUser) -> None:
+    """Called on approval: the payout plan of the approved amount (nothing for a non-monetary benefit)."""
+    if application.approved_amount is None or application.payout_stages.exists():
+        return
+    for order, planned in enumerate(payout_plan(application.benefit, application.approved_amount), start=1):
+        stage = PayoutStage(
+            application=application,
+            order=order,
+            condition=planned.condition,
+            share=planned.share,
+            amount=planned.amount,
+        )
+        stage._history_user = actor
+        stage.save()
+
+
+def can_record_payouts(user: AbstractBaseUser) -> bool:
+    return user.is_authenticated and user.is_active and user.has_perm(PAYOUT_PERMISSION)
+
+
+@transaction.atomic
+def record_payout_stage(
+    *,
+    actor: AbstractBaseUser,
+    stage_id: int,
+    expected_version: int,
+    publicised_on: dt.date | None,
+    payment_order: str,
+    paid_on: dt.date | None,
+) -> PayoutStage:
+    """Staff record a stage's 公示 date, payment order and 到账 date. A paid stage is final; 到账 needs
+    the 公示 date and the payment order, never precedes 公示, never lies in the future, and follows the
+    stages before it. The enterprise is told when a stage is paid (application.payout_paid)."""
+    if not can_record_payouts(actor):
+        raise PermissionDenied(_("您没有登记拨付的权限。"))
+    stage = PayoutStage.objects.select_for_update().get(pk=stage_id)
+    application = (
+        Application.objects.select_for_update().select_related("benefit").get(pk=stage.application_id)
+    )
+    label = _("第 %(n)s 期") % {"n": stage.order}
+    if stage.paid:
+        raise DuplicateApplication(
+            _("申报 %(ref)s 的%(stage)s已于 %(date)s 登记到账，请勿重复登记。")
+            % {"ref": application.reference, "stage": label, "date": stage.paid_on.isoformat()},
+            code="duplicate",
+        )
+    if stage.version != expected_version:
+        raise StaleVersion(
+            _("申报 %(ref)s 的%(stage)s已被他人修改，您的登记未保存。请刷新页面查看最新内容后再操作。")
+            % {"ref": application.reference, "stage": label},
+            code="stale",
+        )
+    if application.state != State.APPROVED:
+        raise InvalidTransition(
+            _("申报 %(ref)s 当前状态为“%(state)s”，不能登记拨付。")
+            % {"ref": application.reference, "state": application.get_state_display()},
+            code="invalid_transition",
+        )
+    today = timezone.localdate()
+    payment_order = (payment_order or "").strip()
+    errors: dict[str, str] = {}
+    for field, value in (("publicised_on", publicised_on), ("paid_on", paid_on)):
+        if value is not None and value > today:
+            errors[field] = _("日期不能晚于今天。")
+    if paid_on is not None:
+        if publicised_on is None:
+            errors["publicised_on"] = _("登记到账前，请先填写公示日期。")
+        elif paid_on < publicised_on:
+            errors["paid_on"] = _("到账日期不能早于公示日期。")
+        if not payment_order:
+            errors["payment_order"] = _("登记到账前，请填写支付凭证号。")
+        earlier = application.payout_stages.filter(order__lt=stage.order, paid_on__isnull=True).first()
+        if earlier is not None:
+            errors["paid_on"] = _("请先登记第 %(n)s 期到账。") % {"n": earlier.order}
+    if errors:
+        raise ApplicationError(errors, code="invalid")
+    stage.publicised_on, stage.payment_order, stage.paid_on = publicised_on, payment_order, paid_on
+    stage.version += 1
+    stage._history_user = actor
+    stage.full_clean()
+    stage.save()
+    words = [label]
+    if publicised_on:
+        words.append(_("公示 %(date)s") % {"date": publicised_on.isoformat()})
+    if payment_order:
+        words.append(_("支付凭证 %(no)s") % {"no": payment_order})
+    if paid_on:
+        words.append(_("到账 %(date)s") % {"date": paid_on.isoformat()})
+    _record(
+        application,
+        Action.PAYOUT,
+        actor=actor,
+        from_state=application.state,
+        comment="，".join(words),
+        amount=stage.amount,
+    )
+    if paid_on is not None:
+        notifications.notify(
+            enterprise_id=application.enterprise_id,
+            kind="application.payout_paid",
+            message=gettext_noop(
+                "申报 %(ref)s（%(benefit)s）第 %(n)s 期拨付 %(amount_yuan)s 已于 %(date)s 到账。"
+            ),
+            params={
+                "ref": application.reference,
+                "benefit": application.benefit.name,
+                "n": stage.order,
+                "amount_yuan": str(stage.amount),
+                "date": paid_on.isoformat(),
+            },
+            url=reverse("applications:detail", args=[application.pk]) + "#payouts",
+            data={
+                "id": application.pk,
+                "reference": application.reference,
+                "stage": stage.order,
+                "amount": str(stage.amount),
+                "paid_on": paid_on.isoformat(),
+            },
+        )
+    return stage

@@ -344,7 +344,13 @@ def auto_grant(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "applications/review/auto_grant.html",
-        {"benefits": benefits, "benefit": benefit, "result": result, "as_of": as_of},
+        {
+            "benefits": benefits,
+            "benefit": benefit,
+            "result": result,
+            "as_of": as_of,
+            "confirmation_states": selectors.confirmation_states(benefit) if benefit else {},
+        },
     )
 
 

@@ -11,6 +11,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "applications.view_application",
         "applications.review_application",
         "applications.assign_application",
+        "applications.record_payout",
     ],
     "policy_admin": [
         "policies.add_policydocument",

@@ -71,3 +71,9 @@ def outcome_slug(outcome) -> str:
 @register.filter
 def outcome_mark(outcome) -> str:
     return OUTCOME_MARKS.get(int(outcome), "")
+
+
+@register.filter
+def get_item(mapping, key):
+    """mapping[key] in a template (None when absent)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None

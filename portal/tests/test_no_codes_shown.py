@@ -146,6 +146,7 @@ def pages(portal, application) -> dict[str, list[str]]:
             f"/applications/apply/{other_benefit(portal)}/",
             f"/applications/{application.pk}/",
             "/matches/notifications/",
+            "/applications/confirmations/",
             f"/enterprises/{enterprise}/",
             f"/enterprises/{enterprise}/edit/",
             f"/enterprises/{enterprise}/figures/",
@@ -163,6 +164,8 @@ def pages(portal, application) -> dict[str, list[str]]:
             f"/applications/review/{application.pk}/",
             f"/applications/review/auto-grant/?benefit={portal.lease.pk}",
             "/applications/review/reports/",
+            f"/applications/review/{application.pk}/payouts/",
+            "/applications/review/payouts/",
         ],
         "admin": ["/matches/jobs/"],
     }

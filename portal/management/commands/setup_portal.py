@@ -25,6 +25,8 @@ DATA_STEPS = [
 ]
 # Demo enterprises and their accounts: never outside the embedded development mode.
 DEMO_STEPS = {"load_demo", "load_demo_calls"}
+# Demo steps that act as the demo accounts, run once they exist (embedded development mode only).
+AFTER_STAFF_STEPS = [("load_demo_grants", "演示申报与拨付")]
 
 
 class Command(BaseCommand):
@@ -50,6 +52,10 @@ class Command(BaseCommand):
                 call_command(name, stdout=self.stdout, stderr=self.stderr)
         if demo:
             self.ensure_staff()
+            for name, label in AFTER_STAFF_STEPS:
+                if name in available:
+                    self.stdout.write(f"→ {label} ({name})")
+                    call_command(name, stdout=self.stdout, stderr=self.stderr)
         else:
             ensure_roles()
             self.stdout.write(
