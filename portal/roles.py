@@ -11,6 +11,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "applications.view_application",
         "applications.review_application",
         "applications.assign_application",
+        "enterprises.verify_enterprise",
     ],
     "policy_admin": [
         "policies.add_policydocument",
@@ -28,6 +29,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "enterprises.view_enterprise",
         "enterprises.change_enterprise",
         "enterprises.add_enterprise",
+        "enterprises.verify_enterprise",
         "matching.view_jobrun",
         "portal.add_apikey",
         "portal.change_apikey",

@@ -203,6 +203,9 @@ AXES_LOCKOUT_CALLABLE = "portal.auth.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=5)  # per address and per e-mail
 PASSWORD_RESET_WINDOW = env.int("PASSWORD_RESET_WINDOW", default=3600)  # seconds
+# Self-registration POSTs per client address and per credit code within the window (portal.auth)
+REGISTRATION_LIMIT = env.int("REGISTRATION_LIMIT", default=5)
+REGISTRATION_WINDOW = env.int("REGISTRATION_WINDOW", default=3600)  # seconds
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "landing"  # the enterprise dashboard, or the review queue (portal.views.landing)
 LOGOUT_REDIRECT_URL = "home"
