@@ -290,6 +290,9 @@ SPECTACULAR_SETTINGS = {
 # Webhook receivers on internal networks are refused (matching/outbound.py) unless their network is
 # listed here on purpose, e.g. "10.20.0.0/16" for a bank's endpoint inside a closed government network.
 WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+# After a subscription's secret is rotated, deliveries carry a signature with the previous one too for
+# this many seconds (Standard Webhooks: several space-separated signatures; matching/webhook_signing.py).
+WEBHOOK_SECRET_GRACE = env.int("WEBHOOK_SECRET_GRACE", default=24 * 3600)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
