@@ -39,7 +39,7 @@ def issue_api_key(
     """Create a key; returns the row and the full key, which is shown once and never stored. An
     enterprise not yet verified by staff (a self-registration) gets none: ValidationError."""
     enterprise_ids = list(enterprise_ids)
-    _refuse_unverified(user, enterprise_ids)
+    refuse_unverified(user, enterprise_ids)
     prefix = secrets.token_urlsafe(PREFIX_BYTES)
     while ApiKey.objects.filter(prefix=prefix).exists():  # 48 bits: practically never
         prefix = secrets.token_urlsafe(PREFIX_BYTES)
@@ -61,7 +61,7 @@ def issue_api_key(
     return key, raw_key
 
 
-def _refuse_unverified(user: User | None, enterprise_ids: list[int]) -> None:
+def refuse_unverified(user: User | None, enterprise_ids: list[int]) -> None:
     from enterprises.models import Enterprise, EnterpriseMembership
 
     unverified = Enterprise.objects.exclude(verification=Enterprise.Verification.VERIFIED)

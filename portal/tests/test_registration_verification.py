@@ -80,6 +80,21 @@ def test_a_self_registered_enterprise_is_unverified_and_gets_no_api_key(catalog_
 
 
 @pytest.mark.django_db
+def test_the_admin_refuses_a_key_for_an_unverified_enterprise_on_the_form(db):
+    from portal.admin import ApiKeyForm
+
+    pending = EnterpriseFactory(verification=Enterprise.Verification.PENDING)
+    user = MembershipFactory(enterprise=pending).user
+    for data in ({"user": user.pk}, {"enterprises": [pending.pk]}):
+        form = ApiKeyForm(data={"name": "脚本", "scopes": ["read_matches"], **data})
+        assert not form.is_valid() and "核实通过前不能发放 API 密钥" in str(form.errors["user"])
+    verified = EnterpriseFactory()
+    assert ApiKeyForm(
+        data={"name": "银行", "scopes": ["read_matches"], "enterprises": [verified.pk]}
+    ).is_valid()
+
+
+@pytest.mark.django_db
 def test_staff_created_enterprises_are_verified(db):
     assert EnterpriseFactory().verification == Enterprise.Verification.VERIFIED
 
