@@ -43,6 +43,7 @@ from enterprises.facts import facts_for
 from enterprises.models import Enterprise
 from enterprises.presentation import wan_yuan
 from enterprises.selectors import enterprise_for_user
+from enterprises.verification import unverified_reason
 from matching import notifications
 from matching import selectors as matching_selectors
 from policies import amount_rules
@@ -131,6 +132,10 @@ def _begin(
     application = Application.objects.select_for_update().get(pk=application_id)
     transition = TRANSITIONS[action]
     _check_actor(actor, application.enterprise_id, transition.side)
+    if action in (Action.SUBMIT, Action.RESUBMIT):  # an unverified self-registration may not submit
+        reason = unverified_reason(application.enterprise)
+        if reason:
+            raise ApplicationError(reason, code="enterprise_unverified")
     if action in (Action.SUBMIT, Action.RESUBMIT) and application.state == transition.target:
         raise DuplicateApplication(
             _("申报 %(ref)s 已经提交，请勿重复提交。") % {"ref": application.reference}, code="duplicate"

@@ -78,6 +78,13 @@ def validate_industry_code(value: str) -> None:
 
 
 class Enterprise(models.Model):
+    class Verification(models.TextChoices):
+        """Staff-created and imported enterprises are verified; a self-registered one waits for staff."""
+
+        VERIFIED = "verified", _("已核实")
+        PENDING = "pending", _("待工作人员核实")
+        REJECTED = "rejected", _("核实未通过")
+
     class LegalForm(models.TextChoices):
         LLC = "llc", _("有限责任公司")
         JOINT_STOCK = "joint_stock", _("股份有限公司")
@@ -143,6 +150,19 @@ class Enterprise(models.Model):
     source = models.CharField(
         _("数据来源"), max_length=20, choices=Source.choices, default=Source.SELF_DECLARED
     )
+    verification = models.CharField(
+        _("登记核实"), max_length=10, choices=Verification.choices, default=Verification.VERIFIED
+    )
+    verified_at = models.DateTimeField(_("核实时间"), null=True, blank=True, editable=False)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("核实人"),
+    )
     version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -152,9 +172,14 @@ class Enterprise(models.Model):
         ordering = ["name"]
         verbose_name = _("企业")
         verbose_name_plural = _("企业")
+        permissions = [("verify_enterprise", _("核实企业自助登记"))]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verification == self.Verification.VERIFIED
 
     def clean(self) -> None:
         subtracks = catalog.catalog_choice_values("industry_subtracks") or set(taxonomy.SUBTRACK_LABELS)
@@ -435,6 +460,44 @@ class EnterpriseMembership(models.Model):
     class Meta:
         verbose_name = _("企业账号")
         verbose_name_plural = _("企业账号")
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.enterprise}"
+
+
+class RegistrationClaim(models.Model):
+    """A self-registration naming a credit code another enterprise already holds: the account waits
+    for staff to confirm (it then acts for that enterprise) or reject it; no second enterprise."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待核实")
+        CONFIRMED = "confirmed", _("已确认")
+        REJECTED = "rejected", _("已驳回")
+
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.CASCADE, related_name="claims", verbose_name=_("企业")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("申请账号")
+    )
+    claimed_name = models.CharField(_("填报的企业名称"), max_length=200)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("处理人"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("企业登记认领")
+        verbose_name_plural = _("企业登记认领")
 
     def __str__(self) -> str:
         return f"{self.user} → {self.enterprise}"

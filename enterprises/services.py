@@ -116,9 +116,15 @@ def _bump_version(enterprise: Enterprise) -> None:
 
 
 @transaction.atomic
-def create_enterprise(*, data: Mapping[str, Any], actor: User | None = None) -> Enterprise:
+def create_enterprise(
+    *,
+    data: Mapping[str, Any],
+    actor: User | None = None,
+    verification: str = Enterprise.Verification.VERIFIED,
+) -> Enterprise:
+    """A new enterprise; staff-created ones are verified, a self-registration passes PENDING."""
     _check_fields(data, ENTERPRISE_FIELDS)
-    enterprise = Enterprise(**data)
+    enterprise = Enterprise(**data, verification=verification)
     enterprise.full_clean()
     _attribute(enterprise, actor)
     enterprise.save()
@@ -713,7 +719,8 @@ class AnswerProfile:
 def create_profile_from_answers(
     *, user: User, name: str, credit_code: str, answers: Mapping[str, Any], as_of: datetime.date
 ) -> Enterprise:
-    """A new self-declared enterprise from self-check answers, with `user` as its administrator.
+    """A new self-declared enterprise from self-check answers, with `user` as its administrator; it is
+    unverified (PENDING) until staff confirm it.
 
     `answers` are in the wizard's session format ({fact code: JSON value}, money in yuan; see
     portal/selfcheck.py). Builtin facts become Enterprise fields and figure, recognition and project
@@ -734,8 +741,8 @@ def create_profile_from_answers(
         raise ValidationError(errors)
     profile = _profile_from_answers(typed, as_of, definitions)
     data = {"name": name, "credit_code": credit_code, **profile.enterprise, "source": Source.SELF_DECLARED}
-    try:
-        enterprise = create_enterprise(data=data, actor=user)
+    try:  # unverified until staff confirm it (enterprises.verification)
+        enterprise = create_enterprise(data=data, actor=user, verification=Enterprise.Verification.PENDING)
     except ValidationError as error:
         raise ValidationError(
             {

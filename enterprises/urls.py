@@ -9,6 +9,7 @@ urlpatterns = [
     path("import/<int:job_id>/", views_staff.import_job, name="import_job"),
     path("import/<int:job_id>/confirm/", views_staff.confirm_import, name="confirm_import"),
     path("export/", views_staff.export_enterprises, name="export"),
+    path("registrations/", views_staff.registrations, name="registrations"),
     # enterprise-scoped pages: 404 for anyone but the enterprise's users and staff
     path("<int:pk>/", views.profile, name="profile"),
     path("<int:pk>/edit/", views.edit_profile, name="edit"),

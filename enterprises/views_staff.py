@@ -3,8 +3,10 @@ export. Permission-checked; writes are audited (history rows name the staff user
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from enterprises import imports, selectors, transfer
+from enterprises import imports, selectors, transfer, verification
 from enterprises.models import ImportJob
 from enterprises.query import EnterpriseExportQuery, read_query
 
@@ -105,3 +107,54 @@ def export_enterprises(request: HttpRequest) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="enterprises-{year}.csv"'
     return response
+
+
+class DecisionForm(forms.Form):
+    """One staff decision on the registrations page (the ids come from the page's own buttons)."""
+
+    kind = forms.ChoiceField(choices=[("registration", "registration"), ("claim", "claim")])
+    id = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+    decision = forms.ChoiceField(choices=[("confirm", "confirm"), ("reject", "reject")])
+
+
+DECISIONS = {
+    ("registration", "confirm"): (
+        verification.confirm_registration,
+        "enterprise_id",
+        _("企业登记已核实通过。"),
+    ),
+    ("registration", "reject"): (verification.reject_registration, "enterprise_id", _("企业登记已驳回。")),
+    ("claim", "confirm"): (verification.confirm_claim, "claim_id", _("认领已确认，该账号现可代表企业。")),
+    ("claim", "reject"): (verification.reject_claim, "claim_id", _("认领已驳回。")),
+}
+
+
+@login_required
+@permission_required(verification.VERIFY_PERMISSION, raise_exception=True)
+def registrations(request: HttpRequest) -> HttpResponse:
+    """Pending self-registrations and claims, each with confirm / reject (audited in the history)."""
+    if request.method == "POST":
+        form = DecisionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("操作无效，请刷新页面后重试。"))
+        else:
+            service, argument, done = DECISIONS[(form.cleaned_data["kind"], form.cleaned_data["decision"])]
+            try:
+                service(actor=request.user, **{argument: form.cleaned_data["id"]})
+            except ObjectDoesNotExist:
+                messages.error(request, _("该登记或认领不存在，可能已被处理。"))
+            except PermissionDenied:
+                raise
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, str(done))
+        return redirect("enterprises:registrations")
+    return render(
+        request,
+        "enterprises/registrations.html",
+        {
+            "registrations": verification.pending_registrations().prefetch_related("memberships__user"),
+            "claims": verification.pending_claims(),
+        },
+    )

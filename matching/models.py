@@ -327,11 +327,17 @@ class Notice(models.Model):
 
 
 class WebhookSubscription(models.Model):
-    """A REST client's endpoint for change notifications (HMAC-SHA256 signed JSON)."""
+    """A REST client's endpoint for change notifications (JSON signed per Standard Webhooks:
+    matching/webhook_signing.py; `secret` is whsec_<base64>)."""
 
     name = models.CharField(_("名称"), max_length=100)
     url = models.URLField(_("地址"), max_length=500, help_text=_("仅限 http(s)"))
     secret = models.CharField(_("签名密钥"), max_length=200)
+    # after a rotation the previous secret still signs deliveries until previous_secret_expires_at
+    previous_secret = models.CharField(_("上一签名密钥"), max_length=200, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(
+        _("上一签名密钥失效时间"), null=True, blank=True, editable=False
+    )
     active = models.BooleanField(_("启用"), default=True)
     enterprise = models.ForeignKey(
         "enterprises.Enterprise",

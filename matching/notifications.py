@@ -1,4 +1,5 @@
-"""The change feed going out: webhook deliveries (HMAC-SHA256 signed, retried with backoff) and
+"""The change feed going out: webhook deliveries (signed per Standard Webhooks, with secret rotation:
+matching/webhook_signing.py; retried with backoff) and
 e-mails to the enterprise users who asked for them. The portal page reads MatchChange directly.
 
 `dispatch_changes` takes the changes not yet dispatched (oldest first, skipping rows another
@@ -9,13 +10,9 @@ calls and e-mails happen after commit, one task per delivery.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import http.client
 import json
 import logging
-import secrets
-import time
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,7 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from enterprises.models import EnterpriseMembership
-from matching import outbound
+from matching import outbound, webhook_signing
 from matching.engine.i18n import english
 from matching.engine.render import money_en
 from matching.models import (
@@ -45,8 +42,6 @@ logger = logging.getLogger(__name__)
 DISPATCH_BATCH = 2000  # changes per dispatch transaction
 CHANGES_PER_DELIVERY = 100
 MAX_ATTEMPTS = 10
-SIGNATURE_HEADER = "X-Portal-Signature"
-TIMESTAMP_HEADER = "X-Portal-Timestamp"
 MET = {MatchStatus.ELIGIBLE, MatchStatus.PENDING_RECOGNITION}
 
 
@@ -220,13 +215,42 @@ def _send_after_commit(deliveries: list[int], emails: list[tuple[str, str, list[
 def subscribe_webhook(
     *, name: str, url: str, secret: str = "", enterprise_id: int | None = None
 ) -> WebhookSubscription:
-    """Register an endpoint (http or https only); without a secret one is generated (shown once)."""
+    """Register an endpoint (http or https only); without a secret (whsec_<base64>) one is generated
+    (shown once)."""
     subscription = WebhookSubscription(
-        name=name, url=url, secret=secret or secrets.token_urlsafe(32), enterprise_id=enterprise_id
+        name=name, url=url, secret=secret or webhook_signing.new_secret(), enterprise_id=enterprise_id
     )
     subscription.full_clean()
     subscription.save()
     return subscription
+
+
+@transaction.atomic
+def rotate_webhook_secret(*, subscription_id: int) -> WebhookSubscription:
+    """A new secret for the subscription (returned once, on the row). For WEBHOOK_SECRET_GRACE seconds
+    deliveries are signed with the new and the previous secret, so the receiver can switch without
+    missing one; a second rotation within the grace period drops the oldest."""
+    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription_id)
+    grace = dt.timedelta(seconds=int(getattr(settings, "WEBHOOK_SECRET_GRACE", 24 * 3600)))
+    subscription.previous_secret = subscription.secret
+    subscription.previous_secret_expires_at = timezone.now() + grace
+    subscription.secret = webhook_signing.new_secret()
+    subscription.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    return subscription
+
+
+def secrets_in_force(subscription: WebhookSubscription) -> list[str]:
+    """The secrets a delivery is signed with now: the current one, and the previous one in its grace."""
+    in_force = [subscription.secret]
+    expires = subscription.previous_secret_expires_at
+    if subscription.previous_secret and expires is not None and timezone.now() < expires:
+        in_force.append(subscription.previous_secret)
+    return in_force
+
+
+def message_id(delivery: WebhookDelivery) -> str:
+    """The webhook-id: one per delivery, the same on its retries."""
+    return f"msg_{delivery.pk}"
 
 
 UNSUBSCRIBED = "unsubscribed"
@@ -270,12 +294,6 @@ def resend_stalled() -> int:
     return len(stalled)
 
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """The X-Portal-Signature value: sha256=HMAC-SHA256(secret, "<timestamp>." + body) in hex."""
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
-
-
 @dataclass
 class Attempt:
     delivered: bool
@@ -295,14 +313,14 @@ def deliver_webhook(*, delivery_id: int) -> Attempt:
     body = json.dumps(
         {**delivery.payload, "delivery": delivery.pk}, ensure_ascii=False, separators=(",", ":")
     ).encode()
-    timestamp = str(int(time.time()))
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": "policy-portal-webhooks/1",
         "X-Portal-Event": delivery.event,
         "X-Portal-Delivery": str(delivery.pk),
-        TIMESTAMP_HEADER: timestamp,
-        SIGNATURE_HEADER: sign(delivery.subscription.secret, timestamp, body),
+        **webhook_signing.headers(
+            secrets_in_force(delivery.subscription), msg_id=message_id(delivery), body=body
+        ),
     }
     status, error = None, ""
     try:

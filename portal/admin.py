@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -26,6 +27,17 @@ class ApiKeyForm(forms.ModelForm):
     class Meta:
         model = ApiKey
         fields = ["name", "scopes", "user", "enterprises", "rate_limit"]
+
+    def clean(self):
+        """A new key for the user of an enterprise staff have not verified yet is refused on the form."""
+        cleaned = super().clean()
+        if self.instance.pk is None:
+            try:
+                chosen = [enterprise.pk for enterprise in cleaned.get("enterprises") or []]
+                services.refuse_unverified(cleaned.get("user"), chosen)
+            except ValidationError as error:
+                self.add_error("user", error)
+        return cleaned
 
 
 @admin.register(ApiKey)

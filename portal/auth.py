@@ -76,7 +76,9 @@ class PortalLoginView(LoginView):
     """Django's login; django-axes (backend and middleware) counts and refuses."""
 
 
-def _count(name: str, window: int) -> int:
+def count_attempt(name: str, window: int) -> int:
+    """Count one attempt of `name` (e.g. "ip:10.0.0.1") in its window: the attempts so far, this one
+    included. Atomic cache counters (used by the password reset and the self-registration)."""
     key = f"reset-requests:{hashlib.sha256(name.encode()).hexdigest()}"
     cache.add(key, 0, timeout=window)  # starts the window at the first request
     try:
@@ -91,9 +93,9 @@ class ThrottledPasswordResetView(PasswordResetView):
         limit = int(getattr(settings, "PASSWORD_RESET_LIMIT", 5))
         window = int(getattr(settings, "PASSWORD_RESET_WINDOW", 3600))
         email = (request.POST.get("email") or "").strip().lower()
-        counts = [_count(f"ip:{client_ip(request)}", window)]
+        counts = [count_attempt(f"ip:{client_ip(request)}", window)]
         if email:
-            counts.append(_count(f"email:{email}", window))
+            counts.append(count_attempt(f"email:{email}", window))
         if max(counts) > limit:
             return HttpResponse(
                 _("密码重置请求过多，请 %(minutes)s 分钟后再试。") % {"minutes": max(1, window // 60)},

@@ -12,6 +12,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "applications.review_application",
         "applications.assign_application",
         "applications.record_payout",
+        "enterprises.verify_enterprise",
     ],
     "policy_admin": [
         "policies.add_policydocument",
@@ -29,6 +30,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "enterprises.view_enterprise",
         "enterprises.change_enterprise",
         "enterprises.add_enterprise",
+        "enterprises.verify_enterprise",
         "matching.view_jobrun",
         "portal.add_apikey",
         "portal.change_apikey",

@@ -4,27 +4,37 @@ The profile is written by enterprises.services.create_profile_from_answers; this
 form, the all-or-nothing registration (account and profile in one transaction) and the comparison
 that tells the user which answers the profile could not hold (they need data the wizard never asked,
 e.g. a registration date for 成立年限).
+
+A new enterprise is unverified until staff confirm it (enterprises.verification). A credit code that
+another enterprise already holds makes a claim for staff instead of a refusal that would tell who
+holds it, and no second enterprise. Registration POSTs are throttled per client address and per
+credit code (the password reset's atomic cache counters, portal.auth.count_attempt).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from enterprises import verification
 from enterprises.facts import facts_for
-from enterprises.models import Enterprise
+from enterprises.models import Enterprise, RegistrationClaim
 from enterprises.services import create_profile_from_answers
 from enterprises.validators import credit_code_problem
 from matching.selfcheck import parse_answers
 from policies.models import FactDefinition
+from portal.auth import client_ip, count_attempt
 
 PASSWORD_TOO_SHORT = _("密码太短，至少需要 %(min_length)d 个字符。")
 
@@ -66,12 +76,7 @@ class RegistrationForm(UserCreationForm):
         problem = credit_code_problem(code)
         if problem:
             raise ValidationError(problem, code="invalid_credit_code")
-        if Enterprise.objects.filter(credit_code=code).exists():
-            raise ValidationError(
-                _("该统一社会信用代码已有企业登记。如贵企业已有账号，请直接登录或联系企业管理员。"),
-                code="duplicate_credit_code",
-            )
-        return code
+        return code  # a code already held is not refused here: register() makes a claim of it
 
     def add_service_errors(self, error: ValidationError) -> None:
         """A refusal of the profile service: its name and code on those fields, answers at the top."""
@@ -91,14 +96,43 @@ class RegistrationForm(UserCreationForm):
                 )
 
 
-def register(
-    form: RegistrationForm, *, answers: Mapping[str, Any], as_of: dt.date
-) -> tuple[AbstractBaseUser, Enterprise] | None:
-    """Create the account and the enterprise profile together; None (errors on the form) when refused."""
+CLAIM_SUBMITTED = _("已有企业登记，已提交工作人员核实。")
+THROTTLED = _("登记请求过多，请 %(minutes)s 分钟后再试。")
+
+
+def throttled(request: HttpRequest) -> str:
+    """The refusal when this POST is over the limit per client address or per credit code, else ""."""
+    limit = int(getattr(settings, "REGISTRATION_LIMIT", 5))
+    window = int(getattr(settings, "REGISTRATION_WINDOW", 3600))
+    code = (request.POST.get("credit_code") or "").strip().upper()[:40]
+    counts = [count_attempt(f"register:ip:{client_ip(request)}", window)]
+    if code:
+        counts.append(count_attempt(f"register:code:{code}", window))
+    if max(counts) > limit:
+        return THROTTLED % {"minutes": max(1, window // 60)}
+    return ""
+
+
+@dataclass(frozen=True)
+class Registered:
+    user: AbstractBaseUser
+    enterprise: Enterprise | None  # the new (unverified) enterprise; None for a claim
+    claim: RegistrationClaim | None = None
+
+
+def register(form: RegistrationForm, *, answers: Mapping[str, Any], as_of: dt.date) -> Registered | None:
+    """Create the account and the enterprise profile together, or the account and a claim of the
+    enterprise holding the code; None (errors on the form) when refused."""
     data = form.cleaned_data
     try:
         with transaction.atomic():
             user = form.save()
+            holder = Enterprise.objects.filter(credit_code=data["credit_code"]).first()
+            if holder is not None:
+                claim = verification.create_claim(
+                    user=user, enterprise=holder, claimed_name=data["enterprise_name"].strip()
+                )
+                return Registered(user=user, enterprise=None, claim=claim)
             enterprise = create_profile_from_answers(
                 user=user,
                 name=data["enterprise_name"].strip(),
@@ -112,7 +146,7 @@ def register(
     except IntegrityError:  # the same username or code registered a moment ago by someone else
         form.add_error(None, _("该用户名或统一社会信用代码刚刚已被登记，请检查后重试。"))
         return None
-    return user, enterprise
+    return Registered(user=user, enterprise=enterprise)
 
 
 def answers_not_carried(

@@ -154,12 +154,18 @@ def register(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         form = registration.RegistrationForm(request.POST if request.method == "POST" else None)
         if form.is_bound:
-            registered = form.is_valid() and registration.register(
-                form, answers=wizard.answers, as_of=wizard.as_of
-            )
-            if registered:
-                return _registered(request, wizard, *registered)
-            status = 400
+            refusal = registration.throttled(request)
+            if refusal:  # counted before anything is checked: guessing codes costs attempts too
+                form.is_valid()
+                form.add_error(None, refusal)
+                status = 429
+            else:
+                registered = form.is_valid() and registration.register(
+                    form, answers=wizard.answers, as_of=wizard.as_of
+                )
+                if registered:
+                    return _registered(request, wizard, registered)
+                status = 400
     return render(
         request,
         "selfcheck/register.html",
@@ -168,11 +174,17 @@ def register(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _registered(request: HttpRequest, wizard: Wizard, user, enterprise) -> HttpResponse:
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+def _registered(request: HttpRequest, wizard: Wizard, registered: registration.Registered) -> HttpResponse:
+    login(request, registered.user, backend="django.contrib.auth.backends.ModelBackend")
+    enterprise = registered.enterprise
+    if enterprise is None:  # a claim of a code another enterprise holds: nothing about the holder
+        messages.info(request, registration.CLAIM_SUBMITTED)
+        return redirect("selfcheck:results")  # the answers stay in the session
     request.session.pop(ANSWERS_SESSION_KEY, None)  # they are the profile now
     messages.success(
-        request, _("企业“%(name)s”已登记，测算回答已保存为企业资料。") % {"name": enterprise.name}
+        request,
+        _("企业“%(name)s”已登记，测算回答已保存为企业资料。工作人员核实登记后即可提交申报。")
+        % {"name": enterprise.name},
     )
     missing = registration.answers_not_carried(
         enterprise, wizard.answers, as_of=wizard.as_of, catalog=wizard.catalog

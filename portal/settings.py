@@ -203,6 +203,9 @@ AXES_LOCKOUT_CALLABLE = "portal.auth.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=5)  # per address and per e-mail
 PASSWORD_RESET_WINDOW = env.int("PASSWORD_RESET_WINDOW", default=3600)  # seconds
+# Self-registration POSTs per client address and per credit code within the window (portal.auth)
+REGISTRATION_LIMIT = env.int("REGISTRATION_LIMIT", default=5)
+REGISTRATION_WINDOW = env.int("REGISTRATION_WINDOW", default=3600)  # seconds
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "landing"  # the enterprise dashboard, or the review queue (portal.views.landing)
 LOGOUT_REDIRECT_URL = "home"
@@ -287,6 +290,9 @@ SPECTACULAR_SETTINGS = {
 # Webhook receivers on internal networks are refused (matching/outbound.py) unless their network is
 # listed here on purpose, e.g. "10.20.0.0/16" for a bank's endpoint inside a closed government network.
 WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+# After a subscription's secret is rotated, deliveries carry a signature with the previous one too for
+# this many seconds (Standard Webhooks: several space-separated signatures; matching/webhook_signing.py).
+WEBHOOK_SECRET_GRACE = env.int("WEBHOOK_SECRET_GRACE", default=24 * 3600)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")

@@ -16,7 +16,7 @@ from enterprises import services as enterprise_services
 from enterprises.facts import BUILTIN_GROUPS
 from enterprises.models import Enterprise, FactValue, Project
 from enterprises.tests.factories import MembershipFactory, UserFactory
-from matching import jobs, notifications, selectors, services, tasks, triggers
+from matching import jobs, notifications, selectors, services, tasks, triggers, webhook_signing
 from matching.engine import validity_on
 from matching.models import (
     JobChunk,
@@ -361,7 +361,9 @@ def test_changes_reach_signed_webhooks_and_opted_in_email(loaded, settings):
     notifications.set_email_preference(user=user, enabled=True)
     MembershipFactory(user=UserFactory(email="quiet@example.com"), enterprise=other)  # did not opt in
     with Receiver() as everything, Receiver() as only_watched:
-        WebhookSubscription.objects.create(name="all", url=everything.url, secret="s3cret")
+        WebhookSubscription.objects.create(
+            name="all", url=everything.url, secret=webhook_signing.new_secret()
+        )
         WebhookSubscription.objects.create(
             name="one", url=only_watched.url, secret="other-secret", enterprise=watched
         )
@@ -372,10 +374,10 @@ def test_changes_reach_signed_webhooks_and_opted_in_email(loaded, settings):
     assert MatchChange.objects.filter(dispatched=False).count() == 0
     request = everything.requests[0]
     headers = {key.lower(): value for key, value in request["headers"].items()}
-    assert headers["x-portal-signature"] == notifications.sign(
-        "s3cret", headers["x-portal-timestamp"], request["body"]
-    )
-    assert headers["x-portal-signature"].startswith("sha256=")
+    secret = WebhookSubscription.objects.get(name="all").secret
+    webhook_signing.verify(secret, headers, request["body"])  # Standard Webhooks, one v1 signature
+    assert headers["webhook-signature"].startswith("v1,") and " " not in headers["webhook-signature"]
+    assert headers["webhook-id"] == f"msg_{headers['x-portal-delivery']}"
     payload = everything.payloads()[0]
     assert payload["event"] == "match.changed"
     sent = {

@@ -288,7 +288,12 @@ WEBHOOK = {
     "enterprise": 42,
     "created_at": "2025-06-01T09:00:00+08:00",
 }
-WEBHOOK_CREATED = {**WEBHOOK, "secret": "q8Yx1kH0m4TZbq2dX9c3eQv7WnR5sJpLa6uFoG1hKzE"}
+WEBHOOK_CREATED = {**WEBHOOK, "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+WEBHOOK_ROTATED = {
+    **WEBHOOK,
+    "secret": "whsec_q8Yx1kH0m4TZbq2dX9c3eQv7WnR5sJpL",
+    "previous_secret_expires_at": "2026-03-02T10:15:00+08:00",
+}
 WEBHOOK_DELIVERY = {
     "id": 5120,
     "event": "match.changed",

@@ -8,8 +8,10 @@ import secrets
 from collections.abc import Iterable
 
 from django.contrib.auth.base_user import AbstractBaseUser as User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal.models import ApiKey, IdempotencyRecord
 
@@ -34,7 +36,10 @@ def issue_api_key(
     enterprise_ids: Iterable[int] = (),
     rate_limit: str = "",
 ) -> tuple[ApiKey, str]:
-    """Create a key; returns the row and the full key, which is shown once and never stored."""
+    """Create a key; returns the row and the full key, which is shown once and never stored. An
+    enterprise not yet verified by staff (a self-registration) gets none: ValidationError."""
+    enterprise_ids = list(enterprise_ids)
+    refuse_unverified(user, enterprise_ids)
     prefix = secrets.token_urlsafe(PREFIX_BYTES)
     while ApiKey.objects.filter(prefix=prefix).exists():  # 48 bits: practically never
         prefix = secrets.token_urlsafe(PREFIX_BYTES)
@@ -54,6 +59,19 @@ def issue_api_key(
     key.save()
     key.enterprises.set(list(enterprise_ids))
     return key, raw_key
+
+
+def refuse_unverified(user: User | None, enterprise_ids: list[int]) -> None:
+    from enterprises.models import Enterprise, EnterpriseMembership
+
+    unverified = Enterprise.objects.exclude(verification=Enterprise.Verification.VERIFIED)
+    if (
+        user is not None
+        and EnterpriseMembership.objects.filter(user=user, enterprise__in=unverified).exists()
+    ) or unverified.filter(pk__in=enterprise_ids).exists():
+        raise ValidationError(
+            _("该企业的登记尚待工作人员核实，核实通过前不能发放 API 密钥。"), code="unverified"
+        )
 
 
 @transaction.atomic

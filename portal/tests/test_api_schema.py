@@ -40,6 +40,7 @@ def test_the_schema_is_valid_openapi_and_covers_every_endpoint(openapi):
         "/api/v1/matches/", "/api/v1/matches/{id}/", "/api/v1/changes/", "/api/v1/self-check/",
         "/api/v1/applications/", "/api/v1/applications/{id}/submit/", "/api/v1/applications/{id}/approve/",
         "/api/v1/webhooks/", "/api/v1/webhooks/{id}/", "/api/v1/webhooks/{id}/deliveries/",
+        "/api/v1/webhooks/{id}/rotate-secret/",
     ):  # fmt: skip
         assert path in paths, path
     assert all(path.startswith("/api/v1/") for path in paths)
@@ -49,6 +50,27 @@ def test_the_schema_is_valid_openapi_and_covers_every_endpoint(openapi):
         "name": "Authorization",
         "description": openapi["components"]["securitySchemes"]["ApiKey"]["description"],
     }
+
+
+def test_webhook_signing_is_documented_as_standard_webhooks_with_rotation(openapi):
+    """The secret's help and the rotation say the scheme (issue 16, Build 2); the old header is gone."""
+    created = openapi["components"]["schemas"]["WebhookCreated"]["properties"]["secret"]["description"]
+    for text in (
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "v1,",
+        "whsec_",
+        "Standard Webhooks",
+    ):
+        assert text in created, text
+    rotate = openapi["paths"]["/api/v1/webhooks/{id}/rotate-secret/"]["post"]
+    assert "manage_webhooks" in rotate["description"] and "200" in rotate["responses"]
+    rotated = rotate["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert {"secret", "previous_secret_expires_at"} <= set(
+        openapi["components"]["schemas"][rotated]["properties"]
+    )
+    assert "X-Portal-Signature" not in yaml.safe_dump(openapi)
 
 
 def test_every_operation_has_a_bilingual_summary_a_description_and_examples(openapi):

@@ -48,7 +48,9 @@ def test_a_machine_key_subscribes_to_every_enterprise_and_sees_the_secret_once(a
     assert created.status_code == 201, created.content
     body = created.json()
     stored = WebhookSubscription.objects.get(pk=body["id"])
-    assert body["secret"] == stored.secret and len(body["secret"]) >= 32
+    assert (
+        body["secret"] == stored.secret and body["secret"].startswith("whsec_") and len(body["secret"]) >= 32
+    )
     assert body["enterprise"] is None and stored.enterprise_id is None and stored.active
     assert created["Location"].endswith(f"{URL}{body['id']}/")
     listed = client.get(URL).json()["results"]
@@ -60,7 +62,7 @@ def test_a_machine_key_subscribes_to_every_enterprise_and_sees_the_secret_once(a
 
 def test_a_chosen_secret_is_used_and_the_delivery_log_lists_what_was_sent(api_world):
     client = key_client(api_world.machine_key)
-    secret = "a-secret-of-the-bank-0123456789"
+    secret = "whsec_" + "YS1zZWNyZXQtb2YtdGhlLWJhbmstMDEyMzQ1Njc4OQ=="  # Standard Webhooks form
     body = subscribe(client, enterprise=api_world.a.pk, secret=secret).json()
     assert body["secret"] == secret
     ours, other = change_of(api_world.a), change_of(api_world.b)
@@ -122,6 +124,9 @@ def test_an_enterprise_users_subscription_defaults_to_its_company(api_world):
         ({"name": ""}, "name"),
         ({"name": ["x"]}, "name"),
         ({"secret": "short"}, "secret"),
+        ({"secret": "a-secret-of-the-bank-0123456789"}, "secret"),  # not whsec_<base64>
+        ({"secret": "whsec_c2hvcnQ="}, "secret"),  # a 5-byte key
+        ({"secret": "whsec_not base64!"}, "secret"),
         ({"enterprise": "42"}, "enterprise"),
         ({"active": False}, "active"),  # unknown field
     ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
@@ -276,6 +277,15 @@ def test_a_taken_credit_code_or_a_linked_user_is_refused(catalog):
 # --- the page ---------------------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def fresh_registration_counts():
+    """Registration POSTs are throttled per address (test_registration_verification.py): each test
+    starts with none counted."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def registration(**overrides) -> dict:
     return {
         "username": "minzhi",
@@ -337,13 +347,14 @@ def test_bad_registrations_get_a_chinese_message_and_write_nothing(catalog, clie
     assert client.session[ANSWERS_SESSION_KEY] == {"output_value": "450000000"}  # kept for the next try
 
 
-def test_a_taken_credit_code_is_told_on_the_form(catalog, client):
-    EnterpriseFactory(credit_code=GOOD_CODE)
-    before = row_counts()
-    response = client.post("/self-check/register/", registration())
-    assert response.status_code == 400
-    assert "该统一社会信用代码已有企业登记" in text_of(response)
-    assert row_counts() == before
+def test_a_taken_credit_code_makes_a_claim_not_a_second_enterprise(catalog, client):
+    """Before: refused on the form. Now: the account is created with a claim for staff (see
+    test_registration_verification.py); the holder is not named."""
+    holder = EnterpriseFactory(credit_code=GOOD_CODE, name="上海真企业有限公司")
+    response = client.post("/self-check/register/", registration(), follow=True)
+    page = text_of(response)
+    assert "已有企业登记，已提交工作人员核实" in page and holder.name not in page
+    assert Enterprise.objects.filter(credit_code=GOOD_CODE).count() == 1
 
 
 def test_an_answer_the_profile_refuses_rolls_back_the_account(catalog, client):

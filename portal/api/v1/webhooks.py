@@ -7,7 +7,10 @@ A caller sees and creates subscriptions only for enterprises it sees; "all enter
 sees every enterprise (an unlimited machine key, staff). An enterprise user's subscriptions default to
 its own company. Anything else is a 404, as for the enterprise itself.
 
-The signing secret is returned once, in the reply to the creation, and never again. DELETE ends the
+Deliveries are signed per Standard Webhooks (matching/webhook_signing.py): headers webhook-id,
+webhook-timestamp and webhook-signature ("v1,<base64 HMAC-SHA256(key, id.timestamp.body)>", several
+space-separated during a rotation's grace period), with a secret "whsec_<base64 key>". The secret is
+returned once, in the reply to the creation or to POST …/rotate-secret/, and never again. DELETE ends the
 subscription (no more deliveries, pending ones given up) and it disappears from the API; the row and
 its delivery log are kept for staff in admin as a record of what was sent.
 """
@@ -21,7 +24,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from matching import notifications, outbound
+from matching import notifications, outbound, webhook_signing
 from matching import selectors as matching_selectors
 from matching.models import WebhookDelivery, WebhookSubscription
 from portal.api import examples
@@ -32,7 +35,17 @@ from portal.api.serializers import StrictSerializerMixin
 from portal.models import Scope
 
 TAG = "Webhook 订阅 Webhooks"
-MIN_SECRET_LENGTH = 16
+SIGNING = (
+    "每次推送按 Standard Webhooks 规范签名：请求头 webhook-id（同一推送重试时不变）、webhook-timestamp"
+    "（秒）和 webhook-signature：“v1,” + Base64(HMAC-SHA256(密钥解码后的字节, id + '.' + 时间戳 + '.' + 请求体))；"
+    "轮换密钥后的宽限期内同时带新旧两个签名，以空格分隔，任一匹配即有效。可直接用 standardwebhooks 库的 "
+    "Webhook(密钥).verify(请求体, 请求头) 校验。",
+    "Every delivery is signed per Standard Webhooks: headers webhook-id (the same on retries), "
+    "webhook-timestamp (seconds) and webhook-signature: 'v1,' + base64(HMAC-SHA256(the secret's decoded "
+    "key, id + '.' + timestamp + '.' + body)); during the grace period after a rotation it carries the new "
+    "and the old signature, space-separated, either of which is valid. The standardwebhooks library's "
+    "Webhook(secret).verify(body, headers) checks it.",
+)
 
 
 class WebhookSubscriptionSerializer(serializers.ModelSerializer):
@@ -60,15 +73,26 @@ class WebhookCreatedSerializer(WebhookSubscriptionSerializer):
     secret = serializers.CharField(
         read_only=True,
         help_text=bilingual(
-            "签名密钥：只在创建时返回这一次，请妥善保存。每次推送带 X-Portal-Timestamp 和 "
-            "X-Portal-Signature: sha256=HMAC-SHA256(密钥, 时间戳 + '.' + 请求体)。",
-            "The signing secret, returned this once only. Each delivery carries X-Portal-Timestamp and "
-            "X-Portal-Signature: sha256=HMAC-SHA256(secret, timestamp + '.' + body).",
+            "签名密钥（whsec_ 加 Base64）：只在此回复中返回这一次，请妥善保存。" + SIGNING[0],
+            "The signing secret (whsec_ and base64), returned in this reply only. " + SIGNING[1],
         ),
     )
 
     class Meta(WebhookSubscriptionSerializer.Meta):
         fields = [*WebhookSubscriptionSerializer.Meta.fields, "secret"]
+
+
+class WebhookRotatedSerializer(WebhookCreatedSerializer):
+    previous_secret_expires_at = serializers.DateTimeField(
+        read_only=True,
+        help_text=bilingual(
+            "旧密钥的签名在此时间之前仍随推送发送。",
+            "Deliveries carry a signature with the previous secret until then.",
+        ),
+    )
+
+    class Meta(WebhookCreatedSerializer.Meta):
+        fields = [*WebhookCreatedSerializer.Meta.fields, "previous_secret_expires_at"]
 
 
 class WebhookCreateSerializer(StrictSerializerMixin, serializers.Serializer):
@@ -78,12 +102,12 @@ class WebhookCreateSerializer(StrictSerializerMixin, serializers.Serializer):
     )
     secret = serializers.CharField(
         required=False,
-        min_length=MIN_SECRET_LENGTH,
         max_length=200,
         write_only=True,
         help_text=bilingual(
-            "可选：自定签名密钥（至少 16 个字符）；不填则随机生成并在回复中给出。",
-            "Optional signing secret (16 characters or more); without it one is generated and returned.",
+            "可选：自定签名密钥，格式为 whsec_ 加 16 至 64 字节密钥的 Base64；不填则随机生成并在回复中给出。",
+            "Optional signing secret: whsec_ and the base64 of a 16 to 64 byte key; without it one is "
+            "generated and returned.",
         ),
     )
     enterprise = serializers.IntegerField(
@@ -94,6 +118,13 @@ class WebhookCreateSerializer(StrictSerializerMixin, serializers.Serializer):
             "Only this enterprise's changes; null or absent: every enterprise (an enterprise user: its own).",
         ),
     )
+
+    def validate_secret(self, value: str) -> str:
+        if not webhook_signing.is_valid_secret(value):
+            raise serializers.ValidationError(
+                _("签名密钥格式应为 whsec_ 加 16 至 64 字节密钥的 Base64 编码。")
+            )
+        return value
 
     def validate_url(self, value: str) -> str:
         """No loopback, private, link-local, multicast or reserved address, nor a host resolving to one
@@ -190,6 +221,22 @@ CREATE_EXAMPLE = {"name": "某银行授信系统", "url": "https://bank.example.
         ),
         responses={204: OpenApiResponse(description="已删除 Unsubscribed")},
     ),
+    rotate_secret=extend_schema(
+        tags=[TAG],
+        summary="轮换签名密钥 Rotate the signing secret",
+        description=(
+            "生成新的签名密钥并在此回复中返回这一次。之后的推送用新密钥签名；宽限期内（默认 24 小时）同时带旧密钥的签名，"
+            "以便接收方从容切换。需要 manage_webhooks 权限范围。可带 Idempotency-Key 头安全重试。"
+            "Draws a new signing secret, returned in this reply only. Deliveries are signed with it from now "
+            "on and, during the grace period (24 h by default), with the previous secret too, so the receiver "
+            "can switch without missing one. Needs the manage_webhooks scope. Send an Idempotency-Key header "
+            "to retry safely."
+        ),
+        request=None,
+        responses={200: WebhookRotatedSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        examples=[examples.reply("新密钥 The new secret", examples.WEBHOOK_ROTATED)],
+    ),
     deliveries=extend_schema(
         tags=[TAG],
         summary="推送记录 Delivery log",
@@ -269,6 +316,15 @@ class WebhookSubscriptionViewSet(
 
     def perform_destroy(self, instance: WebhookSubscription) -> None:
         notifications.unsubscribe_webhook(subscription_id=instance.pk)
+
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk=None):
+        subscription = self.get_object()  # 404 for one the caller may not see
+        return idempotent(request, lambda: self._rotate(subscription))
+
+    def _rotate(self, subscription: WebhookSubscription) -> Response:
+        rotated = notifications.rotate_webhook_secret(subscription_id=subscription.pk)
+        return Response(WebhookRotatedSerializer(rotated, context=self.get_serializer_context()).data)
 
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
