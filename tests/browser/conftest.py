@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -109,7 +110,7 @@ class Browser:
         self.find(css).click()
         # Always wait for the old document to go first: a form that posts back to its own URL (submit
         # on /applications/N/ redirecting to /applications/N/) already matches `path` before it loads.
-        WebDriverWait(self.driver, WAIT_SECONDS).until(expected_conditions.staleness_of(marker), message=css)
+        WebDriverWait(self.driver, WAIT_SECONDS).until(lambda _: _is_gone(marker), message=css)
         if path is not None:
             self.wait_for_path(path)
         else:
@@ -219,3 +220,18 @@ def clear_cache() -> Iterator[None]:
 def portal(transactional_db) -> Portal:
     """Policies, demo enterprises with the demo account, and reviewers, committed for the live server."""
     return load_portal()
+
+
+def _is_gone(element: WebElement) -> bool:
+    """Whether the element's document has been replaced. Chromium answers a query on a node of a document
+    being torn down either with a stale-element error or, mid-navigation, with "Node with given id does not
+    belong to the document" (an unknown error): both mean the old page is gone."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
+    return False

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from applications import services
+from applications import selectors, services
 from applications.models import Application
 from enterprises.demo import DEMO_USER
 from enterprises.selectors import enterprise_for_user
@@ -56,12 +56,17 @@ class Command(BaseCommand):
             contact_name="王经理",
             contact_phone="021-64000000",
         )
-        services.add_attachment(
-            actor=user,
-            application_id=application.pk,
-            upload=SimpleUploadedFile("租赁合同.pdf", PDF, content_type="application/pdf"),
-            description="厂房租赁合同",
-        )
+        # the materials the benefit's call requires (one file each), else the contract alone
+        call = selectors.call_for(benefit.pk, timezone.now())
+        required = [m for m in call.materials.all() if m.required] if call else []
+        for name, material_id in [(m.name, m.pk) for m in required] or [("厂房租赁合同", None)]:
+            services.add_attachment(
+                actor=user,
+                application_id=application.pk,
+                upload=SimpleUploadedFile(f"{name}.pdf", PDF, content_type="application/pdf"),
+                description=name,
+                material_id=material_id,
+            )
         application.refresh_from_db()
         steps = (
             lambda v: services.submit(actor=user, application_id=application.pk, expected_version=v),
