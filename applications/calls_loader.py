@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-import yaml
 from django.conf import settings
 from django.db import transaction
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -27,7 +26,7 @@ from pydantic import ValidationError as SchemaError
 
 from applications.models import Attachment, Call, CallDepartment, CallIntakeLevel, CallMaterial, CallWindow
 from policies.fidelity import found_in, source_path
-from policies.loader import FileReport, LoadError, display_name
+from policies.loader import FileReport, LoadError, display_name, read_yaml
 from policies.models import Benefit, PolicyDocument
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -160,12 +159,7 @@ def load_files(paths: list[Path]) -> tuple[list[FileReport], list[LoadError]]:
 
 def load_file(path: Path) -> FileReport:
     name = display_name(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LoadError(path, [f"{name}: cannot read file ({exc.strerror})"]) from exc
-    except yaml.YAMLError as exc:
-        raise LoadError(path, [f"{name}: not valid YAML: {exc}"]) from exc
+    data = read_yaml(path)
     try:
         spec = CallFileSpec.model_validate(data)
     except SchemaError as exc:

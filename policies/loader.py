@@ -19,6 +19,7 @@ from typing import Any, Literal
 import yaml
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, transaction
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as SchemaError
@@ -310,14 +311,39 @@ def load_files(paths: list[Path]) -> tuple[list[FileReport], list[LoadError]]:
     return reports, errors
 
 
-def load_file(path: Path) -> FileReport:
+def read_yaml(path: Path) -> Any:
+    """A fixture file's data; an unreadable file or invalid YAML is a LoadError naming the file (every
+    loader reads its files through this)."""
     name = display_name(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise LoadError(path, [f"{name}: cannot read file ({exc.strerror})"]) from exc
     except yaml.YAMLError as exc:
         raise LoadError(path, [f"{name}: not valid YAML: {exc}"]) from exc
+
+
+def write_reports(command: BaseCommand, reports: list[FileReport], errors: list[LoadError]) -> None:
+    """What a load command prints: each file's tallies and warnings, then a CommandError naming every
+    file that was not loaded (nothing of those written), else the count loaded."""
+    for report in reports:
+        command.stdout.write(f"{display_name(report.path)} → {report.subject}")
+        for what, tally in report.tallies.items():
+            command.stdout.write(f"  {what}: {tally}")
+        for warning in report.warnings:
+            command.stderr.write(command.style.WARNING(f"  warning: {warning}"))
+    if errors:
+        lines = [message for error in errors for message in error.messages]
+        failed = ", ".join(display_name(error.path) for error in errors)
+        raise CommandError(
+            f"{len(errors)} file(s) not loaded, nothing of them written ({failed}):\n" + "\n".join(lines)
+        )
+    command.stdout.write(command.style.SUCCESS(f"{len(reports)} file(s) loaded"))
+
+
+def load_file(path: Path) -> FileReport:
+    name = display_name(path)
+    data = read_yaml(path)
     if isinstance(data, list):
         return _load_catalog(path, name, data)
     if isinstance(data, dict) and "document" in data:
