@@ -9,8 +9,9 @@ Every delivery carries three headers:
   rotation, the previous one too, so a receiver holding either verifies the delivery.
 
 A secret is `whsec_` followed by the base64 of its key bytes (24 random bytes for the ones the
-portal draws). The scheme is a few lines of hmac; the PyPI `standardwebhooks` package (which also
-pulls in an HTTP client and date libraries) is not needed to send. `verify` is the receiver's side,
+portal draws). The scheme is a few lines of hmac, so sending needs no library; the tests check that
+the reference receiver library (PyPI `standardwebhooks`, a dev dependency) verifies real deliveries,
+rotated secrets included, and signs the specification's example as we do. `verify` is the receiver's side,
 used by the tests and shown to integrators; it follows the reference libraries (5-minute tolerance,
 constant-time comparison, any one matching v1 signature).
 """

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import standardwebhooks
 from django.utils import timezone
 
 from matching import notifications, outbound, webhook_signing
@@ -73,6 +74,22 @@ def test_a_tampered_stale_or_unsigned_message_does_not_verify(change, reason):
         )
 
 
+def reference_verify(secret: str, headers: dict, body: bytes) -> None:
+    """The receiver side of the Standard Webhooks reference library (PyPI standardwebhooks)."""
+    standardwebhooks.Webhook(secret).verify(body, headers, json_parse=False)
+
+
+def test_the_reference_library_signs_the_specifications_example_as_we_do():
+    signed = standardwebhooks.Webhook(SPEC_SECRET).sign(
+        SPEC_ID, dt.datetime.fromtimestamp(SPEC_TIMESTAMP, tz=dt.UTC), SPEC_BODY.decode()
+    )
+    assert (
+        signed
+        == SPEC_SIGNATURE
+        == webhook_signing.signature(SPEC_SECRET, SPEC_ID, str(SPEC_TIMESTAMP), SPEC_BODY)
+    )
+
+
 def test_generated_secrets_are_whsec_with_a_24_byte_key():
     secret = webhook_signing.new_secret()
     assert secret.startswith("whsec_") and len(webhook_signing.key_of(secret)) == 24
@@ -119,6 +136,7 @@ def test_a_delivery_verifies_with_the_subscription_secret(api_world, sent):
     (request,) = sent
     headers = request["headers"]
     webhook_signing.verify(secret, headers, request["body"])
+    reference_verify(secret, headers, request["body"])  # a receiver using the reference library
     assert headers["webhook-id"] == f"msg_{subscription.deliveries.get().pk}"
     assert "X-Portal-Signature" not in headers and len(headers["webhook-signature"].split()) == 1
 
@@ -147,6 +165,8 @@ def test_rotation_returns_the_new_secret_once_and_both_sign_during_the_grace(api
     assert len(request["headers"]["webhook-signature"].split()) == 2
     webhook_signing.verify(new, request["headers"], request["body"])  # a receiver already switched
     webhook_signing.verify(old, request["headers"], request["body"])  # one not yet switched
+    reference_verify(new, request["headers"], request["body"])
+    reference_verify(old, request["headers"], request["body"])
 
     WebhookSubscription.objects.filter(pk=subscription.pk).update(
         previous_secret_expires_at=timezone.now() - dt.timedelta(seconds=1)
@@ -157,6 +177,8 @@ def test_rotation_returns_the_new_secret_once_and_both_sign_during_the_grace(api
     webhook_signing.verify(new, request["headers"], request["body"])
     with pytest.raises(webhook_signing.InvalidSignature):
         webhook_signing.verify(old, request["headers"], request["body"])
+    with pytest.raises(standardwebhooks.WebhookVerificationError):
+        reference_verify(old, request["headers"], request["body"])
 
 
 def test_a_retried_rotation_with_an_idempotency_key_rotates_once(api_world):
