@@ -86,6 +86,29 @@ def reject_registration(*, actor: User, enterprise_id: int) -> Enterprise:
     return _decide_registration(actor, enterprise_id, Enterprise.Verification.REJECTED)
 
 
+@transaction.atomic
+def reopen_registration(*, actor: User, enterprise_id: int) -> Enterprise:
+    """A rejection made in error goes back to the pending list (audited like every decision); the
+    enterprise cannot submit until staff confirm it."""
+    _check(actor)
+    enterprise = Enterprise.objects.select_for_update().get(pk=enterprise_id)
+    if enterprise.verification != Enterprise.Verification.REJECTED:
+        raise ValidationError(_("只有已驳回的登记可以重新核实。"), code="not_rejected")
+    enterprise.verification = Enterprise.Verification.PENDING
+    enterprise.verified_at = None
+    enterprise.verified_by = None
+    enterprise._history_user = actor
+    enterprise.save(update_fields=["verification", "verified_at", "verified_by", "updated_at"])
+    return enterprise
+
+
+def rejected_registrations(limit: int = 50) -> QuerySet[Enterprise]:
+    """The latest rejected self-registrations, which staff may reopen."""
+    return Enterprise.objects.filter(verification=Enterprise.Verification.REJECTED).order_by(
+        "-verified_at", "-pk"
+    )[:limit]
+
+
 def _decide_claim(actor: User, claim_id: int, state: str) -> RegistrationClaim:
     _check(actor)
     claim = RegistrationClaim.objects.select_for_update().select_related("enterprise").get(pk=claim_id)

@@ -114,7 +114,7 @@ class DecisionForm(forms.Form):
 
     kind = forms.ChoiceField(choices=[("registration", "registration"), ("claim", "claim")])
     id = forms.IntegerField(min_value=1, max_value=2**31 - 1)
-    decision = forms.ChoiceField(choices=[("confirm", "confirm"), ("reject", "reject")])
+    decision = forms.ChoiceField(choices=[("confirm", "confirm"), ("reject", "reject"), ("reopen", "reopen")])
 
 
 DECISIONS = {
@@ -124,6 +124,11 @@ DECISIONS = {
         _("企业登记已核实通过。"),
     ),
     ("registration", "reject"): (verification.reject_registration, "enterprise_id", _("企业登记已驳回。")),
+    ("registration", "reopen"): (
+        verification.reopen_registration,
+        "enterprise_id",
+        _("该登记已退回待核实列表。"),
+    ),
     ("claim", "confirm"): (verification.confirm_claim, "claim_id", _("认领已确认，该账号现可代表企业。")),
     ("claim", "reject"): (verification.reject_claim, "claim_id", _("认领已驳回。")),
 }
@@ -138,7 +143,11 @@ def registrations(request: HttpRequest) -> HttpResponse:
         if not form.is_valid():
             messages.error(request, _("操作无效，请刷新页面后重试。"))
         else:
-            service, argument, done = DECISIONS[(form.cleaned_data["kind"], form.cleaned_data["decision"])]
+            decision = DECISIONS.get((form.cleaned_data["kind"], form.cleaned_data["decision"]))
+            if decision is None:
+                messages.error(request, _("操作无效，请刷新页面后重试。"))
+                return redirect("enterprises:registrations")
+            service, argument, done = decision
             try:
                 service(actor=request.user, **{argument: form.cleaned_data["id"]})
             except ObjectDoesNotExist:
@@ -156,5 +165,6 @@ def registrations(request: HttpRequest) -> HttpResponse:
         {
             "registrations": verification.pending_registrations().prefetch_related("memberships__user"),
             "claims": verification.pending_claims(),
+            "rejected": verification.rejected_registrations(),
         },
     )

@@ -163,6 +163,48 @@ def test_staff_reject_a_registration(catalog_loaded, client, verifier):
 
 
 @pytest.mark.django_db
+def test_staff_reopen_a_rejected_registration_and_then_confirm_it(catalog_loaded, client, verifier):
+    client.post("/self-check/register/", form())
+    enterprise = Enterprise.objects.get(credit_code=CODE)
+    client.force_login(verifier)
+    client.post(PAGE, {"kind": "registration", "id": enterprise.pk, "decision": "reject"})
+    page = text_of(client.get(PAGE))
+    assert "最近驳回的登记" in page and enterprise.name in page
+    response = client.post(
+        PAGE, {"kind": "registration", "id": enterprise.pk, "decision": "reopen"}, follow=True
+    )
+    assert "该登记已退回待核实列表" in text_of(response)
+    enterprise.refresh_from_db()
+    assert enterprise.verification == "pending" and enterprise.verified_by is None
+    assert [row.verification for row in enterprise.history.all()[:2]] == ["pending", "rejected"]
+    assert enterprise.history.first().history_user == verifier
+    assert "尚待工作人员核实" in verification.unverified_reason(enterprise)
+    # reopening what is not rejected changes nothing
+    response = client.post(
+        PAGE, {"kind": "registration", "id": enterprise.pk, "decision": "reopen"}, follow=True
+    )
+    assert "只有已驳回的登记可以重新核实" in text_of(response)
+    verification.confirm_registration(actor=verifier, enterprise_id=enterprise.pk)
+    with pytest.raises(ValidationError):
+        verification.reopen_registration(actor=verifier, enterprise_id=enterprise.pk)
+    enterprise.refresh_from_db()
+    assert enterprise.is_verified
+
+
+@pytest.mark.django_db
+def test_a_claim_cannot_be_reopened(catalog_loaded, client, verifier):
+    EnterpriseFactory(credit_code=CODE)
+    client.post("/self-check/register/", form())
+    claim = RegistrationClaim.objects.get()
+    verification.reject_claim(actor=verifier, claim_id=claim.pk)
+    client.force_login(verifier)
+    response = client.post(PAGE, {"kind": "claim", "id": claim.pk, "decision": "reopen"}, follow=True)
+    assert "操作无效" in text_of(response)
+    claim.refresh_from_db()
+    assert claim.state == "rejected"
+
+
+@pytest.mark.django_db
 def test_staff_confirm_a_claim_links_the_claimant(catalog_loaded, client, verifier):
     holder = EnterpriseFactory(credit_code=CODE)
     MembershipFactory(enterprise=holder)
@@ -207,6 +249,8 @@ def test_the_page_and_the_decisions_need_the_permission(catalog_loaded, client):
     assert client.post(PAGE, decision).status_code == 403
     with pytest.raises(PermissionDenied):
         verification.confirm_registration(actor=clerk, enterprise_id=enterprise.pk)
+    with pytest.raises(PermissionDenied):
+        verification.reopen_registration(actor=clerk, enterprise_id=enterprise.pk)
     client.logout()
     assert client.get(PAGE).status_code == 302  # to the login page
     enterprise.refresh_from_db()
