@@ -498,7 +498,7 @@ class Benefit(models.Model):
         default=dict,
         blank=True,
         help_text=_(
-            "单价×数量、比例区间、分档、年度上限、分年或分阶段拨付、按日期变化的数值（policies/amount_rules.py）"
+            "单价×数量、比例区间、分档、年度上限、分年或分阶段拨付、按日期变化的数值；写法见政策数据说明"
         ),
     )
     exclusion_groups = models.JSONField(
