@@ -137,9 +137,8 @@ def backlog() -> dict[str, int]:
 def broker_queue_length() -> int | None:
     """Messages waiting in the task queue on the Redis broker; None in the embedded mode or when
     the broker does not answer."""
+    from celery import current_app as app  # the project's app (portal/__init__ loads it): no upward import
     from django.conf import settings
-
-    from portal.celery import app
 
     if not settings.CELERY_BROKER_URL:
         return None

@@ -20,9 +20,28 @@ from policies import amount_rules, formulas
 from policies.citations import quote_problems
 from policies.conditions import display_lang
 from policies.fidelity import found_in
+from policies.regions import region_choices
 from policies.rules import NUMERIC_TYPES, choice_label, choice_pairs, fact_codes, lint
 from policies.rules import label as fact_label
 from policies.supersession import superseded_dates
+
+
+class FactCatalogQuerySet(models.QuerySet):
+    def catalog(self) -> dict[str, "FactDefinition"]:
+        """The fact catalog: code -> definition. Region facts carry the region tree as their choices
+        (policies/regions.py), so conditions on them validate, compile and render without a query.
+        A region fact that lists its own choices keeps them (a narrower tree, e.g. in tests)."""
+        facts = {fact.code: fact for fact in self.all()}
+        region_facts = [
+            fact for fact in facts.values() if fact.type == FactDefinition.Type.REGION and not fact.choices
+        ]
+        if region_facts:
+            choices = region_choices(
+                Region.objects.values("code", "name_zh", "name_en", "level", parent_code=F("parent__code"))
+            )
+            for fact in region_facts:
+                fact.choices = choices
+        return facts
 
 
 class FactDefinition(models.Model):
@@ -67,6 +86,7 @@ class FactDefinition(models.Model):
         blank=True,
         help_text=_("留空：企业的事实；填写：某类事项（项目、设施、产品…）各自的事实"),
     )
+    objects = FactCatalogQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -200,7 +220,7 @@ class Region(models.Model):
 
 
 def _formula_problems(fact: FactDefinition) -> list[str]:
-    from policies.selectors import catalog  # selectors import this module
+    catalog = FactDefinition.objects.catalog
 
     if fact.derived != FactDefinition.Derivation.FORMULA:
         return [_("只有“按公式计算”的事实可以有公式")] if fact.formula else []
@@ -298,7 +318,7 @@ class PolicyDocument(models.Model):
         return self.title
 
     def clean(self) -> None:
-        from policies.selectors import catalog  # selectors import this module
+        catalog = FactDefinition.objects.catalog
 
         errors: dict[str, list] = {}
         if self.jurisdiction and not Region.objects.filter(code=self.jurisdiction).exists():
@@ -571,7 +591,7 @@ class Benefit(models.Model):
         return True, "in_force"
 
     def clean(self) -> None:
-        from policies.selectors import catalog  # selectors import this module
+        catalog = FactDefinition.objects.catalog
 
         errors: dict[str, list] = {}
         facts = catalog()

@@ -8,30 +8,17 @@ from datetime import date
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
-from django.db.models import Case, Count, F, FloatField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, FloatField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest, Length, Lower, Replace
 from django.utils import timezone
 
-from policies.models import Benefit, Clause, FactDefinition, PolicyDocument, Region
-from policies.regions import region_choices
+from policies.models import Benefit, Clause, FactDefinition, PolicyDocument
 from policies.rules import leaves
 
 
 def catalog() -> dict[str, FactDefinition]:
-    """The fact catalog: code -> definition. Region facts carry the region tree as their choices
-    (policies/regions.py), so conditions on them validate, compile and render without a query."""
-    facts = {fact.code: fact for fact in FactDefinition.objects.all()}
-    # (a region fact that lists its own choices keeps them: a narrower tree, e.g. in tests)
-    region_facts = [
-        fact for fact in facts.values() if fact.type == FactDefinition.Type.REGION and not fact.choices
-    ]
-    if region_facts:
-        choices = region_choices(
-            Region.objects.values("code", "name_zh", "name_en", "level", parent_code=F("parent__code"))
-        )
-        for fact in region_facts:
-            fact.choices = choices
-    return facts
+    """The fact catalog: code -> definition, region facts with the region tree as their choices."""
+    return FactDefinition.objects.catalog()
 
 
 def benefits_with_context() -> QuerySet[Benefit]:
