@@ -481,6 +481,10 @@ class RegistrationClaim(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("申请账号")
     )
     claimed_name = models.CharField(_("填报的企业名称"), max_length=200)
+    # The claimant's self-check answers ({fact code: JSON value}, the wizard's session format) and
+    # their as-of date: on confirmation they fill what the enterprise's profile does not state yet.
+    answers = models.JSONField(_("政策计算器回答"), default=dict, blank=True, editable=False)
+    answers_as_of = models.DateField(_("回答的测算日期"), null=True, blank=True, editable=False)
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
     decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)

@@ -971,3 +971,74 @@ def _write_answer_row(row: AnswerRow, *, enterprise_id: int, actor: User) -> Non
         add_recognition(enterprise_id=enterprise_id, kind=row.kind, year=row.year, values=values, actor=actor)
     else:
         add_project(enterprise_id=enterprise_id, kind=row.kind, year=row.year, values=values, actor=actor)
+
+
+@transaction.atomic
+def fill_profile_gaps_from_answers(
+    *, enterprise_id: int, answers: Mapping[str, Any], as_of: datetime.date, actor: User
+) -> list[str]:
+    """Self-check answers for an enterprise that already has a profile (a claim staff confirmed):
+    only what the profile does not state is written, as self-declared data; nothing stated is
+    overwritten. An answered fact the profile already knows, an answer that no longer fits the
+    catalog, a row of a kind the profile already has (a recognition, a project) or a row the
+    profile refuses is left out. Returns the codes of the answers written."""
+    definitions = catalog.load_catalog()
+    typed, _unfit = _typed_answers(answers, definitions)
+    enterprise = Enterprise.objects.get(pk=enterprise_id)
+    known = facts_for(enterprise, as_of, catalog=definitions).values
+    gaps = {code: value for code, value in typed.items() if known.get(code) is None}
+    if not gaps:
+        return []
+    profile = _profile_from_answers(gaps, as_of, definitions)
+
+    def attempt(write: Any) -> None:
+        try:
+            with transaction.atomic():
+                write()
+        except ValidationError:
+            pass  # the profile refuses it: left for the enterprise to enter
+
+    blank_fields = {
+        name: value
+        for name, value in profile.enterprise.items()
+        if getattr(enterprise, name, None) in (None, "", [])
+    }
+    for name, value in blank_fields.items():
+        attempt(
+            lambda name=name, value=value: update_enterprise(
+                enterprise_id=enterprise_id,
+                expected_version=Enterprise.objects.get(pk=enterprise_id).version,
+                changes={name: value},
+                actor=actor,
+            ),
+        )
+    for row in profile.rows:
+        if row.table == "figure":
+            stored = YearlyFigure.objects.filter(enterprise_id=enterprise_id, year=row.year).first()
+            values = {
+                name: value for name, value in row.values.items() if getattr(stored, name, None) is None
+            }
+            if not values:
+                continue
+            row = AnswerRow(row.table, row.kind, row.year, values, row.codes)
+        elif row.table == "recognition":
+            if Recognition.objects.filter(enterprise_id=enterprise_id, kind=row.kind).exists():
+                continue
+        elif Project.objects.filter(enterprise_id=enterprise_id, kind=row.kind).exists():
+            continue
+        attempt(lambda row=row: _write_answer_row(row, enterprise_id=enterprise_id, actor=actor))
+    for code, value in profile.stored.items():
+        attempt(
+            lambda code=code, value=value: set_fact_value(
+                enterprise_id=enterprise_id,
+                code=code,
+                value=value,
+                source=Source.SELF_DECLARED,
+                note=_("认领时的政策计算器回答（%(date)s）") % {"date": as_of.isoformat()},
+                actor=actor,
+            ),
+        )
+    enterprise.refresh_from_db()
+    _declare_unheld_answers(enterprise, gaps, as_of=as_of, definitions=definitions, actor=actor)
+    now_known = facts_for(enterprise, as_of, catalog=definitions).values
+    return sorted(code for code in gaps if now_known.get(code) is not None)

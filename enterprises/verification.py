@@ -11,6 +11,10 @@ claimant is told only that the code is registered and that staff will check. Sta
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
 from django.contrib.auth.base_user import AbstractBaseUser as User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,6 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enterprises.models import Enterprise, EnterpriseMembership, RegistrationClaim
+from policies.conditions import display_lang
+from policies.models import FactDefinition
 
 VERIFY_PERMISSION = "enterprises.verify_enterprise"
 
@@ -53,9 +59,38 @@ def pending_claims() -> QuerySet[RegistrationClaim]:
     )
 
 
+def claims_with_answer_labels(claims: QuerySet[RegistrationClaim]) -> list[RegistrationClaim]:
+    """The claims, each with `answer_labels`: what its self-check answers are about, for staff."""
+    definitions = FactDefinition.objects.catalog()
+    separator = ", " if display_lang() == "en" else "、"
+    listed = list(claims)
+    for claim in listed:
+        labels = [
+            definitions[code].label
+            for code, value in claim.answers.items()
+            if code in definitions and value not in (None, "", [])
+        ]
+        claim.answer_count = len(labels)
+        claim.answer_labels = separator.join(labels)
+    return listed
+
+
 @transaction.atomic
-def create_claim(*, user: User, enterprise: Enterprise, claimed_name: str) -> RegistrationClaim:
-    claim = RegistrationClaim(user=user, enterprise=enterprise, claimed_name=claimed_name)
+def create_claim(
+    *,
+    user: User,
+    enterprise: Enterprise,
+    claimed_name: str,
+    answers: Mapping[str, Any] | None = None,
+    as_of: dt.date | None = None,
+) -> RegistrationClaim:
+    claim = RegistrationClaim(
+        user=user,
+        enterprise=enterprise,
+        claimed_name=claimed_name,
+        answers=dict(answers or {}),
+        answers_as_of=as_of if answers else None,
+    )
     claim._history_user = user
     claim.save()
     return claim
@@ -125,7 +160,7 @@ def _decide_claim(actor: User, claim_id: int, state: str) -> RegistrationClaim:
 @transaction.atomic
 def confirm_claim(*, actor: User, claim_id: int) -> RegistrationClaim:
     """The claimant acts for the enterprise from now on (as a member; its administrator can promote)."""
-    from enterprises.services import link_user
+    from enterprises.services import fill_profile_gaps_from_answers, link_user
 
     claim = _decide_claim(actor, claim_id, RegistrationClaim.State.CONFIRMED)
     if EnterpriseMembership.objects.filter(user=claim.user).exclude(enterprise=claim.enterprise).exists():
@@ -136,6 +171,13 @@ def confirm_claim(*, actor: User, claim_id: int) -> RegistrationClaim:
         else EnterpriseMembership.Role.MEMBER
     )
     link_user(user=claim.user, enterprise_id=claim.enterprise_id, role=role, actor=actor)
+    if claim.answers and claim.answers_as_of:  # the claimant's answers fill what the profile lacks
+        fill_profile_gaps_from_answers(
+            enterprise_id=claim.enterprise_id,
+            answers=claim.answers,
+            as_of=claim.answers_as_of,
+            actor=claim.user,
+        )
     return claim
 
 

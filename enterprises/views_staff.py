@@ -164,7 +164,7 @@ def registrations(request: HttpRequest) -> HttpResponse:
         "enterprises/registrations.html",
         {
             "registrations": verification.pending_registrations().prefetch_related("memberships__user"),
-            "claims": verification.pending_claims(),
+            "claims": verification.claims_with_answer_labels(verification.pending_claims()),
             "rejected": verification.rejected_registrations(),
         },
     )

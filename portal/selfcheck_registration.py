@@ -130,7 +130,11 @@ def register(form: RegistrationForm, *, answers: Mapping[str, Any], as_of: dt.da
             holder = Enterprise.objects.filter(credit_code=data["credit_code"]).first()
             if holder is not None:
                 claim = verification.create_claim(
-                    user=user, enterprise=holder, claimed_name=data["enterprise_name"].strip()
+                    user=user,
+                    enterprise=holder,
+                    claimed_name=data["enterprise_name"].strip(),
+                    answers=answers,
+                    as_of=as_of,
                 )
                 return Registered(user=user, enterprise=None, claim=claim)
             enterprise = create_profile_from_answers(

@@ -5,11 +5,14 @@ audited page, and registration POSTs are throttled per client address and per cr
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from enterprises import verification
 from enterprises.models import Enterprise, EnterpriseMembership, RegistrationClaim
@@ -220,6 +223,65 @@ def test_staff_confirm_a_claim_links_the_claimant(catalog_loaded, client, verifi
     membership = EnterpriseMembership.objects.get(user=claim.user)
     assert membership.enterprise == holder and membership.role == "member"
     assert client.get(f"/enterprises/{holder.pk}/").status_code == 200  # the claimant now sees it
+
+
+@pytest.mark.django_db
+def test_a_confirmed_claim_fills_only_what_the_profile_lacks_from_the_claimants_answers(
+    catalog_loaded, client, verifier
+):
+    """The claimant's self-check answers are kept on the claim (staff see what they are about) and,
+    on confirmation, fill the gaps of the enterprise's profile; nothing already stated changes."""
+    from enterprises.models import Project, Recognition, YearlyFigure
+    from enterprises.tests.factories import YearlyFigureFactory
+    from portal.selfcheck import ANSWERS_SESSION_KEY
+
+    holder = EnterpriseFactory(credit_code=CODE, scale=Enterprise.Scale.MEDIUM, is_foreign_invested=False)
+    last_year = timezone.localdate().year - 1
+    YearlyFigureFactory(enterprise=holder, year=last_year, output_value=Decimal("80000000"), employees=None)
+    session = client.session
+    session[ANSWERS_SESSION_KEY] = {
+        "enterprise_scale": "small",  # stated as medium: kept
+        "is_foreign_invested": True,  # stated as no: kept
+        "output_value": "450000000",  # stated: kept
+        "employees": 120,  # not stated: filled
+        "recognitions": ["sh_specialized_sme"],  # none recorded: filled
+        "new_factory_lease_area_m2": "5000",  # no lease project: filled
+        "rent_total": "10000000",
+    }
+    session.save()
+    client.post("/self-check/register/", form())
+    claim = RegistrationClaim.objects.get()
+    assert claim.answers["employees"] == 120 and claim.answers_as_of == timezone.localdate()
+
+    staff = client.__class__()
+    staff.force_login(verifier)
+    page = text_of(staff.get(PAGE))
+    assert "附政策计算器回答 7 项" in page and "只补充企业资料中尚未填写的项" in page
+    staff.post(PAGE, {"kind": "claim", "id": claim.pk, "decision": "confirm"})
+
+    holder.refresh_from_db()
+    assert holder.scale == "medium" and holder.is_foreign_invested is False
+    figure = YearlyFigure.objects.get(enterprise=holder, year=last_year)
+    assert figure.output_value == Decimal("80000000") and figure.employees == 120
+    recognition = Recognition.objects.get(enterprise=holder)
+    assert recognition.kind == "sh_specialized_sme" and recognition.source == "self_declared"
+    lease = Project.objects.get(enterprise=holder, kind=Project.Kind.FACTORY_LEASE)
+    assert lease.area_m2 == Decimal("5000") and lease.rent_total == Decimal("10000000")
+    assert figure.history.first().history_user == claim.user  # declared by the claimant
+
+
+@pytest.mark.django_db
+def test_a_rejected_claim_writes_none_of_its_answers(catalog_loaded, client, verifier):
+    from enterprises.models import Recognition
+    from portal.selfcheck import ANSWERS_SESSION_KEY
+
+    holder = EnterpriseFactory(credit_code=CODE)
+    session = client.session
+    session[ANSWERS_SESSION_KEY] = {"recognitions": ["sh_specialized_sme"]}
+    session.save()
+    client.post("/self-check/register/", form())
+    verification.reject_claim(actor=verifier, claim_id=RegistrationClaim.objects.get().pk)
+    assert not Recognition.objects.filter(enterprise=holder).exists()
 
 
 @pytest.mark.django_db
