@@ -17,7 +17,7 @@ from policies.rules import leaves
 from portal.api import selectors
 from portal.api.conditional import etag_of
 from portal.api.services import revoke_api_key
-from portal.api.v1 import matches
+from portal.api.v1.matches import views as matches
 from portal.models import ApiKey
 from portal.tests.api_support import (  # noqa: F401 - fixtures
     api_data,

@@ -16,7 +16,7 @@ from enterprises.models import Enterprise, Project
 from matching import services as matching_services
 from matching.models import MatchChange, MatchResult
 from policies import selectors as policy_selectors
-from portal.api.v1.matches import (
+from portal.api.v1.matches.output import (
     CHANGE_COLUMNS,
     SNAPSHOT_COLUMNS,
     ChangeSerializer,
