@@ -22,6 +22,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from enterprises.models import EnterpriseMembership
@@ -116,27 +117,18 @@ def dispatch_changes(*, batch: int = DISPATCH_BATCH) -> Dispatched:
     return result
 
 
-def change_payload(change: MatchChange) -> dict:
-    benefit, enterprise = change.benefit, change.enterprise
-    return {
-        "id": change.pk,
-        "enterprise": {"id": enterprise.pk, "name": enterprise.name, "credit_code": enterprise.credit_code},
-        "benefit": {"id": benefit.pk, "key": benefit.global_key, "name": benefit.name},
-        "old_status": change.old_status,
-        "new_status": change.new_status,
-        "old_amount": None if change.old_amount is None else str(change.old_amount),
-        "new_amount": None if change.new_amount is None else str(change.new_amount),
-        "cause": change.cause,
-        "as_of": change.as_of.isoformat(),
-        "created_at": change.created_at.isoformat(),
-    }
+def change_payloads(changes: list[MatchChange]) -> list[dict]:
+    """Each change as the API's change feed shows it (GET /api/v1/changes/{id}/): the one output
+    definition of a change lives with the API (settings.MATCHING_CHANGE_ITEMS names it, so that this
+    app imports nothing of the portal's)."""
+    return import_string(settings.MATCHING_CHANGE_ITEMS)(changes)
 
 
 def _create_deliveries(changes: list[MatchChange]) -> list[int]:
     subscriptions = list(WebhookSubscription.objects.filter(active=True))
     if not subscriptions:
         return []
-    payloads = [change_payload(change) for change in changes]
+    payloads = change_payloads(changes)
     rows = []
     for subscription in subscriptions:
         wanted = [

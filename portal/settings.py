@@ -293,6 +293,9 @@ WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
 # After a subscription's secret is rotated, deliveries carry a signature with the previous one too for
 # this many seconds (Standard Webhooks: several space-separated signatures; matching/webhook_signing.py).
 WEBHOOK_SECRET_GRACE = env.int("WEBHOOK_SECRET_GRACE", default=24 * 3600)
+# The changes of a match.changed webhook, rendered by the API's output definition of a change (the same
+# item as GET /api/v1/changes/{id}/): matching/notifications.py imports nothing of the portal's.
+MATCHING_CHANGE_ITEMS = "portal.api.v1.matches.output.change_items"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")

@@ -381,7 +381,7 @@ def test_changes_reach_signed_webhooks_and_opted_in_email(loaded, settings):
     payload = everything.payloads()[0]
     assert payload["event"] == "match.changed"
     sent = {
-        (c["id"], c["enterprise"]["id"], c["benefit"]["key"], c["new_status"]) for c in payload["changes"]
+        (c["id"], c["enterprise"], c["benefit"]["global_key"], c["new_status"]) for c in payload["changes"]
     }
     assert sent == {
         (c.pk, c.enterprise_id, c.benefit.global_key, c.new_status) for c in MatchChange.objects.all()
@@ -389,7 +389,7 @@ def test_changes_reach_signed_webhooks_and_opted_in_email(loaded, settings):
     assert {(watched.pk, LEASE_KEY, "not_eligible"), (other.pk, LEASE_KEY, "not_eligible")} <= {
         row[1:] for row in sent
     }
-    assert {c["enterprise"]["id"] for c in only_watched.payloads()[0]["changes"]} == {watched.pk}
+    assert {c["enterprise"] for c in only_watched.payloads()[0]["changes"]} == {watched.pk}
     assert set(WebhookDelivery.objects.values_list("state", "attempts")) == {("succeeded", 1)}
     assert [message.to for message in mail.outbox] == [["boss@example.com"]]
     assert "不再符合" in mail.outbox[0].body and watched.name in mail.outbox[0].subject

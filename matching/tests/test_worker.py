@@ -301,6 +301,6 @@ def test_webhooks_get_signed_payloads_and_a_failing_receiver_is_retried(policies
         assert flaky.payloads()[0] == flaky.payloads()[2]  # the same delivery, resent
         gaps = [b["at"] - a["at"] for a, b in zip(flaky.requests, flaky.requests[1:], strict=False)]
         assert gaps[0] >= 1.5 and gaps[1] >= 3.5, gaps  # backoff: 2 s, then 4 s
-        changes = {c["benefit"]["key"] for c in healthy.payloads()[0]["changes"]}
+        changes = {c["benefit"]["global_key"] for c in healthy.payloads()[0]["changes"]}
         assert LEASE_KEY in changes
         assert set(MatchChange.objects.values_list("dispatched", flat=True)) == {True}

@@ -3,7 +3,7 @@
 By default the tag is a hash of the rendered body, so it changes exactly when what the client would
 receive changes (results, language, page) and needs no bookkeeping in the matching app. A view that
 can name everything its body is made of without building it (the match list: a digest of the stored
-rows of the page, see `v1/matches.py`) sets the ETag itself and answers 304 after one query.
+rows of the page, see `v1/matches/views.py`) sets the ETag itself and answers 304 after one query.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 before Django.
 
 Banks and park operators poll `GET /api/v1/matches/?enterprise=N` with their API key. When the view
-builds such a page for a machine key (JSON, read consistently: see `v1/matches.py`), this WSGI
+builds such a page for a machine key (JSON, read consistently: see `v1/matches/views.py`), this WSGI
 layer keeps what Django sent — status line, headers, body — in the process's memory, under
 everything in the request the reply depends on (the Authorization header as sent, path and query,
 Accept, Accept-Language, host and scheme, the rendering code and time zone), with the
@@ -15,7 +15,7 @@ re-rated), so the next request goes to Django, which builds the page and it is k
 counter read before the rows can only be older than them: the worst a race does is keep a page that
 is never served. Validity never depends on the memory being shared: each process keeps its own
 (`API_EDGE_CACHE_MB`, least recently used pages go first), and a page another process built is, on
-a miss here, Django's cached body (`v1/matches.py`).
+a miss here, Django's cached body (`v1/matches/views.py`).
 
 What the edge does not decide: who may see what. It only replays a reply Django gave to the very
 same Authorization header (a wrong secret is another key of the store: a miss, and Django's 401),
@@ -47,6 +47,7 @@ from redis.exceptions import RedisError
 
 from portal.api import services, throttling
 from portal.api.conditional import matches_etag
+from portal.api.v1.matches.etag import rendering_version  # the page's code and translations
 
 logger = logging.getLogger("portal.requests")
 
@@ -108,8 +109,6 @@ def lookup_for(environ: dict) -> Lookup | None:
     enterprise = parse_qs(query, keep_blank_values=True).get("enterprise", [])
     if len(enterprise) != 1 or not enterprise[0].isascii() or not enterprise[0].isdigit():
         return None
-    from portal.api.v1.matches import rendering_version  # the page's code and translations
-
     parts = (
         _VERSION,
         rendering_version(),

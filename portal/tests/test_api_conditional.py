@@ -17,7 +17,7 @@ from policies.rules import leaves
 from portal.api import selectors
 from portal.api.conditional import etag_of
 from portal.api.services import revoke_api_key
-from portal.api.v1 import matches
+from portal.api.v1.matches import views as matches
 from portal.models import ApiKey
 from portal.tests.api_support import (  # noqa: F401 - fixtures
     api_data,
@@ -197,3 +197,21 @@ def test_a_cached_key_still_needs_its_secret_and_records_use_once_a_minute(api_w
     used = ApiKey.objects.get(pk=key.pk).last_used_at
     cached = selectors.active_key(raw)
     assert cached.from_cache and cached.last_used_at == used  # the cached copy has the recorded use
+
+
+def test_the_rendering_version_covers_every_module_that_shapes_a_page():
+    """The code hashed into the list's ETag and the edge cache's key is derived, not a hand-kept list:
+    the output package, the rule language, the money fields, the page envelope and the status labels."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from portal.api.v1.matches.etag import rendering_files
+
+    root = Path(settings.BASE_DIR).resolve()
+    files = {path.relative_to(root).as_posix() for path in rendering_files()}
+    package = {f"portal/api/v1/matches/{path.name}" for path in (root / "portal/api/v1/matches").glob("*.py")}
+    assert package <= files and "portal/api/v1/matches/output.py" in package
+    assert {"matching/models.py", "portal/api/fields.py", "portal/api/pagination.py"} <= files
+    assert {"policies/rules/render.py", "policies/rules/parse.py", "policies/rules/values.py"} <= files
+    assert "portal/locale/en/LC_MESSAGES/django.mo" in files

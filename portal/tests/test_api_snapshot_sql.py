@@ -1,6 +1,7 @@
 # ruff: noqa: F811 - fixtures imported from api_support are named as test arguments
-"""Snapshot items written by PostgreSQL are, byte for byte, the items the Python rendering writes
-(RowBuilder.snapshot_json, itself compared with the documented serializer in test_api_feed)."""
+"""Snapshot items written by PostgreSQL (portal/api/v1/matches/snapshot_sql.py) are, byte for byte, the
+items the Python rendering writes (RowBuilder.snapshot_json), and, parsed, what the output definition
+(ChangeSerializer) says of the same rows."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 
-from matching.models import MatchResult
-from portal.api.v1.matches import SNAPSHOT_COLUMNS, RowBuilder, encode, snapshot_sql_pieces
+from matching.models import MatchChange, MatchResult
+from portal.api.v1.matches.output import SNAPSHOT, SNAPSHOT_COLUMNS, ChangeSerializer, RowBuilder
+from portal.api.v1.matches.snapshot_sql import snapshot_items, snapshot_sql_pieces
 from portal.tests.api_support import api_data, api_world, fresh_throttle_counts, key_client  # noqa: F401
 
 pytestmark = [
@@ -32,12 +35,22 @@ TIMES = [
 
 
 def sql_items() -> list[str]:
-    rows = RowBuilder(catalog=None)
-    pieces = snapshot_sql_pieces(MatchResult.objects.order_by("pk"))
-    return [
-        f"{head}{rows.benefit_json(benefit)}{tail}{encode(rows.time(at))}}}"
-        for _pk, benefit, head, tail, at in pieces
-    ]
+    return snapshot_items(
+        list(snapshot_sql_pieces(MatchResult.objects.order_by("pk"))), RowBuilder(catalog=None)
+    )
+
+
+def definition_items() -> list[str]:
+    """Each current result as the ChangeSerializer renders a snapshot item: no previous state."""
+    items = []
+    for result in MatchResult.objects.select_related("benefit__clause__document").order_by("pk"):
+        item = MatchChange(
+            enterprise_id=result.enterprise_id, benefit=result.benefit, old_status=None,
+            new_status=result.status, old_amount=None, new_amount=result.amount, cause=SNAPSHOT,
+            as_of=result.as_of, created_at=result.evaluated_at,
+        )  # fmt: skip
+        items.append(JSONRenderer().render(ChangeSerializer(item).data).decode())
+    return items
 
 
 def python_items() -> list[str]:
@@ -58,6 +71,7 @@ def test_sql_items_are_the_python_items(api_world, zone):
     with timezone.override(zone):
         expected = python_items()
         assert sql_items() == expected
+        assert definition_items() == expected  # byte for byte, keys in the definition's order
     parsed = [json.loads(item) for item in expected]
     assert {item["new_amount"] for item in parsed} >= {None, "5.00", "12345.67", "99999999999999.99"}
     # Half a cent of 万元 and more rounds up, as wan_text does.

@@ -16,7 +16,7 @@ from matching.engine import explain
 from policies import services
 from policies.models import Benefit, FactDefinition
 from policies.tests.factories import BenefitFactory, ClauseFactory, FactDefinitionFactory
-from portal.api.v1.matches import benefit_conditions, explained_reasons
+from portal.api.v1.matches.output import benefit_conditions, explained_reasons
 from portal.api.v1.policies import BenefitSerializer
 
 TEXT = (

@@ -30,7 +30,8 @@ from portal.api.fields import MoneyField, WanField
 from portal.api.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from portal.api.idempotency import idempotent
 from portal.api.serializers import StrictSerializerMixin
-from portal.api.v1.matches import BenefitRefSerializer, VisibleEnterpriseFilterMixin
+from portal.api.v1.matches.filters import VisibleEnterpriseFilterMixin
+from portal.api.v1.matches.output import BenefitRefSerializer
 from portal.models import Scope
 
 TAG = "申报 Applications"

@@ -32,7 +32,7 @@ from portal.api.base import ApiViewMixin, bilingual
 from portal.api.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from portal.api.idempotency import idempotent
 from portal.api.serializers import StrictSerializerMixin
-from portal.api.v1.matches import VisibleEnterpriseFilterMixin
+from portal.api.v1.matches.filters import VisibleEnterpriseFilterMixin
 from portal.models import Scope
 
 TAG = "企业 Enterprises"

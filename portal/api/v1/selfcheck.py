@@ -22,7 +22,7 @@ from portal.api import examples
 from portal.api.base import ApiViewMixin, bilingual
 from portal.api.fields import MoneyField, WanField
 from portal.api.serializers import StrictSerializerMixin
-from portal.api.v1.matches import ExplainedReasonSerializer, explained_reasons
+from portal.api.v1.matches.output import ExplainedReasonSerializer, explained_reasons
 from portal.models import Scope
 
 TAG = "自查 Self-check"

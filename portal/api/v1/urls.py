@@ -1,7 +1,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from portal.api.v1 import applications, enterprises, items, matches, policies, selfcheck, webhooks
+from portal.api.v1 import applications, enterprises, items, policies, selfcheck, webhooks
+from portal.api.v1.matches import views as matches
 
 router = SimpleRouter()
 router.register("documents", policies.DocumentViewSet, basename="document")

@@ -196,10 +196,12 @@ CREATE_EXAMPLE = {"name": "某银行授信系统", "url": "https://bank.example.
         tags=[TAG],
         summary="新建订阅 Subscribe",
         description=(
-            "结论或金额变化时，以 POST 推送到 url（JSON：event=match.changed，changes 为变化列表，每次最多 100 条；"
+            "结论或金额变化时，以 POST 推送到 url（JSON：event=match.changed，changes 为变化列表，每项与 "
+            "GET /api/v1/changes/{id}/ 的 Change 相同，每次最多 100 条；"
             "失败按 2、4、8 秒……最长 30 分钟重试，共 10 次）。签名密钥只在此回复中出现一次。"
             "可带 Idempotency-Key 头安全重试。"
-            "Changes of status or amount are POSTed to url (JSON: event match.changed, up to 100 changes each; "
+            "Changes of status or amount are POSTed to url (JSON: event match.changed, up to 100 changes each, "
+            "each the Change that GET /api/v1/changes/{id}/ returns; "
             "retried after 2, 4, 8 s … up to 30 min, 10 attempts). The signing secret appears in this reply "
             "only. Send an Idempotency-Key header to retry safely."
         ),

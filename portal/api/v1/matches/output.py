@@ -1,137 +1,39 @@
-"""Match results and the change feed (scope read_matches), limited to the enterprises the caller sees.
+"""The output definition of match results and change-feed items: the one place that says what a
+match result, a change and a snapshot item look like.
 
-A list row carries the stored verdict and its reasons rebuilt from the stored outcome of each
-condition (cheap: no facts are read); the detail explains the result from the enterprise's facts,
-adding each value and where it came from. Both answer conditional GETs (ETag / If-None-Match).
+- The serializers are the contract: the OpenAPI schema is derived from them, the detail
+  (`/matches/{id}/`) and a single change are rendered by them.
+- `RowBuilder` renders the same fields for lists without a serializer per row (~140 µs a row, which
+  a 60-result page and a full sync of millions of rows cannot afford): list rows, change-feed items,
+  snapshot items (as dicts and as JSON text) and the changes of webhook deliveries
+  (`change_items`, called by matching.notifications through settings.MATCHING_CHANGE_ITEMS).
+  test_api_feed.py compares each with its serializer; test_api_webhook_payloads.py validates
+  webhook changes against the schema.
+- PostgreSQL writes snapshot items itself (snapshot_sql.py), compared with this module's output in
+  test_api_snapshot_sql.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import hashlib
 import json
 from decimal import Decimal
-from pathlib import Path
 
-import django_filters
-from django.conf import settings
-from django.core.cache import cache
-from django.db import connection
-from django.db.models import QuerySet, TextField
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast
-from django.http import HttpResponse
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    extend_schema,
-    extend_schema_field,
-    extend_schema_view,
-)
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.renderers import JSONRenderer
-from rest_framework.response import Response
 
 from enterprises.catalog import to_json
-from matching import selectors as matching_selectors
 from matching.engine import Outcome, Verdict
 from matching.models import MatchChange, MatchResult, MatchStatus
-from policies import selectors as policy_selectors
-from policies.models import Benefit, FactDefinition
+from policies.models import Benefit
 from policies.rules import parse, requirement
-from portal.api import edge, examples
-from portal.api.access import access_for
-from portal.api.base import ReadOnlyApiViewSet, bilingual
-from portal.api.conditional import ConditionalGetMixin, etag_of, is_not_modified, not_modified, tag
+from portal.api.base import bilingual
 from portal.api.fields import MoneyField, WanField, wan_text
-from portal.api.pagination import FeedPagination
-from portal.api.serializers import InstantFilter, StrictFilterSet
-from portal.models import Scope
 
-TAG = "匹配 Matches"
 OUTCOMES = {Outcome.MET.letter: "met", Outcome.UNMET.letter: "unmet", Outcome.UNKNOWN.letter: "unknown"}
-# Changes younger than this are held back, so that rows of transactions still committing (with
-# lower ids) are never skipped by a client that stored the cursor after a higher id.
-FEED_SETTLE = dt.timedelta(seconds=2)
-
-
-class VisibleEnterpriseFilterMixin(StrictFilterSet):
-    enterprise = django_filters.NumberFilter(
-        method="filter_enterprise",
-        help_text=bilingual(
-            "企业 id；看不到的企业返回 404。", "Enterprise id; one you may not see is a 404."
-        ),
-    )
-
-    def filter_enterprise(self, queryset: QuerySet, name: str, value) -> QuerySet:
-        # The queryset is already limited to visible enterprises; naming another one is a 404, like its page.
-        visible = access_for(self.request).enterprises()
-        if not visible.filter(pk=value).exists():
-            raise NotFound(_("未找到该企业，或您无权查看。"))
-        return queryset.filter(enterprise_id=value)
-
-
-class MatchResultFilter(VisibleEnterpriseFilterMixin):
-    benefit = django_filters.NumberFilter(
-        field_name="benefit_id", help_text=bilingual("扶持项目 id。", "Benefit id.")
-    )
-    document = django_filters.CharFilter(
-        field_name="benefit__clause__document__key", help_text=bilingual("政策文件标识。", "Document key.")
-    )
-    status = django_filters.MultipleChoiceFilter(
-        choices=MatchStatus.choices, help_text=bilingual("结论，可重复。", "Status; repeat for several.")
-    )
-    min_amount = django_filters.NumberFilter(
-        field_name="amount",
-        lookup_expr="gte",
-        help_text=bilingual("预估金额不低于（元）。", "Estimated amount at least (yuan)."),
-    )
-    changed_since = InstantFilter(
-        field_name="evaluated_at",
-        lookup_expr="gte",
-        help_text=bilingual(
-            "只返回此后结论或输入有变化、重新评估的结果（ISO 8601）。",
-            "Only results re-evaluated since (their inputs changed), ISO 8601.",
-        ),
-    )
-
-    class Meta:
-        model = MatchResult
-        fields = ["enterprise", "benefit", "document", "status", "min_amount", "changed_since"]
-
-
-class ChangeFilter(VisibleEnterpriseFilterMixin):
-    benefit = django_filters.NumberFilter(
-        field_name="benefit_id", help_text=bilingual("扶持项目 id。", "Benefit id.")
-    )
-    since = InstantFilter(
-        field_name="created_at",
-        lookup_expr="gte",
-        help_text=bilingual("只返回此后记录的变化（ISO 8601）。", "Only changes recorded since (ISO 8601)."),
-    )
-    snapshot = django_filters.BooleanFilter(
-        method="filter_snapshot",
-        help_text=bilingual(
-            "true：先逐页给出当前的全部结果（cause 为 snapshot），最后一页的 next_cursor 接上此后的变化。"
-            "首次同步用它，之后只用 ?cursor=。",
-            "true: first every current result, page by page (cause snapshot); the last page's next_cursor "
-            "continues with the changes since. Use it for the first sync, then ?cursor= only.",
-        ),
-    )
-
-    class Meta:
-        model = MatchChange
-        fields = ["enterprise", "benefit", "since", "snapshot"]
-
-    def filter_snapshot(self, queryset: QuerySet, name: str, value) -> QuerySet:
-        return queryset  # chooses the mode (ChangeViewSet.list), filters nothing
-
-
-# --- serializers ----------------------------------------------------------------------------------------
+SNAPSHOT = "snapshot"  # the cause of a snapshot item: a current result, not a change
 
 
 class BenefitRefSerializer(serializers.ModelSerializer):
@@ -375,9 +277,8 @@ class ChangeSerializer(serializers.ModelSerializer):
 
 
 # --- rows for lists -------------------------------------------------------------------------------------
-# Lists build their rows as plain dicts, field for field what the serializers above return (they stay
-# the documented contract; test_api_contract compares both): a DRF serializer costs ~100 µs per row,
-# which a 60-result page, and a full sync of millions of rows, cannot afford.
+# Lists build their rows as plain dicts, field for field what the serializers above return
+# (test_api_feed compares both).
 
 _MONEY = MoneyField()
 _DATE = serializers.DateField()
@@ -587,278 +488,26 @@ def encode(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-SNAPSHOT = "snapshot"
+# The columns each rendering reads.
 CHANGE_COLUMNS = (
     "pk", "enterprise_id", "benefit_id", "old_status", "new_status", "old_amount", "new_amount", "cause",
     "as_of", "created_at",
 )  # fmt: skip
-# A snapshot item as PostgreSQL writes it, byte for byte what RowBuilder.snapshot_json writes (tested):
-# a full sync is 6,000,000 items, and converting each row's amount and date to Python objects and
-# back to text cost more than the query. Python puts in the benefit ({"id", "global_key"}, encoded
-# once per page) and the time (formatted once per distinct value: a run writes many rows at once).
-# Money: numeric(16, 2) as text has its two decimals; 万元 rounds half away from zero as wan_text does.
-SNAPSHOT_HEAD_SQL = """'{"id":null,"enterprise":' || matching_matchresult.enterprise_id || ',"benefit":'"""
-SNAPSHOT_TAIL_SQL = """
-',"old_status":null,"new_status":' || to_json(matching_matchresult.status)::text
-|| ',"old_amount":null,"old_amount_wan":null,"new_amount":'
-|| COALESCE('"' || matching_matchresult.amount::text || '"', 'null')
-|| ',"new_amount_wan":'
-|| COALESCE('"' || round(matching_matchresult.amount / 10000, 2)::text || ' 万元"', 'null')
-|| ',"cause":"snapshot","as_of":"' || to_char(matching_matchresult.as_of, 'YYYY-MM-DD') || '","created_at":'
-"""
-
-
-def snapshot_sql_pieces(results: QuerySet) -> QuerySet:
-    """(pk, benefit id, text before the benefit, text after it up to the time, the time) of each result."""
-    return results.annotate(
-        head=RawSQL(SNAPSHOT_HEAD_SQL, ()), tail=RawSQL(SNAPSHOT_TAIL_SQL, ())
-    ).values_list("pk", "benefit_id", "head", "tail", "evaluated_at")
-
-
 SNAPSHOT_COLUMNS = ("pk", "enterprise_id", "benefit_id", "status", "amount", "as_of", "evaluated_at")
 
 
-# --- the match list's ETag -------------------------------------------------------------------------------
-# A page of the list is a function of: the stored columns of its rows (those shown, and those of
-# their benefit, clause and document), the fact catalog (labels and units in the reasons), the
-# language, time zone, media type and URL (the `next` link), and the code that renders it. The
-# ETag is a hash of all of these, read by one query over the page's rows and one over the catalog —
-# not of the body, which costs far more to build than to send.
-
-DIGEST_COLUMNS = (
-    "pk", "enterprise_id", "benefit_id", "status", "score", "amount", "amount_basis", "leaf_outcomes",
-    "benefit_version", "engine_version", "as_of", "evaluated_at", "benefit__key", "benefit__name",
-    "benefit__kind", "benefit__version", "condition_text", "benefit__clause__number",
-    "benefit__clause__document__key", "benefit__clause__document__title", "benefit__clause__document__applicability",
-)  # fmt: skip
-BODY_CACHE_SECONDS = 600
-_CODE_FILES = ("portal/api/v1/matches.py", "portal/api/fields.py", "portal/api/pagination.py",
-               "policies/rules/render.py", "policies/rules/parse.py", "policies/rules/values.py")  # fmt: skip
-
-
-def digest_rows(window: QuerySet) -> QuerySet:
-    # JSON read as text: decoding every condition would cost more than the rest of the query.
-    return window.annotate(condition_text=Cast("benefit__condition", TextField())).values_list(
-        *DIGEST_COLUMNS
-    )
-
-
-def catalog_digest_rows() -> QuerySet:
-    """What the reasons' wording reads of each fact (policies.rules: label, type, unit, choice labels)."""
+def change_row(change: MatchChange) -> tuple:
+    """A loaded change as a row of CHANGE_COLUMNS."""
     return (
-        FactDefinition.objects.annotate(choices_text=Cast("choices", TextField()))
-        .order_by("pk")
-        .values_list("pk", "code", "type", "unit", "label_zh", "label_en", "choices_text")
-    )
+        change.pk, change.enterprise_id, change.benefit_id, change.old_status, change.new_status,
+        change.old_amount, change.new_amount, change.cause, change.as_of, change.created_at,
+    )  # fmt: skip
 
 
-@functools.cache
-def rendering_version() -> str:
-    """The code and translations that turn rows into a page: a new release may render differently."""
-    root = Path(settings.BASE_DIR)
-    files = [root / name for name in _CODE_FILES]
-    files += sorted(root.glob("locale/*/LC_MESSAGES/*.mo")) + sorted(root.glob("*/locale/*/LC_MESSAGES/*.mo"))
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def list_etag(request, window: QuerySet) -> str:
-    """Two queries: the page's rows (one more than the page, as the page reads them) and the catalog."""
-    state = (
-        rendering_version(),
-        request.accepted_media_type,
-        translation.get_language(),
-        timezone.get_current_timezone_name(),
-        request.build_absolute_uri(),
-        list(catalog_digest_rows()),
-        list(digest_rows(window)),
-    )
-    return etag_of(repr(state))
-
-
-def body_cache_key(access, etag: str) -> str:
-    """Per caller as well: a body is never served to another key or user, even one seeing the same rows."""
-    return f"api:v1:matches:{access.client_id}:{etag}"
-
-
-# --- views ----------------------------------------------------------------------------------------------
-
-IF_NONE_MATCH = OpenApiParameter(
-    "If-None-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    description=bilingual("上次得到的 ETag；未变化时返回 304。", "The ETag you have; 304 when unchanged."),
-)
-
-
-@extend_schema_view(
-    list=extend_schema(
-        tags=[TAG],
-        summary="匹配结果 Match results",
-        description=(
-            "只含在评估日有效的扶持项目。按企业、项目、结论、最低金额、变化时间筛选；游标分页；"
-            "带 If-None-Match 可得 304。"
-            "Only benefits in force on the evaluation date. Filter by enterprise, benefit, status, minimum "
-            "amount, changed since; cursor pages; send If-None-Match for a 304."
-        ),
-        parameters=[IF_NONE_MATCH],
-        examples=[examples.reply("厂房租赁补贴 Factory lease", examples.MATCH)],
-    ),
-    retrieve=extend_schema(
-        tags=[TAG],
-        summary="一条匹配结果及理由 One result, explained",
-        description=(
-            "每项条件附企业的值、来源和原文出处。Each condition with the enterprise's value, its source and citation."
-        ),
-        parameters=[IF_NONE_MATCH],
-        examples=[examples.reply("厂房租赁补贴 Factory lease", examples.MATCH_DETAIL)],
-    ),
-)
-class MatchResultViewSet(ConditionalGetMixin, ReadOnlyApiViewSet):
-    scopes = (Scope.READ_MATCHES,)
-    filterset_class = MatchResultFilter
-
-    def get_queryset(self):
-        return self.access.restrict(MatchResult.objects.select_related("benefit__clause__document"))
-
-    def get_serializer_class(self):
-        return MatchResultDetailSerializer if self.action == "retrieve" else MatchResultSerializer
-
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), "catalog": policy_selectors.catalog()}
-
-    def list(self, request, *args, **kwargs):
-        window = self.paginator.window(self.filter_queryset(self.get_queryset()), request)
-        # JSON only: the browsable page shows who is signed in.
-        cached = type(request.accepted_renderer) is JSONRenderer
-        if cached:
-            # What the page is made of, read without building it: a syncing client's unchanged
-            # page is a 304 after these two small queries, and another request's a cached body.
-            etag = list_etag(request, window)
-            if is_not_modified(request, etag):
-                return not_modified(etag)
-            body = cache.get(body_cache_key(self.access, etag))
-            if body is not None:
-                return self._storable(tag(HttpResponse(body, content_type=JSONRenderer.media_type), etag))
-        # Only the columns a row shows: a clause's text and a document's other fields are long.
-        page = self.paginator.paginate_window(window.only(*LIST_COLUMNS))
-        rows = RowBuilder(policy_selectors.catalog())
-        rows.add_benefits(result.benefit for result in page)
-        response = self.get_paginated_response([rows.match(result) for result in page])
-        if not cached or list_etag(request, window) != etag:
-            return response  # changed while being read: tagged by a hash of the body (the mixin)
-        body = request.accepted_renderer.render(
-            response.data, request.accepted_media_type, self.get_renderer_context()
-        )
-        cache.set(body_cache_key(self.access, etag), body, BODY_CACHE_SECONDS)
-        return self._storable(tag(HttpResponse(body, content_type=JSONRenderer.media_type), etag))
-
-    def _storable(self, response: HttpResponse) -> HttpResponse:
-        """A page read consistently, for a machine key: the edge cache may replay it (portal/api/edge.py).
-        Keys acting for a person are left to Django: their visibility follows the person's memberships."""
-        key = self.access.key
-        if key is not None and self.access.user is None:
-            edge.mark_storable(self.request, key_id=key.pk, rate_limit=key.rate_limit, response=response)
-        return response
-
-    def retrieve(self, request, *args, **kwargs):
-        result = self.get_object()
-        context = {**self.get_serializer_context(), "verdict": matching_selectors.explain_match(result)}
-        return Response(MatchResultDetailSerializer(result, context=context).data)
-
-
-@extend_schema_view(
-    list=extend_schema(
-        tags=[TAG],
-        summary="变化订阅 Change feed",
-        description=(
-            "结论或金额的每次变化，按记录顺序。增量同步：保存返回的 next_cursor，下次带 ?cursor= 只取新变化"
-            "（最后一页也返回 next_cursor）。最近 2 秒内的变化稍后才出现，以保证不遗漏。"
-            "首次同步用 ?snapshot=true：先给出当前的全部结果（每个企业×项目一条，cause 为 snapshot），"
-            "跟随 next 直到为 null，保存最后的 next_cursor，之后只取快照开始以来的变化（可能重复给出快照中"
-            "已含的变化，按企业和项目覆盖即可）。"
-            "Every change of a result's status or amount, in recorded order. To sync incrementally store "
-            "next_cursor and pass it as ?cursor= next time (it is given on the last page too). Changes "
-            "appear 2 s after they are recorded so that none is skipped. "
-            "For the first sync use ?snapshot=true: every current result first (one per enterprise and "
-            "benefit, cause snapshot); follow next until it is null and store the last next_cursor, which "
-            "continues with the changes since the snapshot began (a change the snapshot already showed may "
-            "come again: upsert by enterprise and benefit)."
-        ),
-        examples=[
-            examples.reply("补充信息后变为待认定 Now pending recognition", examples.CHANGE),
-            examples.reply("快照中的当前结果 A current result in a snapshot", examples.SNAPSHOT_ITEM),
-        ],
-    ),
-    retrieve=extend_schema(
-        tags=[TAG],
-        summary="一条变化 One change",
-        description="原结论和金额、新结论和金额、原因。Old and new status and amount, and the cause.",
-        examples=[examples.reply("补充信息后变为待认定 Now pending recognition", examples.CHANGE)],
-    ),
-)
-class ChangeViewSet(ReadOnlyApiViewSet):
-    scopes = (Scope.READ_MATCHES,)
-    serializer_class = ChangeSerializer
-    filterset_class = ChangeFilter
-    pagination_class = FeedPagination
-
-    def settled_before(self) -> dt.datetime:
-        return timezone.now() - FEED_SETTLE
-
-    def get_queryset(self):
-        settled = MatchChange.objects.filter(created_at__lte=self.settled_before())
-        return self.access.restrict(settled.select_related("benefit__clause__document"))
-
-    def list(self, request, *args, **kwargs):
-        token = request.query_params.get(self.paginator.cursor_query_param)
-        snapshot = self.paginator.snapshot_position(token) if token else None
-        changes = self.filter_queryset(self.get_queryset())  # validates every parameter
-        if snapshot is not None or request.query_params.get("snapshot", "").lower() in ("true", "1"):
-            return self._snapshot(request, snapshot)
-        page = self.paginator.paginate_queryset(changes.values_list(*CHANGE_COLUMNS), request, view=self)
+def change_items(changes: list[MatchChange]) -> list[dict]:
+    """The changes of a webhook delivery, each exactly as the change feed shows it (GET /api/v1/changes/{id}/),
+    in the portal's time zone (the reader is not known here; the API's default too)."""
+    with timezone.override(None):
         rows = RowBuilder(catalog=None)
-        rows.load_benefits(row[2] for row in page)
-        return self.paginator.get_paginated_response([rows.change(row) for row in page])
-
-    def _snapshot(self, request, position: tuple[int, int] | None) -> Response:
-        if "since" in request.query_params:
-            raise ValidationError({"since": [_("快照给出当前的全部结果，不能与 since 同用。")]})
-        if position is None:  # the feed's position when the snapshot begins: it continues from there
-            mark = (
-                MatchChange.objects.filter(created_at__lte=self.settled_before())
-                .order_by("-pk")
-                .values_list("pk", flat=True)
-                .first()
-            )
-            position = (mark or 0, 0)
-        results = self.access.restrict(MatchResult.objects.all())
-        # The parameters were checked by filter_queryset (an invisible enterprise is a 404 already).
-        form = ChangeFilter(request.query_params, queryset=MatchChange.objects.none(), request=request).form
-        form.is_valid()
-        for name, column in (("enterprise", "enterprise_id"), ("benefit", "benefit_id")):
-            if form.cleaned_data.get(name) is not None:
-                results = results.filter(**{column: int(form.cleaned_data[name])})
-        rows = RowBuilder(catalog=None)
-        if connection.vendor == "postgresql":
-            # PostgreSQL writes each item's text but the benefit (see snapshot_sql_pieces).
-            page = self.paginator.paginate_snapshot(
-                snapshot_sql_pieces(results), request, mark=position[0], after=position[1]
-            )
-            rows.load_benefits(row[1] for row in page)
-            times: dict[dt.datetime, str] = {}
-            items = []
-            for _pk, benefit, head, tail, evaluated_at in page:
-                time = times.get(evaluated_at)
-                if time is None:
-                    time = times[evaluated_at] = encode(rows.time(evaluated_at))
-                items.append(f"{head}{rows.benefit_json(benefit)}{tail}{time}}}")
-        else:
-            page = self.paginator.paginate_snapshot(
-                results.values_list(*SNAPSHOT_COLUMNS), request, mark=position[0], after=position[1]
-            )
-            rows.load_benefits(row[2] for row in page)
-            items = [rows.snapshot_json(row) for row in page]
-        return self.paginator.get_paginated_json_response(items)
+        rows.add_benefits(change.benefit for change in changes)
+        return [rows.change(change_row(change)) for change in changes]
