@@ -307,7 +307,7 @@ def main() -> None:
     parser.add_argument(
         "--no-edge",
         action="store_true",
-        help="API_EDGE_CACHE=false: every request through Django (portal/api/edge.py)",
+        help="API_EDGE_CACHE=false: every request through Django (portal/api/v1/matches/edge.py)",
     )
     parser.add_argument("--skip", choices=["wrk", "sync"], action="append", default=[])
     args = parser.parse_args()

@@ -120,7 +120,7 @@ class ContentGeneration(models.Model):
     transaction that changes the data (portal/migrations/0002): `results:<enterprise id>` (its match
     results, or the enterprise deleted), `results` (the results table truncated), `policy` (documents,
     clauses, benefits, the fact catalog), `key:<prefix>` (an API key's secret, scopes, rate, user,
-    revocation or enterprises). The API edge cache (portal/api/edge.py) serves a stored reply only
+    revocation or enterprises). The API edge cache (portal/api/v1/matches/edge.py) serves a stored reply only
     while every counter it was built under is unchanged. Triggers see every write — ORM, bulk COPY,
     raw SQL, admin — so no code path can forget to invalidate. On SQLite the table stays empty and
     the edge cache is off."""

@@ -1,5 +1,5 @@
 # ruff: noqa: F811 - fixtures imported from api_support are named as test arguments
-"""The API edge cache (portal/api/edge.py) on PostgreSQL and Redis: a replayed reply is exactly the
+"""The API edge cache (portal/api/v1/matches/edge.py) on PostgreSQL and Redis: a replayed reply is exactly the
 reply Django gives for the same request now — after every kind of change a page is made of — and
 the edge never lets through what Django would refuse (a wrong secret, a revoked, narrowed or
 exhausted key, a person's key, a session)."""
@@ -28,8 +28,8 @@ from matching.models import MatchResult
 from policies import services as policy_services
 from policies.models import Benefit, FactDefinition
 from policies.rules import leaves
-from portal.api import edge
 from portal.api.services import revoke_api_key
+from portal.api.v1.matches import edge
 from portal.models import ApiKey, ContentGeneration, Scope
 from portal.tests.api_support import (  # noqa: F401 - fixtures
     AS_OF,

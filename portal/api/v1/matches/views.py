@@ -24,10 +24,11 @@ from rest_framework.response import Response
 from matching import selectors as matching_selectors
 from matching.models import MatchChange, MatchResult
 from policies import selectors as policy_selectors
-from portal.api import edge, examples
+from portal.api import examples
 from portal.api.base import ReadOnlyApiViewSet, bilingual
 from portal.api.conditional import ConditionalGetMixin, is_not_modified, not_modified, tag
 from portal.api.pagination import FeedPagination
+from portal.api.v1.matches import edge
 from portal.api.v1.matches.etag import BODY_CACHE_SECONDS, body_cache_key, list_etag
 from portal.api.v1.matches.filters import ChangeFilter, MatchResultFilter
 from portal.api.v1.matches.output import (
@@ -118,7 +119,7 @@ class MatchResultViewSet(ConditionalGetMixin, ReadOnlyApiViewSet):
         return self._storable(tag(HttpResponse(body, content_type=JSONRenderer.media_type), etag))
 
     def _storable(self, response: HttpResponse) -> HttpResponse:
-        """A page read consistently, for a machine key: the edge cache may replay it (portal/api/edge.py).
+        """A page read consistently, for a machine key: the edge cache may replay it (portal/api/v1/matches/edge.py).
         Keys acting for a person are left to Django: their visibility follows the person's memberships."""
         key = self.access.key
         if key is not None and self.access.user is None:
