@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
@@ -159,6 +159,9 @@ class LevelSerializer(serializers.ModelSerializer):
 
 
 class MaterialSerializer(serializers.ModelSerializer):
+    template_url = serializers.CharField(
+        read_only=True, help_text=bilingual("模板下载链接（可空）。", "Template link (may be empty).")
+    )
     file_types = serializers.ListField(
         child=serializers.ChoiceField(choices=["pdf", "jpeg", "png"]),
         help_text=bilingual("允许的文件类型。", "File types accepted."),
@@ -191,6 +194,9 @@ class CallSerializer(serializers.ModelSerializer):
         child=serializers.CharField(),
         help_text=bilingual("申报方式名称。", "Method labels."),
     )
+    url = serializers.CharField(
+        read_only=True, help_text=bilingual("原文链接（可空）。", "Link to the notice (may be empty).")
+    )
     open_now = serializers.SerializerMethodField(
         help_text=bilingual("在 at 时刻（默认现在）是否受理中。", "Whether a window is open at `at`.")
     )
@@ -220,7 +226,6 @@ class CallSerializer(serializers.ModelSerializer):
         extra_kwargs = {
             "is_demo": {"help_text": bilingual("虚构的演示通知。", "A fictional demo call.")},
             "conditions": {"help_text": bilingual("本批次申报条件（原文）。", "The call's own conditions.")},
-            "url": {"help_text": bilingual("原文链接（可空）。", "Link to the notice (may be empty).")},
         }
 
     def _infos(self, call: Call) -> list:
@@ -333,6 +338,9 @@ CALL_EXAMPLE = {
     retrieve=extend_schema(
         tags=[TAG],
         summary="一份申报通知 One call",
+        parameters=[
+            OpenApiParameter("at", OpenApiTypes.DATETIME, OpenApiParameter.QUERY, description=AT_HELP)
+        ],
         description=(
             "窗口状态按 at 查询参数的时刻判断（默认现在）。Window states are judged at the `at` query "
             "parameter (default now)."

@@ -72,6 +72,7 @@ class ConfirmationSerializer(serializers.ModelSerializer):
     )
     application = serializers.PrimaryKeyRelatedField(
         read_only=True,
+        allow_null=True,
         help_text=bilingual("确认后形成的申报 id；未确认时为 null。", "The application confirming made."),
     )
     allowed_actions = serializers.SerializerMethodField(
