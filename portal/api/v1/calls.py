@@ -56,8 +56,12 @@ def open_at(queryset: QuerySet[Call], now: dt.datetime) -> QuerySet[Call]:
     return queryset.filter(Exists(window))
 
 
+class IntegerFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField  # an id: 0.5 is a 400, not an empty page
+
+
 class CallFilter(StrictFilterSet):
-    benefit = django_filters.NumberFilter(
+    benefit = IntegerFilter(
         field_name="benefits", help_text=bilingual("开放申报的扶持项目 id。", "A benefit the call opens.")
     )
     document = django_filters.CharFilter(
