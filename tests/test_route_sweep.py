@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from applications import services as application_services
-from applications.models import Application
+from applications.models import Application, Call, CallMaterial, CallWindow, Confirmation
 from enterprises import items as item_services
 from enterprises.models import Enterprise, ImportJob, Item, YearlyFigure
 from matching import notifications
@@ -70,6 +70,11 @@ class BWorld:
                 WebhookSubscription.objects.filter(enterprise_id=b).values_list("pk", "active", "url")
             ),
             "keys": list(ApiKey.objects.filter(user_id=self.ids["user"]).values_list("pk", "revoked_at")),
+            "confirmations": list(
+                Confirmation.objects.filter(enterprise_id=b).values_list(
+                    "pk", "state", "version", "application"
+                )
+            ),
         }
 
 
@@ -101,6 +106,15 @@ def b_world(api_world, settings, tmp_path) -> BWorld:
         title="乙公司专用节能项目",
         values={"energy_project_investment": "9876543"},
     )
+    call = Call.objects.create(
+        key="sweep-call", title="扫描用申报通知", issuer="测试区经委", methods=["online"]
+    )
+    call.benefits.add(benefit)
+    CallWindow.objects.create(
+        call=call, opens_at="2026-01-01T00:00+08:00", closes_at="2099-12-31T00:00+08:00"
+    )
+    CallMaterial.objects.create(call=call, key="contract", name="租赁合同", file_types=["pdf"])
+    confirmation = Confirmation.objects.create(enterprise=b, benefit=benefit, estimated_amount=87654321)
     job = ImportJob.objects.create(filename="b.csv", sha256="0" * 64, created_by=api_world.staff)
     result = MatchResult.objects.filter(enterprise=b).first()
     document = PolicyDocument.objects.first()
@@ -120,6 +134,8 @@ def b_world(api_world, settings, tmp_path) -> BWorld:
         "document": document.key,
         "fact": FactDefinition.objects.first().code,
         "user": api_world.user_b.pk,
+        "call": call.pk,
+        "confirmation": confirmation.pk,
     }
     markers = [
         b.name,
@@ -129,6 +145,7 @@ def b_world(api_world, settings, tmp_path) -> BWorld:
         "b-only.example.cn",
         "123456789",
         "乙公司专用节能项目",
+        "87654321",  # B's confirmation's estimate
     ]
     return BWorld(ids=ids, markers=markers)
 
@@ -146,6 +163,7 @@ def fill(route: str, world: BWorld) -> str | None:
         ("enterprises/", "kind", ids["item_kind"]),
         ("matches/benefits/", "pk", ids["benefit"]),
         ("applications/apply/", "benefit_id", ids["benefit"]),
+        ("applications/confirmations/", "pk", ids["confirmation"]),
         ("applications/", "pk", ids["application"]),
         ("applications/", "attachment_id", ids["attachment"]),
         ("accounts/reset/", "uidb64", "Mg"),
@@ -162,6 +180,8 @@ def fill(route: str, world: BWorld) -> str | None:
         ("api/v1/^applications/", "pk", ids["application"]),
         ("api/v1/^webhooks/", "pk", ids["webhook"]),
         ("api/v1/^items/", "pk", ids["item"]),
+        ("api/v1/^calls/", "pk", ids["call"]),
+        ("api/v1/^confirmations/", "pk", ids["confirmation"]),
         ("admin/", "object_id", ids["enterprise"]),
         ("admin/", "app_label", "enterprises"),
         ("admin/", "content_type_id", 1),
@@ -235,8 +255,9 @@ def test_every_route_as_a_and_as_as_key_shows_nothing_of_b(api_world, b_world, c
     own = Client()
     own.force_login(api_world.user_b)
     b_pages = [path for path in paths if path.rstrip("/").endswith((f"/enterprises/{b_world.ids['enterprise']}",
-                                                                     f"/applications/{b_world.ids['application']}"))]  # fmt: skip
-    assert len(b_pages) >= 3
+                                                                     f"/applications/{b_world.ids['application']}",
+                                                                     f"/api/v1/confirmations/{b_world.ids['confirmation']}"))]  # fmt: skip
+    assert len(b_pages) >= 4 and f"/api/v1/confirmations/{b_world.ids['confirmation']}/" in b_pages
     _, seen = sweep(own, b_pages, b_world, methods=("get",))
     assert len(seen) == len(b_pages), seen
 
@@ -245,7 +266,8 @@ def test_a_read_only_key_writes_nowhere(api_world, b_world):
     _key, raw = new_key(Scope.READ_POLICIES, Scope.READ_MATCHES)
     client = key_client(raw)
     counts = {
-        model: model.objects.count() for model in (Enterprise, Application, WebhookSubscription, ApiKey, Item)
+        model: model.objects.count()
+        for model in (Enterprise, Application, WebhookSubscription, ApiKey, Item, Confirmation)
     }
     written = []
     for route in routes():

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from applications import calls_loader, selectors, services
-from applications.models import Action, Call, CallMaterial, CallWindow, MaterialCheck, State
+from applications.models import Action, Application, Call, CallMaterial, CallWindow, MaterialCheck, State
 from applications.tests.support import PDF, attach_material, draft, fresh, lease_benefit
 from policies.loader import LoadError
 
@@ -40,6 +40,29 @@ def make_call(benefit, *, opens="2026-06-05 00:00", closes="2026-07-05 24:00", m
 
 def pdf(name="材料.pdf"):
     return SimpleUploadedFile(name, PDF, content_type="application/pdf")
+
+
+def under_review(world, material_name: str) -> tuple[Application, CallMaterial]:
+    """The world's application under a call open far into the future that asks for one required material
+    (`material_name`): the material attached, submitted and taken into review; with the material."""
+    call = make_call(
+        world.benefit,
+        opens="2026-01-01 00:00",
+        closes="2099-12-31 24:00",
+        materials=[("report", material_name, True)],
+    )
+    material = call.materials.get()
+    application = draft(world)
+    services.add_attachment(
+        actor=world.user, application_id=application.pk, upload=pdf(), material_id=material.pk
+    )
+    application = fresh(application)
+    services.submit(actor=world.user, application_id=application.pk, expected_version=application.version)
+    application = fresh(application)
+    services.start_review(
+        actor=world.reviewer, application_id=application.pk, expected_version=application.version
+    )
+    return fresh(application), material
 
 
 # ---------------------------------------------------------------- windows
@@ -169,24 +192,7 @@ def test_material_file_type_and_call_are_enforced(world):
 
 
 def test_reviewer_marks_materials_audited_and_permission_checked(world):
-    call = make_call(
-        world.benefit,
-        opens="2026-01-01 00:00",
-        closes="2099-12-31 24:00",
-        materials=[("report", "报告", True)],
-    )
-    material = call.materials.get()
-    application = draft(world)
-    services.add_attachment(
-        actor=world.user, application_id=application.pk, upload=pdf(), material_id=material.pk
-    )
-    application = fresh(application)
-    services.submit(actor=world.user, application_id=application.pk, expected_version=application.version)
-    application = fresh(application)
-    services.start_review(
-        actor=world.reviewer, application_id=application.pk, expected_version=application.version
-    )
-    application = fresh(application)
+    application, material = under_review(world, "报告")
     common = {
         "application_id": application.pk,
         "expected_version": application.version,
@@ -316,24 +322,7 @@ def test_quote_not_in_the_source_is_refused(world, tmp_path):
 
 
 def test_reviewer_marks_a_material_on_the_review_page_and_the_enterprise_sees_it(world, client):
-    call = make_call(
-        world.benefit,
-        opens="2026-01-01 00:00",
-        closes="2099-12-31 24:00",
-        materials=[("report", "项目资金申请报告", True)],
-    )
-    material = call.materials.get()
-    application = draft(world)
-    services.add_attachment(
-        actor=world.user, application_id=application.pk, upload=pdf(), material_id=material.pk
-    )
-    application = fresh(application)
-    services.submit(actor=world.user, application_id=application.pk, expected_version=application.version)
-    application = fresh(application)
-    services.start_review(
-        actor=world.reviewer, application_id=application.pk, expected_version=application.version
-    )
-    application = fresh(application)
+    application, material = under_review(world, "项目资金申请报告")
     url = reverse("applications:review_detail", args=[application.pk])
     mark = {"action": "check_material", "version": application.version, "material": material.pk}
     client.force_login(world.staff_without_permission)
@@ -365,30 +354,20 @@ def test_the_shipped_call_fixtures_load(catalog_loaded, tmp_path):
     assert jinshan.materials.count() == 17 and not jinshan.is_demo
     assert Call.objects.get(key="demo-mh-service-industry-fund").materials.count() == 14
     assert all(call.is_demo for call in Call.objects.exclude(pk=jinshan.pk))
+    # the demo shows an open and an upcoming call for years (judged at given moments, not today)
+    demo = list(Call.objects.filter(is_demo=True).prefetch_related("windows"))
+    for moment in ("2026-12-02 10:00", "2027-06-01 10:00", "2028-12-31 10:00"):
+        assert {"open", "upcoming"} <= {info.state for info in selectors.windows_of(demo, at(moment))}, moment
     again, errors = calls_loader.load_files(calls_loader.default_paths(demo=True))
     assert not errors and not any(report.changed for report in again)
 
 
 def test_resubmission_needs_a_new_file_for_a_material_to_be_replaced(world):
-    call = make_call(
-        world.benefit,
-        opens="2026-01-01 00:00",
-        closes="2099-12-31 24:00",
-        materials=[("report", "报告", True)],
-    )
-    material = call.materials.get()
-    application = draft(world)
-    services.add_attachment(
-        actor=world.user, application_id=application.pk, upload=pdf(), material_id=material.pk
-    )
-    for step in ("submit", "start", "check", "return"):
+    application, material = under_review(world, "报告")
+    for step in ("check", "return"):
         application = fresh(application)
         common = {"application_id": application.pk, "expected_version": application.version}
-        if step == "submit":
-            services.submit(actor=world.user, **common)
-        elif step == "start":
-            services.start_review(actor=world.reviewer, **common)
-        elif step == "check":
+        if step == "check":
             services.check_material(
                 actor=world.reviewer, material_id=material.pk, verdict="replace", comment="盖章", **common
             )

@@ -10,8 +10,11 @@ Actions need a person: a session, or a key tied to a user.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import django_filters
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
@@ -30,6 +33,12 @@ from portal.api.fields import MoneyField, WanField
 from portal.api.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from portal.api.idempotency import idempotent
 from portal.api.serializers import StrictSerializerMixin
+from portal.api.v1.grants import (
+    CHECKLIST_EXAMPLE,
+    PAYOUTS_EXAMPLE,
+    ChecklistSerializer,
+    PayoutPlanSerializer,
+)
 from portal.api.v1.matches.filters import VisibleEnterpriseFilterMixin
 from portal.api.v1.matches.output import BenefitRefSerializer
 from portal.models import Scope
@@ -312,6 +321,30 @@ def _action_schema(summary: str, request, example: dict | None = None):
         "不予通过 Reject (reviewer)", RejectSerializer, {"version": 3, "reason": "不符合条件。"}
     ),
     assign=_action_schema("分派审核人 Assign a reviewer", AssignSerializer, {"version": 2, "reviewer": 5}),
+    materials=extend_schema(
+        tags=[TAG],
+        summary="申报材料清单 Materials checklist",
+        description=(
+            "申报所依据的申报通知要求的每项材料：是否必须、已上传的文件、审核人的标记（已认可 / 需重新提交）。"
+            "通知按最近一次提交的时刻（未提交则按现在）确定。"
+            "Each material the call asks for: required or not, the files attached for it, the reviewer's "
+            "mark (accepted / to be replaced). The call is the one at the last submission (else now)."
+        ),
+        responses={200: ChecklistSerializer},
+        examples=[examples.reply("清单 Checklist", CHECKLIST_EXAMPLE)],
+    ),
+    payouts=extend_schema(
+        tags=[TAG],
+        summary="拨付计划与进度 Payout plan and stages",
+        description=(
+            "批准后按扶持项目的拨付安排分期：每期计划金额、已到账金额（元，两位小数的字符串）、公示和到账日期。"
+            "批准前 stages 为空。"
+            "After approval, the approved amount split by the benefit's schedule: each stage's planned and "
+            "paid yuan (strings with two decimals), its publicity and payment dates. Empty before approval."
+        ),
+        responses={200: PayoutPlanSerializer},
+        examples=[examples.reply("两期 Two stages", PAYOUTS_EXAMPLE)],
+    ),
 )
 class ApplicationViewSet(
     ApiViewMixin,
@@ -440,6 +473,41 @@ class ApplicationViewSet(
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         return self._transition(application_services.reject, RejectSerializer)
+
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def materials(self, request, pk=None):
+        application = self.get_object()  # 404 for what the caller may not see
+        call = application_selectors.call_for(
+            application.benefit_id, application.last_submitted_at or timezone.now()
+        )
+        lines = application_selectors.material_checklist(application, call)
+        listed = {attachment.pk for line in lines for attachment in line.attachments}
+        attachments = list(application.attachments.all())
+        body = {
+            "application": application.pk,
+            "call": call,
+            "complete": not any(line.missing for line in lines) if lines else bool(attachments),
+            "materials": lines,
+            "other_attachments": [a for a in attachments if a.pk not in listed],
+        }
+        return Response(ChecklistSerializer(body).data)
+
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def payouts(self, request, pk=None):
+        application = self.get_object()  # 404 for what the caller may not see
+        stages = list(application.payout_stages.order_by("order"))
+        planned = sum((stage.amount for stage in stages), Decimal("0.00"))
+        paid = sum((stage.amount for stage in stages if stage.paid), Decimal("0.00"))
+        body = {
+            "application": application.pk,
+            "reference": application.reference,
+            "approved_amount": application.approved_amount,
+            "planned_amount": planned,
+            "paid_amount": paid,
+            "outstanding_amount": planned - paid,
+            "stages": stages,
+        }
+        return Response(PayoutPlanSerializer(body).data)
 
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):

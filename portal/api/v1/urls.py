@@ -1,7 +1,16 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from portal.api.v1 import applications, enterprises, items, policies, selfcheck, webhooks
+from portal.api.v1 import (
+    applications,
+    calls,
+    enterprises,
+    grants,
+    items,
+    policies,
+    selfcheck,
+    webhooks,
+)
 from portal.api.v1.matches import views as matches
 
 router = SimpleRouter()
@@ -14,6 +23,8 @@ router.register("items", items.ItemViewSet, basename="item")
 router.register("matches", matches.MatchResultViewSet, basename="match")
 router.register("changes", matches.ChangeViewSet, basename="change")
 router.register("applications", applications.ApplicationViewSet, basename="application")
+router.register("calls", calls.CallViewSet, basename="call")
+router.register("confirmations", grants.ConfirmationViewSet, basename="confirmation")
 router.register("webhooks", webhooks.WebhookSubscriptionViewSet, basename="webhook")
 
 app_name = "v1"
