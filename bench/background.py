@@ -224,6 +224,11 @@ def main() -> None:
     parser.add_argument("--benefit", default=VOUCHER, help="the benefit whose cap is edited")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-cap-edit", action="store_true", help="measure the saves only")
+    parser.add_argument(
+        "--always-coalesce",
+        action="store_true",
+        help="every drain waits the coalescing window (as before the leading edge), for comparison",
+    )
     args = parser.parse_args()
 
     queue = f"bench-{uuid.uuid4().hex[:8]}"
@@ -240,6 +245,10 @@ def main() -> None:
     from matching.tests.background_support import benefit
 
     voucher = benefit(args.benefit)
+    if args.always_coalesce:
+        from matching import triggers
+
+        triggers.DRAIN_ENTERPRISES._countdown = lambda: triggers.COALESCE_SECONDS
     enterprises = Enterprise.objects.count()
     if not MatchResult.objects.filter(benefit=voucher).exists():
         raise SystemExit("no stored results: run `make bench` (bench/run.py) on this database first")
