@@ -2,7 +2,8 @@
 
 A mark is one upserted row (PendingEnterpriseChange / PendingPolicyChange), so many edits in one
 transaction, or in quick succession, leave one row per enterprise and source; one drain task is
-enqueued per transaction, after commit, slightly delayed so that a burst of edits is drained once.
+enqueued per transaction, after commit: at once for the first edit after a quiet spell, slightly
+delayed after that so that a burst of edits is drained at its start and once more after it.
 A mark survives a broker that is down: the periodic sweep (jobs.tick) drains what is left.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,7 +19,9 @@ from matching.models import PendingEnterpriseChange, PendingPolicyChange
 
 logger = logging.getLogger(__name__)
 
-# Edits of one enterprise within this many seconds are evaluated once (the drain runs after it).
+# Edits within this many seconds of a drain's start are drained once, by a drain this long after
+# them; the first edit after a quiet spell is drained at once (leading edge: a single save is not
+# kept waiting; a burst is drained at its start and once more after the window).
 COALESCE_SECONDS = 0.5
 
 
@@ -32,9 +36,21 @@ class _EnqueueAfterCommit:
         from matching import tasks  # tasks import the services, which import this module
 
         try:
-            getattr(tasks, self.task).apply_async(countdown=self.countdown or None)
+            getattr(tasks, self.task).apply_async(countdown=self._countdown())
         except Exception:  # the data is committed and marked; the sweep (or the next edit) drains it
             logger.exception("could not run or enqueue matching.%s", self.task)
+
+    def _countdown(self) -> float | None:
+        """None (now) for the first enqueue of a window (a key added to the shared cache, which
+        lives the window), the countdown for the others."""
+        if not self.countdown:
+            return None
+        try:
+            first = cache.add(f"matching:enqueued:{self.task}", 1, timeout=self.countdown)
+        except Exception:  # no cache: every drain waits the window, as before
+            logger.warning("cache unreachable: matching.%s waits %s s", self.task, self.countdown)
+            first = False
+        return None if first else self.countdown
 
 
 DRAIN_ENTERPRISES = _EnqueueAfterCommit("drain_enterprises", countdown=COALESCE_SECONDS)

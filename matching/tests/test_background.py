@@ -110,6 +110,20 @@ def test_an_import_is_drained_in_batches_not_one_task_per_enterprise(loaded, mon
     assert MatchResult.objects.filter(enterprise__in=created).count() == 10 * len(in_force_ids())
 
 
+def test_the_first_drain_of_a_quiet_spell_goes_at_once_the_others_wait_the_window(monkeypatch):
+    from django.core.cache import cache
+
+    sent = []
+    monkeypatch.setattr(tasks.drain_enterprises, "apply_async", lambda **options: sent.append(options))
+    cache.delete("matching:enqueued:drain_enterprises")
+    for _ in range(3):
+        triggers.DRAIN_ENTERPRISES()
+    assert sent == [{"countdown": None}] + [{"countdown": triggers.COALESCE_SECONDS}] * 2
+    cache.delete("matching:enqueued:drain_enterprises")  # the window over
+    triggers.DRAIN_ENTERPRISES()
+    assert sent[-1] == {"countdown": None}
+
+
 def test_a_related_row_re_evaluates_only_the_benefits_reading_its_facts(loaded):
     with committed():
         enterprise = new_lessee(3)

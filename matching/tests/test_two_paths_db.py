@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from enterprises.facts import facts_for, facts_table
+from enterprises.facts import facts_for, facts_table, reading_by_copy
 from enterprises.generator import generate
 from enterprises.models import Enterprise
 from enterprises.tests.factories import EnterpriseFactory
@@ -29,7 +29,15 @@ def world(policies_loaded, django_db_blocker):
         generate(200, seed=23, reference_year=2025, batch_size=100)
         EnterpriseFactory(district="", industry_code="", scale="")
         catalog = selectors.catalog()
-        table = facts_table(Enterprise.objects.all(), AS_OF)
+        with reading_by_copy():  # PostgreSQL: the COPY loader (SQLite: the cursor)
+            table = facts_table(Enterprise.objects.all(), AS_OF)
+        with reading_by_copy(False):
+            by_cursor = facts_table(Enterprise.objects.all(), AS_OF)
+        assert (table.enterprise_ids, table.columns, table.items) == (
+            by_cursor.enterprise_ids,
+            by_cursor.columns,
+            by_cursor.items,
+        )
         enterprises = Enterprise.objects.in_bulk(table.enterprise_ids)
         sheets = [facts_for(enterprises[pk], AS_OF, catalog=catalog) for pk in table.enterprise_ids]
     return catalog, table, sheets
