@@ -180,7 +180,9 @@ def _store_items(cursor, evaluated: list[TableVerdicts], ids: np.ndarray, as_of:
                 )
         had = {owner for (benefit, owner) in stored if benefit == benefit_id}
         changed = sorted(
-            owner for owner in had | set(fresh) if fresh.get(owner, set()) != stored.get((benefit_id, owner), set())
+            owner
+            for owner in had | set(fresh)
+            if fresh.get(owner, set()) != stored.get((benefit_id, owner), set())
         )
         if not changed:
             continue

@@ -177,7 +177,9 @@ class TableVerdicts:
         return cls._of_verdicts([verdict], items=ItemTableVerdicts.of_verdict(verdict))
 
     @classmethod
-    def _of_verdicts(cls, verdicts: Sequence[Verdict], items: ItemTableVerdicts | None = None) -> TableVerdicts:
+    def _of_verdicts(
+        cls, verdicts: Sequence[Verdict], items: ItemTableVerdicts | None = None
+    ) -> TableVerdicts:
         width = len(verdicts[0].leaf_outcomes) if verdicts else 0
         letters = np.frombuffer("".join(v.leaf_outcomes for v in verdicts).encode(), dtype=np.uint8)
         return cls(

@@ -5,34 +5,102 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('enterprises', '0009_self_registration_verification'),
-        ('matching', '0006_webhook_secret_rotation'),
-        ('policies', '0009_document_application_info'),
+        ("enterprises", "0009_self_registration_verification"),
+        ("matching", "0006_webhook_secret_rotation"),
+        ("policies", "0009_document_application_info"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MatchItemResult',
+            name="MatchItemResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('eligible', '符合条件'), ('pending_recognition', '待认定'), ('needs_info', '需补充信息'), ('not_eligible', '不符合条件'), ('not_in_force', '政策未生效或已失效')], max_length=20, verbose_name='结论')),
-                ('score', models.PositiveSmallIntegerField(verbose_name='匹配度')),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, help_text='空表示原文未定金额或无法估算，不是 0', max_digits=16, null=True, verbose_name='预估金额（元）')),
-                ('amount_basis', models.CharField(max_length=20, verbose_name='金额依据')),
-                ('leaf_outcomes', models.CharField(blank=True, help_text='v 满足，x 不满足，? 未知', max_length=200, verbose_name='各条件结果')),
-                ('fingerprint', models.BigIntegerField(verbose_name='输入指纹')),
-                ('as_of', models.DateField(verbose_name='评估日期')),
-                ('evaluated_at', models.DateTimeField(verbose_name='评估时间')),
-                ('benefit', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='match_item_results', to='policies.benefit', verbose_name='扶持项目')),
-                ('enterprise', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='match_item_results', to='enterprises.enterprise', verbose_name='企业')),
-                ('item', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='match_results', to='enterprises.item', verbose_name='事项')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("eligible", "符合条件"),
+                            ("pending_recognition", "待认定"),
+                            ("needs_info", "需补充信息"),
+                            ("not_eligible", "不符合条件"),
+                            ("not_in_force", "政策未生效或已失效"),
+                        ],
+                        max_length=20,
+                        verbose_name="结论",
+                    ),
+                ),
+                ("score", models.PositiveSmallIntegerField(verbose_name="匹配度")),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="空表示原文未定金额或无法估算，不是 0",
+                        max_digits=16,
+                        null=True,
+                        verbose_name="预估金额（元）",
+                    ),
+                ),
+                ("amount_basis", models.CharField(max_length=20, verbose_name="金额依据")),
+                (
+                    "leaf_outcomes",
+                    models.CharField(
+                        blank=True,
+                        help_text="v 满足，x 不满足，? 未知",
+                        max_length=200,
+                        verbose_name="各条件结果",
+                    ),
+                ),
+                ("fingerprint", models.BigIntegerField(verbose_name="输入指纹")),
+                ("as_of", models.DateField(verbose_name="评估日期")),
+                ("evaluated_at", models.DateTimeField(verbose_name="评估时间")),
+                (
+                    "benefit",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="match_item_results",
+                        to="policies.benefit",
+                        verbose_name="扶持项目",
+                    ),
+                ),
+                (
+                    "enterprise",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="match_item_results",
+                        to="enterprises.enterprise",
+                        verbose_name="企业",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="match_results",
+                        to="enterprises.item",
+                        verbose_name="事项",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '事项匹配结果',
-                'verbose_name_plural': '事项匹配结果',
-                'constraints': [models.UniqueConstraint(fields=('enterprise', 'benefit', 'item'), name='match_item_result_unique')],
+                "verbose_name": "事项匹配结果",
+                "verbose_name_plural": "事项匹配结果",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("enterprise", "benefit", "item"), name="match_item_result_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -90,12 +90,16 @@ def test_item_rows_follow_item_edits_and_deletes(loaded, path):  # noqa: F811
     def rows():
         return {
             item: (status, amount)
-            for item, status, amount in MatchItemResult.objects.filter(enterprise=two, benefit_id=pv)
-            .values_list("item_id", "status", "amount")
+            for item, status, amount in MatchItemResult.objects.filter(
+                enterprise=two, benefit_id=pv
+            ).values_list("item_id", "status", "amount")
         }
 
     evaluate()
-    assert rows() == {first.pk: ("eligible", Decimal("2000000.00")), second.pk: ("eligible", Decimal("5000000.00"))}
+    assert rows() == {
+        first.pk: ("eligible", Decimal("2000000.00")),
+        second.pk: ("eligible", Decimal("5000000.00")),
+    }
     # an edit moving the first plant before the window: that item only is not eligible
     _plant(two, "一期", "4000000", "2024-01-01", item_id=first.pk)
     evaluate()
