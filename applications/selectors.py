@@ -50,7 +50,9 @@ AUTO_GRANT_CHUNK = 500  # candidates whose facts are read at once
 
 
 def applications_of(enterprise: Enterprise) -> QuerySet[Application]:
-    return Application.objects.filter(enterprise=enterprise).select_related("benefit__clause__document")
+    return Application.objects.filter(enterprise=enterprise).select_related(
+        "benefit__clause__document", "item"
+    )
 
 
 def application_of(enterprise: Enterprise | None, pk: int) -> Application:
@@ -85,9 +87,12 @@ class Explained:
         return explanations.facts_snapshot(self.enterprise, self.sheet, self.verdict, self.catalog)
 
 
-def explain_benefit(enterprise: Enterprise, benefit: Benefit, as_of: dt.date) -> Explained:
+def explain_benefit(
+    enterprise: Enterprise, benefit: Benefit, as_of: dt.date, *, item_id: int | None = None
+) -> Explained:
     """What the engine says about the enterprise and the benefit on `as_of` (one facts_for and one
-    explain, as matching.selectors.verdicts_for does), kept with the facts it read."""
+    explain, as matching.selectors.verdicts_for does), kept with the facts it read. With `item_id`
+    (an application for one item of a per-item benefit): the verdict of that item alone."""
     catalog = matching_selectors.catalog()
     sheet = facts_for(enterprise, as_of, catalog=catalog)
     spec = matching_selectors.spec_for(benefit)
@@ -97,7 +102,9 @@ def explain_benefit(enterprise: Enterprise, benefit: Benefit, as_of: dt.date) ->
         as_of=as_of,
         catalog=catalog,
         sources=sheet.sources,
-        items=sheet.items.get(spec.per_item or "", []),
+        items=[
+            item for item in sheet.items.get(spec.per_item or "", []) if item_id is None or item.id == item_id
+        ],
     )
     return Explained(verdict, sheet, catalog, enterprise)
 
@@ -255,7 +262,7 @@ def staff_applications() -> QuerySet[Application]:
     """What staff see: everything the enterprise has submitted at least once (drafts stay private)."""
     return (
         Application.objects.filter(submitted_at__isnull=False)
-        .select_related("enterprise", "benefit__clause__document", "reviewer")
+        .select_related("enterprise", "benefit__clause__document", "reviewer", "item")
         .order_by("-last_submitted_at", "-id")
     )
 

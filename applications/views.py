@@ -83,7 +83,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
     enterprise = own_enterprise(request)
     benefit = get_object_or_404(Benefit.objects.select_related("clause__document"), pk=benefit_id)
-    approved = selectors.approved_one_time(enterprise, benefit)
+    approved = None if benefit.per_item else selectors.approved_one_time(enterprise, benefit)
     if approved is not None:  # paid once and granted: nothing left to apply for
         messages.info(
             request,
@@ -91,7 +91,9 @@ def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
             % {"ref": approved.reference},
         )
         return redirect("applications:detail", pk=approved.pk)
-    if request.method == "GET":
+    # a benefit paid per item: one application per item, the page asks which of the enterprise's own items
+    items = list(enterprise.items.filter(kind=benefit.per_item).order_by("pk")) if benefit.per_item else None
+    if request.method == "GET" and items is None:
         open_one = (
             selectors.applications_of(enterprise).filter(benefit=benefit, state__in=OPEN_STATES).first()
         )
@@ -102,7 +104,7 @@ def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
     explanation = selectors.explain_benefit(enterprise, benefit, timezone.localdate()).explanation
     status = 200
     if request.method == "POST":
-        form = forms.ApplicationForm(request.POST)
+        form = forms.ApplicationForm(request.POST, items=items)
         status = 400
         if form.is_valid():
             try:
@@ -123,7 +125,8 @@ def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
             initial={
                 "contact_name": request.user.get_full_name(),
                 "requested_amount": forms.yuan_to_wan(Decimal(estimate)) if estimate is not None else None,
-            }
+            },
+            items=items,
         )
     return render(
         request,
@@ -135,6 +138,7 @@ def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
             "explanation": readable(explanation),
             "amount_text": amount_text(explanation),
             "ceiling": services.approval_ceiling(benefit),
+            "items": items,
         }
         | call_context(selectors.call_for(benefit.pk, timezone.now()), timezone.now()),
         status=status,
