@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from applications import forms, selectors, services
+from applications import explanations, forms, selectors, services
 from applications.explanations import amount_text, readable
 from applications.models import OPEN_STATES, Action, Application, Attachment
 from enterprises.models import Enterprise
@@ -101,7 +101,13 @@ def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
             messages.info(request, _("贵企业对该项目已有进行中的申报，以下为该申报。"))
             return redirect("applications:detail", pk=open_one.pk)
     # What the engine says today, shown above the form (frozen again when the enterprise submits).
-    explanation = selectors.explain_benefit(enterprise, benefit, timezone.localdate()).explanation
+    explained = selectors.explain_benefit(enterprise, benefit, timezone.localdate())
+    explanation = explained.explanation
+    # a per-item benefit: each item's own status, amount and reasons
+    item_explanations = [
+        {"title": entry.title, "explanation": readable(explanations.snapshot_of(entry.verdict))}
+        for entry in explained.verdict.items
+    ]
     status = 200
     if request.method == "POST":
         form = forms.ApplicationForm(request.POST, items=items)
@@ -139,6 +145,7 @@ def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
             "amount_text": amount_text(explanation),
             "ceiling": services.approval_ceiling(benefit),
             "items": items,
+            "item_explanations": item_explanations,
         }
         | call_context(selectors.call_for(benefit.pk, timezone.now()), timezone.now()),
         status=status,

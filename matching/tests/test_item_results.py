@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from enterprises import items as item_services
 from enterprises.models import Enterprise
@@ -115,3 +116,18 @@ def test_item_rows_follow_item_edits_and_deletes(loaded, path):  # noqa: F811
     evaluate()
     assert set(rows()) == {first.pk, third.pk}
     assert MatchResult.objects.get(enterprise=two, benefit_id=pv).amount == Decimal("500000.00")
+
+
+def test_the_profile_shows_each_items_status_amount_and_reasons(loaded, client):  # noqa: F811
+    from enterprises.tests.factories import MembershipFactory
+
+    two, first, second, old, _none = _world()
+    _plant(two, "一期", "4000000", "2024-01-01", item_id=first.pk)  # before the window
+    services.evaluate_enterprise(enterprise_id=two.pk, as_of=AS_OF, cause="page")
+    client.force_login(MembershipFactory(enterprise=two).user)
+    page = client.get(reverse("enterprises:profile", args=[two.pk])).content.decode()
+    items = page[page.index('id="items"') :]
+    first_part = items[items.index("一期") : items.index("二期")]
+    assert "不符合条件" in first_part and "不满足" in first_part
+    second_part = items[items.index("二期") :]
+    assert "符合条件" in second_part and "500万元" in second_part
