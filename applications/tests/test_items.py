@@ -12,7 +12,7 @@ from applications import services
 from applications.models import Application
 from applications.tests.support import bring_to, draft, fresh, lease_benefit
 from enterprises import items as item_services
-from enterprises.tests.factories import make_item_kind
+from enterprises.tests.factories import MembershipFactory, make_item_kind
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +113,54 @@ def test_an_item_applied_for_cannot_be_deleted(world, per_item):
         item_services.delete_item(enterprise_id=world.enterprise.pk, item_id=first.pk)
     assert "已有申报记录" in refused.value.messages[0]
     assert world.enterprise.items.filter(pk=first.pk).exists()
+
+
+def test_the_auto_grant_list_of_a_per_item_benefit_lists_enterprise_item_pairs(world):
+    from django.utils import timezone
+
+    from applications import selectors
+    from applications.tests.support import lessee
+
+    kind = make_item_kind()
+    condition = {
+        "all": [
+            *lease_benefit().condition["all"],
+            {
+                "fact": "test_upgrade_investment",
+                "op": "gte",
+                "value": 1000000,
+                "quote": "对新租赁自用工业厂房",
+            },
+        ]
+    }
+    world.benefit = lease_benefit(name="技术改造项目补贴", per_item=kind, condition=condition)
+    register = lessee(name="上海登记甲有限公司", source="register")
+
+    def item(title, investment, source="register"):
+        return item_services.save_item(
+            enterprise_id=register.pk,
+            kind=kind,
+            title=title,
+            values={"test_upgrade_investment": investment},
+            source=source,
+        )
+
+    big, _small, _declared = (
+        item("大项目", "3000000"),
+        item("小项目", "500000"),
+        item("自报项目", "9000000", "self_declared"),
+    )
+    other_big = item("二号大项目", "2000000")
+    rows = selectors.auto_grant_list(world.benefit, timezone.localdate()).rows
+    assert [(row.enterprise.name, [entry.title for entry in row.items]) for row in rows] == [
+        ("上海登记甲有限公司", ["大项目", "二号大项目"])
+    ]
+    # an item applied for leaves the list; the enterprise's other item stays
+    services.create_draft(
+        actor=MembershipFactory(enterprise=register).user,
+        enterprise_id=register.pk,
+        benefit_id=world.benefit.pk,
+        item_id=big.pk,
+    )
+    rows = selectors.auto_grant_list(world.benefit, timezone.localdate()).rows
+    assert [[entry.item_id for entry in row.items] for row in rows] == [[other_big.pk]]
