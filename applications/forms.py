@@ -89,14 +89,31 @@ class ApplicationForm(AccessibleForm):
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
 
+    def __init__(self, *args, items=None, **kwargs):
+        """`items`: the enterprise's own items of a per-item benefit's kind (the apply page asks which
+        one); None for any other benefit (no such field)."""
+        super().__init__(*args, **kwargs)
+        if items is not None:
+            self.fields["item"] = forms.TypedChoiceField(
+                label=_("申报事项"),
+                coerce=int,
+                choices=[("", _("请选择")), *((item.pk, item.title) for item in items)],
+                help_text=_("该项目按项目（事项）申报：同一项目只能申报一次，多个项目分别申报。"),
+                error_messages={"invalid_choice": _("请从贵企业的事项中选择。")},
+            )
+            self.order_fields(["item"])
+
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
-        return {
+        kwargs = {
             "requested_amount": wan_to_yuan(data["requested_amount"]),
             "project_summary": data["project_summary"],
             "contact_name": data["contact_name"],
             "contact_phone": data["contact_phone"],
         }
+        if "item" in self.fields:
+            kwargs["item_id"] = data["item"]
+        return kwargs
 
     @classmethod
     def initial_for(cls, application: Application) -> dict:

@@ -78,6 +78,15 @@ class Application(models.Model):
     benefit = models.ForeignKey(
         "policies.Benefit", on_delete=models.PROTECT, related_name="applications", verbose_name=_("扶持项目")
     )
+    # The item (project, facility…) applied for, for a benefit paid per item; empty for any other benefit.
+    item = models.ForeignKey(
+        "enterprises.Item",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+        verbose_name=_("申报事项"),
+    )
     state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.DRAFT)
     requested_amount = models.DecimalField(
         _("申请金额（元）"),
@@ -137,8 +146,16 @@ class Application(models.Model):
             # The database backstop of the service's double-submission check (races included).
             models.UniqueConstraint(
                 fields=["enterprise", "benefit"],
-                condition=Q(state__in=[state.value for state in OPEN_STATES]),
+                condition=Q(state__in=[state.value for state in OPEN_STATES], item__isnull=True),
                 name="application_one_open_per_benefit",
+            ),
+            # "one project paid only once": per item, one open or approved application
+            models.UniqueConstraint(
+                fields=["enterprise", "benefit", "item"],
+                condition=Q(
+                    state__in=[state.value for state in (*OPEN_STATES, State.APPROVED)], item__isnull=False
+                ),
+                name="application_one_per_item",
             ),
             models.CheckConstraint(
                 condition=Q(requested_amount__isnull=True) | Q(requested_amount__gte=0),

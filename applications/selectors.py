@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from itertools import islice
 from typing import Any
@@ -50,7 +50,9 @@ AUTO_GRANT_CHUNK = 500  # candidates whose facts are read at once
 
 
 def applications_of(enterprise: Enterprise) -> QuerySet[Application]:
-    return Application.objects.filter(enterprise=enterprise).select_related("benefit__clause__document")
+    return Application.objects.filter(enterprise=enterprise).select_related(
+        "benefit__clause__document", "item"
+    )
 
 
 def application_of(enterprise: Enterprise | None, pk: int) -> Application:
@@ -85,9 +87,12 @@ class Explained:
         return explanations.facts_snapshot(self.enterprise, self.sheet, self.verdict, self.catalog)
 
 
-def explain_benefit(enterprise: Enterprise, benefit: Benefit, as_of: dt.date) -> Explained:
+def explain_benefit(
+    enterprise: Enterprise, benefit: Benefit, as_of: dt.date, *, item_id: int | None = None
+) -> Explained:
     """What the engine says about the enterprise and the benefit on `as_of` (one facts_for and one
-    explain, as matching.selectors.verdicts_for does), kept with the facts it read."""
+    explain, as matching.selectors.verdicts_for does), kept with the facts it read. With `item_id`
+    (an application for one item of a per-item benefit): the verdict of that item alone."""
     catalog = matching_selectors.catalog()
     sheet = facts_for(enterprise, as_of, catalog=catalog)
     spec = matching_selectors.spec_for(benefit)
@@ -97,7 +102,9 @@ def explain_benefit(enterprise: Enterprise, benefit: Benefit, as_of: dt.date) ->
         as_of=as_of,
         catalog=catalog,
         sources=sheet.sources,
-        items=sheet.items.get(spec.per_item or "", []),
+        items=[
+            item for item in sheet.items.get(spec.per_item or "", []) if item_id is None or item.id == item_id
+        ],
     )
     return Explained(verdict, sheet, catalog, enterprise)
 
@@ -255,7 +262,7 @@ def staff_applications() -> QuerySet[Application]:
     """What staff see: everything the enterprise has submitted at least once (drafts stay private)."""
     return (
         Application.objects.filter(submitted_at__isnull=False)
-        .select_related("enterprise", "benefit__clause__document", "reviewer")
+        .select_related("enterprise", "benefit__clause__document", "reviewer", "item")
         .order_by("-last_submitted_at", "-id")
     )
 
@@ -280,6 +287,9 @@ def state_counts(applications: QuerySet[Application]) -> list[tuple[str, str, in
 class AutoGrantRow:
     enterprise: Enterprise
     verdict: Verdict  # evaluated on register-sourced facts only
+    # a per-item benefit: the enterprise's items that meet every condition and are not applied for
+    # (the list's (enterprise, item) pairs)
+    items: tuple = ()
 
 
 @dataclass
@@ -328,7 +338,12 @@ def auto_grant_list(
     """
     enterprises = (enterprises if enterprises is not None else Enterprise.objects.all()).order_by("pk")
     # an enterprise already applying, or decided, for the benefit is handled by its application
-    applied = Application.objects.filter(benefit=benefit, state__in=APPLIED_STATES).values("enterprise_id")
+    applied = Application.objects.filter(benefit=benefit, state__in=APPLIED_STATES)
+    applied_items: set[int] = set()
+    if benefit.per_item:  # per item: an item applied for is handled by its application, not the enterprise
+        applied_items = set(applied.exclude(item=None).values_list("item_id", flat=True))
+        applied = applied.filter(item=None)
+    applied = applied.values("enterprise_id")
     already_applied = enterprises.filter(pk__in=applied).count()
     enterprises = enterprises.exclude(pk__in=applied)
     catalog = matching_selectors.catalog()
@@ -362,9 +377,23 @@ def auto_grant_list(
                 as_of=as_of,
                 catalog=catalog,
                 sources=sheet.sources,
-                items=sheet.items.get(spec.per_item or "", []),
+                # an item's facts count only when the item itself comes from the register
+                items=[
+                    item if item.source == AUTHORITATIVE_SOURCE else replace(item, values={})
+                    for item in sheet.items.get(spec.per_item or "", [])
+                ],
             )
-            if verdict.status in MET_STATUSES:
+            if verdict.status not in MET_STATUSES:
+                continue
+            if spec.per_item:
+                met_items = tuple(
+                    entry
+                    for entry in verdict.items
+                    if entry.verdict.status in MET_STATUSES and entry.item_id not in applied_items
+                )
+                if met_items:
+                    rows.append(AutoGrantRow(enterprise, verdict, met_items))
+            else:
                 rows.append(AutoGrantRow(enterprise, verdict))
     return AutoGrantList(benefit, as_of, validity, rows, len(met_ids), prefiltered, already_applied)
 

@@ -40,14 +40,14 @@ from applications.models import (
 )
 from applications.uploads import MAX_ATTACHMENTS, check_upload
 from enterprises.facts import facts_for
-from enterprises.models import Enterprise
+from enterprises.models import Enterprise, Item
 from enterprises.presentation import wan_yuan
 from enterprises.selectors import enterprise_for_user
 from enterprises.verification import unverified_reason
 from matching import notifications
 from matching import selectors as matching_selectors
 from policies import amount_rules
-from policies.models import Benefit
+from policies.models import Benefit, ItemKind
 
 REVIEW_PERMISSION = "applications.review_application"
 ASSIGN_PERMISSION = "applications.assign_application"
@@ -311,11 +311,16 @@ def create_draft(
     project_summary: str = "",
     contact_name: str = "",
     contact_phone: str = "",
+    item_id: int | None = None,
     as_of: dt.date | None = None,
     now: dt.datetime | None = None,
 ) -> Application:
     """A new draft; refused while the enterprise has an open application for the benefit, and outside
-    every window of the benefit's calls (a benefit without a call is not limited by windows)."""
+    every window of the benefit's calls (a benefit without a call is not limited by windows).
+
+    A benefit paid per item is applied for one item at a time (`item_id`, one of the enterprise's own
+    items of the benefit's kind): one open or approved application per item, two items two
+    applications. Any other benefit takes no item."""
     _check_actor(actor, enterprise_id, ENTERPRISE)
     now = now or timezone.now()
     as_of = as_of or timezone.localdate(now)
@@ -324,12 +329,14 @@ def create_draft(
     benefit = _benefit(benefit_id)
     _refuse_outside_windows(benefit, now)
     _refuse_out_of_force(benefit, as_of)
-    _refuse_duplicate(enterprise, benefit)
+    item = _item_for(enterprise, benefit, item_id)
+    _refuse_duplicate(enterprise, benefit, item)
     requested_amount = _check_amount(requested_amount, benefit, field="requested_amount", required=False)
-    explained = selectors.explain_benefit(enterprise, benefit, as_of)
+    explained = selectors.explain_benefit(enterprise, benefit, as_of, item_id=item.pk if item else None)
     application = Application(
         enterprise=enterprise,
         benefit=benefit,
+        item=item,
         requested_amount=requested_amount,
         project_summary=project_summary.strip(),
         contact_name=contact_name.strip(),
@@ -345,13 +352,60 @@ def create_draft(
             application.save()
     except IntegrityError:
         # Another request created one between our check and our insert.
-        _refuse_duplicate(enterprise, benefit)
+        _refuse_duplicate(enterprise, benefit, item)
         raise
     _record(application, Action.CREATE, actor=actor, from_state="", amount=requested_amount)
     return application
 
 
-def _refuse_duplicate(enterprise: Enterprise, benefit: Benefit) -> None:
+def _item_for(enterprise: Enterprise, benefit: Benefit, item_id: int | None) -> Item | None:
+    """The item an application is for: required (the enterprise's own, of the benefit's kind) for a
+    benefit paid per item, refused for any other."""
+    if not benefit.per_item:
+        if item_id is not None:
+            raise ApplicationError(
+                {
+                    "item": _("“%(name)s”按企业申报，不按项目申报：请勿选择申报事项。")
+                    % {"name": benefit.name}
+                },
+                code="item_not_expected",
+            )
+        return None
+    kind = ItemKind.objects.filter(code=benefit.per_item).first()
+    kind_label = kind.label if kind else _("项目")
+    if item_id is None:
+        raise ApplicationError(
+            {
+                "item": _("“%(name)s”按%(kind)s申报：请选择申报的%(kind)s。")
+                % {"name": benefit.name, "kind": kind_label}
+            },
+            code="item_required",
+        )
+    item = Item.objects.filter(pk=item_id, enterprise=enterprise, kind=benefit.per_item).first()
+    if item is None:  # another enterprise's item, or an item of another kind: never referenced
+        raise ApplicationError(
+            {"item": _("所选事项不是贵企业的%(kind)s，请从贵企业的%(kind)s中选择。") % {"kind": kind_label}},
+            code="unknown_item",
+        )
+    return item
+
+
+def _refuse_duplicate(enterprise: Enterprise, benefit: Benefit, item: Item | None = None) -> None:
+    if item is not None:  # one project paid only once: one open or approved application per item
+        taken = (
+            Application.objects.filter(
+                enterprise=enterprise, benefit=benefit, item=item, state__in=[*OPEN_STATES, State.APPROVED]
+            )
+            .order_by("-pk")
+            .first()
+        )
+        if taken is not None:
+            raise DuplicateApplication(
+                _("“%(item)s”已有一份申报（%(ref)s，状态：%(state)s），同一项目只能申报一次。")
+                % {"item": item.title, "ref": taken.reference, "state": taken.get_state_display()},
+                code="duplicate",
+            )
+        return
     open_one = Application.objects.filter(
         enterprise=enterprise, benefit=benefit, state__in=OPEN_STATES
     ).first()
@@ -406,7 +460,7 @@ def _take_snapshots(application: Application, as_of: dt.date | None) -> None:
     as_of = as_of or timezone.localdate()
     benefit = _benefit(application.benefit_id)
     _refuse_out_of_force(benefit, as_of)
-    explained = selectors.explain_benefit(application.enterprise, benefit, as_of)
+    explained = selectors.explain_benefit(application.enterprise, benefit, as_of, item_id=application.item_id)
     application.explanation_snapshot = explained.explanation
     application.facts_snapshot = explained.facts
 
@@ -443,8 +497,8 @@ def submit(
 
 def _refuse_without_materials(application: Application, call: Call | None) -> None:
     """An application goes to the reviewers with its materials: every required material of the call has
-    a file attached for it (a "one per item" material: at least one file, items are not yet linked to
-    applications); without a call, or a call listing no material, at least one file is attached."""
+    a file attached for it (an application of a per-item benefit is for one item, so its materials
+    are that item's); without a call, or a call listing no material, at least one file is attached."""
     required = [material for material in call.materials.all() if material.required] if call else []
     if required:
         attached = set(application.attachments.values_list("material_id", flat=True))

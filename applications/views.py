@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from applications import forms, selectors, services
+from applications import explanations, forms, selectors, services
 from applications.explanations import amount_text, readable
 from applications.models import OPEN_STATES, Action, Application, Attachment
 from enterprises.models import Enterprise
@@ -83,7 +83,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
     enterprise = own_enterprise(request)
     benefit = get_object_or_404(Benefit.objects.select_related("clause__document"), pk=benefit_id)
-    approved = selectors.approved_one_time(enterprise, benefit)
+    approved = None if benefit.per_item else selectors.approved_one_time(enterprise, benefit)
     if approved is not None:  # paid once and granted: nothing left to apply for
         messages.info(
             request,
@@ -91,7 +91,9 @@ def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
             % {"ref": approved.reference},
         )
         return redirect("applications:detail", pk=approved.pk)
-    if request.method == "GET":
+    # a benefit paid per item: one application per item, the page asks which of the enterprise's own items
+    items = list(enterprise.items.filter(kind=benefit.per_item).order_by("pk")) if benefit.per_item else None
+    if request.method == "GET" and items is None:
         open_one = (
             selectors.applications_of(enterprise).filter(benefit=benefit, state__in=OPEN_STATES).first()
         )
@@ -99,10 +101,16 @@ def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
             messages.info(request, _("贵企业对该项目已有进行中的申报，以下为该申报。"))
             return redirect("applications:detail", pk=open_one.pk)
     # What the engine says today, shown above the form (frozen again when the enterprise submits).
-    explanation = selectors.explain_benefit(enterprise, benefit, timezone.localdate()).explanation
+    explained = selectors.explain_benefit(enterprise, benefit, timezone.localdate())
+    explanation = explained.explanation
+    # a per-item benefit: each item's own status, amount and reasons
+    item_explanations = [
+        {"title": entry.title, "explanation": readable(explanations.snapshot_of(entry.verdict))}
+        for entry in explained.verdict.items
+    ]
     status = 200
     if request.method == "POST":
-        form = forms.ApplicationForm(request.POST)
+        form = forms.ApplicationForm(request.POST, items=items)
         status = 400
         if form.is_valid():
             try:
@@ -123,7 +131,8 @@ def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
             initial={
                 "contact_name": request.user.get_full_name(),
                 "requested_amount": forms.yuan_to_wan(Decimal(estimate)) if estimate is not None else None,
-            }
+            },
+            items=items,
         )
     return render(
         request,
@@ -135,6 +144,8 @@ def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
             "explanation": readable(explanation),
             "amount_text": amount_text(explanation),
             "ceiling": services.approval_ceiling(benefit),
+            "items": items,
+            "item_explanations": item_explanations,
         }
         | call_context(selectors.call_for(benefit.pk, timezone.now()), timezone.now()),
         status=status,

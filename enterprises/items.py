@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from enterprises import catalog
@@ -112,7 +113,14 @@ def delete_item(
     if expected_version is not None and item.version != expected_version:
         raise StaleItemError()
     _attribute(item, actor)
-    item.delete()
+    try:
+        with transaction.atomic():
+            item.delete()
+    except ProtectedError as exc:  # an application was made for it (applications keep their item)
+        raise ValidationError(
+            _("“%(title)s”已有申报记录，不能删除；如信息有误请修改该事项。") % {"title": item.title},
+            code="item_in_use",
+        ) from exc
     _bump_version(enterprise)
 
 

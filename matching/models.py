@@ -133,6 +133,65 @@ class MatchResult(models.Model):
         return self.amount is not None
 
 
+class MatchItemResult(models.Model):
+    """The stored verdict of a per-item benefit for one item of an enterprise (written by services with
+    the pair's MatchResult, which stays the aggregate: best item's status, every qualifying item's
+    amount added up). Reasons are rendered on read from the item's facts, like MatchResult's."""
+
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        on_delete=models.CASCADE,
+        related_name="match_item_results",
+        verbose_name=_("企业"),
+        db_constraint=False,
+        db_index=False,
+    )
+    benefit = models.ForeignKey(
+        "policies.Benefit",
+        on_delete=models.CASCADE,
+        related_name="match_item_results",
+        verbose_name=_("扶持项目"),
+        db_constraint=False,
+        db_index=False,
+    )
+    item = models.ForeignKey(
+        "enterprises.Item",
+        on_delete=models.CASCADE,
+        related_name="match_results",
+        verbose_name=_("事项"),
+        db_constraint=False,
+    )
+    status = models.CharField(_("结论"), max_length=20, choices=MatchStatus.choices)
+    score = models.PositiveSmallIntegerField(_("匹配度"))
+    amount = models.DecimalField(
+        _("预估金额（元）"),
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("空表示原文未定金额或无法估算，不是 0"),
+    )
+    amount_basis = models.CharField(_("金额依据"), max_length=20)
+    leaf_outcomes = models.CharField(
+        _("各条件结果"), max_length=200, blank=True, help_text=_("v 满足，x 不满足，? 未知")
+    )
+    fingerprint = models.BigIntegerField(_("输入指纹"))
+    as_of = models.DateField(_("评估日期"))
+    evaluated_at = models.DateTimeField(_("评估时间"))
+
+    class Meta:
+        verbose_name = _("事项匹配结果")
+        verbose_name_plural = _("事项匹配结果")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise", "benefit", "item"], name="match_item_result_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} × {self.benefit_id} × {self.item_id}: {self.status}"
+
+
 class MatchChange(models.Model):
     """A stored result whose status or amount changed (the first result of a pair is not a change)."""
 

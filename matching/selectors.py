@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import QuerySet
 
 from enterprises.facts import facts_for
 from enterprises.models import Enterprise
-from matching.engine import BenefitSpec, Verdict, explain
+from enterprises.presentation import wan_yuan
+from matching.engine import BenefitSpec, Reason, Status, Verdict, explain
 from matching.models import (
+    STATUS_BADGES,
     JobChunk,
     JobRun,
     MatchChange,
+    MatchItemResult,
     MatchResult,
     Notice,
     PendingEnterpriseChange,
@@ -109,6 +114,55 @@ def verdicts_for(
 def explain_match(result: MatchResult) -> Verdict:
     """The reasons of a stored result, rendered on read from the enterprise's facts on its date."""
     return verdicts_for(result.enterprise, result.as_of, [result.benefit_id])[0]
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """The stored verdict of a per-item benefit for one item, with its reasons rendered on read."""
+
+    benefit: Benefit
+    status: Status
+    badge: str
+    amount: Decimal | None  # None: not stated or not estimable, never 0
+    reasons: tuple[Reason, ...]
+
+    @property
+    def status_label(self) -> str:
+        return self.status.label
+
+    @property
+    def amount_text(self) -> str:
+        return "—" if self.amount is None else wan_yuan(self.amount)
+
+
+def item_results_for_enterprise(enterprise: Enterprise) -> dict[int, list[ItemResult]]:
+    """item id → the stored per-item results of its benefits (best first). The reasons are those of the
+    item's own verdict, rendered from the enterprise's facts on the stored date (one explain per
+    per-item benefit, as explain_match does for a pair)."""
+    rows = list(
+        MatchItemResult.objects.filter(enterprise=enterprise)
+        .select_related("benefit")
+        .order_by("item_id", "-score", "benefit_id")
+    )
+    reasons: dict[tuple[int, int], tuple[Reason, ...]] = {}
+    for as_of in {row.as_of for row in rows}:
+        benefit_ids = sorted({row.benefit_id for row in rows if row.as_of == as_of})
+        for verdict in verdicts_for(enterprise, as_of, benefit_ids):
+            for entry in verdict.items:
+                reasons[(verdict.spec.benefit_id, entry.item_id)] = entry.verdict.reasons
+    by_item: dict[int, list[ItemResult]] = {}
+    for row in rows:
+        status = Status.from_slug(row.status)
+        by_item.setdefault(row.item_id, []).append(
+            ItemResult(
+                benefit=row.benefit,
+                status=status,
+                badge=STATUS_BADGES.get(row.status, ""),
+                amount=row.amount,
+                reasons=reasons.get((row.benefit_id, row.item_id), ()),
+            )
+        )
+    return by_item
 
 
 def results_for_enterprise(enterprise_id: int) -> QuerySet[MatchResult]:

@@ -7,7 +7,12 @@ go straight in (COPY on PostgreSQL); rows replacing a stored one go through a te
 record the changes (status or amount differs), then upsert. Results of benefits that left force are
 deleted, each with a change to not_in_force (the change's date and the benefit's dates say why).
 The caller holds the enterprises' row locks (services.lock_enterprises), so two evaluations of one
-enterprise never interleave and a change is never recorded twice. Works on PostgreSQL and SQLite (both have INSERT …
+enterprise never interleave and a change is never recorded twice.
+
+Per-item benefits also keep one row per item (matching_matchitemresult, beside the pair's aggregate
+row): per chunk and benefit, the stored (item, fingerprint) set of each enterprise is compared with
+the new one, and the item rows of the enterprises whose set differs are deleted and loaded again
+(one DELETE and one COPY per benefit), so an added, edited or deleted item is reflected. Works on PostgreSQL and SQLite (both have INSERT …
 ON CONFLICT DO UPDATE; SQLite gets the lines as parameter rows instead of COPY).
 """
 
@@ -34,6 +39,11 @@ UPDATED = COLUMNS[2:]
 CHANGE_COLUMNS = (
     "enterprise_id, benefit_id, old_status, new_status, old_amount, new_amount, cause, as_of, created_at"
 )
+ITEM_RESULTS = "matching_matchitemresult"
+ITEM_COLUMNS = (
+    "enterprise_id", "benefit_id", "item_id", "status", "score", "amount", "amount_basis", "leaf_outcomes",
+    "fingerprint", "as_of", "evaluated_at",
+)  # fmt: skip
 NULL = r"\N"
 
 
@@ -42,11 +52,13 @@ class Written:
     written: int = 0
     removed: int = 0
     changes: int = 0
+    item_rows: int = 0  # per-item rows (re)written
 
     def add(self, other: Written) -> None:
         self.written += other.written
         self.removed += other.removed
         self.changes += other.changes
+        self.item_rows += other.item_rows
 
 
 def store(
@@ -74,6 +86,7 @@ def store(
                 "WHERE true ON CONFLICT (enterprise_id, benefit_id) DO UPDATE SET "
                 + ", ".join(f"{column} = excluded.{column}" for column in UPDATED)
             )
+        written.item_rows = _store_items(cursor, evaluated, ids, as_of, now)
         for benefit_ids in _stored_out_of_force(cursor, out_of_force, ids):
             removed, changes = _remove(cursor, benefit_ids, ids, cause, as_of, now)
             written.removed += removed
@@ -130,6 +143,59 @@ def _fields(result: TableVerdicts) -> tuple:
         result.fingerprints.tolist(),
         f"\t{result.spec.version}",
     )
+
+
+def _store_items(cursor, evaluated: list[TableVerdicts], ids: np.ndarray, as_of: dt.date, now) -> int:
+    """Rewrite the item rows of the enterprises whose items' (id, fingerprint) set changed."""
+    per_item = [result for result in evaluated if result.spec.per_item]
+    if not per_item or not len(ids):
+        return 0
+    benefit_marks, benefit_params = _in_list([result.spec.benefit_id for result in per_item])
+    cursor.execute(
+        f"SELECT enterprise_id, benefit_id, item_id, fingerprint FROM {ITEM_RESULTS} "
+        f"WHERE enterprise_id BETWEEN %s AND %s AND benefit_id IN ({benefit_marks})",
+        [int(ids[0]), int(ids[-1]), *benefit_params],
+    )
+    chunk = set(ids.tolist())
+    stored: dict[tuple[int, int], set[tuple[int, int]]] = {}
+    for enterprise_id, benefit_id, item_id, fingerprint in cursor.fetchall():
+        if enterprise_id in chunk:
+            stored.setdefault((benefit_id, enterprise_id), set()).add((item_id, fingerprint))
+    stamp = f"\t{as_of.isoformat()}\t{connection.ops.adapt_datetimefield_value(now)}\n"
+    enterprise = ids.tolist()
+    count = 0
+    for result in per_item:
+        benefit_id = result.spec.benefit_id
+        fresh: dict[int, set[tuple[int, int]]] = {}
+        lines: dict[int, list[str]] = {}
+        table = result.items
+        if table is not None:
+            _, status, score, amount, outcomes, fingerprint, _ = _fields(table.verdicts)
+            for k, (row, item_id) in enumerate(zip(table.owner.tolist(), table.ids.tolist(), strict=True)):
+                owner = enterprise[row]
+                fresh.setdefault(owner, set()).add((item_id, fingerprint[k]))
+                lines.setdefault(owner, []).append(
+                    f"{owner}\t{benefit_id}\t{item_id}\t{status[k]}\t{score[k]}\t{amount[k]}\t"
+                    f"{outcomes[k]}\t{fingerprint[k]}{stamp}"
+                )
+        had = {owner for (benefit, owner) in stored if benefit == benefit_id}
+        changed = sorted(
+            owner
+            for owner in had | set(fresh)
+            if fresh.get(owner, set()) != stored.get((benefit_id, owner), set())
+        )
+        if not changed:
+            continue
+        enterprise_marks, enterprise_params = _in_list(changed)
+        cursor.execute(
+            f"DELETE FROM {ITEM_RESULTS} WHERE benefit_id = %s AND enterprise_id IN ({enterprise_marks})",
+            [benefit_id, *enterprise_params],
+        )
+        rows = [line for owner in changed for line in lines.get(owner, [])]
+        if rows:
+            _load(cursor, ITEM_RESULTS, rows, ITEM_COLUMNS)
+        count += len(rows)
+    return count
 
 
 def _in_list(values: Sequence[int]) -> tuple[str, list[int]]:
@@ -211,14 +277,14 @@ def _insert_new(cursor, lines: list[str]) -> bool:
     return True
 
 
-def _load(cursor, table: str, lines: list[str]) -> None:
+def _load(cursor, table: str, lines: list[str], columns: Sequence[str] = COLUMNS) -> None:
     if connection.vendor == "postgresql":
         with connection.wrap_database_errors:  # COPY bypasses Django's cursor wrapper: map its errors too
-            cursor.copy_expert(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN", io.StringIO("".join(lines)))
+            cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.StringIO("".join(lines)))
     else:
         rows = [[None if field == NULL else field for field in line[:-1].split("\t")] for line in lines]
-        marks = ", ".join(["%s"] * len(COLUMNS))
-        cursor.executemany(f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({marks})", rows)
+        marks = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
 def _prepare_incoming(cursor) -> None:
@@ -276,5 +342,6 @@ def _remove(
         [cause[:200], as_of, now, *benefit_params, *enterprise_params],
     )
     changes = cursor.rowcount
+    cursor.execute(f"DELETE FROM {ITEM_RESULTS} WHERE {where}", benefit_params + enterprise_params)
     cursor.execute(f"DELETE FROM {RESULTS} WHERE {where}", benefit_params + enterprise_params)
     return cursor.rowcount, changes

@@ -168,20 +168,43 @@ class TableVerdicts:
     amount_table: list[Amount]
     letters: np.ndarray  # (rows, leaves) uint8: the compact outcome string of each row
     fingerprints: np.ndarray  # int64, see fingerprint.py
+    # A per-item benefit: the verdict of each item itself (rows in (enterprise, item id) order)
+    items: ItemTableVerdicts | None = None
 
     @classmethod
     def of_verdict(cls, verdict: Verdict) -> TableVerdicts:
         """One enterprise's verdict in the same shape (the storage takes both paths alike)."""
-        letters = np.frombuffer(verdict.leaf_outcomes.encode(), dtype=np.uint8).reshape(1, -1)
+        return cls._of_verdicts([verdict], items=ItemTableVerdicts.of_verdict(verdict))
+
+    @classmethod
+    def _of_verdicts(
+        cls, verdicts: Sequence[Verdict], items: ItemTableVerdicts | None = None
+    ) -> TableVerdicts:
+        width = len(verdicts[0].leaf_outcomes) if verdicts else 0
+        letters = np.frombuffer("".join(v.leaf_outcomes for v in verdicts).encode(), dtype=np.uint8)
         return cls(
-            spec=verdict.spec,
-            validity=verdict.validity,
-            status=np.array([verdict.status], dtype=np.int8),
-            score=np.array([verdict.score], dtype=np.int16),
-            amount_codes=np.zeros(1, dtype=np.int64),
-            amount_table=[verdict.amount],
-            letters=letters,
-            fingerprints=np.array([verdict.fingerprint], dtype=np.int64),
+            spec=verdicts[0].spec,
+            validity=verdicts[0].validity,
+            status=np.array([v.status for v in verdicts], dtype=np.int8),
+            score=np.array([v.score for v in verdicts], dtype=np.int16),
+            amount_codes=np.arange(len(verdicts), dtype=np.int64),
+            amount_table=[v.amount for v in verdicts],
+            letters=letters.reshape(len(verdicts), width),
+            fingerprints=np.array([v.fingerprint for v in verdicts], dtype=np.int64),
+            items=items,
+        )
+
+    def head(self, count: int) -> TableVerdicts:
+        """The first `count` rows (same amount table)."""
+        return TableVerdicts(
+            spec=self.spec,
+            validity=self.validity,
+            status=self.status[:count],
+            score=self.score[:count],
+            amount_codes=self.amount_codes[:count],
+            amount_table=self.amount_table,
+            letters=self.letters[:count],
+            fingerprints=self.fingerprints[:count],
         )
 
     def status_slug(self, row: int) -> str:
@@ -195,6 +218,26 @@ class TableVerdicts:
 
     def leaf_outcomes(self, row: int) -> str:
         return self.letters[row].tobytes().decode()
+
+
+@dataclass
+class ItemTableVerdicts:
+    """The verdicts of a per-item benefit for each item: row k is item `ids[k]` of the enterprise at
+    row `owner[k]` of the table (what storage keeps keyed by (enterprise, benefit, item))."""
+
+    owner: np.ndarray  # int64, the row of the item's enterprise
+    ids: np.ndarray  # int64, item ids
+    verdicts: TableVerdicts
+
+    @classmethod
+    def of_verdict(cls, verdict: Verdict) -> ItemTableVerdicts | None:
+        if not verdict.spec.per_item or not verdict.items:
+            return None
+        return cls(
+            owner=np.zeros(len(verdict.items), dtype=np.int64),
+            ids=np.array([entry.item_id for entry in verdict.items], dtype=np.int64),
+            verdicts=TableVerdicts._of_verdicts([entry.verdict for entry in verdict.items]),
+        )
 
 
 def evaluate_table(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> TableVerdicts:
@@ -263,6 +306,11 @@ def _evaluate_items(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> Ta
         amount_table=amount_table,
         letters=rows.letters[best],
         fingerprints=combine_fingerprint_rows(rows.fingerprints, rows_owner, rank, table.n),
+        items=ItemTableVerdicts(
+            owner=owner, ids=np.asarray(items.ids, dtype=np.int64), verdicts=rows.head(len(owner))
+        )
+        if items is not None and len(owner)
+        else None,
     )
 
 

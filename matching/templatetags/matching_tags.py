@@ -1,10 +1,12 @@
-"""Template helpers of the matching pages: the navigation's unread-notification count."""
+"""Template helpers of the matching pages: the navigation's unread-notification count; the stored
+per-item results of an enterprise's items (the profile's items section)."""
 
 from __future__ import annotations
 
 from django import template
 
 from enterprises.models import EnterpriseMembership
+from matching import selectors
 from matching.models import MatchChange, Notice, NotificationPreference
 
 register = template.Library()
@@ -29,3 +31,14 @@ def unread_notifications(user) -> int | None:
         MatchChange.objects.filter(enterprise_id=enterprise_id, pk__gt=seen_change).count()
         + Notice.objects.filter(enterprise_id=enterprise_id, pk__gt=seen_notice).count()
     )
+
+
+@register.simple_tag
+def item_results(enterprise) -> dict:
+    """item id → its stored per-item results (matching.selectors.item_results_for_enterprise)."""
+    return selectors.item_results_for_enterprise(enterprise)
+
+
+@register.inclusion_tag("matching/_item_results.html")
+def item_result_list(results: dict, item) -> dict:
+    return {"results": results.get(item.pk, [])}

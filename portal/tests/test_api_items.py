@@ -4,6 +4,8 @@ the kind's facts, a stale version is a 409 problem, and a read-only key writes n
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from enterprises.models import Item
@@ -94,3 +96,34 @@ def test_a_read_only_key_cannot_write_items(api_world):
     assert client.get(URL).status_code == 200
     assert_problem(create(client), 403)
     assert not Item.objects.exists()
+
+
+def test_an_item_lists_the_stored_verdicts_of_per_item_benefits(api_world):
+    from matching import services as matching_services
+    from policies.tests.factories import BenefitFactory
+
+    benefit = BenefitFactory(
+        name="测试按项目补贴",
+        per_item=KIND,
+        requires_recognition=False,
+        amount=500000,
+        cap=None,
+        condition={
+            "fact": "energy_project_investment",
+            "op": "gte",
+            "value": 1000000,
+            "quote": "对新租赁自用工业厂房",
+        },
+    )
+    a = key_client(api_world.key_a)
+    big = create(a, title="大项目", values={"energy_project_investment": "4500000"}).json()
+    small = create(a, title="小项目", values={"energy_project_investment": "200000"}).json()
+    assert big["match_results"] == []  # not evaluated yet: additive, an empty list
+    matching_services.evaluate_enterprise(enterprise_id=api_world.a.pk, as_of=dt.date(2025, 6, 1))
+    rows = {row["id"]: row for row in a.get(URL, {"enterprise": api_world.a.pk}).json()["results"]}
+    (mine,) = [r for r in rows[big["id"]]["match_results"] if r["benefit_id"] == benefit.pk]
+    assert mine["status"] == "eligible" and mine["status_label"] == "符合条件"
+    assert mine["amount"] == "500000.00" and mine["leaf_outcomes"] == "v" and mine["as_of"] == "2025-06-01"
+    (theirs,) = [r for r in rows[small["id"]]["match_results"] if r["benefit_id"] == benefit.pk]
+    assert theirs["status"] == "not_eligible" and theirs["amount"] is None
+    assert a.get(f"{URL}{big['id']}/").json()["match_results"] == rows[big["id"]]["match_results"]

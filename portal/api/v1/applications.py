@@ -96,9 +96,15 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "requested_amount_wan", "approved_amount", "approved_amount_wan", "project_summary", "contact_name",
             "contact_phone", "information_request", "resubmission_note", "decision_reason", "reviewer",
             "version", "allowed_actions", "created_at", "updated_at", "submitted_at", "last_submitted_at",
-            "decided_at",
+            "decided_at", "item",
         ]  # fmt: skip
         extra_kwargs = {
+            "item": {
+                "help_text": bilingual(
+                    "申报事项 id（按项目计算的扶持项目）；其他项目为 null。",
+                    "The item applied for (per-item benefits); null otherwise.",
+                )
+            },
             "version": {
                 "help_text": bilingual("版本：每个操作都要带上读取时的版本。", "Send it with every action.")
             },
@@ -137,6 +143,15 @@ class CreateSerializer(DraftSerializer):
     benefit = serializers.PrimaryKeyRelatedField(
         queryset=Benefit.objects.all(),
         help_text=bilingual("要申报的扶持项目 id。", "The benefit applied for."),
+    )
+    item_id = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        source="item",
+        help_text=bilingual(
+            "申报事项 id（本企业的事项）：按项目计算的扶持项目必填，其他项目不填。",
+            "The item applied for (one of your own items): required for a per-item benefit, absent otherwise.",
+        ),
     )
 
 
@@ -404,6 +419,7 @@ class ApplicationViewSet(
             actor=actor,
             enterprise_id=enterprise.pk,
             benefit_id=data.pop("benefit").pk,
+            item_id=data.pop("item", None),
             **data,
         )
         response = self._reply(application, 201)

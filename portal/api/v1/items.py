@@ -9,6 +9,7 @@ only its own), and writes those it may edit. Updates and deletes are optimistic:
 from __future__ import annotations
 
 import django_filters
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -26,6 +27,7 @@ from rest_framework.response import Response
 from enterprises import items as item_services
 from enterprises.models import Item, Source
 from enterprises.presentation import item_values
+from matching.models import MatchItemResult
 from policies.models import ItemKind
 from portal.api import examples
 from portal.api.base import ApiViewMixin, bilingual
@@ -69,6 +71,47 @@ VALUES_HELP = bilingual(
 )
 
 
+class ItemMatchSerializer(serializers.Serializer):
+    """The stored verdict of one per-item benefit for this item (additive: items of a kind no per-item
+    benefit reads, or not yet evaluated, have an empty list)."""
+
+    benefit = serializers.CharField(
+        source="benefit.global_key", help_text=bilingual("扶持项目标识。", "Benefit key.")
+    )
+    benefit_id = serializers.IntegerField(help_text=bilingual("扶持项目 id。", "Benefit id."))
+    benefit_name = serializers.CharField(
+        source="benefit.name", help_text=bilingual("扶持项目名称。", "Benefit name.")
+    )
+    status = serializers.CharField(
+        help_text=bilingual(
+            "该事项的结论：eligible、pending_recognition、needs_info、not_eligible。",
+            "This item's status: eligible, pending_recognition, needs_info, not_eligible.",
+        )
+    )
+    status_label = serializers.CharField(
+        source="get_status_display",
+        help_text=bilingual("结论（按请求语言）。", "Status, in the request's language."),
+    )
+    score = serializers.IntegerField(help_text=bilingual("匹配度 0–100。", "Score 0–100."))
+    amount = serializers.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        allow_null=True,
+        help_text=bilingual(
+            "该事项的预估金额（元）；null 表示原文未定或无法估算，不是 0。",
+            "This item's estimated amount in yuan; null when not stated or not estimable, never 0.",
+        ),
+    )
+    amount_basis = serializers.CharField(help_text=bilingual("金额依据代码。", "Amount basis code."))
+    leaf_outcomes = serializers.CharField(
+        help_text=bilingual(
+            "各条件结果，每条件一个字母：v 满足，x 不满足，? 未知。",
+            "One letter per condition: v met, x unmet, ? unknown.",
+        )
+    )
+    as_of = serializers.DateField(help_text=bilingual("评估日期。", "Evaluation date."))
+
+
 class ItemSerializer(serializers.ModelSerializer):
     enterprise = serializers.IntegerField(
         source="enterprise_id", help_text=bilingual("企业 id。", "Enterprise id.")
@@ -84,12 +127,20 @@ class ItemSerializer(serializers.ModelSerializer):
             "事项版本：修改或删除时原样带回。", "Item version; send it back to update or delete."
         )
     )
+    match_results = ItemMatchSerializer(
+        many=True,
+        read_only=True,
+        help_text=bilingual(
+            "按项目计算的扶持项目对该事项的结论（每项一条）。",
+            "The verdict of each per-item benefit for this item (one entry per benefit).",
+        ),
+    )
 
     class Meta:
         model = Item
         fields = [
             "id", "enterprise", "kind", "kind_label", "title", "external_ref", "values", "values_display",
-            "source", "version", "created_at", "updated_at",
+            "source", "version", "created_at", "updated_at", "match_results",
         ]  # fmt: skip
         read_only_fields = fields
         extra_kwargs = {
@@ -195,6 +246,20 @@ ITEM_EXAMPLE = {
     "version": 1,
     "created_at": "2025-06-01T09:30:00+08:00",
     "updated_at": "2025-06-01T09:30:00+08:00",
+    "match_results": [
+        {
+            "benefit": "example-fund/4/per-project",
+            "benefit_id": 31,
+            "benefit_name": "节能技改项目补贴",
+            "status": "eligible",
+            "status_label": "符合条件",
+            "score": 100,
+            "amount": "900000.00",
+            "amount_basis": "computed",
+            "leaf_outcomes": "vvv",
+            "as_of": "2025-06-01",
+        }
+    ],
 }
 CREATE_EXAMPLE = {
     "enterprise": 42,
@@ -288,7 +353,12 @@ class ItemViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return self.access.restrict(Item.objects.select_related("enterprise")).order_by("pk")
+        results = MatchItemResult.objects.select_related("benefit__clause__document").order_by("benefit_id")
+        return (
+            self.access.restrict(Item.objects.select_related("enterprise"))
+            .prefetch_related(Prefetch("match_results", queryset=results))
+            .order_by("pk")
+        )
 
     def get_serializer_class(self):
         return {"create": ItemCreateSerializer, "partial_update": ItemUpdateSerializer}.get(
