@@ -175,3 +175,43 @@ def test_action_bodies_are_checked(member):
     assert_problem(act(member, {**draft, "version": "1"}, "submit"), 400, field="version")
     assert_problem(act(member, draft, "resubmit"), 400, field="answer")
     assert_problem(member.get("/api/v1/applications/?state=lost"), 400, field="state")
+
+
+def test_a_per_item_benefit_is_applied_for_one_own_item_at_a_time(member, api_world):
+    """item_id names one of the caller's own items of the benefit's kind: two items, two applications;
+    the same item twice is a 409; another enterprise's item or none at all is a 400 on item_id."""
+    from applications.tests.support import lease_benefit
+    from enterprises import items as item_services
+    from enterprises.tests.factories import make_item_kind
+
+    kind = make_item_kind()
+    benefit = lease_benefit(name="技术改造项目补贴", per_item=kind)
+
+    def item(enterprise, title):
+        return item_services.save_item(
+            enterprise_id=enterprise.pk, kind=kind, title=title, values={"test_upgrade_investment": "3000000"}
+        )
+
+    first, second, theirs = (
+        item(api_world.a, "一号产线"),
+        item(api_world.a, "二号产线"),
+        item(api_world.b, "乙的产线"),
+    )
+    body = {"benefit": benefit.pk, "contact_name": "张三"}
+    one = member.post("/api/v1/applications/", {**body, "item_id": first.pk}, **JSON)
+    assert one.status_code == 201, one.content
+    assert one.json()["item"] == first.pk
+    two = member.post("/api/v1/applications/", {**body, "item_id": second.pk}, **JSON)
+    assert two.status_code == 201, two.content
+    assert_problem(
+        member.post("/api/v1/applications/", {**body, "item_id": first.pk}, **JSON), 409, "duplicate"
+    )
+    assert_problem(
+        member.post("/api/v1/applications/", {**body, "item_id": theirs.pk}, **JSON),
+        400,
+        "validation",
+        "item_id",
+    )
+    assert_problem(member.post("/api/v1/applications/", body, **JSON), 400, "validation", "item_id")
+    assert Application.objects.filter(benefit=benefit).count() == 2
+    assert not Application.objects.filter(item=theirs).exists()

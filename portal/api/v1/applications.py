@@ -13,6 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -415,13 +416,18 @@ class ApplicationViewSet(
         if enterprise is None or (limited_to is not None and enterprise.pk not in limited_to):
             raise PermissionDenied(_("只有企业用户可以为本企业新建申报。"))
         data = self._payload(CreateSerializer)
-        application = application_services.create_draft(
-            actor=actor,
-            enterprise_id=enterprise.pk,
-            benefit_id=data.pop("benefit").pk,
-            item_id=data.pop("item", None),
-            **data,
-        )
+        try:
+            application = application_services.create_draft(
+                actor=actor,
+                enterprise_id=enterprise.pk,
+                benefit_id=data.pop("benefit").pk,
+                item_id=data.pop("item", None),
+                **data,
+            )
+        except DjangoValidationError as error:  # the service's "item" is the request's item_id
+            if hasattr(error, "error_dict") and "item" in error.error_dict:
+                error.error_dict["item_id"] = error.error_dict.pop("item")
+            raise
         response = self._reply(application, 201)
         response["Location"] = request.build_absolute_uri(f"{application.pk}/")
         return response
