@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from policies import money
 from policies.rules import leaves
 
 _WHITESPACE = re.compile(r"\s+")
@@ -286,7 +287,7 @@ FOREIGN_MONEY = "foreign_money"  # value in the foreign currency's units (美元
 RATIO = "ratio"  # value as a fraction: 30% -> 0.3, 1:0.5 -> 0.5, 全额 -> 1
 RATE = "rate"  # yuan per unit: 0.1元/千瓦时 -> 0.1 with unit 元/千瓦时; 700万元/年 -> 7000000 with unit 元/年
 
-_UNIT = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "万亿": Decimal(10**12)}
+_UNIT = {"万": money.TEN_THOUSAND, "亿": Decimal(100_000_000), "万亿": Decimal(10**12)}
 _NUM = r"\d+(?:\.\d+)?"
 _RANGE_SEP = r"(?:\(含\))?(?:—|–|-|~|～|至|到)"
 
