@@ -1083,22 +1083,20 @@ def region_words(
 
 
 def load_regions(folder: Path) -> list[dict]:
-    """The region tree (fixtures/regions/*.yaml) as choices of a region fact: value, label_zh, level, parent."""
-    import yaml
+    """The region tree (fixtures/regions/*.yaml) as choices of a region fact: value, label_zh, label_en,
+    level, within (policies.regions, as the database's catalog carries it)."""
+    from policies.regions import fixture_regions, region_choices
 
-    choices = []
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for region in data.get("regions") or [] if isinstance(data, dict) else []:
-            choices.append(
-                {"value": str(region["code"]), "label_zh": region.get("name_zh"), "level": region.get("level"),
-                 "parent": region.get("parent")}
-            )  # fmt: skip
-    return choices
+    rows = fixture_regions(folder) if folder.is_dir() else []
+    return region_choices(
+        {**row, "code": str(row["code"]), "name_en": row.get("name_en") or ""} for row in rows
+    )
 
 
 def load_catalog(folder: Path, regions: Path | None = None) -> dict[str, dict]:
-    """The fact catalog as plain data: fixtures/facts/*.yaml, a region fact's choices the region tree
+    """The fact catalog of the fixtures as plain data, the one reader of fixtures/facts/*.yaml without a
+    database (the fidelity checks, matching.scenarios and tools/check_policy_fixture.py read it; the
+    database's catalog is policies.selectors.catalog): a region fact's choices the region tree
     (`regions`, by default the folder `regions` next to the catalog's), with the synonyms of
     fixtures/facts/synonyms/ (a region choice may have some too)."""
     import yaml
