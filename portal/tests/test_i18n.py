@@ -669,9 +669,7 @@ def test_a_stored_explanation_is_chinese_and_reads_in_english(world, english):
 def test_fact_labels_follow_the_language_on_the_profile(world, english):
     english.force_login(world.user)
     page = text_of(english.get(f"/enterprises/{world.enterprise.pk}/"))
-    assert (
-        "Newly leased self-use factory area 6000 m²" in page and "New equipment investment 0 yuan" in page
-    )
+    assert "Newly leased self-use factory area 6000 m²" in page and "New equipment investment 0 yuan" in page
     assert "新租赁自用工业厂房面积" not in page and "万元" not in page
     from enterprises.views import SOURCE_LABELS  # imported in Chinese by now: labels must still follow
 
