@@ -12,7 +12,6 @@ snapshot without them keeps its Chinese requirement and value, translated where 
 from __future__ import annotations
 
 import copy
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,30 +22,17 @@ from django.utils import translation
 
 from enterprises.facts import FactSheet
 from enterprises.models import Enterprise
-from enterprises.presentation import wan_yuan
 from matching import selectors as matching_selectors
 from matching.engine import ENGINE_VERSION, Status, Verdict
 from matching.engine.render import label, source_text, value_text
-from policies.rules import Kind, kind_of, normalize, parse_leaf, requirement
+from policies.money import wan
+from policies.rules import Kind, english, jsonable, kind_of, normalize, parse_leaf, requirement
 
 OUTCOME_SLUGS = {0: "unmet", 1: "unknown", 2: "met"}
 
 
 def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
-
-
-def _json(value: Any) -> Any:
-    """A normalised engine value as JSON: Decimal as a string, dates ISO, sets and tuples as lists."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, (set, frozenset)):
-        return sorted(value)
-    if isinstance(value, (list, tuple)):
-        return [_json(item) for item in value]
-    return value
 
 
 def snapshot_of(verdict: Verdict) -> dict[str, Any]:
@@ -78,8 +64,8 @@ def _snapshot(verdict: Verdict) -> dict[str, Any]:
             {
                 "fact": reason.fact,
                 "op": reason.leaf.op,
-                "constant": _json(reason.leaf.value),
-                "value": _json(reason.value),
+                "constant": jsonable(reason.leaf.value),
+                "value": jsonable(reason.value),
                 "label": reason.label,
                 "requirement": reason.requirement,
                 "value_text": reason.value_text,
@@ -104,7 +90,7 @@ def readable(
     Status and source are words for stored codes; a condition and a value are worded again from the
     stored (fact, op, constant, value) when the catalog still has the fact, else the stored text stays.
     """
-    if not snapshot or translation.get_language() == settings.LANGUAGE_CODE:
+    if not snapshot or not english():
         return snapshot
     catalog = matching_selectors.catalog() if catalog is None else catalog
     shown = copy.deepcopy(dict(snapshot))
@@ -191,7 +177,7 @@ def _facts_snapshot(
 
 def amount_text(snapshot: Mapping[str, Any]) -> str:
     amount = snapshot.get("amount")
-    return str(wan_yuan(Decimal(amount))) if amount is not None else "—"
+    return wan(amount) if amount is not None else "—"
 
 
 @dataclass(frozen=True)

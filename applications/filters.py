@@ -10,9 +10,9 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, State
+from policies import money
 from policies.models import PolicyDocument
 
-TEN_THOUSAND = Decimal(10_000)
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -70,7 +70,7 @@ class ReviewQueueFilter(SubmittedRangeFilter):
 
     def filter_amount(self, queryset: QuerySet, name: str, value: Decimal) -> QuerySet:
         lookup = "requested_amount__gte" if name == "amount_min" else "requested_amount__lte"
-        return queryset.filter(**{lookup: value * TEN_THOUSAND})
+        return queryset.filter(**{lookup: money.yuan_from_wan(value)})
 
     def filter_assigned(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value == "me":

@@ -14,17 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from applications.models import Application
 from applications.services import reviewers
 from applications.uploads import human_size, max_bytes
-
-TEN_THOUSAND = Decimal(10_000)
-
-
-def wan_to_yuan(value: Decimal | None) -> Decimal | None:
-    return None if value is None else (value * TEN_THOUSAND).quantize(Decimal("0.01"))
-
-
-def yuan_to_wan(value: Decimal | None) -> Decimal | None:
-    """1000.00 万元 → Decimal("1000"), never 1E+3 (it is shown in an input)."""
-    return None if value is None else Decimal(format((value / TEN_THOUSAND).normalize(), "f"))
+from policies.money import wan_number, yuan_from_wan
 
 
 class AccessibleForm(forms.Form):
@@ -106,7 +96,7 @@ class ApplicationForm(AccessibleForm):
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
         kwargs = {
-            "requested_amount": wan_to_yuan(data["requested_amount"]),
+            "requested_amount": yuan_from_wan(data["requested_amount"]),
             "project_summary": data["project_summary"],
             "contact_name": data["contact_name"],
             "contact_phone": data["contact_phone"],
@@ -118,7 +108,7 @@ class ApplicationForm(AccessibleForm):
     @classmethod
     def initial_for(cls, application: Application) -> dict:
         return {
-            "requested_amount": yuan_to_wan(application.requested_amount),
+            "requested_amount": wan_number(application.requested_amount),
             "project_summary": application.project_summary,
             "contact_name": application.contact_name,
             "contact_phone": application.contact_phone,

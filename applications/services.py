@@ -41,13 +41,13 @@ from applications.models import (
 from applications.uploads import MAX_ATTACHMENTS, check_upload
 from enterprises.facts import facts_for
 from enterprises.models import Enterprise, Item
-from enterprises.presentation import wan_yuan
 from enterprises.selectors import enterprise_for_user
 from enterprises.verification import unverified_reason
 from matching import notifications
 from matching import selectors as matching_selectors
 from policies import amount_rules
 from policies.models import Benefit, ItemKind
+from policies.money import wan
 
 REVIEW_PERMISSION = "applications.review_application"
 ASSIGN_PERMISSION = "applications.assign_application"
@@ -272,7 +272,7 @@ def _check_amount(amount: Decimal | None, benefit: Benefit, *, field: str, requi
         raise ApplicationError(
             {
                 field: _("金额 %(amount)s 超过该项目的上限 %(cap)s，不能超过上限。")
-                % {"amount": wan_yuan(amount), "cap": wan_yuan(ceiling)}
+                % {"amount": wan(amount), "cap": wan(ceiling)}
             },
             code="above_cap",
         )

@@ -3,8 +3,6 @@ withdrawing. A user sees only its own enterprise: anything else is a 404."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,6 +20,7 @@ from applications.models import OPEN_STATES, Action, Application, Attachment
 from enterprises.models import Enterprise
 from enterprises.query import QueryForm, read_query
 from enterprises.selectors import enterprise_for_user
+from policies import money
 from policies.models import Benefit
 
 
@@ -130,7 +129,7 @@ def apply(request: HttpRequest, benefit_id: int) -> HttpResponse:
         form = forms.ApplicationForm(
             initial={
                 "contact_name": request.user.get_full_name(),
-                "requested_amount": forms.yuan_to_wan(Decimal(estimate)) if estimate is not None else None,
+                "requested_amount": money.wan_number(estimate),
             },
             items=items,
         )

@@ -21,6 +21,7 @@ from applications.models import Confirmation, PayoutStage
 from applications.views import apply_error, own_enterprise
 from applications.views_staff import csv_response, review_required
 from matching import selectors as matching_selectors
+from policies import money
 from policies.models import Benefit
 
 # ---------------------------------------------------------------- staff: send 意愿确认
@@ -212,9 +213,9 @@ def payout_report(request: HttpRequest) -> HttpResponse:
             [
                 table.title,
                 row.label,
-                forms.yuan_to_wan(row.granted),
-                forms.yuan_to_wan(row.paid),
-                forms.yuan_to_wan(row.outstanding),
+                money.wan_number(row.granted),
+                money.wan_number(row.paid),
+                money.wan_number(row.outstanding),
             ]
             for table in tables
             for row in [*table.rows, table.total]

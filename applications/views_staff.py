@@ -30,6 +30,7 @@ from applications.views import application_call, call_context, refusal
 from enterprises import spreadsheets
 from enterprises.query import FORMATS, QueryForm, read_query
 from matching.engine.render import label, source_text, value_text
+from policies import money
 from policies.models import Benefit, Clause
 
 PAGE_SIZE = 50
@@ -141,7 +142,7 @@ def _decide(action: str, request: HttpRequest, application: Application, data: d
         services.start_review(**common)
         messages.success(request, _("已开始审核。"))
     elif action == "approve":
-        services.approve(**common, amount=forms.wan_to_yuan(data["amount"]), comment=data["comment"])
+        services.approve(**common, amount=money.yuan_from_wan(data["amount"]), comment=data["comment"])
         messages.success(request, _("已批准。"))
     elif action == "reject":
         services.reject(**common, reason=data["reason"])
@@ -208,7 +209,7 @@ def _review_context(request: HttpRequest, application: Application, bound: dict)
         "can_assign": Action.ASSIGN in allowed and request.user.has_perm(services.ASSIGN_PERMISSION),
         "start_form": bound.get("start_review") or forms.StartReviewForm(initial=version),
         "approve_form": bound.get("approve")
-        or forms.ApproveForm(initial=version | {"amount": forms.yuan_to_wan(application.requested_amount)}),
+        or forms.ApproveForm(initial=version | {"amount": money.wan_number(application.requested_amount)}),
         "reject_form": bound.get("reject") or forms.RejectForm(initial=version),
         "return_form": bound.get("return") or forms.ReturnForm(initial=version),
         "assign_form": bound.get("assign")
@@ -332,7 +333,7 @@ def auto_grant(request: HttpRequest) -> HttpResponse:
                 row.enterprise.district,
                 row.enterprise.industry_code,
                 row.verdict.status.label,
-                forms.yuan_to_wan(row.verdict.amount.value),
+                money.wan_number(row.verdict.amount.value),
                 "；".join(f"{reason.requirement}：{reason.value_text}" for reason in row.verdict.reasons),
             ]
             for row in result.rows
@@ -371,9 +372,9 @@ def reports(request: HttpRequest) -> HttpResponse:
                     [
                         row.label,
                         row.count,
-                        forms.yuan_to_wan(row.requested),
+                        money.wan_number(row.requested),
                         row.approved_count,
-                        forms.yuan_to_wan(row.approved),
+                        money.wan_number(row.approved),
                     ]
                     for row in [*table.rows, table.total]
                 ],

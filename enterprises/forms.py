@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django import forms
 from django.db.models import F
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from enterprises import catalog, services, taxonomy
 from enterprises.models import Enterprise, Project, Recognition, YearlyFigure
+from policies import facttypes, money
 from policies.conditions import unit_text
+from policies.i18n import english
 from policies.models import FactDefinition, Region
 
 
 def catalog_choices(code: str) -> list[tuple[str, str]]:
     definition = FactDefinition.objects.filter(code=code).first()
     return definition.choice_pairs() if definition else []  # labels in the reader's language
-
-
-TEN_THOUSAND = Decimal(10_000)
 
 
 def wan_label(label) -> str:
@@ -53,7 +49,7 @@ class WanFieldsMixin:
         for name in self.wan_fields:
             value = cleaned.get(name)
             if value is not None:
-                cleaned[name] = (value * TEN_THOUSAND).quantize(Decimal("0.01"))
+                cleaned[name] = money.yuan_from_wan(value)
         return cleaned
 
 
@@ -69,7 +65,7 @@ def region_select_choices() -> list[tuple[str, str]]:
 
     rows = Region.objects.values("code", "name_zh", "name_en", "level", parent_code=F("parent__code"))
     choices = [("", _("与注册地相同"))]
-    lang_en = (get_language() or "").startswith("en")
+    lang_en = english()
     for choice in region_choices(rows):
         if choice["level"] == "national":
             continue
@@ -178,21 +174,8 @@ class ProjectForm(WanFieldsMixin, forms.ModelForm):
 def wan_text_to_yuan(text: str) -> str:
     """A money value typed in 万元 as the yuan text the catalog stores; other text unchanged (the catalog
     check then says what is wrong)."""
-    if not text:
-        return text
-    try:
-        return str(Decimal(text.replace(",", "")) * TEN_THOUSAND)
-    except InvalidOperation:
-        return text
-
-
-def yuan_to_wan_text(stored) -> str:
-    """The stored yuan of a money value as the 万元 a person types (trailing zeros dropped)."""
-    text = f"{Decimal(str(stored)) / TEN_THOUSAND:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-BOOL_CHOICES = [("", _("不清楚")), ("true", _("是")), ("false", _("否"))]
+    yuan = money.parse_wan(text)
+    return text if isinstance(yuan, str) or yuan is None else str(yuan)
 
 
 def fact_field(definition: FactDefinition) -> forms.Field:
@@ -207,7 +190,7 @@ def fact_field(definition: FactDefinition) -> forms.Field:
         label = f"{label}（{unit_text(definition.unit)}）"
     common = {"label": label, "required": False, "help_text": " ".join(help_parts)}
     if definition.type == Type.BOOL:
-        return forms.ChoiceField(choices=BOOL_CHOICES, **common)
+        return forms.ChoiceField(choices=facttypes.BOOL_CHOICES, **common)
     if definition.type in (Type.ENUM, Type.REGION):
         return forms.ChoiceField(choices=[("", _("不清楚"))] + definition.choice_pairs(), **common)
     if definition.type == Type.SET and definition.choices:
@@ -220,17 +203,6 @@ def fact_field(definition: FactDefinition) -> forms.Field:
     if definition.type == Type.DATE:
         attrs["type"] = "date"
     return forms.CharField(widget=forms.TextInput(attrs=attrs), **common)
-
-
-def fact_initial(definition: FactDefinition, stored):
-    """A stored JSON value as the field of fact_field shows it."""
-    if stored is None:
-        return None
-    if definition.type == FactDefinition.Type.MONEY:
-        return yuan_to_wan_text(stored)
-    if isinstance(stored, bool):
-        return "true" if stored else "false"
-    return stored if isinstance(stored, list) else str(stored)
 
 
 class ItemForm(forms.Form):
@@ -250,7 +222,7 @@ class ItemForm(forms.Form):
         for code, definition in facts.items():
             name = self.field_name(code)
             self.fields[name] = fact_field(definition)
-            self.fields[name].initial = fact_initial(definition, stored.get(code))
+            self.fields[name].initial = facttypes.form_value(definition, stored.get(code))
 
     @staticmethod
     def field_name(code: str) -> str:

@@ -1,51 +1,28 @@
-"""How fact values read to people, in the reader's language: money in 万元 (yuan in English), sets as
-labels, None as 未知."""
+"""How fact values and profile rows read to people, in the reader's language: the fact-type registry
+(policies.facttypes.value_text: money in 万元 or yuan by policies.money, sets as labels, None as 未知)."""
 
 from __future__ import annotations
 
-import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-from enterprises.catalog import from_json
 from enterprises.taxonomy import subtrack_labels
-from policies.conditions import choice_label, display_lang, format_money_en, unit_text
-
-TEN_THOUSAND = Decimal(10_000)
-
-
-def wan_yuan(amount: Decimal) -> str:
-    """1234567 -> "123.4567万元" (trailing zeros dropped); in English "1.234567 million yuan"."""
-    if display_lang() == "en":
-        return format_money_en(amount)
-    text = f"{(Decimal(amount) / TEN_THOUSAND):f}"  # exact: stored amounts and limits are compared
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{text}万元"
+from policies import facttypes
+from policies.conditions import choice_label
+from policies.i18n import display_lang
+from policies.money import wan
 
 
 def display_value(definition: Any, value: Any) -> str:
-    if value is None:
-        return _("未知")
-    labels = {
-        choice["value"]: choice_label(definition, choice["value"]) for choice in definition.choices or []
-    }
-    if definition.code == "industry_subtracks":
+    """A fact value in words: the fact-type registry's value_text (policies.facttypes), except the
+    sub-tracks, whose labels are the taxonomy's rather than the catalog's choices."""
+    if definition.code == "industry_subtracks" and value:
         labels = subtrack_labels()
-    if isinstance(value, bool):
-        return _("是") if value else _("否")
-    if definition.type == "money":
-        return wan_yuan(value)
-    if isinstance(value, frozenset):
-        separator = ", " if display_lang() == "en" else "、"
-        return separator.join(sorted(labels.get(item, item) for item in value)) if value else _("无")
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    text = labels.get(value, str(value)) if isinstance(value, str) else f"{value}"
-    unit = unit_text(definition.unit)
-    return f"{text} {unit}".strip() if unit and definition.type != "money" else text
+        return (", " if display_lang() == "en" else "、").join(
+            sorted(labels.get(item, item) for item in value)
+        )
+    return facttypes.value_text(definition, value)
 
 
 # ---------------------------------------------------------------- rows of the profile's related tables
@@ -58,7 +35,7 @@ def _money_parts(row: Any, names: tuple[str, ...]) -> list[str]:
         value = getattr(row, name)
         if value is not None:
             label = str(model.get_field(name).verbose_name).replace("（元）", "").replace(" (yuan)", "")
-            parts.append(f"{label} {wan_yuan(value)}")
+            parts.append(f"{label} {wan(value)}")
     return parts
 
 
@@ -97,7 +74,7 @@ def row_text(table: str, row: Any, catalog: dict) -> str:
         parts += _money_parts(row, PROJECT_MONEY)
         return separator.join(part for part in parts if part)
     definition = row.fact
-    text = f"{definition.label}：{display_value(definition, from_json(definition.type, row.value))}"
+    text = f"{definition.label}：{display_value(definition, facttypes.from_json(definition.type, row.value))}"
     if row.year:
         text += _("（%(year)s 年度）") % {"year": row.year}
     if row.valid_from:
@@ -112,7 +89,7 @@ def item_values(item: Any, facts: dict) -> list[dict[str, str]]:
     """The known values of an item in its facts' order: label and display (money in 万元, with units)."""
     rows = []
     for code, definition in facts.items():
-        value = from_json(definition.type, (item.values or {}).get(code))
+        value = facttypes.from_json(definition.type, (item.values or {}).get(code))
         if value is not None:
             rows.append(
                 {"code": code, "label": definition.label, "display": display_value(definition, value)}

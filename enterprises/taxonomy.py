@@ -7,7 +7,7 @@ are the fact catalog's (policies.FactDefinition); see enterprises/catalog.py.
 
 from __future__ import annotations
 
-from policies.conditions import display_lang
+from policies.i18n import display_lang
 
 MINHANG = "闵行区"
 OUTSIDE_SHANGHAI = "外省市"

@@ -25,7 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -39,6 +39,7 @@ from enterprises import catalog as fact_catalog
 from enterprises import services, spreadsheets, taxonomy
 from enterprises.models import Enterprise, FactValue, Project, Source, YearlyFigure
 from enterprises.validators import credit_code_problem, validate_non_negative
+from policies import facttypes
 from policies.models import FactDefinition, Region
 
 TEXT, DATE, YEAR, INT, MONEY, AREA, BOOL, CHOICE, CHOICES = (
@@ -166,22 +167,15 @@ def _parse(
     if column.kind == TEXT:
         return spreadsheets.from_csv_cell(str(text))  # an exported "'=..." comes back as "=..."
     if column.kind == DATE:
-        if isinstance(text, datetime.datetime):
-            text = text.date()
-        if not isinstance(text, datetime.date):
-            try:
-                text = datetime.date.fromisoformat(str(text).replace("/", "-"))
-            except ValueError:
-                raise ValidationError(_("日期格式应为 YYYY-MM-DD：%(value)s") % {"value": raw}) from None
+        text = facttypes.parse_date(text)
+        if text is None:
+            raise ValidationError(_("日期格式应为 YYYY-MM-DD：%(value)s") % {"value": raw})
         if text > today:
             raise ValidationError(_("日期不能晚于今天：%(value)s") % {"value": text.isoformat()})
         return text
     if column.kind in (YEAR, INT, MONEY, AREA):
-        try:
-            number = Decimal(str(text).replace(",", "").replace("，", ""))
-        except InvalidOperation:
-            raise ValidationError(_("应为数字：%(value)s") % {"value": raw}) from None
-        if not number.is_finite():
+        number = facttypes.parse_number(text)
+        if number is None:
             raise ValidationError(_("应为数字：%(value)s") % {"value": raw})
         validate_non_negative(number)
         if column.kind in (YEAR, INT):
@@ -192,11 +186,9 @@ def _parse(
                 raise ValidationError(_("年份应在1949年至今年之间：%(value)s") % {"value": raw})
         return number
     if column.kind == BOOL:
-        word = str(text).strip().lower()
-        if word in fact_catalog.TRUE_WORDS:
-            return True
-        if word in fact_catalog.FALSE_WORDS:
-            return False
+        value = facttypes.parse_bool(text)
+        if value is not None:
+            return value
         raise ValidationError(_("应为“是”或“否”：%(value)s") % {"value": raw})
     allowed = choice_maps[column.code]
     if column.kind == CHOICE:

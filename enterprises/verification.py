@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enterprises.models import Enterprise, EnterpriseMembership, RegistrationClaim
-from policies.conditions import display_lang
+from policies.i18n import display_lang
 from policies.models import FactDefinition
 
 VERIFY_PERMISSION = "enterprises.verify_enterprise"

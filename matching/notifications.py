@@ -27,8 +27,6 @@ from django.utils.translation import gettext as _
 
 from enterprises.models import EnterpriseMembership
 from matching import outbound, webhook_signing
-from matching.engine.i18n import english
-from matching.engine.render import money_en
 from matching.models import (
     MatchChange,
     MatchStatus,
@@ -37,6 +35,7 @@ from matching.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from policies import money
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +54,10 @@ def retry_delay(attempts: int) -> int:
 
 
 def wan(amount: Decimal | None) -> str:
-    """万元 in Chinese, yuan in English (the engine's money rule); — when there is no figure."""
+    """policies.money.wan (万元 in Chinese, yuan in English); — when there is no figure."""
     if amount is None:
         return "—"
-    return money_en(amount) if english() else f"{amount / 10000:,.2f} 万元"
+    return money.wan(amount)
 
 
 def describe(change: MatchChange) -> tuple[str, str]:

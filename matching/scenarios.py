@@ -20,7 +20,7 @@ import yaml
 
 from matching.engine import BenefitSpec, CatalogFact, Verdict, explain
 from policies import amount_rules, formulas
-from policies.regions import fixture_regions, region_choices
+from policies.fidelity import load_catalog
 from policies.supersession import superseded_dates
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,21 +108,21 @@ def load_fixture_specs(directory: Path = POLICY_FIXTURES) -> dict[str, BenefitSp
 
 
 def load_fixture_catalog(directory: Path = FACT_FIXTURES) -> dict[str, CatalogFact]:
-    catalog: dict[str, CatalogFact] = {}
-    regions = region_choices(fixture_regions())
-    for path in sorted(directory.glob("*.yaml")):
-        for fact in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-            catalog[fact["code"]] = CatalogFact(
-                code=fact["code"],
-                type=fact["type"],
-                label_zh=fact.get("label_zh") or "",
-                unit=fact.get("unit") or "",
-                choices=tuple(regions if fact["type"] == "region" else fact.get("choices") or ()),
-                label_en=fact.get("label_en") or "",
-                item_kind=fact.get("item_kind") or "",
-                formula=fact.get("formula") or "",
-            )
-    return catalog
+    """The fixtures' catalog (policies.fidelity.load_catalog, the one YAML reader) as the rule language
+    reads it."""
+    return {
+        code: CatalogFact(
+            code=code,
+            type=fact["type"],
+            label_zh=fact.get("label_zh") or "",
+            unit=fact.get("unit") or "",
+            choices=tuple(fact.get("choices") or ()),
+            label_en=fact.get("label_en") or "",
+            item_kind=fact.get("item_kind") or "",
+            formula=fact.get("formula") or "",
+        )
+        for code, fact in load_catalog(directory).items()
+    }
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from django.db.models import QuerySet
 
 from enterprises.facts import facts_for
 from enterprises.models import Enterprise
-from enterprises.presentation import wan_yuan
 from matching.engine import BenefitSpec, Reason, Status, Verdict, explain
 from matching.models import (
     STATUS_BADGES,
@@ -28,6 +27,7 @@ from matching.models import (
 from matching.scenarios import spec_from_rows
 from policies import selectors as policy_selectors
 from policies.models import Benefit, FactDefinition, PolicyDocument
+from policies.money import wan
 from policies.supersession import superseded_dates
 
 BENEFIT_FIELDS = (
@@ -132,7 +132,7 @@ class ItemResult:
 
     @property
     def amount_text(self) -> str:
-        return "—" if self.amount is None else wan_yuan(self.amount)
+        return "—" if self.amount is None else wan(self.amount)
 
 
 def item_results_for_enterprise(enterprise: Enterprise) -> dict[int, list[ItemResult]]:

@@ -41,7 +41,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from enterprises.catalog import coerce_fact_value
 from matching import selectors
 from matching.engine import (
     BenefitSpec,
@@ -57,6 +56,7 @@ from matching.engine import (
 from matching.engine.render import label as fact_label
 from matching.engine.spec import IN_FORCE
 from policies import formulas
+from policies.facttypes import parse_fact_value
 from policies.models import FactDefinition
 
 NUMERIC_TYPES = frozenset({FactDefinition.Type.INT, FactDefinition.Type.DECIMAL, FactDefinition.Type.MONEY})
@@ -107,7 +107,7 @@ def parse_answers(answers: Mapping[str, Any], *, catalog: Mapping[str, FactDefin
             errors[code] = _("未知的事实代码：%(code)s（不在事实目录中）。") % {"code": code}
             continue
         try:
-            value = coerce_fact_value(definition, raw)
+            value = parse_fact_value(definition, raw)
         except ValidationError as exc:
             errors[code] = " ".join(exc.messages)
             continue

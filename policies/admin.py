@@ -2,7 +2,6 @@
 and every change is kept by django-simple-history (who, when, what: the "历史" button on each page)."""
 
 import json
-from decimal import Decimal
 
 from django import forms
 from django.contrib import admin
@@ -10,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from policies import services
+from policies import money, services
 from policies.models import Benefit, Clause, FactDefinition, Heading, PolicyDocument
 from policies.selectors import benefits_reading_fact
 
@@ -30,15 +29,12 @@ def json_textarea(rows: int) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": rows, "cols": 90, "class": "policy-json", "spellcheck": "false"})
 
 
-TEN_THOUSAND = Decimal(10_000)
 WAN_FIELDS = {"cap": _("金额上限（万元）"), "amount": _("固定金额（万元）")}
 
 
 def wan_text(yuan) -> str:
-    """Yuan shown in 万元 in the admin's lists: 10000000 → "1000"."""
-    if yuan is None:
-        return "—"
-    return format((Decimal(yuan) / TEN_THOUSAND).normalize(), "f")
+    """Yuan shown in 万元 in the admin's lists (the column says 万元): 10000000 → "1000"; None → —."""
+    return money.wan_input(yuan) if yuan is not None else "—"
 
 
 class BenefitForm(forms.ModelForm):
@@ -76,13 +72,13 @@ class BenefitForm(forms.ModelForm):
         for name in WAN_FIELDS:  # the instance's yuan, shown in 万元
             value = self.initial.get(name)
             if value is not None and not self.is_bound:
-                self.initial[name] = (Decimal(value) / TEN_THOUSAND).normalize()
+                self.initial[name] = money.wan_number(value)
 
     def clean(self):
         cleaned = super().clean()
         for name in WAN_FIELDS:
             if cleaned.get(name) is not None:
-                cleaned[name] = (cleaned[name] * TEN_THOUSAND).quantize(Decimal("0.01"))
+                cleaned[name] = money.yuan_from_wan(cleaned[name])
         return cleaned
 
 

@@ -229,11 +229,13 @@ def dated_epoch(rule: AmountRuleSpec | None, as_of: datetime.date) -> int:
 
 def describe(rule: AmountRuleSpec | None) -> list[str]:
     """The rule's terms beyond the plain columns, worded for people in the reader's language:
-    "0.1元/千瓦时", "按 5%—20% 给予", "每年最高 100万元", "连续 5 年（满6050小时或5年，以先到者为准）",
+    "0.1元/千瓦时", "按 5%—20% 给予", "每年最高 100 万元", "连续 5 年（满6050小时或5年，以先到者为准）",
     "分阶段拨付：签约后 30%、开工后 30%、投产后 40%"."""
     from django.utils.translation import gettext as _
 
-    from policies.conditions import display_lang, format_money, format_number, unit_text
+    from policies.money import wan
+    from policies.rules import display_lang, unit_text
+    from policies.rules import plain_number as format_number
 
     if rule is None:
         return []
@@ -255,9 +257,9 @@ def describe(rule: AmountRuleSpec | None) -> list[str]:
     if rule.cap_ratio is not None:
         terms.append(_("且不超过计算基数的 %(ratio)s") % {"ratio": percent(rule.cap_ratio)})
     if rule.cap_per_year is not None:
-        terms.append(_("每年最高 %(cap)s") % {"cap": format_money(rule.cap_per_year)})
+        terms.append(_("每年最高 %(cap)s") % {"cap": wan(rule.cap_per_year)})
     if rule.cap_total is not None:
-        terms.append(_("累计最高 %(cap)s") % {"cap": format_money(rule.cap_total)})
+        terms.append(_("累计最高 %(cap)s") % {"cap": wan(rule.cap_total)})
     schedule = rule.schedule
     if schedule is not None:
         if schedule.years:

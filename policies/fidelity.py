@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from policies import money
 from policies.rules import leaves
 
 _WHITESPACE = re.compile(r"\s+")
@@ -286,7 +287,7 @@ FOREIGN_MONEY = "foreign_money"  # value in the foreign currency's units (美元
 RATIO = "ratio"  # value as a fraction: 30% -> 0.3, 1:0.5 -> 0.5, 全额 -> 1
 RATE = "rate"  # yuan per unit: 0.1元/千瓦时 -> 0.1 with unit 元/千瓦时; 700万元/年 -> 7000000 with unit 元/年
 
-_UNIT = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "万亿": Decimal(10**12)}
+_UNIT = {"万": money.TEN_THOUSAND, "亿": Decimal(100_000_000), "万亿": Decimal(10**12)}
 _NUM = r"\d+(?:\.\d+)?"
 _RANGE_SEP = r"(?:\(含\))?(?:—|–|-|~|～|至|到)"
 
@@ -1082,22 +1083,20 @@ def region_words(
 
 
 def load_regions(folder: Path) -> list[dict]:
-    """The region tree (fixtures/regions/*.yaml) as choices of a region fact: value, label_zh, level, parent."""
-    import yaml
+    """The region tree (fixtures/regions/*.yaml) as choices of a region fact: value, label_zh, label_en,
+    level, within (policies.regions, as the database's catalog carries it)."""
+    from policies.regions import fixture_regions, region_choices
 
-    choices = []
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for region in data.get("regions") or [] if isinstance(data, dict) else []:
-            choices.append(
-                {"value": str(region["code"]), "label_zh": region.get("name_zh"), "level": region.get("level"),
-                 "parent": region.get("parent")}
-            )  # fmt: skip
-    return choices
+    rows = fixture_regions(folder) if folder.is_dir() else []
+    return region_choices(
+        {**row, "code": str(row["code"]), "name_en": row.get("name_en") or ""} for row in rows
+    )
 
 
 def load_catalog(folder: Path, regions: Path | None = None) -> dict[str, dict]:
-    """The fact catalog as plain data: fixtures/facts/*.yaml, a region fact's choices the region tree
+    """The fact catalog of the fixtures as plain data, the one reader of fixtures/facts/*.yaml without a
+    database (the fidelity checks, matching.scenarios and tools/check_policy_fixture.py read it; the
+    database's catalog is policies.selectors.catalog): a region fact's choices the region tree
     (`regions`, by default the folder `regions` next to the catalog's), with the synonyms of
     fixtures/facts/synonyms/ (a region choice may have some too)."""
     import yaml

@@ -18,8 +18,8 @@ from simple_history.models import HistoricalRecords
 
 from policies import amount_rules, formulas
 from policies.citations import quote_problems
-from policies.conditions import display_lang
 from policies.fidelity import found_in
+from policies.i18n import display_lang
 from policies.regions import region_choices
 from policies.rules import NUMERIC_TYPES, choice_label, choice_pairs, fact_codes, lint
 from policies.rules import label as fact_label

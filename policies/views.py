@@ -10,12 +10,11 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from policies import selectors
 from policies.models import Benefit, PolicyDocument
-from policies.rules import choice_pairs, describe
+from policies.rules import choice_pairs, describe, display_lang
 
 BADGES = {
     "in_force": (_("现行有效"), "ok"),
@@ -28,10 +27,6 @@ BADGES = {
 
 def _badge(document: PolicyDocument, today: date) -> tuple[str, str]:
     return BADGES[document.validity_on(today)[1]]
-
-
-def _language() -> str:
-    return "en" if (get_language() or "").startswith("en") else "zh"
 
 
 class LibrarySearchForm(forms.Form):
@@ -130,7 +125,7 @@ def document_detail(request: HttpRequest, key: str) -> HttpResponse:
     if document is None:
         raise Http404("no such policy document")
     today = timezone.localdate()
-    facts, lang = selectors.catalog(), _language()
+    facts, lang = selectors.catalog(), display_lang()
     clauses = list(document.clauses.all())
     for clause in clauses:
         clause.benefit_rows = [

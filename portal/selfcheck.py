@@ -8,7 +8,7 @@ The evaluation itself is matching.selfcheck.evaluate_answers; this module is its
   answered in that step (so a user going back can revise them). A step with no such fact is skipped.
 - Money is asked in 万元 and stored in yuan; every other fact in its catalog unit.
 - Answers live in the session only, under ANSWERS_SESSION_KEY: {fact code: JSON value in catalog units
-  (money in yuan)} as written by enterprises.catalog.to_json — the same shape evaluate_answers and the
+  (money in yuan)} as written by policies.facttypes.to_json — the same shape evaluate_answers and the
   REST API accept. Nothing is written to the database. Logging in keeps the session's data, so a
   registration or profile-creation flow can read this key to turn the answers into the profile.
 """
@@ -19,7 +19,6 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -27,16 +26,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.selectors import next_windows as call_windows
-from enterprises.catalog import to_json
 from matching.engine import AmountBasis, BenefitSpec, Status, Verdict, nearest_gaps, what_if
-from matching.engine.render import plain_number, schedule_text, value_text, wan
+from matching.engine.render import schedule_text, value_text
 from matching.models import STATUS_BADGES
 from matching.selfcheck import AnswerError, SelfCheckResult, evaluate_answers, parse_answers
+from policies import facttypes
 from policies.conditions import unit_text
 from policies.models import FactDefinition
+from policies.money import parse_wan, wan
 
 ANSWERS_SESSION_KEY = "selfcheck_answers"
-TEN_THOUSAND = Decimal(10000)
 NONE_OF_THESE = "__none__"  # the "以上都没有" box of a set question: known to have none, unlike no answer
 Type = FactDefinition.Type
 
@@ -181,13 +180,11 @@ class Wizard:
         answers = {code: value for code, value in self.answers.items() if code not in typed}
         for fact in questions:
             if typed[fact.code] is not None:
-                answers[fact.code] = to_json(fact.type, typed[fact.code])
+                answers[fact.code] = facttypes.to_json(fact.type, typed[fact.code])
         return answers
 
 
 # --- the form of one step ---------------------------------------------------------------------
-
-BOOL_CHOICES = [("", _("不清楚")), ("true", _("是")), ("false", _("否"))]
 
 
 def _unit(fact: FactDefinition) -> str:
@@ -214,7 +211,9 @@ def _field(fact: FactDefinition) -> forms.Field:
     common = {"label": fact.label, "required": False, "help_text": _help(fact)}
     choices = fact.choice_pairs()
     if fact.type == Type.BOOL:
-        return forms.ChoiceField(choices=BOOL_CHOICES, widget=forms.RadioSelect, initial="", **common)
+        return forms.ChoiceField(
+            choices=facttypes.BOOL_CHOICES, widget=forms.RadioSelect, initial="", **common
+        )
     if fact.type in (Type.ENUM, Type.REGION):  # a region: one of the tree's nodes, by name
         return forms.ChoiceField(choices=[("", _("不清楚"))] + choices, **common)
     if fact.type == Type.SET and choices:
@@ -248,32 +247,20 @@ class StepForm(forms.Form):
         for fact in self.questions:
             value = self.cleaned_data.get(fact.code)
             if fact.type == Type.BOOL:
-                value = {"true": True, "false": False}.get(value)
+                value = facttypes.parse_bool(value) if value else None
             elif isinstance(value, list):
                 if NONE_OF_THESE in value and len(value) > 1:
                     self.add_error(fact.code, _("“以上都没有”不能与其他选项同时选择。"))
                     continue
                 value = [] if value == [NONE_OF_THESE] else (value or None)
             elif fact.type == Type.MONEY:
-                value = wan_to_yuan(value)
+                value = parse_wan(value)
             raw[fact.code] = value
         return raw
 
     def add_answer_errors(self, error: AnswerError) -> None:
         for code, message in error.errors.items():
             self.add_error(code if code in self.fields else None, message)
-
-
-def wan_to_yuan(text: Any) -> Any:
-    """ "1,200.5" (万元) -> Decimal("12005000"); blanks and text that is no number pass through for the
-    parser to accept (blank) or refuse (with its message)."""
-    if not isinstance(text, str) or not text.strip():
-        return text
-    try:
-        number = Decimal(text.strip().replace(",", "").replace("，", ""))
-    except InvalidOperation:
-        return text
-    return number * TEN_THOUSAND if number.is_finite() else text
 
 
 def initial_values(questions: Sequence[FactDefinition], answers: Mapping[str, Any]) -> dict[str, Any]:
@@ -283,13 +270,9 @@ def initial_values(questions: Sequence[FactDefinition], answers: Mapping[str, An
         if fact.code not in answers:
             continue
         value = answers[fact.code]
-        if fact.type == Type.BOOL:
-            value = "true" if value else "false"
-        elif fact.type == Type.MONEY:
-            value = plain_number(Decimal(value) / TEN_THOUSAND)
-        elif fact.type == Type.SET:
+        if fact.type == Type.SET:
             value = (value or [NONE_OF_THESE]) if fact.choices else ";".join(value)
-        initial[fact.code] = value
+        initial[fact.code] = value if fact.type == Type.SET else facttypes.form_value(fact, value)
     return initial
 
 

@@ -7,8 +7,8 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils.translation import gettext_lazy as _
 
-from enterprises.presentation import wan_yuan
 from matching.models import STATUS_BADGES
+from policies import money
 
 register = template.Library()
 
@@ -28,11 +28,11 @@ VERDICT_BADGES = {str(status): badge for status, badge in STATUS_BADGES.items()}
 
 @register.filter
 def wan(amount) -> str:
-    """Yuan (Decimal, number or numeric string) shown in 万元; None / empty as —."""
+    """Yuan (Decimal, number or numeric string) shown in 万元 (policies.money.wan); None / empty as —."""
     if amount is None or amount == "":
         return "—"
     try:
-        return wan_yuan(Decimal(str(amount)))
+        return money.wan(Decimal(str(amount)))
     except InvalidOperation:
         return "—"
 

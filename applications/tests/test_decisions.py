@@ -27,7 +27,7 @@ def test_approving_above_the_cap_is_refused_with_a_clear_message(world):
     with pytest.raises(ApplicationError) as refused:
         approve(world, application, CAP + Decimal("0.01"))
     assert refused.value.message_dict == {
-        "amount": ["金额 1000.000001万元 超过该项目的上限 1000万元，不能超过上限。"]
+        "amount": ["金额 1000.000001 万元 超过该项目的上限 1000 万元，不能超过上限。"]
     }
     unchanged = fresh(application)
     assert (unchanged.state, unchanged.approved_amount, unchanged.version) == (
@@ -61,7 +61,7 @@ def test_a_fixed_amount_is_the_ceiling_when_no_cap_is_stated(world):
             actor=world.user, enterprise_id=world.enterprise.pk, benefit_id=world.benefit.pk
         ),
     )
-    with pytest.raises(ApplicationError, match="上限 50万元"):
+    with pytest.raises(ApplicationError, match="上限 50 万元"):
         approve(world, application, Decimal("500001"))
     assert approve(world, application, Decimal("500000")).state == State.APPROVED
 

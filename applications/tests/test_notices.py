@@ -73,7 +73,7 @@ def test_a_return_and_an_approval_reach_the_enterprises_notifications(
     page = client.get("/matches/notifications/").content.decode()
     notices = page.split('id="notices"')[1].split("</ul>")[0]
     assert f"申报 {first.reference}（新租赁自用工业厂房补贴）被退回补充：请补充租赁合同。" in notices
-    assert f"申报 {second.reference}（新购置自用工业厂房补贴）已批准，核定金额 300.00 万元。" in notices
+    assert f"申报 {second.reference}（新购置自用工业厂房补贴）已批准，核定金额 300 万元。" in notices
     assert f'href="/applications/{first.pk}/"' in notices
     assert notices.count("unread") == 2
     assert re.search(r'id="notification-badge">2<', client.get("/").content.decode())  # a GET reads only

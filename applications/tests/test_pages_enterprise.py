@@ -86,7 +86,7 @@ def test_a_requested_amount_above_the_cap_is_shown_next_to_the_field(world, clie
     assert response.status_code == 400
     html = response.content.decode()
     assert 'id="application_requested_amount_errors"' in html
-    assert "金额 1200万元 超过该项目的上限 1000万元" in html
+    assert "金额 1200 万元 超过该项目的上限 1000 万元" in html
     assert not Application.objects.exists()
 
 
@@ -173,8 +173,8 @@ def test_dashboard_shows_the_best_non_conflicting_total_and_deadlines(world, cli
     assert len(board.rows) == 3 and len(board.not_eligible) == 1
     assert board.approved_total == Decimal("3000000")
     html = response.content.decode()
-    assert 'id="best-total">30万元<' in html
-    assert 'id="ceiling-total">1000万元<' not in html  # the approved ceiling is not still to claim
+    assert 'id="best-total">30 万元<' in html
+    assert 'id="ceiling-total">1000 万元<' not in html  # the approved ceiling is not still to claim
     assert "即将到期" in html and "与同组项目不叠加" in html and "已获批，不计入合计" in html
     # the policy's end is its validity, never shown as the application deadline (issue 14)
     assert "暂无申报通知" in html and "政策有效期至" in html

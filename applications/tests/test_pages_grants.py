@@ -72,7 +72,7 @@ def test_the_enterprise_confirms_on_its_page(client, world, registered):
     confirmation = Confirmation.objects.get()
     client.force_login(user)
     listing = client.get(reverse("applications:confirmations")).content.decode()
-    assert world.benefit.name in listing and "1000万元" in listing
+    assert world.benefit.name in listing and "1000 万元" in listing
     page = client.get(reverse("applications:confirmation", args=[confirmation.pk]))
     html = page.content.decode()
     assert "确认享受" in html and "数据比对结果" in html
@@ -119,7 +119,7 @@ def test_staff_record_stages_and_the_enterprise_sees_the_timeline(client, world,
     client.force_login(world.reviewer)
     url = reverse("applications:payouts", args=[approved.pk])
     page = client.get(url).content.decode()
-    assert "第 1 期" in page and "150万元" in page and "签订协议后" in page
+    assert "第 1 期" in page and "150 万元" in page and "签订协议后" in page
     today = timezone.localdate().isoformat()
     done = client.post(
         url,
@@ -165,7 +165,7 @@ def test_the_payout_report_and_its_csv(client, world, approved):
     first.save()
     client.force_login(world.reviewer)
     page = client.get(reverse("applications:payout_report")).content.decode()
-    assert "按政策文件" in page and "按扶持项目" in page and "按月份" in page and "300万元" in page
+    assert "按政策文件" in page and "按扶持项目" in page and "按月份" in page and "300 万元" in page
     exported = client.get(reverse("applications:payout_report"), {"format": "csv"})
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert rows[0] == ["分组方式", "分组", "批准金额（万元）", "已到账（万元）", "待拨付（万元）"]

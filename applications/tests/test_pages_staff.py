@@ -134,7 +134,7 @@ def test_deciding_through_the_review_page(world, reviewer_client):
     assert above.status_code == 400
     html = above.content.decode()
     assert 'id="approve_amount_errors"' in html
-    assert "金额 1000.01万元 超过该项目的上限 1000万元，不能超过上限。" in html
+    assert "金额 1000.01 万元 超过该项目的上限 1000 万元，不能超过上限。" in html
     assert fresh(application).state == State.UNDER_REVIEW
 
     no_reason = reviewer_client.post(url, {"action": "reject", "version": application.version, "reason": ""})

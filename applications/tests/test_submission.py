@@ -127,7 +127,7 @@ def test_a_draft_whose_policy_expired_before_submission_cannot_be_submitted(worl
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
-        (Decimal("10000100"), "金额 1000.01万元 超过该项目的上限 1000万元，不能超过上限。"),
+        (Decimal("10000100"), "金额 1000.01 万元 超过该项目的上限 1000 万元，不能超过上限。"),
         (Decimal("0"), "金额必须大于 0。"),
         (Decimal("-5"), "金额必须大于 0。"),
         (Decimal("1.005"), "金额最多精确到分（0.01 元）。"),

@@ -51,7 +51,7 @@ def test_add_an_item_choosing_its_kind_first_money_in_wan(client, company):
     assert item.source == "self_declared" and item.history.first().history_user == user
     profile = client.get(reverse("enterprises:profile", kwargs={"pk": enterprise.pk})).content.decode()
     assert "测试技改项目" in profile and "一号产线技改" in profile
-    assert "项目总投资：500万元" in profile and "项目级别：市级" in profile and "已竣工验收：是" in profile
+    assert "项目总投资：500 万元" in profile and "项目级别：市级" in profile and "已竣工验收：是" in profile
     assert "municipal" not in profile and "test_upgrade" not in profile
 
 

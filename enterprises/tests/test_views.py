@@ -220,11 +220,11 @@ def test_add_rows_through_the_pages(client, two_companies):
     assert ours.fact_values.get().value is True
     # the rows read as people write them: labels, 万元, no codes (issue 14, steps 8 and 9)
     figures = client.get(reverse("enterprises:figures", kwargs=kwargs)).content.decode()
-    assert "12000万元" in figures and "120000000" not in figures and "（万元）" in figures
+    assert "12000 万元" in figures and "120000000" not in figures and "（万元）" in figures
     recognitions = client.get(reverse("enterprises:recognitions", kwargs=kwargs)).content.decode()
     assert "专精特新“小巨人”" in recognitions.split('id="rows"')[1] and ">little_giant" not in recognitions
     projects = client.get(reverse("enterprises:projects", kwargs=kwargs)).content.decode()
-    assert "租房总额 1200.5万元" in projects
+    assert "租房总额 1200.5 万元" in projects
     facts = client.get(reverse("enterprises:fact_values", kwargs=kwargs)).content.decode()
     assert "（is_park_developer）" not in facts and "产业园区开发（运营）主体：是" in facts
     # a delete asks first, naming the row; only the confirmation's POST deletes

@@ -10,9 +10,11 @@ from decimal import Decimal
 
 from matching.engine.amounts import AmountBasis, depends_on_base, potential_amount, upper_bound
 from matching.engine.i18n import gettext
-from matching.engine.render import SYMBOLS, label, scalar_text, wan
+from matching.engine.render import SYMBOLS, label, scalar_text
 from matching.engine.values import Catalog, FactInfo, Kind
 from matching.engine.verdict import Reason, Status, Verdict
+from policies import money
+from policies.money import wan
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,6 @@ def what_if(verdict: Verdict, catalog: Catalog, increase: Decimal | None = None)
 def _round_step(base: Decimal, spec) -> Decimal:
     """10^⌊log10(base)⌋: 5000 万元 → 1000 万元; for a zero base a tenth of the base at the cap."""
     reference = (
-        base if base > 0 else (spec.cap / spec.ratio / 10 if spec.cap and spec.ratio else Decimal(10000))
+        base if base > 0 else (spec.cap / spec.ratio / 10 if spec.cap and spec.ratio else money.TEN_THOUSAND)
     )
     return Decimal(10) ** math.floor(math.log10(max(reference, Decimal(1))))

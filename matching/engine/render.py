@@ -1,7 +1,7 @@
 """Wording of values and conditions in the reader's language (see i18n.py).
 
-The words of a condition, a value, a label and money are the rule language's one renderer
-(policies/rules/render.py): the engine's reasons read exactly like the policy pages and the API.
+The words of a condition, a value and a label are the rule language's one renderer
+(policies/rules/render.py), money is policies.money: the engine's reasons read exactly like the policy pages and the API.
 Here only what is the engine's own: where a fact value comes from.
 """
 
@@ -11,18 +11,17 @@ from typing import Any
 
 from matching.engine.i18n import english, gettext
 from policies.amount_rules import describe as describe_rule
+from policies.money import wan
 from policies.rules.render import (
     SYMBOLS,
     UNITS_EN,
     choice_label,
     label,
-    money_en,
     plain_number,
     requirement,
     scalar_text,
     unit_text,
     value_text,
-    wan,
     yes_no,
 )
 
@@ -78,7 +77,6 @@ __all__ = [
     "UNITS_EN",
     "choice_label",
     "label",
-    "money_en",
     "plain_number",
     "requirement",
     "requirement_text",
@@ -89,6 +87,5 @@ __all__ = [
     "source_text",
     "unit_text",
     "value_text",
-    "wan",
     "yes_no",
 ]

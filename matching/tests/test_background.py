@@ -463,11 +463,11 @@ def test_notification_wording(loaded):
 
     assert notifications.describe(change("needs_info", "eligible", None, Decimal("5000000"))) == (
         "gained",
-        f"新符合：{lease.name}（符合条件，预估 500.00 万元）",
+        f"新符合：{lease.name}（符合条件，预估 500 万元）",
     )
     assert notifications.describe(change("pending_recognition", "not_eligible"))[1].startswith("不再符合：")
     assert notifications.describe(change("eligible", "eligible", Decimal("1e7"), Decimal("8e6")))[1] == (
-        f"金额变化：{lease.name} 1,000.00 万元 → 800.00 万元"
+        f"金额变化：{lease.name} 1000 万元 → 800 万元"
     )
     assert NotificationPreference.objects.count() == 0
 

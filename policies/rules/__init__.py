@@ -6,8 +6,8 @@ choices (FactDefinition rows, or CatalogFact / plain stand-ins). Wording goes th
 translation when Django is configured, and is Chinese (the source language) otherwise.
 """
 
+from policies.i18n import display_lang, english, gettext, gettext_noop, language, pgettext
 from policies.rules.ast import EMPTY, Condition, Group, Leaf, Node
-from policies.rules.i18n import english, gettext, gettext_noop, language, pgettext
 from policies.rules.parse import (
     ALL_OPS,
     GROUPS,
@@ -29,13 +29,11 @@ from policies.rules.render import (
     describe,
     label,
     leaf_text,
-    money_en,
     plain_number,
     requirement,
     scalar_text,
     unit_text,
     value_text,
-    wan,
     yes_no,
 )
 from policies.rules.values import (
@@ -84,6 +82,7 @@ __all__ = [
     "choice_pairs",
     "choice_values",
     "describe",
+    "display_lang",
     "english",
     "fact_codes",
     "gettext",
@@ -94,7 +93,6 @@ __all__ = [
     "leaf_text",
     "leaves",
     "lint",
-    "money_en",
     "normalize",
     "parse",
     "parse_leaf",
@@ -106,6 +104,5 @@ __all__ = [
     "to_decimal",
     "unit_text",
     "value_text",
-    "wan",
     "yes_no",
 ]

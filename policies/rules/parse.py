@@ -28,8 +28,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from policies.i18n import gettext as _
 from policies.rules.ast import EMPTY, Condition, Group, Leaf, Node
-from policies.rules.i18n import gettext as _
 from policies.rules.values import (
     NUMERIC_TYPES,
     ORDERED_TYPES,

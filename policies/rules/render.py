@@ -1,10 +1,10 @@
 """The one wording of the rule language, in the reader's language through gettext: a condition
 "新租赁自用工业厂房面积 ≥ 5000 平方米" / "Newly leased self-use factory area ≥ 5000 m²", values,
-labels and money (万元 in Chinese; yuan or million yuan in English).
+labels and money (policies.money: 万元 in Chinese; yuan or million yuan in English).
 
 Every page, the API, the engine's reasons and the review snapshots word a condition here, so one
 condition reads the same everywhere. Nothing is worded ahead of use: call these when reading, in the
-language of whoever reads (`language(lang)` of policies.rules.i18n fixes one).
+language of whoever reads (`language(lang)` of policies.i18n fixes one).
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from policies import money as _money
+from policies.i18n import english, gettext, language, pgettext
 from policies.rules.ast import Condition, Group, Leaf, Node
-from policies.rules.i18n import english, gettext, language, pgettext
 from policies.rules.parse import parse, parse_leaf
 from policies.rules.values import Catalog, FactInfo, Kind, kind_of
 
@@ -32,11 +33,9 @@ UNITS_EN = {
     "发": "",
     "%": "%",
 }
-TEN_THOUSAND = Decimal(10_000)
-MILLION = Decimal(1_000_000)
 
 
-# --- numbers and money -----------------------------------------------------------------------------------
+# --- numbers -----------------------------------------------------------------------------------
 
 
 def plain_number(number: Any) -> str:
@@ -50,36 +49,6 @@ def shown_number(number: Any) -> Decimal:
     if number.is_finite() and number.as_tuple().exponent < -2:
         return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return number
-
-
-def shown_yuan(yuan: Any) -> Decimal:
-    """An amount as shown to people: to the fen, the precision money is stored in, so a computed
-    amount never reads "1666.666666666666666666666667 万元" and a stored one reads exactly."""
-    amount = Decimal(str(yuan))
-    if not amount.is_finite():
-        return amount
-    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-def money_zh(yuan: Any) -> str:
-    """12000000 → "1200 万元"; 16666666.666… → "1666.666667 万元" (to the fen, trailing zeros dropped)."""
-    amount = shown_yuan(yuan) / TEN_THOUSAND
-    return f"{format(amount.normalize(), 'f') if amount else '0'} 万元"
-
-
-def money_en(yuan: Any) -> str:
-    """500000 → "500,000 yuan"; 12000000 → "12 million yuan" (to the fen, see shown_yuan)."""
-    amount = shown_yuan(yuan)
-    if abs(amount) >= MILLION:
-        return f"{(amount / MILLION).normalize():,f} million yuan"
-    return f"{amount.normalize():,f} yuan"
-
-
-def wan(yuan: Any) -> str:
-    """Money as people read it: 10000000 → "1000 万元" in Chinese, "10 million yuan" in English."""
-    if english():
-        return money_en(yuan)
-    return money_zh(yuan)
 
 
 # --- labels and values ----------------------------------------------------------------------------------------
@@ -126,7 +95,7 @@ def scalar_text(info: FactInfo, value: Any) -> str:
     if isinstance(value, str):
         return choice_label(info, value)
     if info.type == "money":
-        return wan(value)
+        return _money.wan(value)
     number = plain_number(shown_number(value))
     unit = unit_text(info.unit or "")
     if not unit:

@@ -143,12 +143,14 @@ def normalize(kind: Kind, value: Any) -> Any:
 
 
 def jsonable(value: Any) -> Any:
-    """YAML's values as JSON holds them: dates as ISO strings, decimals as strings, tuples as lists
-    (conditions and amount rules are JSON in the database)."""
+    """Values as JSON holds them: dates as ISO strings, decimals as strings, tuples as lists, sets as
+    sorted lists (conditions and amount rules from YAML, a normalised engine value in a review snapshot)."""
     if isinstance(value, dict):
         return {key: jsonable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(item) for item in value]
+    if isinstance(value, set | frozenset):
+        return sorted(jsonable(item) for item in value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):

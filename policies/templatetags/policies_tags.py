@@ -2,16 +2,17 @@
 
 from django import template
 
-from policies.conditions import format_money, format_number
+from policies import money
+from policies.rules import plain_number
 
 register = template.Library()
 
 
 @register.filter
 def wan(yuan) -> str:
-    """10000000 -> "1000 万元", in English "10 million yuan" (None stays empty: "not stated" is shown by
+    """10000000 -> "1000 万元", in English "10 million yuan" (policies.money; None stays empty: "not stated" is shown by
     the template, never as 0)."""
-    return "" if yuan is None else format_money(yuan)
+    return "" if yuan is None else money.wan(yuan)
 
 
 @register.filter
@@ -20,8 +21,8 @@ def ratio_text(benefit) -> str:
     if benefit.ratio is None:
         return ""
     if benefit.kind == "matching":
-        return f"1:{format_number(benefit.ratio)}"
-    return f"{format_number(benefit.ratio * 100)}%"
+        return f"1:{plain_number(benefit.ratio)}"
+    return f"{plain_number(benefit.ratio * 100)}%"
 
 
 @register.filter

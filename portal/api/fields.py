@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
-
-from django.utils import translation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-CENT = Decimal("0.01")
-TEN_THOUSAND = Decimal(10000)
+from policies.money import wan_fixed
 
-
-def language() -> str:
-    """ "en" or "zh": the language of rendered texts (condition wording, fact labels)."""
-    return "en" if (translation.get_language() or "").startswith("en") else "zh"
-
-
-def wan_text(yuan: Decimal | None) -> str | None:
-    """10000000 → "1000.00 万元"; None (not stated) stays None."""
-    if yuan is None:
-        return None
-    return f"{(Decimal(yuan) / TEN_THOUSAND).quantize(CENT, rounding=ROUND_HALF_UP)} 万元"
+# The API's name for policies.money.wan_fixed ("1000.00 万元"): the one 万元 display of the *_wan fields.
+wan_text = wan_fixed
 
 
 class MoneyField(serializers.DecimalField):
@@ -37,11 +24,11 @@ class MoneyField(serializers.DecimalField):
 
 @extend_schema_field({"type": "string", "nullable": True, "example": "1000.00 万元"})
 class WanField(serializers.Field):
-    """The same amount for people: 万元 with two decimals."""
+    """The same amount for people: 万元 with two decimals (policies.money.wan_fixed)."""
 
     def __init__(self, **kwargs):
         kwargs["read_only"] = True
         super().__init__(**kwargs)
 
     def to_representation(self, value):
-        return wan_text(value)
+        return wan_fixed(value)

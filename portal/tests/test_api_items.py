@@ -38,7 +38,7 @@ def test_an_enterprise_key_writes_and_reads_its_own_items(api_world):
     assert body["enterprise"] == api_world.a.pk and body["version"] == 1 and body["source"] == "self_declared"
     assert body["values"] == {"energy_project_investment": "4500000", "annual_energy_saving_tce": "320"}
     assert body["kind_label"] == "节能降碳项目"
-    assert {"fact": "energy_project_investment", "label": "节能降碳项目投资额", "display": "450万元"} in (
+    assert {"fact": "energy_project_investment", "label": "节能降碳项目投资额", "display": "450 万元"} in (
         body["values_display"]
     )
     assert response["Location"].endswith(f"{URL}{body['id']}/")

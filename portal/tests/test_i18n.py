@@ -604,7 +604,7 @@ def test_notification_in_english_with_an_unread_badge_in_the_navigation(world, e
 
     client = Client()  # no language cookie: the same change in Chinese
     client.force_login(world.user)
-    assert f"新符合：{world.benefit.name}（符合条件，预估 500.00 万元）" in text_of(
+    assert f"新符合：{world.benefit.name}（符合条件，预估 500 万元）" in text_of(
         client.get("/matches/notifications/")
     )
     assert change.pk
@@ -669,9 +669,7 @@ def test_a_stored_explanation_is_chinese_and_reads_in_english(world, english):
 def test_fact_labels_follow_the_language_on_the_profile(world, english):
     english.force_login(world.user)
     page = text_of(english.get(f"/enterprises/{world.enterprise.pk}/"))
-    assert (
-        "Newly leased self-use factory area 6000.00 m²" in page and "New equipment investment 0 yuan" in page
-    )
+    assert "Newly leased self-use factory area 6000 m²" in page and "New equipment investment 0 yuan" in page
     assert "新租赁自用工业厂房面积" not in page and "万元" not in page
     from enterprises.views import SOURCE_LABELS  # imported in Chinese by now: labels must still follow
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from policies.wording import money_en, money_zh
+from policies.money import money_en, money_zh
 from portal.selfcheck import ANSWERS_SESSION_KEY
 from portal.tests.selfcheck_support import field_names, text_of
 from portal.tests.test_selfcheck import IN_MINHANG, policies, policies_loaded  # noqa: F401  (fixtures)

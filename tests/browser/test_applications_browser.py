@@ -31,7 +31,7 @@ def test_enterprise_applies_with_an_attachment_and_submits(browser, portal, tmp_
 
     browser.click_and_wait(f"#apply-{lease.pk}", f"/applications/apply/{lease.pk}/")
     assert "申报：新租赁自用工业厂房补贴" in browser.text("h1")
-    assert "上限 1000万元" in browser.text()
+    assert "上限 1000 万元" in browser.text()
     amount = browser.find("#application_requested_amount")
     assert Decimal(amount.get_attribute("value")) == Decimal("1000")  # prefilled with the engine's estimate
     browser.fill("#application_requested_amount", "800")
@@ -55,7 +55,7 @@ def test_enterprise_applies_with_an_attachment_and_submits(browser, portal, tmp_
     browser.click_and_wait("#submit-application", f"/applications/{application.pk}/")
     assert state_of(browser) == State.SUBMITTED
     assert "申报已提交" in browser.text(".messages")
-    assert browser.text("#requested-amount") == "800万元"
+    assert browser.text("#requested-amount") == "800 万元"
     browser.screenshot("app-4-submitted")
 
     application.refresh_from_db()
@@ -127,7 +127,7 @@ def test_reviewer_returns_the_enterprise_answers_and_the_reviewer_approves(brows
     browser.fill("#approve_comment", "材料齐全，按实际租金核定。")
     browser.click_and_wait("#approve-application", review_page)
     assert state_of(browser) == State.APPROVED
-    assert browser.text("#approved-amount") == "800万元"
+    assert browser.text("#approved-amount") == "800 万元"
     trail = [item.get_attribute("data-action") for item in browser.find_all("#event-trail li")]
     assert trail == [
         "create", "attach", "submit", "start_review", "return", "resubmit", "start_review", "approve",
@@ -142,7 +142,7 @@ def test_reviewer_returns_the_enterprise_answers_and_the_reviewer_approves(brows
 
     # the approval reaches the enterprise's notifications, and the benefit is no longer offered
     browser.log_in(*portal.enterprise_login, then="/matches/notifications/")
-    assert "已批准，核定金额 800.00 万元" in browser.text("#notices li.unread")
+    assert "已批准，核定金额 800 万元" in browser.text("#notices li.unread")
     browser.visit("/applications/dashboard/")
     row = browser.find(f"#benefit-{portal.lease.pk}")
     assert "已批准" in row.text and not browser.find_all(f"#apply-{portal.lease.pk}")
@@ -152,7 +152,7 @@ def test_approving_above_the_cap_is_refused_with_a_clear_message(browser, portal
     application = application_in_review(portal, started=True)
     review_page = f"/applications/review/{application.pk}/"
     browser.log_in(*portal.reviewer_login, then=review_page)
-    assert browser.text("#benefit-ceiling") == "1000万元"
+    assert browser.text("#benefit-ceiling") == "1000 万元"
 
     browser.fill("#approve_amount", "1200")
     browser.click_and_wait("#approve-application")

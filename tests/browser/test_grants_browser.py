@@ -85,7 +85,7 @@ def test_a_payout_with_two_stages_seen_by_the_enterprise(browser, portal):
 
     payouts_page = f"/applications/review/{application.pk}/payouts/"
     browser.log_in(*portal.reviewer_login, then=payouts_page)
-    assert "签订协议后" in browser.text("#stage-1") and "400万元" in browser.text("#stage-1")
+    assert "签订协议后" in browser.text("#stage-1") and "400 万元" in browser.text("#stage-1")
     for name, value in (("publicised_on", today), ("payment_order", "MH-ZF-0001"), ("paid_on", today)):
         browser.driver.execute_script(
             "document.getElementById(arguments[0]).value = arguments[1]", f"payout{first.pk}_{name}", value
@@ -102,12 +102,12 @@ def test_a_payout_with_two_stages_seen_by_the_enterprise(browser, portal):
 
     detail_page = f"/applications/{application.pk}/"
     browser.log_in(*portal.enterprise_login, then="/matches/notifications/")
-    assert "第 1 期拨付 400.00 万元" in browser.text("#notices")
+    assert "第 1 期拨付 400 万元" in browser.text("#notices")
     browser.visit(detail_page)
     first_stage, second_stage = browser.find("#payout-stage-1"), browser.find("#payout-stage-2")
     assert first_stage.get_attribute("data-paid") == "yes" and f"已到账（{today}）" in first_stage.text
     assert "MH-ZF-0001" in first_stage.text and "签订协议后" in first_stage.text
     assert second_stage.get_attribute("data-paid") == "no" and "公示中" in second_stage.text
-    assert "验收通过后" in second_stage.text and "400万元" in second_stage.text
+    assert "验收通过后" in second_stage.text and "400 万元" in second_stage.text
     browser.scroll_to("#payouts")
     browser.screenshot("payout-1-timeline", full_page=False)

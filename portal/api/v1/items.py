@@ -240,7 +240,7 @@ ITEM_EXAMPLE = {
     "values": {"annual_energy_saving_tce": "320", "energy_project_investment": "4500000"},
     "values_display": [
         {"fact": "annual_energy_saving_tce", "label": "项目年节能量", "display": "320 吨标准煤"},
-        {"fact": "energy_project_investment", "label": "节能降碳项目投资额", "display": "450万元"},
+        {"fact": "energy_project_investment", "label": "节能降碳项目投资额", "display": "450 万元"},
     ],
     "source": "self_declared",
     "version": 1,

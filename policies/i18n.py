@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Literal
 
 try:  # Django is installed with the portal, but the language must not need a configured project
     from django.conf import settings as _settings
@@ -30,8 +31,14 @@ def pgettext(context: str, message: str) -> str:
 
 
 def english() -> bool:
-    """Whether the active language is English (then catalog labels use their label_en)."""
+    """Whether the active language is English (then catalog labels use their label_en). The one place
+    that decides it: every page, form, API field, e-mail and the engine ask this (or display_lang)."""
     return _django_ready() and (_translation.get_language() or "").startswith("en")
+
+
+def display_lang() -> Literal["zh", "en"]:
+    """The language catalog labels and texts are shown in: "en" when English is active, "zh" otherwise."""
+    return "en" if english() else "zh"
 
 
 def gettext_noop(message: str) -> str:
