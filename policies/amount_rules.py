@@ -103,6 +103,20 @@ class Schedule(_Frozen):
         return self
 
 
+class CapGroup(_Frozen):
+    """A cap on the sum an enterprise collects from one or more benefits of one document ("同一企业
+    每年累计不超过X万元", "单个企业区级补贴资金总额不高于3000万元"): declared once in the document's
+    `cap_groups`, named by each benefit it covers; the loader copies the declaration into each
+    benefit's rule. `period`: per calendar year (the sum of what falls due in one year) or in total."""
+
+    key: str = Field(min_length=1, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    name: str = Field(min_length=1)
+    period: Literal["year", "total"]
+    limit: Decimal = Field(gt=0)
+    clause: str = Field(min_length=1)
+    quote: str = Field(min_length=1)
+
+
 class AmountRuleSpec(_Frozen):
     """The extended amount of one benefit (every key optional)."""
 
@@ -118,6 +132,7 @@ class AmountRuleSpec(_Frozen):
     cap_per_year: Decimal | None = Field(default=None, ge=0)
     cap_total: Decimal | None = Field(default=None, ge=0)
     schedule: Schedule | None = None
+    cap_group: CapGroup | None = None  # a per-enterprise cap shared with other benefits of the document
     dated: Mapping[Literal[DATED_FIELDS], tuple[DatedValue, ...]] = Field(default_factory=dict)  # type: ignore[valid-type]
 
     @model_validator(mode="after")
@@ -227,6 +242,20 @@ def dated_epoch(rule: AmountRuleSpec | None, as_of: datetime.date) -> int:
     return sum(1 for values in rule.dated.values() for entry in values if entry.from_ <= as_of)
 
 
+def cap_group_text(group: CapGroup) -> str:
+    """ "同一企业每年累计不超过 100 万元" / "同一企业累计不超过 3000 万元" (policies.rules.caps)."""
+    from policies.rules.caps import cap_group_text as text
+
+    return text(group.period, group.limit)
+
+
+def cap_group_note(group: CapGroup) -> str:
+    """ "同一企业每年累计不超过 100 万元，已按上限计" (policies.rules.caps)."""
+    from policies.rules.caps import cap_group_note as note
+
+    return note(group.period, group.limit)
+
+
 def describe(rule: AmountRuleSpec | None) -> list[str]:
     """The rule's terms beyond the plain columns, worded for people in the reader's language:
     "0.1元/千瓦时", "按 5%—20% 给予", "每年最高 100万元", "连续 5 年（满6050小时或5年，以先到者为准）",
@@ -258,6 +287,8 @@ def describe(rule: AmountRuleSpec | None) -> list[str]:
         terms.append(_("每年最高 %(cap)s") % {"cap": format_money(rule.cap_per_year)})
     if rule.cap_total is not None:
         terms.append(_("累计最高 %(cap)s") % {"cap": format_money(rule.cap_total)})
+    if rule.cap_group is not None:
+        terms.append(cap_group_text(rule.cap_group))
     schedule = rule.schedule
     if schedule is not None:
         if schedule.years:

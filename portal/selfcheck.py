@@ -32,6 +32,7 @@ from matching.engine import AmountBasis, BenefitSpec, Status, Verdict, nearest_g
 from matching.engine.render import plain_number, schedule_text, value_text, wan
 from matching.models import STATUS_BADGES
 from matching.selfcheck import AnswerError, SelfCheckResult, evaluate_answers, parse_answers
+from policies.amount_rules import cap_group_note
 from policies.conditions import unit_text
 from policies.models import FactDefinition
 
@@ -337,6 +338,8 @@ def amount_text(verdict: Verdict) -> str:
             "n": spec.instalments,
             "each": wan(amount.per_instalment),
         }
+    if amount.group_capped and spec.amount_rule is not None and spec.amount_rule.cap_group is not None:
+        text += str(_("（%(note)s）")) % {"note": cap_group_note(spec.amount_rule.cap_group)}
     paid = schedule_text(amount)
     if paid:
         text += str(_("（%(paid)s）")) % {"paid": paid}
