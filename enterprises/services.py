@@ -698,7 +698,8 @@ RATED_TECH_CENTRES = ("tech_center_national", "tech_center_municipal")  # a rati
 
 @dataclass
 class AnswerRow:
-    """A row to write (table: figure, recognition or project) and the answers it carries."""
+    """A row to write (table: figure, recognition, project or item — `kind` the item kind) and the
+    answers it carries."""
 
     table: str
     kind: str
@@ -940,10 +941,19 @@ def _profile_from_answers(
         codes = [code for code in (*ANSWER_LOAN_FIELDS, "has_policy_guaranteed_loan") if code in typed]
         add_row("project", Project.Kind.LOAN, last_year, {**loan, "policy_guaranteed": guaranteed}, *codes)
 
+    # item facts (a project's own facts): one item of each kind the answers describe
+    by_kind: dict[str, dict[str, Any]] = {}
+    for code, value in typed.items():
+        kind = definitions[code].item_kind
+        if kind and definitions[code].derived == FactDefinition.Derivation.STORED:
+            by_kind.setdefault(kind, {})[code] = value
+    for kind, values in by_kind.items():
+        add_row("item", kind, last_year, values, *values)
+
     profile.stored = {
         code: value
         for code, value in typed.items()
-        if definitions[code].derived == FactDefinition.Derivation.STORED
+        if definitions[code].derived == FactDefinition.Derivation.STORED and not definitions[code].item_kind
     }
     return profile
 
@@ -969,5 +979,18 @@ def _write_answer_row(row: AnswerRow, *, enterprise_id: int, actor: User) -> Non
         save_yearly_figure(enterprise_id=enterprise_id, year=row.year, values=values, actor=actor)
     elif row.table == "recognition":
         add_recognition(enterprise_id=enterprise_id, kind=row.kind, year=row.year, values=values, actor=actor)
+    elif row.table == "item":
+        from enterprises.items import save_item  # enterprises.items builds on this module
+        from policies.models import ItemKind
+
+        kind = ItemKind.objects.filter(code=row.kind).first()
+        save_item(
+            enterprise_id=enterprise_id,
+            kind=row.kind,
+            title=kind.label_zh if kind else row.kind,
+            values=row.values,
+            source=Source.SELF_DECLARED,
+            actor=actor,
+        )
     else:
         add_project(enterprise_id=enterprise_id, kind=row.kind, year=row.year, values=values, actor=actor)
