@@ -87,5 +87,10 @@ def test_every_fixture_cap_group_is_admitted_and_bad_ones_are_refused():
         group["limit"] = float(group["limit"])
         assert not list(CAP_GROUP.iter_errors(group)), group
     good = groups[0]
-    for bad in ({**good, "limit": 0}, {**good, "period": "month"}, {**good, "quote": ""}, {**good, "extra": 1}):
+    for bad in (
+        {**good, "limit": 0},
+        {**good, "period": "month"},
+        {**good, "quote": ""},
+        {**good, "extra": 1},
+    ):
         assert list(CAP_GROUP.iter_errors(bad)), bad
