@@ -14,6 +14,10 @@ memory is its own:
      COPY into an UNLOGGED table without indexes, --jobs connections), and the runs as multiples;
   5. the full run as the deployment runs it, chunk tasks on Redis, with a real `celery worker` of
      1 then 2 processes (--workers).
+
+`--items A` gives the enterprises A items on average (0 to 2A each, uniformly; kinds and values drawn
+from the item kinds and item facts of the loaded catalog), so per-item benefits are evaluated over
+item rows; `--items 0` (the default) removes generated items again.
 """
 
 from __future__ import annotations
@@ -72,6 +76,76 @@ def step_setup(args) -> dict:
     return {"generated": 0, "existing": count}
 
 
+def step_items(args) -> dict:
+    """Make the enterprises hold `args.items` items on average (regenerated when the count differs)."""
+    from django.db import connection
+
+    from enterprises import catalog
+    from enterprises.models import Enterprise, Item, Source
+    from policies.models import FactDefinition, ItemKind
+
+    rng = random.Random(args.seed)
+    ids = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True))
+    counts = [rng.randint(0, round(2 * args.items)) for _ in ids] if args.items else [0] * len(ids)
+    wanted = sum(counts)
+    existing = Item.objects.count()
+    if existing == wanted:
+        return {"generated": 0, "existing": existing, "kinds": ItemKind.objects.count()}
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE enterprises_item, enterprises_historicalitem")
+    facts: dict[str, list] = {}
+    for fact in FactDefinition.objects.exclude(item_kind="").filter(derived="stored").order_by("pk"):
+        facts.setdefault(fact.item_kind, []).append(fact)
+    kinds = sorted(facts)
+    if not kinds:
+        return {"generated": 0, "kinds": 0}
+    started = time.perf_counter()
+    batch: list = []
+    for pk, count in zip(ids, counts, strict=True):
+        for index in range(count):
+            kind = rng.choice(kinds)
+            values = {}
+            for fact in facts[kind]:
+                if rng.random() < 0.1:
+                    continue  # some values unknown
+                value = _random_value(rng, fact)
+                if value is not None:
+                    values[fact.code] = catalog.to_json(fact.type, value)
+            batch.append(Item(enterprise_id=pk, kind=kind, title=f"{kind} {index + 1}", values=values,
+                              source=Source.SELF_DECLARED))  # fmt: skip
+        if len(batch) >= 20_000:
+            Item.objects.bulk_create(batch)
+            batch = []
+    Item.objects.bulk_create(batch)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE enterprises_item")
+    return {"generated": wanted, "kinds": len(kinds), "seconds": time.perf_counter() - started}
+
+
+def _random_value(rng: random.Random, fact):
+    """A plausible value of an item fact of any type (amounts up to 5000万, dates around the as-of date)."""
+    from decimal import Decimal
+
+    if fact.type == "bool":
+        return rng.random() < 0.8
+    if fact.type == "int":
+        return rng.randint(0, 200)
+    if fact.type == "money":
+        return Decimal(rng.choice([0, 1, 10, 100, 500, 1000, 5000]) * rng.randint(1, 10_000))
+    if fact.type == "decimal":
+        return Decimal(rng.randint(0, 2_000_000)) / 100
+    if fact.type == "date":
+        return dt.date(2023, 1, 1) + dt.timedelta(days=rng.randint(0, 1200))
+    choices = fact.choice_values() if hasattr(fact, "choice_values") else []
+    if fact.type == "enum":
+        return rng.choice(choices) if choices else None
+    if fact.type == "set":
+        return frozenset(rng.sample(choices, rng.randint(0, len(choices)))) if choices else None
+    if fact.type == "str":
+        return "x"
+    return None
+
+
 def step_full(args) -> dict:
     from django.db import connection
 
@@ -85,7 +159,10 @@ def step_full(args) -> dict:
         as_of=args.as_of, chunk_size=args.chunk_size, jobs=args.jobs, cause="bench"
     )
     seconds = time.perf_counter() - started
+    from enterprises.models import Item
+
     return {
+        "items": Item.objects.count(),
         "seconds": seconds,
         "peak_mb": peak_mb(),
         "enterprises": run.enterprises,
@@ -323,6 +400,7 @@ def step_workers(args) -> dict:
 
 STEPS = {
     "setup": step_setup,
+    "items": step_items,
     "full": step_full,
     "single": step_single,
     "baseline": step_baseline,
@@ -392,6 +470,7 @@ def main() -> None:
         "--broker-url", default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")
     )
     parser.add_argument("--concurrency", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--items", type=float, default=0, help="items per enterprise on average (0: none)")
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
     parser.add_argument("--cold", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -414,6 +493,7 @@ def main() -> None:
         f"--enterprises={args.enterprises}", f"--seed={args.seed}", f"--as-of={args.as_of}", f"--jobs={args.jobs}",
         f"--chunk-size={args.chunk_size}", f"--single={args.single}", f"--baseline-sample={args.baseline_sample}",
         f"--broker-url={args.broker_url}",
+        f"--items={args.items}",
     ]  # fmt: skip
     database = os.environ.get("DATABASE_URL", "")
     ensure_database(database)
@@ -422,6 +502,8 @@ def main() -> None:
     )
     setup = run_step("setup", argv)
     print(f"  setup: {setup}")
+    items = run_step("items", argv)
+    print(f"  items: {items}")
     cold = run_step("full", argv, ["--cold"])
     write_floor = run_step("write_floor", argv)
     warm = run_step("full", argv)
@@ -438,7 +520,7 @@ def main() -> None:
     mb = 1024 * 1024
     rows = [
         ("1. full re-evaluation, cold (all results written)", f"{cold['seconds']:.1f} s, peak {cold['peak_mb']:.0f} MB", "≤ 3 × (read + write floor)"),
-        ("   pairs evaluated / results written", f"{cold['pairs']:,} / {cold['written']:,}", ""),
+        ("   pairs evaluated / results written / items", f"{cold['pairs']:,} / {cold['written']:,} / {cold['items']:,}", ""),
         ("   rows and bytes stored (table with indexes / heap / COPY text)", f"{write_floor['rows']:,} rows, {write_floor['table_bytes'] / mb:,.0f} / {write_floor['heap_bytes'] / mb:,.0f} / {write_floor['bytes'] / mb:,.0f} MB", ""),
         ("1. full re-evaluation, warm (inputs unchanged)", f"{warm['seconds']:.1f} s, peak {warm['peak_mb']:.0f} MB, written {warm['written']:,}", "≤ 3 × read floor"),
         ("4. read floor: every fact and item row, binary COPY", f"{read:.2f} s ({floor['rows']:,} rows, {floor['bytes'] / mb:,.0f} MB)", ""),

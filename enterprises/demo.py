@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from enterprises import catalog
-from enterprises.models import Enterprise, FactValue, Project, Recognition, YearlyFigure
+from enterprises.models import Enterprise, FactValue, Item, Project, Recognition, YearlyFigure
 from enterprises.services import ENTERPRISE_FIELDS
 from policies.models import FactDefinition
 
@@ -59,7 +59,7 @@ def _upsert(instance: models.Model, values: dict[str, Any]) -> bool:
 
 def _load_entry(entry: dict[str, Any], facts: dict[str, FactDefinition]) -> tuple[Enterprise, bool, bool]:
     entry = {key: value for key, value in entry.items() if key not in IGNORED_KEYS}
-    related = {key: entry.pop(key, []) for key in ("figures", "recognitions", "projects", "facts")}
+    related = {key: entry.pop(key, []) for key in ("figures", "recognitions", "projects", "facts", "items")}
     unknown = set(entry) - set(ENTERPRISE_FIELDS)
     if unknown:
         raise ValidationError(f"unknown keys: {', '.join(sorted(unknown))}")
@@ -101,9 +101,33 @@ def _load_entry(entry: dict[str, Any], facts: dict[str, FactDefinition]) -> tupl
             stored or FactValue(enterprise=enterprise, fact=definition, year=year, valid_from=valid_from),
             {"value": value, "source": row.get("source", "self_declared"), "note": row.get("note", "")},
         )
+    for row in related["items"]:
+        wrote |= _upsert_item(enterprise, dict(row), facts)
     if wrote and not created:
         Enterprise.objects.filter(pk=enterprise.pk).update(version=models.F("version") + 1)
     return enterprise, created, wrote
+
+
+def _upsert_item(enterprise: Enterprise, row: dict[str, Any], facts: dict[str, FactDefinition]) -> bool:
+    """One item ({ref, kind, title, values: {fact code: value}, source}), upserted by its demo reference;
+    its values are typed and stored as the catalog's item facts of its kind."""
+    reference, kind = f"demo:{row.pop('ref')}", row.pop("kind")
+    values = {}
+    for code, raw in (row.pop("values", None) or {}).items():
+        definition = facts.get(code)
+        if definition is None or definition.item_kind != kind:
+            raise ValidationError(f"item {reference}: {code!r} is not a fact of item kind {kind!r}")
+        values[code] = catalog.to_json(definition.type, catalog.coerce_fact_value(definition, raw))
+    item = Item.objects.filter(enterprise=enterprise, external_ref=reference).first()
+    return _upsert(
+        item or Item(enterprise=enterprise, external_ref=reference),
+        {
+            "kind": kind,
+            "title": row.pop("title"),
+            "values": values,
+            "source": row.pop("source", "self_declared"),
+        },
+    )
 
 
 @transaction.atomic

@@ -160,7 +160,8 @@ def _decide_claim(actor: User, claim_id: int, state: str) -> RegistrationClaim:
 @transaction.atomic
 def confirm_claim(*, actor: User, claim_id: int) -> RegistrationClaim:
     """The claimant acts for the enterprise from now on (as a member; its administrator can promote)."""
-    from enterprises.services import fill_profile_gaps_from_answers, link_user
+    from enterprises.answers import fill_profile_gaps_from_answers
+    from enterprises.services import link_user
 
     claim = _decide_claim(actor, claim_id, RegistrationClaim.State.CONFIRMED)
     if EnterpriseMembership.objects.filter(user=claim.user).exclude(enterprise=claim.enterprise).exists():

@@ -85,16 +85,20 @@ def spec_from_rows(
 def load_fixture_specs(directory: Path = POLICY_FIXTURES) -> dict[str, BenefitSpec]:
     """Every benefit of every policy fixture file, by global key."""
     from policies.loader import BenefitSpec as BenefitFileSpec
-    from policies.loader import benefit_columns, jsonable
+    from policies.loader import CapGroupSpec, benefit_columns, jsonable
 
     files = [yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(directory.glob("*.yaml"))]
     replaced = superseded_dates([data["document"] for data in files])
     specs: dict[str, BenefitSpec] = {}
     for data in files:
         document = {**data["document"], "applicability": jsonable(data["document"].get("applicability"))}
+        caps = {
+            group["key"]: jsonable(CapGroupSpec.model_validate(group).model_dump())
+            for group in data.get("cap_groups") or []
+        }
         for clause in data.get("clauses") or []:
             for benefit in clause.get("benefits") or []:
-                rule, columns = benefit_columns(BenefitFileSpec.model_validate(benefit))
+                rule, columns = benefit_columns(BenefitFileSpec.model_validate(benefit), caps)
                 # as the database holds them: dates in conditions are ISO strings
                 row = {
                     **columns,
@@ -135,13 +139,22 @@ class Scenario:
         str, Any
     ]  # status, amount (yuan or null), optional basis, per_instalment, score, missing
     file: str
+    items: tuple[Mapping[str, Any], ...] = ()  # a per-item benefit's items (each its own facts)
+
+
+@dataclass(frozen=True)
+class ScenarioItem:
+    id: int
+    title: str
+    values: Mapping[str, Any]
+    source: str = "scenario"
 
 
 def load_scenarios(directory: Path = SCENARIOS) -> list[Scenario]:
     scenarios = []
     for path in sorted(directory.glob("*.yaml")):
         for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-            unknown = set(item) - {"name", "benefit", "as_of", "facts", "expected"}
+            unknown = set(item) - {"name", "benefit", "as_of", "facts", "items", "expected"}
             if unknown:
                 raise ValueError(
                     f"{path.name}: scenario {item.get('name')!r} has unknown keys {sorted(unknown)}"
@@ -154,6 +167,7 @@ def load_scenarios(directory: Path = SCENARIOS) -> list[Scenario]:
                     facts=item.get("facts") or {},
                     expected=item["expected"],
                     file=path.name,
+                    items=tuple(item.get("items") or ()),
                 )
             )
     return scenarios
@@ -165,11 +179,19 @@ def run_scenario(
     """The verdict, and every way it differs from the scenario's expectations ([] = pass)."""
     if scenario.benefit not in specs:
         return None, [f"unknown benefit {scenario.benefit!r}"]
-    unknown_facts = set(scenario.facts) - set(catalog)
+    unknown_facts = (set(scenario.facts) | {code for item in scenario.items for code in item}) - set(catalog)
     if unknown_facts:
         return None, [f"unknown facts {sorted(unknown_facts)}"]
     facts = formulas.complete(scenario.facts, catalog, scenario.as_of)  # as facts_for derives them
-    verdict = explain(specs[scenario.benefit], facts, as_of=scenario.as_of, catalog=catalog)
+    items = [
+        ScenarioItem(
+            index, f"item {index}", formulas.complete({**scenario.facts, **item}, catalog, scenario.as_of)
+        )
+        for index, item in enumerate(scenario.items, start=1)
+    ]
+    verdict = explain(
+        specs[scenario.benefit], facts, as_of=scenario.as_of, catalog=catalog, items=items or None
+    )
     expected = scenario.expected
     actual = {
         "status": verdict.status.slug,

@@ -25,6 +25,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from policies.rules.caps import CapGroup
+from policies.rules.caps import cap_group_note as _cap_group_note
+from policies.rules.caps import cap_group_text as _cap_group_text
+
 NUMERIC_FACT_TYPES = ("int", "decimal", "money")
 DATED_FIELDS = ("cap", "amount", "ratio", "rate", "cap_per_year", "cap_total")
 ONE = Decimal(1)
@@ -118,6 +122,7 @@ class AmountRuleSpec(_Frozen):
     cap_per_year: Decimal | None = Field(default=None, ge=0)
     cap_total: Decimal | None = Field(default=None, ge=0)
     schedule: Schedule | None = None
+    cap_group: CapGroup | None = None  # a per-enterprise cap shared with other benefits of the document
     dated: Mapping[Literal[DATED_FIELDS], tuple[DatedValue, ...]] = Field(default_factory=dict)  # type: ignore[valid-type]
 
     @model_validator(mode="after")
@@ -227,6 +232,16 @@ def dated_epoch(rule: AmountRuleSpec | None, as_of: datetime.date) -> int:
     return sum(1 for values in rule.dated.values() for entry in values if entry.from_ <= as_of)
 
 
+def cap_group_text(group: CapGroup) -> str:
+    """ "同一企业每年累计不超过 100 万元" / "同一企业累计不超过 3000 万元" (policies.rules.caps)."""
+    return _cap_group_text(group.period, group.limit)
+
+
+def cap_group_note(group: CapGroup) -> str:
+    """ "同一企业每年累计不超过 100 万元，已按上限计" (policies.rules.caps)."""
+    return _cap_group_note(group.period, group.limit)
+
+
 def describe(rule: AmountRuleSpec | None) -> list[str]:
     """The rule's terms beyond the plain columns, worded for people in the reader's language:
     "0.1元/千瓦时", "按 5%—20% 给予", "每年最高 100 万元", "连续 5 年（满6050小时或5年，以先到者为准）",
@@ -260,6 +275,8 @@ def describe(rule: AmountRuleSpec | None) -> list[str]:
         terms.append(_("每年最高 %(cap)s") % {"cap": wan(rule.cap_per_year)})
     if rule.cap_total is not None:
         terms.append(_("累计最高 %(cap)s") % {"cap": wan(rule.cap_total)})
+    if rule.cap_group is not None:
+        terms.append(cap_group_text(rule.cap_group))
     schedule = rule.schedule
     if schedule is not None:
         if schedule.years:

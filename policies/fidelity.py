@@ -583,6 +583,9 @@ def benefit_figures(benefit: Any) -> list[Figure]:
             number = _number(_get(entry, "value"))
             if number is not None:
                 figures.append(Figure(f"{name}[{index}]", kind, number, _get(entry, "quote", amount_quote)))
+    group = _field(benefit, "cap_group")
+    if isinstance(group, Mapping) and _number(_get(group, "limit")) is not None:
+        figures.append(Figure("cap_group.limit", MONEY, _number(_get(group, "limit")), _get(group, "quote")))
     ratio_range = _field(benefit, "ratio_range") or []
     for index, value in enumerate(ratio_range):
         if _number(value) is not None:
@@ -595,6 +598,24 @@ def benefit_figures(benefit: Any) -> list[Figure]:
             if number is not None:
                 figures.append(Figure(f"tiers[{index}].{name.rstrip('_')}", kind, number, quote))
     return figures
+
+
+def fixture_clauses(data: Mapping) -> list:
+    """A policy fixture's clauses with each benefit's `cap_group` key replaced by the file's declaration
+    (as the loader copies it into the stored amount rule), so a cap group's limit counts as a figure."""
+    groups = {group.get("key"): group for group in data.get("cap_groups") or [] if isinstance(group, Mapping)}
+    if not groups:
+        return list(data.get("clauses") or [])
+    clauses = []
+    for clause in data.get("clauses") or []:
+        benefits = [
+            {**benefit, "cap_group": groups.get(benefit.get("cap_group"), benefit.get("cap_group"))}
+            if isinstance(benefit, Mapping) and benefit.get("cap_group")
+            else benefit
+            for benefit in clause.get("benefits") or []
+        ]
+        clauses.append({**clause, "benefits": benefits})
+    return clauses
 
 
 def benefit_quotes(benefit: Any) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +39,7 @@ from policies.models import (
     Region,
 )
 from policies.rules import jsonable
+from policies.rules.caps import lint_cap_groups
 
 # --- file schema -------------------------------------------------------------------------------------------
 
@@ -122,6 +124,18 @@ class ExclusionSpec(_Strict):
     quote: str = Field(min_length=1)
 
 
+class CapGroupSpec(_Strict):
+    """A per-enterprise cap over benefits of this document ("同一企业每年累计不超过X万元"): `period`
+    year (per calendar year) or total; benefits name it by `cap_group`."""
+
+    key: str = Field(min_length=1, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    name: str = Field(min_length=1)
+    period: Literal["year", "total"]
+    limit: Decimal  # above 0: checked by policies.rules.caps.lint_cap_groups, naming the group
+    clause: str = Field(min_length=1)
+    quote: str = Field(min_length=1)
+
+
 class HeadingSpec(_Strict):
     number: str = Field(min_length=1)
     title: str = Field(min_length=1)
@@ -156,6 +170,7 @@ class BenefitSpec(_Strict):
     cap_total: Decimal | Dated | None = None
     schedule: amount_rules.Schedule | None = None
     exclusion_groups: list[str] = []
+    cap_group: str | None = None  # a key of the document's cap_groups
     per_item: str | None = None  # an item kind: evaluated and paid once per item of the enterprise
     base_fact: str | None = None
     instalments: int | None = None
@@ -183,6 +198,7 @@ class PolicyFileSpec(_Strict):
     document: DocumentSpec
     headings: list[HeadingSpec] = []
     exclusions: list[ExclusionSpec] = []
+    cap_groups: list[CapGroupSpec] = []
     clauses: list[ClauseSpec] = Field(min_length=1)
     fidelity: FidelityFileSpec | None = None  # what check_fidelity needs of this text (policies/fidelity.py)
 
@@ -547,6 +563,17 @@ def _check_file(name: str, spec: PolicyFileSpec) -> list[str]:
             messages.append(f"{name}: exclusion {group.key}: clause: {group.clause} is not in this file")
         elif not found_in(group.quote, texts[group.clause]):
             messages.append(f"{name}: exclusion {group.key}: quote: not in clause {group.clause}")
+    named = [
+        (f"clause {clause.number}, benefit {benefit.key}", benefit.cap_group)
+        for clause in spec.clauses
+        for benefit in clause.benefits
+        if benefit.cap_group is not None
+    ]
+    messages += [
+        f"{name}: {problem}"
+        for problem in lint_cap_groups([group.model_dump() for group in spec.cap_groups], texts, named)
+    ]
+    caps = cap_groups_of(spec)
     elsewhere = set(ExclusionGroup.objects.exclude(document__key=document.key).values_list("key", flat=True))
     for clause in spec.clauses:
         for benefit in clause.benefits:
@@ -554,8 +581,10 @@ def _check_file(name: str, spec: PolicyFileSpec) -> list[str]:
             for key in benefit.exclusion_groups:
                 if key not in declared and key not in elsewhere:
                     messages.append(f"{where}: exclusion_groups: {key} is declared in no loaded file")
+            if benefit.cap_group is not None and benefit.cap_group not in caps:
+                continue  # reported by lint_cap_groups
             try:
-                rule_data, _columns = benefit_columns(benefit)
+                rule_data, _columns = benefit_columns(benefit, caps)
                 amount_rules.parse(rule_data)
             except (SchemaError, ValueError) as exc:
                 problems = exc.errors() if isinstance(exc, SchemaError) else [{"loc": (), "msg": str(exc)}]
@@ -659,7 +688,7 @@ def _write_policy(
         written.append((clause, clause_spec, where))
     # Benefits after every clause: a condition may quote any clause of the document.
     for clause, clause_spec, where in written:
-        _write_benefits(clause, clause_spec, where, reason, report, messages)
+        _write_benefits(clause, clause_spec, where, reason, report, messages, cap_groups_of(spec))
 
     for clause in clauses.values():  # no longer in the file
         benefit_count = clause.benefits.count()
@@ -676,12 +705,18 @@ def _write_policy(
 
 
 def _write_benefits(
-    clause: Clause, clause_spec: ClauseSpec, where: str, reason: str, report: FileReport, messages: list[str]
+    clause: Clause,
+    clause_spec: ClauseSpec,
+    where: str,
+    reason: str,
+    report: FileReport,
+    messages: list[str],
+    cap_groups: Mapping[str, dict],
 ) -> None:
     benefits = {benefit.key: benefit for benefit in clause.benefits.all()}
     for benefit_spec in clause_spec.benefits:
         benefit = benefits.pop(benefit_spec.key, None) or Benefit(clause=clause, key=benefit_spec.key)
-        rule_data, values = benefit_columns(benefit_spec)
+        rule_data, values = benefit_columns(benefit_spec, cap_groups)
         values["amount_rule"] = amount_rules.to_json(amount_rules.parse(rule_data))
         values["condition"] = jsonable(values["condition"])
         _assign(
@@ -702,10 +737,21 @@ def _write_benefits(
         report.tally("benefits").removed += 1
 
 
-def benefit_columns(spec: BenefitSpec) -> tuple[dict, dict]:
+def cap_groups_of(spec: PolicyFileSpec) -> dict[str, dict]:
+    """The document's cap groups by key, as each benefit's rule holds them."""
+    return {group.key: jsonable(group.model_dump()) for group in spec.cap_groups}
+
+
+def benefit_columns(spec: BenefitSpec, cap_groups: Mapping[str, dict] | None = None) -> tuple[dict, dict]:
     """(amount rule data, model column values) of a fixture benefit: the flat amount keys go into the
-    rule; a dated cap, amount or ratio keeps its first value in the column and every value in the rule."""
+    rule; a dated cap, amount or ratio keeps its first value in the column and every value in the rule;
+    a cap group named by key is copied from the document's `cap_groups` into the rule (whole)."""
     values = spec.model_dump(exclude={"key"}, by_alias=True)
+    if values.get("cap_group") is not None:
+        key = values["cap_group"]
+        if not cap_groups or key not in cap_groups:
+            raise ValueError(f"cap_group: {key} is not among the document's cap_groups")
+        values["cap_group"] = cap_groups[key]
     rule: dict[str, Any] = {}
     dated: dict[str, list] = {}
     for name in amount_rules.DATED_FIELDS:

@@ -31,6 +31,7 @@ from matching.engine.render import schedule_text, value_text
 from matching.models import STATUS_BADGES
 from matching.selfcheck import AnswerError, SelfCheckResult, evaluate_answers, parse_answers
 from policies import facttypes
+from policies.amount_rules import cap_group_note
 from policies.conditions import unit_text
 from policies.models import FactDefinition
 from policies.money import parse_wan, wan
@@ -93,7 +94,8 @@ STEPS: tuple[Step, ...] = (
             "is_new_key_industry_project", "new_factory_purchase_area_m2", "new_factory_lease_area_m2",
             "rent_total", "in_industrial_upstairs_project", "tech_upgrade_level",
             "tech_upgrade_total_investment", "tech_upgrade_debt_financed", "new_equipment_investment",
-            "municipal_funding_granted", "national_funding_granted", "mna_amount",
+            "municipal_funding_granted", "tech_project_level", "tech_project_new_equipment_investment",
+            "tech_project_municipal_funding", "national_funding_granted", "mna_amount",
             "first_of_kind_contract_amount", "innovative_drug_rd_spend", "eda_tool_purchase_amount",
             "ic_verification_insurance_premium", "event_cost",
             "has_policy_guaranteed_loan", "loan_interest_paid", "loan_guarantee_fee_paid",
@@ -320,6 +322,8 @@ def amount_text(verdict: Verdict) -> str:
             "n": spec.instalments,
             "each": wan(amount.per_instalment),
         }
+    if amount.group_capped and spec.amount_rule is not None and spec.amount_rule.cap_group is not None:
+        text += str(_("（%(note)s）")) % {"note": cap_group_note(spec.amount_rule.cap_group)}
     paid = schedule_text(amount)
     if paid:
         text += str(_("（%(paid)s）")) % {"paid": paid}

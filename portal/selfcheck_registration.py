@@ -1,6 +1,6 @@
 """Registering from the self-check: a new account and enterprise whose profile is the session's answers.
 
-The profile is written by enterprises.services.create_profile_from_answers; this module holds the
+The profile is written by enterprises.answers.create_profile_from_answers; this module holds the
 form, the all-or-nothing registration (account and profile in one transaction) and the comparison
 that tells the user which answers the profile could not hold (they need data the wizard never asked,
 e.g. a registration date for 成立年限).
@@ -28,9 +28,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from enterprises import verification
+from enterprises.answers import create_profile_from_answers
 from enterprises.facts import facts_for
 from enterprises.models import Enterprise, RegistrationClaim
-from enterprises.services import create_profile_from_answers
 from enterprises.validators import credit_code_problem
 from matching.selfcheck import parse_answers
 from policies.models import FactDefinition

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from matching.engine.spec import BenefitSpec
-from policies.amount_rules import value_on
+from policies.amount_rules import CapGroup, value_on
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
@@ -58,6 +58,7 @@ class Amount:
     years: int | None = None  # paid over this many years (at most, when the schedule has a stop condition)
     payments: tuple[Payment, ...] = ()  # unequal shares by year, or stages
     by_stage: bool = False  # payments are stages (events), not years
+    group_capped: bool = False  # cut to the benefit's per-enterprise cap group ("已按上限计")
 
     @property
     def is_fixed(self) -> bool:
@@ -97,7 +98,16 @@ def _round(value: Decimal) -> Decimal:
 
 
 def potential_amount(spec: BenefitSpec, inputs: Mapping[str, Decimal | None], as_of: dt.date) -> Amount:
-    """What the benefit pays if granted, given the values of `amount_inputs(spec)` (None = unknown)."""
+    """What the benefit pays if granted, given the values of `amount_inputs(spec)` (None = unknown);
+    never more than the benefit's per-enterprise cap group allows on its own."""
+    return apply_cap_group(_potential_amount(spec, inputs, as_of), cap_group_of(spec))
+
+
+def cap_group_of(spec: BenefitSpec) -> CapGroup | None:
+    return spec.amount_rule.cap_group if spec.amount_rule is not None else None
+
+
+def _potential_amount(spec: BenefitSpec, inputs: Mapping[str, Decimal | None], as_of: dt.date) -> Amount:
     if spec.kind == "non_monetary":
         return Amount(None, AmountBasis.NON_MONETARY)
     rule = spec.amount_rule
@@ -265,8 +275,30 @@ def upper_bound(spec: BenefitSpec, amount: Amount) -> Decimal | None:
     return amount.value if amount.value is not None else spec.cap
 
 
-def combine_amounts(amounts: list[Amount]) -> Amount:
-    """The amount of several items of one per-item benefit: each item is paid on its own."""
+def combine_amounts(amounts: list[Amount], group: CapGroup | None = None) -> Amount:
+    """The amount of several items of one per-item benefit: each item is paid on its own, and the
+    sum is held to the benefit's per-enterprise cap group (each item amount already is): per year,
+    the items' payments of the same year are added before the limit applies."""
+    combined = _combine_amounts(amounts)
+    if group is None or len(amounts) == 1 or combined.value is None or combined.basis not in CAPPABLE:
+        return apply_cap_group(combined, group)
+    vectors = [yearly_values(amount) for amount in amounts]
+    total = capped_sum(vectors, group)
+    high = None if combined.high is None else capped_high(combined.high, max(map(len, vectors)), group)
+    if total == combined.value and high == combined.high:
+        return combined
+    if total == combined.value:
+        return replace(combined, high=high if high is not None and high > total else None)
+    return replace(
+        combined,
+        value=total,
+        basis=combined.basis if combined.basis is AmountBasis.UP_TO_CAP else AmountBasis.CAPPED,
+        high=high if high is not None and high > total else None,
+        group_capped=True,
+    )
+
+
+def _combine_amounts(amounts: list[Amount]) -> Amount:
     if len(amounts) == 1:
         return amounts[0]
     if all(amount.counted for amount in amounts):
@@ -279,3 +311,82 @@ def combine_amounts(amounts: list[Amount]) -> Amount:
         return Amount(sum((amount.value for amount in amounts), ZERO), AmountBasis.UP_TO_CAP)
     unknown = next(amount for amount in amounts if not amount.counted)
     return Amount(None, unknown.basis if unknown.value is None else AmountBasis.BASE_UNKNOWN)
+
+
+# --- per-enterprise cap groups ("同一企业每年累计不超过X万元") -----------------------------------------------
+#
+# What falls due in each year: yearly payments by year; a one-time, staged or instalment award counts
+# in the year it is granted (one evaluation date, one year). A group with period "year" caps each
+# year's sum, "total" caps the whole sum.
+
+CAPPABLE = COUNTED_BASES | {AmountBasis.UP_TO_CAP}
+
+
+def yearly_values(amount: Amount) -> list[Decimal]:
+    """What the amount pays in year 1, 2, … (its value in year 1 unless paid yearly)."""
+    assert amount.value is not None
+    if amount.years and amount.payments and not amount.by_stage:
+        return [payment.value for payment in amount.payments]
+    if amount.years and amount.per_year is not None:
+        left, years = amount.value, []
+        for _year in range(amount.years):  # a total cap may have cut the last years
+            paid = min(amount.per_year, left)
+            years.append(paid)
+            left -= paid
+        return years
+    return [amount.value]
+
+
+def capped_sum(vectors: list[list[Decimal]], group: CapGroup) -> Decimal:
+    """The sum of several amounts' yearly values held to the group's limit."""
+    if group.period == "total":
+        return min(sum((sum(vector, ZERO) for vector in vectors), ZERO), group.limit).quantize(CENT)
+    length = max((len(vector) for vector in vectors), default=0)
+    by_year = [sum((vector[i] for vector in vectors if i < len(vector)), ZERO) for i in range(length)]
+    return sum((min(value, group.limit) for value in by_year), ZERO).quantize(CENT)
+
+
+def capped_high(highs: Decimal, years: int, group: CapGroup) -> Decimal:
+    """A range's high end held to the group (per year: at most the limit in each year paid)."""
+    return min(highs, group.limit * (years if group.period == "year" else 1))
+
+
+def apply_cap_group(amount: Amount, group: CapGroup | None) -> Amount:
+    """`amount` held to the group's limit; marked `group_capped` when the group cut it."""
+    if group is None or amount.value is None or amount.basis not in CAPPABLE:
+        return amount
+    vector = yearly_values(amount)
+    total = capped_sum([vector], group)
+    high = None if amount.high is None else capped_high(amount.high, len(vector), group)
+    if total == amount.value and high == amount.high:
+        return amount
+    if total == amount.value:  # only a range's high end was cut
+        return replace(amount, high=high if high is not None and high > total else None)
+    basis = amount.basis if amount.basis is AmountBasis.UP_TO_CAP else AmountBasis.CAPPED
+    payments = amount.payments
+    per_year = amount.per_year
+    if amount.years and group.period == "year":
+        capped = [min(value, group.limit) for value in vector]
+        if amount.payments:
+            payments = tuple(
+                Payment(p.label, value) for p, value in zip(amount.payments, capped, strict=False)
+            )
+        per_year = capped[0] if per_year is not None else None
+    elif payments:  # stages or shares of one sum: the same shares of the capped sum
+        payments = tuple(
+            Payment(p.label, _round(total * p.value / amount.value)) if amount.value else p for p in payments
+        )
+        per_year = min(per_year, total) if per_year is not None else None
+    per_instalment = amount.per_instalment
+    if per_instalment is not None and amount.value:
+        per_instalment = _round(total * per_instalment / amount.value)
+    return replace(
+        amount,
+        value=total,
+        basis=basis,
+        high=high if high is not None and high > total else None,
+        per_year=per_year,
+        payments=payments,
+        per_instalment=per_instalment,
+        group_capped=True,
+    )

@@ -24,7 +24,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from matching.engine.amounts import NOT_APPLICABLE, Amount, amount_inputs, combine_amounts, potential_amount
+from matching.engine.amounts import (
+    NOT_APPLICABLE,
+    Amount,
+    amount_inputs,
+    cap_group_of,
+    combine_amounts,
+    potential_amount,
+)
 from matching.engine.conditions import (
     COMPARISONS,
     OUTCOME_LETTERS,
@@ -295,7 +302,9 @@ def _evaluate_items(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> Ta
                 continue
             if key not in combos:
                 combos[key] = len(amount_table)
-                amount_table.append(combine_amounts([rows.amount_table[code] for code in key]))
+                amount_table.append(
+                    combine_amounts([rows.amount_table[code] for code in key], cap_group_of(spec))
+                )
             amount_codes[enterprise] = combos[key]
     return TableVerdicts(
         spec=spec,

@@ -15,6 +15,7 @@ from matching.engine.amounts import (
     Amount,
     AmountBasis,
     amount_inputs,
+    cap_group_of,
     combine_amounts,
     potential_amount,
 )
@@ -241,7 +242,9 @@ def combine_items(judged: Sequence[ItemVerdict]) -> Verdict:
     statuses = [int(v.status) for v in verdicts]
     best = verdicts[best_item_index(statuses, [v.score for v in verdicts])]
     paid = contributing(statuses)
-    amount = combine_amounts([verdicts[i].amount for i in paid]) if paid else best.amount
+    amount = (
+        combine_amounts([verdicts[i].amount for i in paid], cap_group_of(best.spec)) if paid else best.amount
+    )
     return replace(
         best,
         amount=amount,

@@ -3,7 +3,8 @@
 Random condition trees over every operator and fact type (region facts with within/in/eq/ne/exists
 over a stand-in region tree included), nested all/any/not, random rows with unknown values, number
 encodings that differ only past float precision, and random benefit shapes and dates: status, score,
-amount, leaf outcomes and fingerprint must be identical.
+amount, leaf outcomes and fingerprint must be identical. Per-enterprise cap groups are among the
+shapes here; over items (summed per enterprise) in matching/tests/test_cap_groups.py.
 """
 
 import datetime as dt
@@ -17,6 +18,7 @@ from matching.engine import BenefitSpec, CatalogFact, FactColumns, evaluate_tabl
 from matching.engine.conditions import OPS_BY_KIND
 from matching.engine.values import kind_of
 from matching.tests.engine_support import REGION_CHOICES
+from policies import amount_rules
 
 CATALOG = {
     fact.code: fact
@@ -123,9 +125,16 @@ def rows(draw):
     return {code: draw(st.none() | VALUES[_kind(code)]) for code in CATALOG}
 
 
+_GROUP = {"key": "g", "name": "上限组", "period": "year", "limit": "500", "clause": "1", "quote": "原文"}
+
+
 @st.composite
 def specs(draw, condition):
-    shape = draw(st.sampled_from(["ratio", "capped", "fixed", "open", "rent", "non_monetary"]))
+    shape = draw(
+        st.sampled_from(
+            ["ratio", "capped", "fixed", "open", "rent", "non_monetary", "grouped", "grouped_yearly"]
+        )
+    )
     fields = {
         "ratio": {"kind": "ratio", "ratio": Decimal("0.1"), "cap": Decimal(2000), "base_fact": "n_money"},
         "capped": {"kind": "lump_sum", "cap": Decimal(10_000_000)},
@@ -139,6 +148,21 @@ def specs(draw, condition):
             "instalments": 3,
         },
         "non_monetary": {"kind": "non_monetary"},
+        # a per-enterprise cap group (同一企业每年累计不超过…): in total, and per year of yearly payments
+        "grouped": {
+            "kind": "ratio",
+            "ratio": Decimal("0.1"),
+            "base_fact": "n_money",
+            "amount_rule": amount_rules.parse({"cap_group": {**_GROUP, "period": "total"}}),
+        },
+        "grouped_yearly": {
+            "kind": "ratio",
+            "ratio": Decimal("0.1"),
+            "base_fact": "n_money",
+            "amount_rule": amount_rules.parse(
+                {"cap_group": _GROUP, "schedule": {"years": 3, "quote": "连续3年"}}
+            ),
+        },
     }[shape]
     return BenefitSpec(
         global_key="doc/1/b",

@@ -63,9 +63,25 @@ for _model in (AllGroup, AnyGroup, NotGroup):
     _model.model_rebuild()
 
 
+def cap_group_schema() -> dict[str, typing.Any]:
+    """The JSON Schema of one entry of a policy file's `cap_groups` (policies.rules.caps.CapGroup):
+    key, name, period (year | total), limit (above 0), clause, quote."""
+    from policies.rules.caps import CapGroup
+
+    schema = TypeAdapter(CapGroup).json_schema(by_alias=True)
+    schema["properties"]["limit"] = {"type": "number", "exclusiveMinimum": 0, "title": "Limit (yuan)"}
+    schema["description"] = (
+        "A per-enterprise cap over benefits of one document (同一企业每年累计不超过X万元); "
+        "benefits name it by cap_group."
+    )
+    return schema
+
+
 def condition_schema() -> dict[str, typing.Any]:
-    """The JSON Schema (draft 2020-12) of one condition tree, or null (no condition)."""
+    """The JSON Schema (draft 2020-12) of one condition tree, or null (no condition); its `$defs`
+    also hold `CapGroup`, an entry of a policy file's `cap_groups`."""
     schema = TypeAdapter(Node | None).json_schema(by_alias=True)
+    schema.setdefault("$defs", {})["CapGroup"] = cap_group_schema()
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

@@ -10,6 +10,7 @@ def catalog_paths_for_000() -> list[Path]:
     loader tests need no other fixture, finished or not."""
     return [
         fixtures_dir() / "regions" / "regions.yaml",
+        *sorted((fixtures_dir() / "items").glob("000_*.yaml")),  # the item kinds its facts name
         fixtures_dir() / "facts" / "core.yaml",
         fixtures_dir() / "facts" / "000.yaml",
     ]

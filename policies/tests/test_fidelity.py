@@ -29,6 +29,7 @@ from policies.fidelity import (
     document_date_problems,
     document_problems,
     fidelity_spec,
+    fixture_clauses,
     load_catalog,
     numbering_problems,
     numbering_spec,
@@ -115,7 +116,7 @@ def test_fixture_declares_how_its_text_is_numbered(path):
 def test_fixture_is_faithful_to_its_text(path):
     data = read(path)
     spec = fidelity_spec(data.get("fidelity"))
-    assert document_problems(data["document"], data["clauses"], source_of(data), spec, CATALOG) == []
+    assert document_problems(data["document"], fixture_clauses(data), source_of(data), spec, CATALOG) == []
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=ids)

@@ -119,8 +119,8 @@ def test_amounts_ratio_caps_instalments_and_stacking(policies):
             "recognitions_new": ["little_giant"],
             "newly_listed": "true",
             "listing_exchange": "sse",
-            "tech_upgrade_level": "municipal",
-            "municipal_funding_granted": 30000000,  # 1:0.5 = 1500万, capped at 1000万
+            "tech_project_level": "municipal",  # 000 第10条 reads the project's own facts (one item)
+            "tech_project_municipal_funding": 30000000,  # 1:0.5 = 1500万, capped at 1000万
             "is_new_key_industry_project": True,  # both tiers of clause 7: one stacking group
             "new_factory_purchase_area_m2": "2500",
             "new_factory_lease_area_m2": "6000",

@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 
+from enterprises.answers import create_profile_from_answers
 from enterprises.catalog import load_catalog
 from enterprises.facts import facts_for
 from enterprises.models import Enterprise, EnterpriseMembership, FactValue, Project, Recognition, Source
-from enterprises.services import create_profile_from_answers
 from enterprises.tests.factories import EnterpriseFactory, UserFactory
 from enterprises.validators import credit_code_for
 from matching.selfcheck import parse_answers
@@ -365,3 +365,28 @@ def test_an_answer_the_profile_refuses_rolls_back_the_account(catalog, client):
     page = text_of(response)
     assert "测算回答无法保存，请返回政策计算器修改" in page and "行业代码应为4位数字" in page
     assert row_counts() == before  # the account was rolled back with the profile
+
+
+def test_a_projects_own_answers_become_one_item_of_its_kind(catalog):
+    """Item facts (a technology-upgrade project's level and amounts) are written as one item of the
+    kind, not as enterprise facts, so the enterprise can add its other projects later."""
+    from decimal import Decimal
+
+    from enterprises.models import Item
+
+    answers = {
+        "tech_project_level": "municipal",
+        "tech_project_municipal_funding": "6000000",
+        "tech_project_new_equipment_investment": "45000000",
+    }
+    enterprise = create_profile_from_answers(
+        user=UserFactory(), name="丙", credit_code=GOOD_CODE, answers=answers, as_of=timezone.localdate()
+    )
+    item = Item.objects.get(enterprise=enterprise)
+    assert item.kind == "tech_upgrade_project" and item.source == Source.SELF_DECLARED
+    assert item.values == {
+        "tech_project_level": "municipal",
+        "tech_project_municipal_funding": str(Decimal("6000000")),
+        "tech_project_new_equipment_investment": str(Decimal("45000000")),
+    }
+    assert not FactValue.objects.filter(enterprise=enterprise, fact__code__in=answers).exists()

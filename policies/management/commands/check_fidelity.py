@@ -17,6 +17,7 @@ from policies.fidelity import (
     corpus_dir,
     document_problems,
     fidelity_spec,
+    fixture_clauses,
     load_catalog,
     seed_files,
     seeds_dir,
@@ -55,7 +56,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__}")
                 failures += 1
                 continue
-            document, clauses = data["document"], data["clauses"]
+            document, clauses = data["document"], fixture_clauses(data)
             spec = fidelity_spec(data.get("fidelity"))
             source_file = document["source_file"]
             encoded.add(source_file)

@@ -69,3 +69,28 @@ def test_every_fixture_condition_is_admitted():
 )
 def test_shapes_the_language_refuses_are_refused_by_the_schema(tree):
     assert not VALIDATOR.is_valid(tree)
+
+
+CAP_GROUP = jsonschema.Draft202012Validator(
+    {"$ref": "#/$defs/CapGroup", "$defs": condition_schema()["$defs"]}
+)
+
+
+def test_every_fixture_cap_group_is_admitted_and_bad_ones_are_refused():
+    groups = [
+        jsonable(group)
+        for path in sorted((ROOT / "fixtures" / "policies").glob("*.yaml"))
+        for group in yaml.safe_load(path.read_text(encoding="utf-8")).get("cap_groups") or []
+    ]
+    assert groups, "some fixture declares a cap group"
+    for group in groups:
+        group["limit"] = float(group["limit"])
+        assert not list(CAP_GROUP.iter_errors(group)), group
+    good = groups[0]
+    for bad in (
+        {**good, "limit": 0},
+        {**good, "period": "month"},
+        {**good, "quote": ""},
+        {**good, "extra": 1},
+    ):
+        assert list(CAP_GROUP.iter_errors(bad)), bad
