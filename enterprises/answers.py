@@ -20,6 +20,7 @@ from enterprises.items import save_item
 from enterprises.models import (
     Enterprise,
     EnterpriseMembership,
+    Item,
     Level,
     Project,
     Recognition,
@@ -380,7 +381,7 @@ def fill_profile_gaps_from_answers(
     """Self-check answers for an enterprise that already has a profile (a claim staff confirmed):
     only what the profile does not state is written, as self-declared data; nothing stated is
     overwritten. An answered fact the profile already knows, an answer that no longer fits the
-    catalog, a row of a kind the profile already has (a recognition, a project) or a row the
+    catalog, a row of a kind the profile already has (a recognition, a project, an item) or a row the
     profile refuses is left out. Returns the codes of the answers written."""
     definitions = catalog.load_catalog()
     typed, _unfit = _typed_answers(answers, definitions)
@@ -424,6 +425,9 @@ def fill_profile_gaps_from_answers(
         elif row.table == "recognition":
             if Recognition.objects.filter(enterprise_id=enterprise_id, kind=row.kind).exists():
                 continue
+        elif row.table == "item":
+            if Item.objects.filter(enterprise_id=enterprise_id, kind=row.kind).exists():
+                continue  # the answers describe one project: the enterprise's own list stands
         elif Project.objects.filter(enterprise_id=enterprise_id, kind=row.kind).exists():
             continue
         attempt(lambda row=row: _write_answer_row(row, enterprise_id=enterprise_id, actor=actor))

@@ -37,6 +37,8 @@ INT_FIELDS = {
 }  # fmt: skip
 TEXT_FIELDS = {"CharField", "TextField", "SlugField", "EmailField", "URLField", "JSONField"}
 
+DATE_KEY_YEAR = 10**4  # a date as the integer YYYYMMDD: year × 10⁴ + month × 100 + day
+
 
 def _unescape(cell: bytes) -> bytes:
     """COPY text escapes (\\t, \\n, \\\\ …) back to bytes (PostgreSQL writes no octal/hex escapes)."""
@@ -143,7 +145,7 @@ def _column(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, kind: str) -
         and not (matrix[~null, 0] == ord("-")).any()
     ):
         keys = (
-            (digits[:, :4] * [1000, 100, 10, 1]).sum(axis=1) * 10000
+            (digits[:, :4] * [1000, 100, 10, 1]).sum(axis=1) * DATE_KEY_YEAR
             + (digits[:, 5:7] * [10, 1]).sum(axis=1) * 100
             + (digits[:, 8:10] * [10, 1]).sum(axis=1)
         )
@@ -151,7 +153,7 @@ def _column(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, kind: str) -
         distinct, inverse = np.unique(keys, return_inverse=True)
         values = np.empty(len(distinct), dtype=object)
         values[:] = [
-            None if key < 0 else dt.date(key // 10000, key // 100 % 100, key % 100)
+            None if key < 0 else dt.date(key // DATE_KEY_YEAR, key // 100 % 100, key % 100)
             for key in distinct.tolist()
         ]
         return values[inverse.reshape(-1)].tolist()

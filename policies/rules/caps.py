@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from policies.i18n import gettext
-from policies.rules.render import wan
+from policies.money import wan
 
 
 class CapGroup(BaseModel):

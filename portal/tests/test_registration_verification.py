@@ -271,6 +271,38 @@ def test_a_confirmed_claim_fills_only_what_the_profile_lacks_from_the_claimants_
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("already_listed", [False, True])
+def test_a_confirmed_claims_project_answers_add_an_item_only_to_an_empty_list(
+    catalog_loaded, client, verifier, already_listed
+):
+    from enterprises import items as item_services
+    from enterprises.models import Item
+    from portal.selfcheck import ANSWERS_SESSION_KEY
+
+    holder = EnterpriseFactory(credit_code=CODE)
+    if already_listed:
+        item_services.save_item(
+            enterprise_id=holder.pk,
+            kind="tech_upgrade_project",
+            title="一号产线技改",
+            values={"tech_project_level": "municipal"},
+        )
+    session = client.session
+    session[ANSWERS_SESSION_KEY] = {
+        "tech_project_level": "district",
+        "tech_project_new_equipment_investment": "5000000",
+    }
+    session.save()
+    client.post("/self-check/register/", form())
+    verification.confirm_claim(actor=verifier, claim_id=RegistrationClaim.objects.get().pk)
+    (item,) = Item.objects.filter(enterprise=holder, kind="tech_upgrade_project")
+    if already_listed:
+        assert item.title == "一号产线技改" and item.values == {"tech_project_level": "municipal"}
+    else:
+        assert item.values["tech_project_level"] == "district"
+
+
+@pytest.mark.django_db
 def test_a_rejected_claim_writes_none_of_its_answers(catalog_loaded, client, verifier):
     from enterprises.models import Recognition
     from portal.selfcheck import ANSWERS_SESSION_KEY
