@@ -130,4 +130,4 @@ def test_the_profile_shows_each_items_status_amount_and_reasons(loaded, client):
     first_part = items[items.index("一期") : items.index("二期")]
     assert "不符合条件" in first_part and "不满足" in first_part
     second_part = items[items.index("二期") :]
-    assert "符合条件" in second_part and "500万元" in second_part
+    assert "符合条件" in second_part and "500 万元" in second_part
