@@ -269,6 +269,7 @@ APPLICATION = {
     "submitted_at": "2025-06-02T10:05:00+08:00",
     "last_submitted_at": "2025-06-02T10:05:00+08:00",
     "decided_at": None,
+    "item": None,
 }
 APPLICATION_DETAIL = {
     **APPLICATION,
