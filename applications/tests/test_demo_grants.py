@@ -49,7 +49,9 @@ def test_the_demo_application_is_approved_and_paid_as_the_fixture_says(demo_worl
     assert application.approved_amount == Decimal(str(demo_world["requested_amount"]))
     stages = list(application.payout_stages.order_by("order"))
     recorded = demo_world["stages"]
-    assert [stage.payment_order for stage in stages[: len(recorded)]] == [r["payment_order"] for r in recorded]
+    assert [stage.payment_order for stage in stages[: len(recorded)]] == [
+        r["payment_order"] for r in recorded
+    ]
     assert [stage.paid_on is not None for stage in stages[: len(recorded)]] == [
         r["paid_days_ago"] is not None for r in recorded
     ]

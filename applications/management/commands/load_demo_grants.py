@@ -43,7 +43,11 @@ class Command(BaseCommand):
         if enterprise is None or reviewer is None:
             raise CommandError("run load_demo and create the demo reviewer first (manage.py setup_portal)")
         benefit = next(
-            (b for b in Benefit.objects.select_related("clause__document") if b.global_key == demo["benefit"]),
+            (
+                b
+                for b in Benefit.objects.select_related("clause__document")
+                if b.global_key == demo["benefit"]
+            ),
             None,
         )
         if benefit is None:
