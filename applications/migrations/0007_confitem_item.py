@@ -6,35 +6,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('applications', '0006_itemkey_application_item'),
-        ('enterprises', '0010_main_claim_answers'),
-        ('policies', '0010_main_amount_rule_help'),
+        ("applications", "0006_itemkey_application_item"),
+        ("enterprises", "0010_main_claim_answers"),
+        ("policies", "0010_main_amount_rule_help"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='confirmation',
-            name='confirmation_once_per_benefit',
+            model_name="confirmation",
+            name="confirmation_once_per_benefit",
         ),
         migrations.AddField(
-            model_name='confirmation',
-            name='item',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='grant_confirmations', to='enterprises.item', verbose_name='申报事项'),
+            model_name="confirmation",
+            name="item",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="grant_confirmations",
+                to="enterprises.item",
+                verbose_name="申报事项",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalconfirmation',
-            name='item',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='enterprises.item', verbose_name='申报事项'),
+            model_name="historicalconfirmation",
+            name="item",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="enterprises.item",
+                verbose_name="申报事项",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='confirmation',
-            constraint=models.UniqueConstraint(condition=models.Q(('item__isnull', True)), fields=('enterprise', 'benefit'), name='confirmation_once_per_benefit'),
+            model_name="confirmation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("item__isnull", True)),
+                fields=("enterprise", "benefit"),
+                name="confirmation_once_per_benefit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='confirmation',
-            constraint=models.UniqueConstraint(condition=models.Q(('item__isnull', False)), fields=('enterprise', 'benefit', 'item'), name='confirmation_once_per_item'),
+            model_name="confirmation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("item__isnull", False)),
+                fields=("enterprise", "benefit", "item"),
+                name="confirmation_once_per_item",
+            ),
         ),
     ]
