@@ -103,7 +103,7 @@ def create_profile_from_answers(
     unverified (PENDING) until staff confirm it.
 
     `answers` are in the wizard's session format ({fact code: JSON value}, money in yuan; see
-    portal/selfcheck.py). Builtin facts become Enterprise fields and figure, recognition and project
+    portal/selfcheck/questions.py). Builtin facts become Enterprise fields and figure, recognition and project
     rows (see above); stored facts become undated FactValues. Everything has source self_declared.
     All or nothing: an unknown fact or a value that does not fit, a taken or malformed credit code, a
     user already acting for an enterprise raise ValidationError ({fact code | "name" | "credit_code":

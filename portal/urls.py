@@ -20,6 +20,6 @@ urlpatterns = [
     path("enterprises/", include("enterprises.urls")),
     path("matches/", include("matching.urls")),
     path("applications/", include("applications.urls")),
-    path("self-check/", include("portal.selfcheck_urls")),
+    path("self-check/", include("portal.selfcheck.urls")),
     path("api/", include("portal.api_urls")),
 ]

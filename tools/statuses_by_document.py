@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from matching import selectors
-from matching.selfcheck import evaluate_answers
+from portal.selfcheck.evaluation import evaluate_answers
 
 AS_OF = dt.date(2025, 6, 1)
 profiles = yaml.safe_load(Path("tools/demo_profiles.yaml").read_text(encoding="utf-8"))

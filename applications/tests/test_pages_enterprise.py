@@ -240,7 +240,7 @@ def test_a_phone_that_is_no_number_is_refused_and_the_form_kept(world, client_a,
 def test_one_colour_per_status_on_the_dashboard_and_in_the_calculator():
     from applications.templatetags.applications_tags import verdict_badge
     from matching.engine import Status
-    from portal.selfcheck import BADGES
+    from portal.selfcheck.questions import BADGES
 
     for status in (Status.ELIGIBLE, Status.PENDING_RECOGNITION, Status.NEEDS_INFO, Status.NOT_ELIGIBLE):
         assert verdict_badge(status.slug) == BADGES[status][1]

@@ -516,7 +516,7 @@ SELF_CHECK_ANSWERS = {
 
 
 def _with_answers(client):
-    from portal.selfcheck import ANSWERS_SESSION_KEY
+    from portal.selfcheck.questions import ANSWERS_SESSION_KEY
 
     session = client.session
     session[ANSWERS_SESSION_KEY] = SELF_CHECK_ANSWERS

@@ -20,7 +20,7 @@ from applications.models import Application
 from applications.tests.support import with_material
 from enterprises.models import Enterprise, EnterpriseMembership, FactValue, Project, Recognition, YearlyFigure
 from matching.models import JobRun
-from portal.selfcheck import ANSWERS_SESSION_KEY
+from portal.selfcheck.questions import ANSWERS_SESSION_KEY
 from portal.tests.test_i18n import segments_of
 from tests.browser.support import load_portal
 

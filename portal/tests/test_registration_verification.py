@@ -233,7 +233,7 @@ def test_a_confirmed_claim_fills_only_what_the_profile_lacks_from_the_claimants_
     on confirmation, fill the gaps of the enterprise's profile; nothing already stated changes."""
     from enterprises.models import Project, Recognition, YearlyFigure
     from enterprises.tests.factories import YearlyFigureFactory
-    from portal.selfcheck import ANSWERS_SESSION_KEY
+    from portal.selfcheck.questions import ANSWERS_SESSION_KEY
 
     holder = EnterpriseFactory(credit_code=CODE, scale=Enterprise.Scale.MEDIUM, is_foreign_invested=False)
     last_year = timezone.localdate().year - 1
@@ -277,7 +277,7 @@ def test_a_confirmed_claims_project_answers_add_an_item_only_to_an_empty_list(
 ):
     from enterprises import items as item_services
     from enterprises.models import Item
-    from portal.selfcheck import ANSWERS_SESSION_KEY
+    from portal.selfcheck.questions import ANSWERS_SESSION_KEY
 
     holder = EnterpriseFactory(credit_code=CODE)
     if already_listed:
@@ -305,7 +305,7 @@ def test_a_confirmed_claims_project_answers_add_an_item_only_to_an_empty_list(
 @pytest.mark.django_db
 def test_a_rejected_claim_writes_none_of_its_answers(catalog_loaded, client, verifier):
     from enterprises.models import Recognition
-    from portal.selfcheck import ANSWERS_SESSION_KEY
+    from portal.selfcheck.questions import ANSWERS_SESSION_KEY
 
     holder = EnterpriseFactory(credit_code=CODE)
     session = client.session

@@ -1,4 +1,4 @@
-"""The self-check: matching.selfcheck.evaluate_answers (the core) and the /self-check/ wizard."""
+"""The self-check: portal.selfcheck.evaluation.evaluate_answers (the core) and the /self-check/ wizard."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from django.db import transaction
 from django.utils import translation
 
 from matching.engine import Status
-from matching.selfcheck import AnswerError, evaluate_answers
 from policies.loader import default_paths, load_files
-from portal.selfcheck import ANSWERS_SESSION_KEY
+from portal.selfcheck.evaluation import AnswerError, evaluate_answers
+from portal.selfcheck.questions import ANSWERS_SESSION_KEY
 from portal.tests.selfcheck_support import field_names, row_counts, text_of
 
 AS_OF = dt.date(2025, 6, 1)  # 000 (2024-04-01 … 2029-03-31) and 003 are in force

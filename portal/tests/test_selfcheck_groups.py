@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import translation
 
 from policies.models import FactDefinition
-from portal.selfcheck import ANSWERS_SESSION_KEY, question_groups
+from portal.selfcheck.questions import ANSWERS_SESSION_KEY, question_groups
 from portal.tests.test_selfcheck import IN_MINHANG, policies, policies_loaded  # noqa: F401  (fixtures)
 
 ENTERPRISE_UPGRADE = {"tech_upgrade_level", "tech_upgrade_total_investment", "tech_upgrade_debt_financed"}

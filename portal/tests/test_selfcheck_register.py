@@ -16,10 +16,10 @@ from enterprises.facts import facts_for
 from enterprises.models import Enterprise, EnterpriseMembership, FactValue, Project, Recognition, Source
 from enterprises.tests.factories import EnterpriseFactory, UserFactory
 from enterprises.validators import credit_code_for
-from matching.selfcheck import parse_answers
 from policies.loader import catalog_paths, load_files
-from portal.selfcheck import ANSWERS_SESSION_KEY
-from portal.selfcheck_registration import answers_not_carried
+from portal.selfcheck.evaluation import parse_answers
+from portal.selfcheck.questions import ANSWERS_SESSION_KEY
+from portal.selfcheck.registration import answers_not_carried
 from portal.tests.selfcheck_support import row_counts, text_of
 
 GOOD_CODE = credit_code_for(424242)

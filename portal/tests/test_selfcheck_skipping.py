@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 
 from matching.engine import BenefitSpec, Status
-from matching.selfcheck import evaluate_answers
 from policies.loader import load_files
 from policies.selectors import catalog
 from policies.tests.factories import BenefitFactory, ClauseFactory, PolicyDocumentFactory
 from policies.tests.helpers import catalog_paths_for_000
+from portal.selfcheck.evaluation import evaluate_answers
 from portal.tests.selfcheck_support import field_names, text_of
 
 

@@ -11,7 +11,7 @@ import pytest
 from django.utils import translation
 
 from policies.money import money_en, money_zh
-from portal.selfcheck import ANSWERS_SESSION_KEY
+from portal.selfcheck.questions import ANSWERS_SESSION_KEY
 from portal.tests.selfcheck_support import field_names, text_of
 from portal.tests.test_selfcheck import IN_MINHANG, policies, policies_loaded  # noqa: F401  (fixtures)
 

@@ -6,7 +6,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from policies.loader import default_paths, load_files
-from portal.selfcheck import ANSWERS_SESSION_KEY
+from portal.selfcheck.questions import ANSWERS_SESSION_KEY
 from tests.browser.support import WINDOW, choose, next_step, type_into
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -13,8 +13,8 @@ from enterprises.facts import facts_for
 from enterprises.models import Enterprise, EnterpriseMembership
 from enterprises.validators import credit_code_for
 from matching.selectors import catalog as load_catalog
-from matching.selfcheck import parse_answers
-from portal.selfcheck import ANSWERS_SESSION_KEY
+from portal.selfcheck.evaluation import parse_answers
+from portal.selfcheck.questions import ANSWERS_SESSION_KEY
 from tests.browser.support import choose, next_step, type_into
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -35,8 +35,6 @@ from portal.api.idempotency import PARAMETER as IDEMPOTENCY_KEY
 from portal.api.idempotency import idempotent
 from portal.api.serializers import StrictSerializerMixin
 from portal.api.v1.grants import (
-    CHECKLIST_EXAMPLE,
-    PAYOUTS_EXAMPLE,
     ChecklistSerializer,
     PayoutPlanSerializer,
 )
@@ -347,7 +345,7 @@ def _action_schema(summary: str, request, example: dict | None = None):
             "mark (accepted / to be replaced). The call is the one at the last submission (else now)."
         ),
         responses={200: ChecklistSerializer},
-        examples=[examples.reply("清单 Checklist", CHECKLIST_EXAMPLE)],
+        examples=[examples.reply("清单 Checklist", examples.CHECKLIST)],
     ),
     payouts=extend_schema(
         tags=[TAG],
@@ -359,7 +357,7 @@ def _action_schema(summary: str, request, example: dict | None = None):
             "paid yuan (strings with two decimals), its publicity and payment dates. Empty before approval."
         ),
         responses={200: PayoutPlanSerializer},
-        examples=[examples.reply("两期 Two stages", PAYOUTS_EXAMPLE)],
+        examples=[examples.reply("两期 Two stages", examples.PAYOUTS)],
     ),
 )
 class ApplicationViewSet(

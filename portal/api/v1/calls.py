@@ -258,73 +258,6 @@ class CallSerializer(serializers.ModelSerializer):
 
 # --- views ----------------------------------------------------------------------------------------------
 
-CALL_EXAMPLE = {
-    "id": 3,
-    "key": "js-2026-service-fund-call-2",
-    "kind": "notice",
-    "kind_label": "申报通知",
-    "title": "关于开展2026年度第二批金山区服务业发展引导资金项目申报工作的通知",
-    "issuer": "金山区发展和改革委员会",
-    "document": "js-2026-service-fund-call-2",
-    "document_title": "关于开展2026年度第二批金山区服务业发展引导资金项目申报工作的通知",
-    "methods": ["online"],
-    "method_labels": ["网上申报"],
-    "conditions": "",
-    "url": "",
-    "is_demo": False,
-    "open_now": True,
-    "next_window": {
-        "opens_at": "2026-06-05T00:00:00+08:00",
-        "closes_at": "2026-07-06T00:00:00+08:00",
-        "first_day": "2026-06-05",
-        "last_day": "2026-07-05",
-        "state": "open",
-        "state_label": "受理中",
-        "days_left": 15,
-        "days_to_open": None,
-    },
-    "windows": [
-        {
-            "opens_at": "2026-06-05T00:00:00+08:00",
-            "closes_at": "2026-07-06T00:00:00+08:00",
-            "first_day": "2026-06-05",
-            "last_day": "2026-07-05",
-            "state": "open",
-            "state_label": "受理中",
-            "days_left": 15,
-            "days_to_open": None,
-        }
-    ],
-    "departments": [
-        {"name": "金山区发展和改革委员会", "contact": "", "phone": "", "address": "", "quote": ""}
-    ],
-    "levels": [
-        {
-            "order": 0,
-            "name": "街镇（园区）预审",
-            "department": "各街镇（园区）",
-            "deadline": "2026-07-25T00:00:00+08:00",
-            "quote": "",
-        }
-    ],
-    "materials": [
-        {
-            "id": 41,
-            "key": "funding-report",
-            "order": 1,
-            "name": "项目资金申请报告",
-            "description": "",
-            "required": True,
-            "file_types": ["pdf"],
-            "template_url": "",
-            "per_item": False,
-            "quote": "项目资金申请报告",
-        }
-    ],
-    "benefits": [examples.BENEFIT_REF],
-    "updated_at": "2026-06-01T09:00:00+08:00",
-}
-
 
 @extend_schema_view(
     list=extend_schema(
@@ -337,7 +270,7 @@ CALL_EXAMPLE = {
             "whether one is open at `at`, the intake levels and the materials. Filter by benefit, document, "
             "open."
         ),
-        examples=[examples.reply("金山区申报通知 A call", CALL_EXAMPLE)],
+        examples=[examples.reply("金山区申报通知 A call", examples.CALL)],
     ),
     retrieve=extend_schema(
         tags=[TAG],
@@ -349,7 +282,7 @@ CALL_EXAMPLE = {
             "窗口状态按 at 查询参数的时刻判断（默认现在）。Window states are judged at the `at` query "
             "parameter (default now)."
         ),
-        examples=[examples.reply("金山区申报通知 A call", CALL_EXAMPLE)],
+        examples=[examples.reply("金山区申报通知 A call", examples.CALL)],
     ),
 )
 class CallViewSet(ReadOnlyApiViewSet):

@@ -130,17 +130,6 @@ class EnterpriseUpdateSerializer(EnterpriseSerializer):
         }
 
 
-ENTERPRISE_EXAMPLE = {
-    "name": "上海闵行示例精密制造有限公司",
-    "credit_code": "91310112MA1GBUG23E",
-    "district": "闵行区",
-    "industry_code": "3511",
-    "industry_tracks": ["high_end_equipment"],
-    "scale": "small",
-    "above_scale": True,
-}
-
-
 # --- views ----------------------------------------------------------------------------------------------
 
 
@@ -169,7 +158,7 @@ ENTERPRISE_EXAMPLE = {
             "Needs scope write_enterprises (or a staff account). Send an Idempotency-Key header to retry safely."
         ),
         examples=[
-            OpenApiExample("新建 Create", value=ENTERPRISE_EXAMPLE, request_only=True),
+            OpenApiExample("新建 Create", value=examples.ENTERPRISE_REQUEST, request_only=True),
             examples.reply("已创建 Created", {**examples.ENTERPRISE, "version": 1}, "201"),
         ],
     ),

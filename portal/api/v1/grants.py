@@ -129,33 +129,6 @@ class DeclineSerializer(ConfirmSerializer):
     )
 
 
-CONFIRMATION_EXAMPLE = {
-    "id": 12,
-    "enterprise": 42,
-    "enterprise_name": "上海闵智精密机床有限公司",
-    "benefit": examples.BENEFIT_REF,
-    "state": "requested",
-    "state_label": "待企业确认",
-    "estimated_amount": "10000000.00",
-    "estimated_amount_wan": "1000.00 万元",
-    "requested_at": "2026-11-20T10:00:00+08:00",
-    "responded_at": None,
-    "decline_reason": "",
-    "application": None,
-    "version": 1,
-    "allowed_actions": ["confirm", "decline"],
-    "item_id": None,
-    "item_title": None,
-}
-CONFIRMED_EXAMPLE = {
-    **CONFIRMATION_EXAMPLE,
-    "state": "confirmed",
-    "state_label": "企业已确认",
-    "responded_at": "2026-11-21T09:30:00+08:00",
-    "application": 57,
-    "version": 2,
-    "allowed_actions": [],
-}
 ANSWER_DESCRIPTION = (
     "企业用户（会话或本企业的密钥）带上读取时的 version 答复；已答复过再答复返回 409（什么都不改变），"
     "版本过期返回 409，不是本企业的 404，机构密钥和审核人员 403。可带 Idempotency-Key 头安全重试。"
@@ -174,13 +147,13 @@ ANSWER_DESCRIPTION = (
             "An enterprise's user sees its own requests (state=requested: still to answer); reviewers and "
             "machine keys see them all."
         ),
-        examples=[examples.reply("待确认 Pending", CONFIRMATION_EXAMPLE)],
+        examples=[examples.reply("待确认 Pending", examples.CONFIRMATION)],
     ),
     retrieve=extend_schema(
         tags=[TAG],
         summary="一份意愿确认 One confirmation request",
         description="看不到的企业的意愿确认一律 404。Another enterprise's request is a 404.",
-        examples=[examples.reply("待确认 Pending", CONFIRMATION_EXAMPLE)],
+        examples=[examples.reply("待确认 Pending", examples.CONFIRMATION)],
     ),
     confirm=extend_schema(
         tags=[TAG],
@@ -197,7 +170,7 @@ ANSWER_DESCRIPTION = (
         responses={200: ConfirmationSerializer},
         examples=[
             OpenApiExample("确认 Confirm", value={"version": 1}, request_only=True),
-            examples.reply("已确认 Confirmed", CONFIRMED_EXAMPLE),
+            examples.reply("已确认 Confirmed", examples.CONFIRMED),
         ],
     ),
     decline=extend_schema(
@@ -215,7 +188,7 @@ ANSWER_DESCRIPTION = (
             examples.reply(
                 "已放弃 Declined",
                 {
-                    **CONFIRMATION_EXAMPLE,
+                    **examples.CONFIRMATION,
                     "state": "declined",
                     "state_label": "企业已放弃",
                     "responded_at": "2026-11-21T09:30:00+08:00",
@@ -364,57 +337,6 @@ class ChecklistSerializer(serializers.Serializer):
     )
 
 
-ATTACHMENT_EXAMPLE = {
-    "id": 88,
-    "original_name": "租赁合同.pdf",
-    "kind": "pdf",
-    "size": 182044,
-    "description": "租赁合同",
-    "uploaded_at": "2026-06-10T14:00:00+08:00",
-}
-CHECKLIST_EXAMPLE = {
-    "application": 7,
-    "call": {"id": 3, "title": "（演示）闵行区2026年度新型工业化政策项目申报通知", "is_demo": True},
-    "complete": False,
-    "materials": [
-        {
-            "material": 41,
-            "key": "project-proof",
-            "name": "项目证明材料",
-            "description": "租赁合同、购房合同等。",
-            "required": True,
-            "file_types": ["pdf", "jpeg", "png"],
-            "per_item": True,
-            "template_url": "",
-            "present": True,
-            "missing": False,
-            "attachments": [ATTACHMENT_EXAMPLE],
-            "check": {
-                "verdict": "replace",
-                "verdict_label": "需重新提交",
-                "comment": "请加盖公章。",
-                "at": "2026-06-12T09:00:00+08:00",
-            },
-        },
-        {
-            "material": 42,
-            "key": "business-licence",
-            "name": "营业执照",
-            "description": "",
-            "required": True,
-            "file_types": ["pdf", "jpeg", "png"],
-            "per_item": False,
-            "template_url": "",
-            "present": False,
-            "missing": True,
-            "attachments": [],
-            "check": None,
-        },
-    ],
-    "other_attachments": [],
-}
-
-
 # --- an application's payouts ---------------------------------------------------------------------------
 
 STAGE_STATES = {
@@ -492,45 +414,3 @@ class PayoutPlanSerializer(serializers.Serializer):
     stages = PayoutStageSerializer(
         many=True, help_text=bilingual("拨付阶段；批准前为空。", "Stages; empty before approval.")
     )
-
-
-PAYOUTS_EXAMPLE = {
-    "application": 7,
-    "reference": "SB000007",
-    "approved_amount": "8000000.00",
-    "approved_amount_wan": "800.00 万元",
-    "planned_amount": "8000000.00",
-    "paid_amount": "4000000.00",
-    "paid_amount_wan": "400.00 万元",
-    "outstanding_amount": "4000000.00",
-    "stages": [
-        {
-            "order": 1,
-            "condition": "签订协议后",
-            "share": "0.500000",
-            "amount": "4000000.00",
-            "amount_wan": "400.00 万元",
-            "paid_amount": "4000000.00",
-            "state": "paid",
-            "state_label": "已到账",
-            "publicised_on": "2026-07-01",
-            "payment_order": "MH-ZF-0001",
-            "paid_on": "2026-07-20",
-            "updated_at": "2026-07-20T15:00:00+08:00",
-        },
-        {
-            "order": 2,
-            "condition": "验收通过后",
-            "share": "0.500000",
-            "amount": "4000000.00",
-            "amount_wan": "400.00 万元",
-            "paid_amount": "0.00",
-            "state": "planned",
-            "state_label": "待拨付",
-            "publicised_on": None,
-            "payment_order": "",
-            "paid_on": None,
-            "updated_at": "2026-06-30T10:00:00+08:00",
-        },
-    ],
-}

@@ -230,44 +230,6 @@ VERSION_PARAMETER = OpenApiParameter(
     ),
 )
 
-ITEM_EXAMPLE = {
-    "id": 7,
-    "enterprise": 42,
-    "kind": "energy_saving_project",
-    "kind_label": "节能降碳项目",
-    "title": "空压机系统节能改造",
-    "external_ref": "",
-    "values": {"annual_energy_saving_tce": "320", "energy_project_investment": "4500000"},
-    "values_display": [
-        {"fact": "annual_energy_saving_tce", "label": "项目年节能量", "display": "320 吨标准煤"},
-        {"fact": "energy_project_investment", "label": "节能降碳项目投资额", "display": "450 万元"},
-    ],
-    "source": "self_declared",
-    "version": 1,
-    "created_at": "2025-06-01T09:30:00+08:00",
-    "updated_at": "2025-06-01T09:30:00+08:00",
-    "match_results": [
-        {
-            "benefit": "example-fund/4/per-project",
-            "benefit_id": 31,
-            "benefit_name": "节能技改项目补贴",
-            "status": "eligible",
-            "status_label": "符合条件",
-            "score": 100,
-            "amount": "900000.00",
-            "amount_basis": "computed",
-            "leaf_outcomes": "vvv",
-            "as_of": "2025-06-01",
-        }
-    ],
-}
-CREATE_EXAMPLE = {
-    "enterprise": 42,
-    "kind": "energy_saving_project",
-    "title": "空压机系统节能改造",
-    "values": {"annual_energy_saving_tce": "320", "energy_project_investment": "4500000"},
-}
-
 
 @extend_schema_view(
     list=extend_schema(
@@ -278,13 +240,13 @@ CREATE_EXAMPLE = {
             "Items (projects, facilities, …) of the enterprises you see (an enterprise's key: its own); "
             "filter by enterprise and kind."
         ),
-        examples=[examples.reply("一个事项 An item", ITEM_EXAMPLE)],
+        examples=[examples.reply("一个事项 An item", examples.ITEM)],
     ),
     retrieve=extend_schema(
         tags=[TAG],
         summary="一个事项 One item",
         description="看不到的企业的事项一律 404。An item of an enterprise you may not see is a 404.",
-        examples=[examples.reply("一个事项 An item", ITEM_EXAMPLE)],
+        examples=[examples.reply("一个事项 An item", examples.ITEM)],
     ),
     create=extend_schema(
         tags=[TAG],
@@ -299,8 +261,8 @@ CREATE_EXAMPLE = {
         responses={201: ItemSerializer},
         parameters=[IDEMPOTENCY_KEY],
         examples=[
-            OpenApiExample("新建 Create", value=CREATE_EXAMPLE, request_only=True),
-            examples.reply("已创建 Created", ITEM_EXAMPLE, "201"),
+            OpenApiExample("新建 Create", value=examples.ITEM_CREATE, request_only=True),
+            examples.reply("已创建 Created", examples.ITEM, "201"),
         ],
     ),
     partial_update=extend_schema(
@@ -319,7 +281,7 @@ CREATE_EXAMPLE = {
                 value={"version": 1, "values": {"annual_energy_saving_tce": "350"}},
                 request_only=True,
             ),
-            examples.reply("已修改 Updated", {**ITEM_EXAMPLE, "version": 2}),
+            examples.reply("已修改 Updated", {**examples.ITEM, "version": 2}),
         ],
     ),
     destroy=extend_schema(

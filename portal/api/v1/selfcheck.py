@@ -1,6 +1,6 @@
 """The stateless self-check (scope read_policies): facts in, a verdict for every benefit out, nothing stored.
 
-The evaluation is matching.selfcheck.evaluate_answers, the same one the public wizard uses.
+The evaluation is portal.selfcheck.evaluation.evaluate_answers, the same one the public wizard uses.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from matching import selfcheck
 from matching.engine import Verdict
 from matching.models import MatchStatus
 from policies import selectors as policy_selectors
@@ -24,6 +23,7 @@ from portal.api.fields import MoneyField, WanField
 from portal.api.serializers import StrictSerializerMixin
 from portal.api.v1.matches.output import ExplainedReasonSerializer, explained_reasons
 from portal.models import Scope
+from portal.selfcheck import evaluation as selfcheck
 
 TAG = "自查 Self-check"
 MAX_FACTS = 500
@@ -176,18 +176,6 @@ class SelfCheckResultSerializer(serializers.Serializer):
         return data
 
 
-REQUEST_EXAMPLE = {
-    "as_of": "2025-06-01",
-    "facts": {
-        "registered_region": "310112",
-        "operating_region": "310112",
-        "new_factory_lease_area_m2": 6000,
-        "industry_tracks": ["high_end_equipment"],
-        "recognitions": [],
-    },
-}
-
-
 class SelfCheckView(ApiViewMixin, APIView):
     scopes = (Scope.READ_POLICIES,)
 
@@ -204,7 +192,7 @@ class SelfCheckView(ApiViewMixin, APIView):
         request=SelfCheckSerializer,
         responses={200: SelfCheckResultSerializer},
         examples=[
-            OpenApiExample("租赁厂房的企业 A lessee", value=REQUEST_EXAMPLE, request_only=True),
+            OpenApiExample("租赁厂房的企业 A lessee", value=examples.SELF_CHECK_REQUEST, request_only=True),
             examples.reply("结论 Verdicts", examples.SELF_CHECK_RESULT),
         ],
     )

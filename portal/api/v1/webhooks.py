@@ -172,9 +172,6 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
         return [change["id"] for change in (delivery.payload or {}).get("changes", [])]
 
 
-CREATE_EXAMPLE = {"name": "某银行授信系统", "url": "https://bank.example.com/hooks/policy", "enterprise": 42}
-
-
 @extend_schema_view(
     list=extend_schema(
         tags=[TAG],
@@ -209,7 +206,7 @@ CREATE_EXAMPLE = {"name": "某银行授信系统", "url": "https://bank.example.
         responses={201: WebhookCreatedSerializer},
         parameters=[IDEMPOTENCY_KEY],
         examples=[
-            OpenApiExample("订阅一家企业 One enterprise", value=CREATE_EXAMPLE, request_only=True),
+            OpenApiExample("订阅一家企业 One enterprise", value=examples.WEBHOOK_CREATE, request_only=True),
             examples.reply("已创建 Created", examples.WEBHOOK_CREATED, "201"),
         ],
     ),

@@ -32,9 +32,9 @@ from enterprises.answers import create_profile_from_answers
 from enterprises.facts import facts_for
 from enterprises.models import Enterprise, RegistrationClaim
 from enterprises.validators import credit_code_problem
-from matching.selfcheck import parse_answers
 from policies.models import FactDefinition
 from portal.auth import client_ip, count_attempt
+from portal.selfcheck.evaluation import parse_answers
 
 PASSWORD_TOO_SHORT = _("密码太短，至少需要 %(min_length)d 个字符。")
 

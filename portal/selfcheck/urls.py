@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import selfcheck_views as views
+from portal.selfcheck import views
 
 app_name = "selfcheck"
 urlpatterns = [

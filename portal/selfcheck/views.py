@@ -14,11 +14,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from enterprises.selectors import enterprise_for_user
 from matching import selectors
 from matching.engine import Status
-from matching.selfcheck import AnswerError
 from policies.i18n import display_lang
 from policies.money import wan
-from portal import selfcheck_registration as registration
-from portal.selfcheck import (
+from portal.selfcheck import registration
+from portal.selfcheck.evaluation import AnswerError
+from portal.selfcheck.questions import (
     ANSWERS_SESSION_KEY,
     STEPS,
     Step,

@@ -1,6 +1,6 @@
 """The anonymous self-check (政策计算器): answers in, verdicts out, nothing stored.
 
-Public interface, shared by the wizard (portal/selfcheck_views.py) and the REST API — keep it stable:
+Public interface, shared by the wizard (portal/selfcheck/views.py) and the REST API — keep it stable:
 
     evaluate_answers(answers, *, as_of, specs=None, catalog=None) -> SelfCheckResult
     parse_answers(answers, *, catalog) -> dict[str, Any]          (the validation step alone)

@@ -1,6 +1,6 @@
 """The self-check wizard (政策计算器): which questions to ask, in which step, and how answers travel.
 
-The evaluation itself is matching.selfcheck.evaluate_answers; this module is its presentation:
+The evaluation itself is portal.selfcheck.evaluation.evaluate_answers; this module is its presentation:
 
 - Questions are catalog facts (policies.FactDefinition), grouped into four steps (STEPS). A step asks
   only for facts that are still open questions given the answers of the steps before it — facts that
@@ -29,12 +29,12 @@ from applications.selectors import next_windows as call_windows
 from matching.engine import AmountBasis, BenefitSpec, Status, Verdict, nearest_gaps, what_if
 from matching.engine.render import schedule_text, value_text
 from matching.models import STATUS_BADGES
-from matching.selfcheck import AnswerError, SelfCheckResult, evaluate_answers, parse_answers
 from policies import facttypes
 from policies.amount_rules import cap_group_note
 from policies.conditions import unit_text
 from policies.models import FactDefinition, ItemKind
 from policies.money import parse_wan, wan
+from portal.selfcheck.evaluation import AnswerError, SelfCheckResult, evaluate_answers, parse_answers
 
 ANSWERS_SESSION_KEY = "selfcheck_answers"
 NONE_OF_THESE = "__none__"  # the "以上都没有" box of a set question: known to have none, unlike no answer
@@ -285,7 +285,7 @@ def _field(fact: FactDefinition) -> forms.Field:
 
 
 class StepForm(forms.Form):
-    """The questions of one step. Values are checked by matching.selfcheck.parse_answers (one set of rules
+    """The questions of one step. Values are checked by portal.selfcheck.evaluation.parse_answers (one set of rules
     for the wizard and the API); this form only turns widgets into raw answers in catalog units."""
 
     def __init__(self, *args: Any, questions: Sequence[FactDefinition], **kwargs: Any) -> None:
