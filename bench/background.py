@@ -6,8 +6,8 @@ sets them up: 100,000 generated enterprises with their results stored):
      commit); the time until the re-evaluated result of a benefit reading them is readable, p50/p95
      over --samples saves (target p95 ≤ 300 ms), and where it went (measure_saves: commit, enqueue,
      coalescing delay, worker pick-up, evaluation, write, visible);
-  2. cap edit: a benefit reading a common fact (default: the municipal smart-evaluation voucher, which
-     reads output_value) gets a new cap through policies.services.save_benefit; the time until its
+  2. cap edit: a benefit reading a common fact (default: the first benefit in force with a cap that
+     reads output_value, by global key) gets a new cap through policies.services.save_benefit; the time until its
      job has updated every enterprise's result (target ≤ 30 s), and how many results changed.
 Not a test: nothing here asserts. The cap is put back afterwards (a second job, not timed).
 """
@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-VOUCHER = "sh-2022-high-end-manufacturing/１２/smart-eval-voucher-municipal"
+COMMON_FACT = "output_value"  # read by many benefits and present for most generated enterprises
 
 
 def start_worker(args, queue: str) -> subprocess.Popen:
@@ -177,6 +177,21 @@ def measure_saves(args, voucher) -> tuple[list[float], dict[str, list[float]]]:
     return latencies, parts
 
 
+def capped_benefit_reading(fact: str, as_of: str):
+    """The first benefit by global key that is in force on `as_of`, has a cap and reads `fact`."""
+    from policies.models import Benefit
+
+    on = dt.date.fromisoformat(as_of)
+    candidates = [
+        b
+        for b in Benefit.objects.select_related("clause__document").exclude(cap=None)
+        if fact in b.fact_codes and b.validity_on(on)[0]
+    ]
+    if not candidates:
+        raise SystemExit(f"no benefit in force with a cap reads {fact}: pass --benefit")
+    return min(candidates, key=lambda b: b.global_key)
+
+
 def finished_policy_job(known: set[int]):
     """The policy job started by the last benefit save, once it has finished (None before)."""
     from matching.models import JobRun
@@ -221,7 +236,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
     parser.add_argument("--samples", type=int, default=100, help="saves timed one by one")
     parser.add_argument("--pause", type=float, default=0.7, help="seconds between saves")
-    parser.add_argument("--benefit", default=VOUCHER, help="the benefit whose cap is edited")
+    parser.add_argument(
+        "--benefit",
+        help=f"the benefit whose cap is edited (global key; default: one with a cap reading {COMMON_FACT})",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-cap-edit", action="store_true", help="measure the saves only")
     parser.add_argument(
@@ -244,7 +262,8 @@ def main() -> None:
     from matching.models import JobRun, MatchResult
     from matching.tests.background_support import benefit
 
-    voucher = benefit(args.benefit)
+    voucher = benefit(args.benefit) if args.benefit else capped_benefit_reading(COMMON_FACT, args.as_of)
+    args.benefit = voucher.global_key
     if args.always_coalesce:
         from matching import triggers
 
