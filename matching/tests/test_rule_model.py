@@ -29,6 +29,10 @@ PV = "test-liuhe-industry/1/pv-kwh"
 AWARD = "test-liuhe-industry/3/new-project-award"
 EQUIPMENT = "test-liuhe-industry/3/equipment"
 PROVINCIAL = "test-jilin-fund/1/equipment"
+RD_RANGE = "test-liuhe-industry/4/rd-range"
+REVENUE = "test-liuhe-industry/4/revenue-marginal"
+OPERATION = "test-liuhe-industry/4/operation-declining"
+HQ = "test-liuhe-industry/4/hq-award"
 
 
 @pytest.fixture
@@ -146,3 +150,60 @@ def test_amount_shapes_items_and_both_paths(loaded):
                 assert bulk.amount(row) == single.amount, (key, pk)
                 assert bulk.leaf_outcomes(row) == single.leaf_outcomes
                 assert int(bulk.fingerprints[row]) == single.fingerprint, (key, pk)
+
+
+def _assert_paths_agree(loaded, enterprises, keys, as_of):
+    catalog = selectors.catalog()
+    table = facts_table([e.pk for e in enterprises], as_of)
+    columns = FactColumns(table.columns, len(table.enterprise_ids), catalog, table.items)
+    for key in keys:
+        bulk = evaluate_table(loaded[key], columns, as_of)
+        for row, pk in enumerate(table.enterprise_ids):
+            single = _verdicts(Enterprise.objects.get(pk=pk), as_of)[key]
+            assert bulk.status_slug(row) == single.status.slug, (key, pk)
+            assert bulk.amount(row) == single.amount, (key, pk)
+            assert int(bulk.fingerprints[row]) == single.fingerprint, (key, pk)
+
+
+def test_ranges_marginal_bands_declining_rates_and_unequal_instalments(loaded):
+    """Clause 4 of the county text: a 5%–20% range with a total cap, marginal revenue bands, an operation
+    subsidy at 80% then 50%, and a 5:3:2 award that outlasts the text."""
+    as_of = dt.date(2025, 6, 1)
+    small = _liuhe_enterprise(None)
+    services.set_fact_value(enterprise_id=small.pk, code="test_rd_expense", value="10000000")
+    services.set_fact_value(enterprise_id=small.pk, code="test_revenue", value="300000000")
+    large = _liuhe_enterprise(None)
+    services.set_fact_value(enterprise_id=large.pk, code="test_rd_expense", value="30000000")
+    services.set_fact_value(enterprise_id=large.pk, code="test_revenue", value="600000000")
+    unanswered = _liuhe_enterprise(None)
+
+    small_verdicts, large_verdicts = _verdicts(small, as_of), _verdicts(large, as_of)
+    # 1000 万元 of R&D: 5% = 50 万元 to 20% = 200 万元, a range (never its top as the amount)
+    rd = small_verdicts[RD_RANGE].amount
+    assert (rd.value, rd.high) == (Decimal("500000.00"), Decimal("2000000.00"))
+    # 3000 万元: 150 万元 to 600 万元, the top held at the 300 万元 in total
+    rd = large_verdicts[RD_RANGE].amount
+    assert (rd.value, rd.high) == (Decimal("1500000.00"), Decimal("3000000"))
+    # 3 亿元 of revenue: (3 亿 − 1 亿) × 1% = 200 万元; 6 亿元: 4 亿 × 1% + 1 亿 × 2% = 400 + 200 万元
+    assert small_verdicts[REVENUE].amount.value == Decimal("2000000.00")
+    assert large_verdicts[REVENUE].amount.value == Decimal("6000000.00")
+    # 100 万元 a year: 80 万元 in the first year, 50 万元 in the second
+    operation = small_verdicts[OPERATION].amount
+    assert [(p.label, p.value) for p in operation.payments] == [
+        ("1", Decimal("800000.00")),
+        ("2", Decimal("500000.00")),
+    ]
+    assert operation.value == Decimal("1300000.00")
+    # 500 万元 paid 5:3:2 over three years: 250, 150, 100 万元 (the sum is not tripled)
+    hq = small_verdicts[HQ].amount
+    assert hq.value == Decimal("5000000")
+    assert [p.value for p in hq.payments] == [
+        Decimal("2500000.00"),
+        Decimal("1500000.00"),
+        Decimal("1000000.00"),
+    ]
+    # nothing answered: the range and the bands are unknown, never 0
+    none = _verdicts(unanswered, as_of)
+    assert none[RD_RANGE].amount.value is None and none[REVENUE].amount.value is None
+
+    _assert_paths_agree(loaded, [small, large, unanswered], (RD_RANGE, REVENUE, OPERATION, HQ), as_of)
