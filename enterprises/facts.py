@@ -215,6 +215,8 @@ class Loaded:
     recognitions: dict[int, list[RecognitionRow]] = field(default_factory=dict)
     projects: dict[int, list[ProjectRow]] = field(default_factory=dict)
     fact_values: dict[int, list[StoredRow]] = field(default_factory=dict)
+    # (parent code, name) -> region code (region_codes()); None: read when derived
+    regions: dict[tuple[str, str], str] | None = None
 
     @property
     def n(self) -> int:
@@ -312,7 +314,7 @@ def derive_identity(data: Loaded, as_of: AsOf) -> dict[str, FactColumn]:
     enterprise = data.enterprise
     source = enterprise["source"]
     district = [value or None for value in enterprise["district"]]
-    codes = region_codes()
+    codes = data.regions if data.regions is not None else region_codes()
     registered = [
         own or registered_region(name, town, codes)
         for own, name, town in zip(enterprise["registered_region"], district, enterprise["town"], strict=True)
@@ -902,19 +904,27 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 
 def facts_for(
-    enterprise: Enterprise, as_of: datetime.date, *, catalog: Mapping[str, Any] | None = None
+    enterprise: Enterprise,
+    as_of: datetime.date,
+    *,
+    catalog: Mapping[str, Any] | None = None,
+    regions: dict[tuple[str, str], str] | None = None,
 ) -> FactSheet:
-    """Every catalog fact for one enterprise on `as_of` (None where unknown), with its provenance."""
-    plan = Plan.make(catalog if catalog is not None else fact_catalog.load_catalog(), None)
+    """Every catalog fact for one enterprise on `as_of` (None where unknown), with its provenance.
+    `regions`: region_codes() when the caller already holds it (read here otherwise)."""
+    catalog = catalog if catalog is not None else fact_catalog.load_catalog()
+    plan = Plan.make(catalog, None)
     moment = AsOf(as_of)
     data = Loaded(
-        enterprise={name: [getattr(enterprise, "pk" if name == "id" else name)] for name in ENTERPRISE_FIELDS}
+        enterprise={
+            name: [getattr(enterprise, "pk" if name == "id" else name)] for name in ENTERPRISE_FIELDS
+        },
+        regions=regions,
     )
     _load_related(data, plan, moment, Q(enterprise_id=enterprise.pk))
     columns = plan.derive(data, moment)
     values = {code: column.values[0] for code, column in columns.items()}
     sources = {code: columns[code].sources[0] for code, value in values.items() if value is not None}
-    catalog = catalog if catalog is not None else fact_catalog.load_catalog()
     items: dict[str, list[ItemSheet]] = {}
     for row in Item.objects.filter(enterprise_id=enterprise.pk).order_by("kind", "pk"):
         items.setdefault(row.kind, []).append(
