@@ -863,7 +863,12 @@ def _enterprise_columns(rows_of: QuerySet, wanted: set[int] | None) -> list[list
     return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in ENTERPRISE_FIELDS]
 
 
-def _load_table(enterprises: QuerySet[Enterprise] | Iterable[int], plan: Plan, as_of: AsOf) -> Loaded:
+def _load_table(
+    enterprises: QuerySet[Enterprise] | Iterable[int],
+    plan: Plan,
+    as_of: AsOf,
+    regions: dict[tuple[str, str], str] | None = None,
+) -> Loaded:
     rows_of = Enterprise.objects.order_by("pk")
     if isinstance(enterprises, QuerySet):
         selected: Any = enterprises.order_by().values("pk")  # as a subquery
@@ -875,7 +880,7 @@ def _load_table(enterprises: QuerySet[Enterprise] | Iterable[int], plan: Plan, a
             columns = _enterprise_columns(rows_in_range, set(selected))
         else:
             columns = _enterprise_columns(rows_of.filter(pk__in=selected), None)
-    data = Loaded(enterprise=dict(zip(ENTERPRISE_FIELDS, columns, strict=True)))
+    data = Loaded(enterprise=dict(zip(ENTERPRISE_FIELDS, columns, strict=True)), regions=regions)
     for name in JSON_FIELDS:  # read as text: decoding each row's JSON would cost more than the rest
         data.enterprise[name] = json_decoded(data.enterprise[name])
     ids = data.enterprise["id"]
@@ -1045,16 +1050,18 @@ def facts_table(
     *,
     with_sources: bool = False,
     catalog: Mapping[str, Any] | None = None,
+    regions: dict[tuple[str, str], str] | None = None,
 ) -> FactTable:
     """The same values as facts_for for every enterprise of `enterprises` (a queryset, or ids: a
     chunk of consecutive ids is read fastest), as columns ordered by id; with_sources: their
-    provenance too (FactTable.sheet gives one enterprise's FactSheet)."""
+    provenance too (FactTable.sheet gives one enterprise's FactSheet). `catalog`, `regions`
+    (region_codes()): when the caller already holds them (read here otherwise)."""
     catalog = catalog if catalog is not None else fact_catalog.load_catalog()
     codes = None if codes is None else list(codes)
     plan = Plan.make(catalog, codes)
     moment = AsOf(as_of)
     with cyclic_gc_paused():
-        data = _load_table(enterprises, plan, moment)
+        data = _load_table(enterprises, plan, moment, regions)
         columns = plan.derive(data, moment)
     return FactTable(
         enterprise_ids=data.enterprise["id"],
