@@ -195,6 +195,31 @@ def step_single(args) -> dict:
     }
 
 
+def step_drain(args) -> dict:
+    """The worker's part of a save (`--step drain`, not in the table): one enterprise marked as a
+    save marks it (`figures`: the benefits reading yearly figures; `new`: every benefit), then one
+    jobs.drain_enterprise_changes; median and p95 over `--single` enterprises."""
+    from django.utils import timezone
+
+    from enterprises.models import Enterprise
+    from matching import jobs
+    from matching.models import PendingEnterpriseChange
+
+    ids = list(Enterprise.objects.values_list("pk", flat=True))
+    sample = random.Random(args.seed).sample(ids, min(args.single, len(ids)))
+    PendingEnterpriseChange.objects.all().delete()
+    figures = {}
+    for source in ("figures", "new"):
+        timings = []
+        for pk in sample:
+            PendingEnterpriseChange.objects.create(enterprise_id=pk, source=source, marked_at=timezone.now())
+            started = time.perf_counter()
+            jobs.drain_enterprise_changes(as_of=args.as_of)
+            timings.append(time.perf_counter() - started)
+        figures[source] = {"median_ms": 1000 * statistics.median(timings), "p95_ms": 1000 * _p95(timings)}
+    return figures
+
+
 def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[18]
 
@@ -403,6 +428,7 @@ STEPS = {
     "items": step_items,
     "full": step_full,
     "single": step_single,
+    "drain": step_drain,
     "baseline": step_baseline,
     "facts": step_facts,
     "floor": step_floor,

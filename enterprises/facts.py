@@ -215,6 +215,8 @@ class Loaded:
     recognitions: dict[int, list[RecognitionRow]] = field(default_factory=dict)
     projects: dict[int, list[ProjectRow]] = field(default_factory=dict)
     fact_values: dict[int, list[StoredRow]] = field(default_factory=dict)
+    # (parent code, name) -> region code (region_codes()); None: read when derived
+    regions: dict[tuple[str, str], str] | None = None
 
     @property
     def n(self) -> int:
@@ -312,7 +314,7 @@ def derive_identity(data: Loaded, as_of: AsOf) -> dict[str, FactColumn]:
     enterprise = data.enterprise
     source = enterprise["source"]
     district = [value or None for value in enterprise["district"]]
-    codes = region_codes()
+    codes = data.regions if data.regions is not None else region_codes()
     registered = [
         own or registered_region(name, town, codes)
         for own, name, town in zip(enterprise["registered_region"], district, enterprise["town"], strict=True)
@@ -861,7 +863,12 @@ def _enterprise_columns(rows_of: QuerySet, wanted: set[int] | None) -> list[list
     return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in ENTERPRISE_FIELDS]
 
 
-def _load_table(enterprises: QuerySet[Enterprise] | Iterable[int], plan: Plan, as_of: AsOf) -> Loaded:
+def _load_table(
+    enterprises: QuerySet[Enterprise] | Iterable[int],
+    plan: Plan,
+    as_of: AsOf,
+    regions: dict[tuple[str, str], str] | None = None,
+) -> Loaded:
     rows_of = Enterprise.objects.order_by("pk")
     if isinstance(enterprises, QuerySet):
         selected: Any = enterprises.order_by().values("pk")  # as a subquery
@@ -873,7 +880,7 @@ def _load_table(enterprises: QuerySet[Enterprise] | Iterable[int], plan: Plan, a
             columns = _enterprise_columns(rows_in_range, set(selected))
         else:
             columns = _enterprise_columns(rows_of.filter(pk__in=selected), None)
-    data = Loaded(enterprise=dict(zip(ENTERPRISE_FIELDS, columns, strict=True)))
+    data = Loaded(enterprise=dict(zip(ENTERPRISE_FIELDS, columns, strict=True)), regions=regions)
     for name in JSON_FIELDS:  # read as text: decoding each row's JSON would cost more than the rest
         data.enterprise[name] = json_decoded(data.enterprise[name])
     ids = data.enterprise["id"]
@@ -902,19 +909,27 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 
 def facts_for(
-    enterprise: Enterprise, as_of: datetime.date, *, catalog: Mapping[str, Any] | None = None
+    enterprise: Enterprise,
+    as_of: datetime.date,
+    *,
+    catalog: Mapping[str, Any] | None = None,
+    regions: dict[tuple[str, str], str] | None = None,
 ) -> FactSheet:
-    """Every catalog fact for one enterprise on `as_of` (None where unknown), with its provenance."""
-    plan = Plan.make(catalog if catalog is not None else fact_catalog.load_catalog(), None)
+    """Every catalog fact for one enterprise on `as_of` (None where unknown), with its provenance.
+    `regions`: region_codes() when the caller already holds it (read here otherwise)."""
+    catalog = catalog if catalog is not None else fact_catalog.load_catalog()
+    plan = Plan.make(catalog, None)
     moment = AsOf(as_of)
     data = Loaded(
-        enterprise={name: [getattr(enterprise, "pk" if name == "id" else name)] for name in ENTERPRISE_FIELDS}
+        enterprise={
+            name: [getattr(enterprise, "pk" if name == "id" else name)] for name in ENTERPRISE_FIELDS
+        },
+        regions=regions,
     )
     _load_related(data, plan, moment, Q(enterprise_id=enterprise.pk))
     columns = plan.derive(data, moment)
     values = {code: column.values[0] for code, column in columns.items()}
     sources = {code: columns[code].sources[0] for code, value in values.items() if value is not None}
-    catalog = catalog if catalog is not None else fact_catalog.load_catalog()
     items: dict[str, list[ItemSheet]] = {}
     for row in Item.objects.filter(enterprise_id=enterprise.pk).order_by("kind", "pk"):
         items.setdefault(row.kind, []).append(
@@ -1035,16 +1050,18 @@ def facts_table(
     *,
     with_sources: bool = False,
     catalog: Mapping[str, Any] | None = None,
+    regions: dict[tuple[str, str], str] | None = None,
 ) -> FactTable:
     """The same values as facts_for for every enterprise of `enterprises` (a queryset, or ids: a
     chunk of consecutive ids is read fastest), as columns ordered by id; with_sources: their
-    provenance too (FactTable.sheet gives one enterprise's FactSheet)."""
+    provenance too (FactTable.sheet gives one enterprise's FactSheet). `catalog`, `regions`
+    (region_codes()): when the caller already holds them (read here otherwise)."""
     catalog = catalog if catalog is not None else fact_catalog.load_catalog()
     codes = None if codes is None else list(codes)
     plan = Plan.make(catalog, codes)
     moment = AsOf(as_of)
     with cyclic_gc_paused():
-        data = _load_table(enterprises, plan, moment)
+        data = _load_table(enterprises, plan, moment, regions)
         columns = plan.derive(data, moment)
     return FactTable(
         enterprise_ids=data.enterprise["id"],

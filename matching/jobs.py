@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from enterprises.models import Enterprise, FactValue
 from matching import dependencies, notifications, selectors, services, triggers
-from matching.dependencies import BenefitIndex
 from matching.engine.spec import IN_FORCE, validity_key, validity_on
 from matching.models import (
     JobChunk,
@@ -173,9 +172,9 @@ def _group_by_benefits(marks: list[tuple], locked: set[int]) -> dict[frozenset[i
             sources[enterprise_id].add(source)
     if not sources:
         return {}
-    catalog = selectors.catalog()
-    index = BenefitIndex.build(services.usable_specs(selectors.benefit_specs(), catalog)[0], catalog)
-    fact_codes = {fact.pk: code for code, fact in catalog.items()}
+    policies = selectors.policy_set()  # kept per process while the policy data is unchanged
+    index = policies.index
+    fact_codes = {fact.pk: code for code, fact in policies.catalog.items()}
     groups: dict[frozenset[int] | None, list[int]] = defaultdict(list)
     for enterprise_id, changed in sources.items():
         codes = [dependencies.codes_fed_by(source, fact_codes) for source in changed]
@@ -224,9 +223,9 @@ def _benefits_touched(marks: list[tuple]) -> set[int]:
     touched |= Q(clause__document_id__in=[int(key) for key in keys["document"]])
     benefit_ids = set(Benefit.objects.filter(touched).values_list("pk", flat=True))
     if keys["fact"]:
-        catalog = selectors.catalog()
-        specs, broken = services.usable_specs(selectors.benefit_specs(), catalog)
-        benefit_ids |= BenefitIndex.build(specs, catalog).reading(keys["fact"])
+        policies = selectors.policy_set()
+        broken = policies.broken
+        benefit_ids |= policies.index.reading(keys["fact"])
         # a catalog edit may have broken a rule (or mended it): let the job report it
         benefit_ids |= set(broken)
     return benefit_ids

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
+from django.db import connection
 from django.db.models import QuerySet
 
-from enterprises.facts import facts_for
+from enterprises.facts import facts_for, region_codes
 from enterprises.models import Enterprise
-from matching.engine import BenefitSpec, Reason, Status, Verdict, explain
+from matching.dependencies import BenefitIndex
+from matching.engine import BenefitSpec, ConditionError, Reason, Status, Verdict, compile_condition, explain
+from matching.engine.conditions import CompiledCondition
+from matching.engine.verdict import input_codes
 from matching.models import (
     STATUS_BADGES,
     JobChunk,
@@ -85,19 +92,147 @@ def catalog() -> dict[str, FactDefinition]:
     return policy_selectors.catalog()
 
 
+# The policy tables' counter (portal.ContentGeneration 'policy', bumped by PostgreSQL triggers on
+# every write to documents, clauses, benefits and the fact catalog, in the writing transaction), read
+# as SQL: matching may not import portal. With the row's xmin, the id of the transaction that wrote
+# that value: a bump rolled back and bumped again by another transaction gives the same value but a
+# different xmin, so a value seen inside a transaction that rolled back is never taken again. The
+# region tree (the catalog's region choices; no trigger) is summed as a hash of its rows.
+POLICY_VERSION_SQL = (
+    "SELECT (SELECT value::text || ':' || xmin::text FROM portal_contentgeneration WHERE scope = 'policy'), "
+    "(SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(concat_ws('|', id, code, name_zh, "
+    'name_en, level, parent_id, "order"), 0)), 0)::text FROM policies_region)'
+)
+
+
+def policy_version() -> str | None:
+    """A token that differs whenever the policy data the engine reads may have changed (benefits,
+    clauses, documents, fact definitions, the region tree), also within the transaction that changed
+    it; None when it cannot be told (not PostgreSQL, or no write was ever counted): then nothing may
+    be kept. The one place that says what "policy data unchanged" means (policy_set() below)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(POLICY_VERSION_SQL)
+        counter, regions = cursor.fetchone()
+    return None if counter is None else f"{counter}/{regions}"
+
+
+# ---------------------------------------------------------------- the policy set, kept per process
+#
+# Reading the policy rows and compiling every condition against the catalog (`within` region
+# expansions above all) took most of the time of re-evaluating one enterprise, and a drain did it
+# twice (bench/README.md). policy_set() keeps them per process: it reads policy_version() first and
+# returns the kept set when that token is the one it was built under, otherwise builds a new one
+# (kept only when the token, read again after building, is still the same). So a kept set never
+# holds data older than its token, and a token seen in a transaction that rolled back is never seen
+# again (it names the writing transaction). Without a token (SQLite) every call builds.
+
+
+@dataclass
+class PolicySet:
+    """The policy data as the engine needs it: every benefit spec, the fact catalog, each benefit's
+    compiled condition and the facts it reads, the fact → benefits index, the region codes of the
+    fact derivations. Read-only: callers must not change the specs, the catalog's definitions or
+    the compiled conditions (they are shared by every evaluation of the process)."""
+
+    version: str | None
+    specs: list[BenefitSpec]  # every benefit, in id order
+    catalog: dict[str, FactDefinition]
+    compiled: dict[int, CompiledCondition]  # benefit id -> its condition, for those that compile
+    codes: dict[int, list[str]]  # benefit id -> the facts it reads (condition and amount), sorted
+    broken: dict[int, str]  # benefit id -> why its rule does not compile against the catalog
+    regions: dict[tuple[str, str], str]  # enterprises.facts.region_codes()
+    by_id: dict[int, BenefitSpec] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_id = {spec.benefit_id: spec for spec in self.specs}
+
+    @classmethod
+    def build(cls, version: str | None) -> PolicySet:
+        specs = benefit_specs()
+        facts = catalog()
+        compiled, codes, broken = {}, {}, {}
+        for spec in specs:
+            try:
+                condition = compile_condition(spec.condition, facts)
+                codes[spec.benefit_id] = input_codes(spec, condition, facts)
+            except (ConditionError, KeyError) as exc:  # as services.usable_specs reports them
+                broken[spec.benefit_id] = f"{spec.global_key}: {exc}"[:1000]
+            else:
+                compiled[spec.benefit_id] = condition
+        return cls(version, specs, facts, compiled, codes, broken, region_codes())
+
+    def select(self, benefit_ids: Iterable[int] | None) -> list[BenefitSpec]:
+        """The specs of `benefit_ids` (None: all) that exist, in id order."""
+        if benefit_ids is None:
+            return list(self.specs)
+        wanted = set(benefit_ids)
+        return [spec for spec in self.specs if spec.benefit_id in wanted]
+
+    def usable(self, specs: Iterable[BenefitSpec]) -> tuple[list[BenefitSpec], dict[int, str]]:
+        """services.usable_specs, from what is compiled already."""
+        usable, broken = [], {}
+        for spec in specs:
+            if spec.benefit_id in self.compiled:
+                usable.append(spec)
+            else:
+                broken[spec.benefit_id] = self.broken[spec.benefit_id]
+        return usable, broken
+
+    def facts_read(self, specs: Iterable[BenefitSpec]) -> list[str]:
+        """engine.facts_read of usable specs, from what is compiled already."""
+        return sorted(set().union(*(self.codes[spec.benefit_id] for spec in specs)))
+
+    @cached_property
+    def index(self) -> BenefitIndex:
+        """fact → the benefits reading it, over the benefits that compile."""
+        return BenefitIndex.build(self.usable(self.specs)[0], self.catalog)
+
+
+_kept_lock = threading.Lock()
+_kept: PolicySet | None = None
+
+
+def policy_set() -> PolicySet:
+    """The policy set of the data this transaction sees (kept per process while unchanged)."""
+    global _kept
+    version = policy_version()
+    kept = _kept
+    if version is not None and kept is not None and kept.version == version:
+        return kept
+    built = PolicySet.build(version)
+    if version is not None and policy_version() == version:
+        with _kept_lock:
+            _kept = built
+    return built
+
+
+def forget_policy_set() -> None:
+    """Drop the kept set (tests)."""
+    global _kept
+    with _kept_lock:
+        _kept = None
+
+
 def verdicts_for(
     enterprise: Enterprise,
     as_of: dt.date,
     benefit_ids: list[int] | None = None,
     *,
     specs: list[BenefitSpec] | None = None,
+    policies: PolicySet | None = None,
 ) -> list[Verdict]:
     """Benefits (all, those of `benefit_ids`, or `specs`) explained for one enterprise from its
-    current facts: full reasons, ready for gap analysis and stacking."""
-    facts = catalog()
-    sheet = facts_for(enterprise, as_of, catalog=facts)
+    current facts: full reasons, ready for gap analysis and stacking. The specs, catalog and
+    compiled conditions come from `policies` (default: policy_set()); a spec passed in that
+    is not one of its own is compiled here."""
+    if policies is None:
+        policies = policy_set()
+    facts = policies.catalog
+    sheet = facts_for(enterprise, as_of, catalog=facts, regions=policies.regions)
     if specs is None:
-        specs = benefit_specs(benefit_ids)
+        specs = policies.select(benefit_ids)
     return [
         explain(
             spec,
@@ -106,6 +241,9 @@ def verdicts_for(
             catalog=facts,
             sources=sheet.sources,
             items=sheet.items.get(spec.per_item or "", []),
+            compiled=policies.compiled.get(spec.benefit_id)
+            if policies.by_id.get(spec.benefit_id) is spec
+            else None,
         )
         for spec in specs
     ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import socket
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -29,8 +29,10 @@ from matching.engine import (
     TableVerdicts,
     Verdict,
     evaluate_table,
+    explain,
     facts_read,
 )
+from matching.engine.conditions import CompiledCondition
 from matching.engine.spec import IN_FORCE, validity_on
 from matching.models import JobRun, MatchResult
 from matching.storage import Written, store
@@ -105,12 +107,14 @@ def _consecutive(ids: Sequence[int]) -> bool:
 def evaluate_enterprise(*, enterprise_id: int, as_of: dt.date, cause: str = "manual") -> list[Verdict]:
     """Explain every benefit in force for one enterprise and store what changed (the results of
     benefits out of force are removed). Returns the verdicts of the benefits in force."""
-    lock_enterprises(enterprise_ids=[enterprise_id])
-    enterprise = Enterprise.objects.get(pk=enterprise_id)
-    specs = selectors.benefit_specs()
-    validity = {spec.benefit_id: validity_on(spec, as_of) for spec in specs}
-    in_force = [spec for spec in specs if validity[spec.benefit_id] == IN_FORCE]
-    verdicts = selectors.verdicts_for(enterprise, as_of, specs=in_force)
+    enterprises = Enterprise.objects.all()
+    if connection.features.has_select_for_update:  # locked as lock_enterprises does, in the same query
+        enterprises = enterprises.select_for_update(no_key=True)
+    enterprise = enterprises.get(pk=enterprise_id)
+    policies = selectors.policy_set()
+    validity = {spec.benefit_id: validity_on(spec, as_of) for spec in policies.specs}
+    in_force = [spec for spec in policies.specs if validity[spec.benefit_id] == IN_FORCE]
+    verdicts = selectors.verdicts_for(enterprise, as_of, specs=in_force, policies=policies)
     out_of_force = {pk: reason for pk, reason in validity.items() if reason != IN_FORCE}
     store(
         [TableVerdicts.of_verdict(v) for v in verdicts],
@@ -135,6 +139,8 @@ class Plan:
     as_of: dt.date
     cause: str
     broken: dict[int, str]  # benefits left out: their rule does not compile against the catalog
+    compiled: Mapping[int, CompiledCondition] = field(default_factory=dict)  # benefit id -> condition
+    regions: Mapping[tuple[str, str], str] | None = None  # enterprises.facts.region_codes()
 
 
 def usable_specs(specs: list[BenefitSpec], catalog: dict) -> tuple[list[BenefitSpec], dict[int, str]]:
@@ -153,12 +159,10 @@ def usable_specs(specs: list[BenefitSpec], catalog: dict) -> tuple[list[BenefitS
 
 def plan_evaluation(*, as_of: dt.date, benefit_ids: list[int] | None = None, cause: str) -> Plan:
     """Benefits (default: all) split by their validity on `as_of`."""
-    specs = selectors.benefit_specs(benefit_ids)
-    catalog = selectors.catalog()
+    policies = selectors.policy_set()  # read and compiled once per process while unchanged
+    specs = policies.select(benefit_ids)
     validity = {spec.benefit_id: validity_on(spec, as_of) for spec in specs}
-    in_force, broken = usable_specs(
-        [spec for spec in specs if validity[spec.benefit_id] == IN_FORCE], catalog
-    )
+    in_force, broken = policies.usable([spec for spec in specs if validity[spec.benefit_id] == IN_FORCE])
     out_of_force = {pk: reason for pk, reason in validity.items() if reason != IN_FORCE}
     # only benefits that left force since they were stored have rows to remove (usually none)
     stale = Benefit.objects.filter(pk__in=list(out_of_force)).filter(
@@ -168,11 +172,13 @@ def plan_evaluation(*, as_of: dt.date, benefit_ids: list[int] | None = None, cau
         benefits=len(specs),
         in_force=in_force,
         out_of_force={pk: out_of_force[pk] for pk in stale.values_list("pk", flat=True)},
-        codes=facts_read(in_force, catalog),
-        catalog=catalog,
+        codes=policies.facts_read(in_force),
+        catalog=policies.catalog,
         as_of=as_of,
         cause=cause,
         broken=broken,
+        compiled={spec.benefit_id: policies.compiled[spec.benefit_id] for spec in in_force},
+        regions=policies.regions,
     )
 
 
@@ -181,10 +187,47 @@ def evaluate_locked(plan: Plan, enterprise_ids: list[int]) -> Written:
     the current transaction (lock_enterprises): facts_table once, evaluate_table per benefit."""
     if not enterprise_ids:
         return Written()
-    table = facts_table(enterprise_ids, plan.as_of, plan.codes)  # ids: a chunk is read as an id range
+    if len(enterprise_ids) == 1:
+        return _evaluate_one_locked(plan, enterprise_ids[0])
+    # ids: a chunk is read as an id range; the catalog and region codes are the plan's (no query)
+    table = facts_table(enterprise_ids, plan.as_of, plan.codes, catalog=plan.catalog, regions=plan.regions)
     columns = FactColumns(table.columns, len(table.enterprise_ids), plan.catalog, table.items)
-    evaluated = [evaluate_table(spec, columns, plan.as_of) for spec in plan.in_force]
+    evaluated = [
+        evaluate_table(spec, columns, plan.as_of, plan.compiled.get(spec.benefit_id))
+        for spec in plan.in_force
+    ]
     return store(evaluated, table.enterprise_ids, plan.out_of_force, as_of=plan.as_of, cause=plan.cause)
+
+
+def _evaluate_one_locked(plan: Plan, enterprise_id: int) -> Written:
+    """evaluate_locked of one enterprise (a save's drain): the plan's facts read as for a chunk,
+    then explained, as evaluate_enterprise does, instead of numpy over a single row (which costs
+    more than it saves). The two paths give the same status, score, amount, leaf outcomes and
+    fingerprint (matching/tests/test_two_paths_db.py), so the stored rows are the same whichever
+    path wrote them."""
+    table = facts_table([enterprise_id], plan.as_of, plan.codes, catalog=plan.catalog, regions=plan.regions)
+    if not table.enterprise_ids:
+        return Written()
+    values = {code: column[0] for code, column in table.columns.items()}
+    items = {kind: rows.sheets_of(0) for kind, rows in table.items.items()}
+    verdicts = [
+        explain(
+            spec,
+            values,
+            as_of=plan.as_of,
+            catalog=plan.catalog,
+            items=items.get(spec.per_item or "", []),
+            compiled=plan.compiled.get(spec.benefit_id),
+        )
+        for spec in plan.in_force
+    ]
+    return store(
+        [TableVerdicts.of_verdict(v) for v in verdicts],
+        table.enterprise_ids,
+        plan.out_of_force,
+        as_of=plan.as_of,
+        cause=plan.cause,
+    )
 
 
 # A restarting database, a dropped connection, a deadlock: worth retrying the whole task later.

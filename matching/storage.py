@@ -211,6 +211,11 @@ COPY_ROW = np.dtype(
 )  # fmt: skip
 
 
+# Up to this many enterprises (one being re-evaluated, a small drain) the stored fingerprints are
+# fetched as plain rows: COPY and its planner settings cost three round trips, more than the rows.
+FEW_ENTERPRISES = 20
+
+
 def _stored_fingerprints(ids: np.ndarray, benefit_ids: np.ndarray) -> np.ndarray:
     """(enterprise_id, benefit_id, fingerprint) of the stored rows of these enterprises and benefits.
 
@@ -224,7 +229,7 @@ def _stored_fingerprints(ids: np.ndarray, benefit_ids: np.ndarray) -> np.ndarray
     )
     params = [int(ids[0]), int(ids[-1]), *benefit_params]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and len(ids) > FEW_ENTERPRISES:
             stored = _copy_bigints(cursor, cursor.mogrify(query, params).decode())
         else:
             cursor.execute(query, params)

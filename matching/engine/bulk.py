@@ -35,6 +35,7 @@ from matching.engine.amounts import (
 from matching.engine.conditions import (
     COMPARISONS,
     OUTCOME_LETTERS,
+    CompiledCondition,
     Leaf,
     Outcome,
     comparison_truth,
@@ -247,15 +248,22 @@ class ItemTableVerdicts:
         )
 
 
-def evaluate_table(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> TableVerdicts:
+def evaluate_table(
+    spec: BenefitSpec, table: FactColumns, as_of: dt.date, compiled: CompiledCondition | None = None
+) -> TableVerdicts:
     """Verdicts of one benefit for every row; a per-item benefit is evaluated over the rows' items
-    and reduced to one verdict per row exactly as verdict.combine_items does for one enterprise."""
+    and reduced to one verdict per row exactly as verdict.combine_items does for one enterprise.
+    `compiled`: the spec's condition already compiled against the table's catalog (None: compiled here)."""
+    if compiled is None:
+        compiled = compile_condition(spec.condition, table.catalog)
     if spec.per_item:
-        return _evaluate_items(spec, table, as_of)
-    return _evaluate_rows(spec, table, as_of)
+        return _evaluate_items(spec, table, as_of, compiled)
+    return _evaluate_rows(spec, table, as_of, compiled)
 
 
-def _evaluate_items(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> TableVerdicts:
+def _evaluate_items(
+    spec: BenefitSpec, table: FactColumns, as_of: dt.date, compiled: CompiledCondition
+) -> TableVerdicts:
     items = table.items.get(spec.per_item)
     owner = np.asarray(items.owner if items is not None else [], dtype=np.int64)
     has_item = np.zeros(table.n, dtype=bool)
@@ -263,7 +271,7 @@ def _evaluate_items(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> Ta
     bare = np.flatnonzero(~has_item)  # enterprises without such an item: one row of unknown item facts
     rows_owner = np.concatenate([owner, bare])
     m = len(rows_owner)
-    codes = input_codes(spec, compile_condition(spec.condition, table.catalog), table.catalog)
+    codes = input_codes(spec, compiled, table.catalog)
     owner_list = rows_owner.tolist()
     expanded: dict[str, list[Any]] = {}
     for code in codes:
@@ -272,7 +280,7 @@ def _evaluate_items(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> Ta
         elif code in table.raw:
             column = table.raw[code]
             expanded[code] = [column[row] for row in owner_list]
-    rows = _evaluate_rows(spec, FactColumns(expanded, m, table.catalog), as_of)
+    rows = _evaluate_rows(spec, FactColumns(expanded, m, table.catalog), as_of, compiled)
 
     # the best row of each enterprise: best status, then score, then the first item
     position = np.arange(m)
@@ -323,8 +331,9 @@ def _evaluate_items(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> Ta
     )
 
 
-def _evaluate_rows(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> TableVerdicts:
-    compiled = compile_condition(spec.condition, table.catalog)
+def _evaluate_rows(
+    spec: BenefitSpec, table: FactColumns, as_of: dt.date, compiled: CompiledCondition
+) -> TableVerdicts:
     n = table.n
     leaf_arrays: list[np.ndarray] = []
 

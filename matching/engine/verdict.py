@@ -204,15 +204,21 @@ def explain(
     catalog: Catalog,
     sources: Mapping[str, str] | None = None,
     items: Sequence[ItemInput] | None = None,
+    compiled: CompiledCondition | None = None,
 ) -> Verdict:
     """The full verdict for one enterprise's facts (code → value, None or absent = unknown).
+
+    `compiled`: the spec's condition already compiled against this `catalog` (a caller keeping
+    compiled conditions, matching/policy_set.py); None compiles it here.
 
     A per-item benefit is evaluated once per item of `items` (the enterprise's items of its kind),
     each with the enterprise's facts and the item's own; without items, `facts` may hold one item's
     facts (the self-check, scenarios) — absent item facts are unknown, so "has no such project yet"
     is needs_info, never eligible."""
     if not spec.per_item or not items:
-        return _explain_one(spec, facts, as_of=as_of, catalog=catalog, sources=sources)
+        return _explain_one(spec, facts, as_of=as_of, catalog=catalog, sources=sources, compiled=compiled)
+    if compiled is None:
+        compiled = compile_condition(spec.condition, catalog)
     judged = []
     for item in items:
         merged = {**facts, **item.values}
@@ -221,7 +227,9 @@ def explain(
             ItemVerdict(
                 item.id,
                 item.title,
-                _explain_one(spec, merged, as_of=as_of, catalog=catalog, sources=item_sources),
+                _explain_one(
+                    spec, merged, as_of=as_of, catalog=catalog, sources=item_sources, compiled=compiled
+                ),
             )
         )
     return combine_items(judged)
@@ -260,9 +268,11 @@ def _explain_one(
     as_of: dt.date,
     catalog: Catalog,
     sources: Mapping[str, str] | None = None,
+    compiled: CompiledCondition | None = None,
 ) -> Verdict:
     sources = sources or {}
-    compiled = compile_condition(spec.condition, catalog)
+    if compiled is None:
+        compiled = compile_condition(spec.condition, catalog)
     codes = input_codes(spec, compiled, catalog)
     values = {code: normalize(kind_of(catalog[code]), facts.get(code)) for code in codes}
     base_value = values[spec.base_fact] if spec.base_fact else None
