@@ -170,7 +170,7 @@ def input_codes(spec: BenefitSpec, compiled: CompiledCondition, catalog: Catalog
     amount_codes = amount_inputs(spec)
     for code in amount_codes:
         if code not in catalog:
-            raise ConditionError(f"{spec.global_key}: unknown amount fact {code!r}")
+            raise ConditionError([f"{spec.global_key}: unknown amount fact {code!r}"])
     return sorted(compiled.fact_codes | set(amount_codes))
 
 
