@@ -47,7 +47,7 @@ from matching.engine.values import Catalog, FactValueError, Kind, kind_of, norma
 from matching.engine.verdict import AMOUNT_STATUSES, Status, Verdict, input_codes, status_and_score
 
 # Python types a column may hold as they are (anything else goes through normalize, value by value).
-_READY = {
+_READY: dict[Kind, set[type]] = {
     Kind.NUMBER: {Decimal},
     Kind.TEXT: {str},
     Kind.BOOL: {bool},
@@ -90,6 +90,7 @@ class _Column:
                     )
             return
         key_of: Callable[[Any], Any]
+        dtype: type[np.generic]
         if kind is Kind.NUMBER:
             key_of, dtype, self.exact = float, np.float64, False
         elif kind is Kind.DATE:
@@ -111,7 +112,7 @@ class _Column:
     def compare(self, name: str, constant: Any) -> np.ndarray:
         """Mask of rows where `value <name> constant` (unknown rows are masked later)."""
         function, key = COMPARISONS[name], self.key_of(constant)
-        mask = function(self.keys, key)
+        mask: np.ndarray = function(self.keys, key)
         if not self.exact:
             ties = np.flatnonzero(self.known & (self.keys == key))
             if ties.size:
@@ -215,16 +216,20 @@ class TableVerdicts:
         )
 
     def status_slug(self, row: int) -> str:
-        return _SLUGS[self.status[row]]
+        slug: str = _SLUGS[self.status[row]]
+        return slug
 
     def status_slugs(self) -> list[str]:
-        return _SLUGS[self.status].tolist()
+        slugs: list[str] = _SLUGS[self.status].tolist()
+        return slugs
 
     def amount(self, row: int) -> Amount:
-        return self.amount_table[self.amount_codes[row]]
+        amount: Amount = self.amount_table[self.amount_codes[row]]
+        return amount
 
     def leaf_outcomes(self, row: int) -> str:
-        return self.letters[row].tobytes().decode()
+        letters: bytes = self.letters[row].tobytes()
+        return letters.decode()
 
 
 @dataclass
@@ -256,6 +261,7 @@ def evaluate_table(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> Tab
 
 
 def _evaluate_items(spec: BenefitSpec, table: FactColumns, as_of: dt.date) -> TableVerdicts:
+    assert spec.per_item is not None  # evaluate_table
     items = table.items.get(spec.per_item)
     owner = np.asarray(items.owner if items is not None else [], dtype=np.int64)
     has_item = np.zeros(table.n, dtype=bool)
@@ -380,6 +386,7 @@ def _amounts(
     where no amount is due."""
     gets_amount = np.isin(status, [int(s) for s in AMOUNT_STATUSES])
     inputs = amount_inputs(spec)
+    combos: list[dict[str, Any]]
     if not inputs:
         codes, combos = np.zeros(table.n, dtype=np.int64), [{}]
     else:
