@@ -144,7 +144,7 @@ def item_results_for_enterprise(enterprise: Enterprise) -> dict[int, list[ItemRe
         .select_related("benefit")
         .order_by("item_id", "-score", "benefit_id")
     )
-    reasons: dict[tuple[int, int], tuple[Reason, ...]] = {}
+    reasons: dict[tuple[int | None, int], tuple[Reason, ...]] = {}  # (benefit, item)
     for as_of in {row.as_of for row in rows}:
         benefit_ids = sorted({row.benefit_id for row in rows if row.as_of == as_of})
         for verdict in verdicts_for(enterprise, as_of, benefit_ids):

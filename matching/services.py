@@ -111,7 +111,8 @@ def evaluate_enterprise(*, enterprise_id: int, as_of: dt.date, cause: str = "man
     validity = {spec.benefit_id: validity_on(spec, as_of) for spec in specs}
     in_force = [spec for spec in specs if validity[spec.benefit_id] == IN_FORCE]
     verdicts = selectors.verdicts_for(enterprise, as_of, specs=in_force)
-    out_of_force = {pk: reason for pk, reason in validity.items() if reason != IN_FORCE}
+    # benefit_specs reads the database: every spec has its row (pk)
+    out_of_force = {pk: reason for pk, reason in validity.items() if reason != IN_FORCE and pk is not None}
     store(
         [TableVerdicts.of_verdict(v) for v in verdicts],
         [enterprise_id],
@@ -140,11 +141,13 @@ class Plan:
 def usable_specs(specs: list[BenefitSpec], catalog: dict) -> tuple[list[BenefitSpec], dict[int, str]]:
     """Specs whose condition compiles against the catalog, and the error of each one that does not
     (a poison policy row is reported, not allowed to fail every chunk)."""
-    usable, broken = [], {}
+    usable: list[BenefitSpec] = []
+    broken: dict[int, str] = {}
     for spec in specs:
         try:
             facts_read([spec], catalog)
         except (ConditionError, KeyError) as exc:
+            assert spec.benefit_id is not None  # a spec of selectors.benefit_specs: a database row
             broken[spec.benefit_id] = f"{spec.global_key}: {exc}"[:1000]
         else:
             usable.append(spec)
@@ -296,6 +299,7 @@ def _run_chunks(plan: Plan, chunks: list[list[int]], jobs: int) -> Iterator[tupl
 
 
 def _evaluate_chunk_in_worker(chunk: list[int]) -> tuple[int, Written]:
+    assert _PLAN is not None  # set by _run_chunks before the workers fork
     return _evaluate_chunk(_PLAN, chunk)
 
 

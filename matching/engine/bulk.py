@@ -130,9 +130,12 @@ class _Column:
 class ItemColumns(Protocol):
     """The items of one kind (enterprises.facts.ItemRows): `owner` the row of each item's enterprise."""
 
-    owner: Sequence[int]
-    ids: Sequence[int]
-    columns: Mapping[str, Sequence[Any]]
+    @property
+    def owner(self) -> Sequence[int]: ...
+    @property
+    def ids(self) -> Sequence[int]: ...
+    @property
+    def columns(self) -> Mapping[str, Sequence[Any]]: ...
 
 
 class FactColumns:

@@ -192,10 +192,16 @@ class ItemVerdict:
 
 
 class ItemInput(Protocol):
-    id: int
-    title: str
-    values: Mapping[str, Any]
-    source: str
+    """One item's facts, as the engine reads them (read-only: a frozen dataclass satisfies it)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def values(self) -> Mapping[str, Any]: ...
+    @property
+    def source(self) -> str: ...
 
 
 def explain(
