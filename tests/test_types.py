@@ -10,6 +10,7 @@ from mypy.main import process_options
 
 from tests.support import ROOT
 
+
 def mypy_config() -> dict:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]
 
