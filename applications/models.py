@@ -19,7 +19,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-MONEY = {"max_digits": 16, "decimal_places": 2, "null": True, "blank": True}
+# Money of a person or an event, None when not stated (never 0): `null=True, blank=True` beside it, spelt
+# out so that mypy's Django plugin reads the field as optional.
+MONEY = {"max_digits": 16, "decimal_places": 2}
 # A mainland mobile number (11 digits from 1) or a fixed line with optional area code and extension.
 PHONE = re.compile(r"(?:\+?86[- ]?)?1[3-9]\d{9}|(?:0\d{2,3}[- ]?)?\d{7,8}(?:[- ]?(?:转|-)?\d{1,6})?")
 
@@ -92,9 +94,13 @@ class Application(models.Model):
         _("申请金额（元）"),
         validators=[MinValueValidator(0)],
         help_text=_("空表示未填写，不是 0"),
+        null=True,
+        blank=True,
         **MONEY,
     )
-    approved_amount = models.DecimalField(_("核定金额（元）"), validators=[MinValueValidator(0)], **MONEY)
+    approved_amount = models.DecimalField(
+        _("核定金额（元）"), validators=[MinValueValidator(0)], null=True, blank=True, **MONEY
+    )
     project_summary = models.TextField(_("申报说明"), blank=True)
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
     contact_phone = models.CharField(
@@ -204,7 +210,7 @@ class ApplicationEvent(models.Model):
     from_state = models.CharField(_("原状态"), max_length=20, choices=State.choices, blank=True)
     to_state = models.CharField(_("新状态"), max_length=20, choices=State.choices)
     comment = models.TextField(_("说明"), blank=True)
-    amount = models.DecimalField(_("金额（元）"), **MONEY)
+    amount = models.DecimalField(_("金额（元）"), null=True, blank=True, **MONEY)
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -499,7 +505,7 @@ class Confirmation(models.Model):
         verbose_name=_("申报事项"),
     )
     state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.REQUESTED)
-    estimated_amount = models.DecimalField(_("预估金额（元）"), **MONEY)
+    estimated_amount = models.DecimalField(_("预估金额（元）"), null=True, blank=True, **MONEY)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -16,6 +16,7 @@ from django.db.models.functions import Substr, TruncMonth
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from applications import explanations
@@ -139,7 +140,7 @@ class MatchRow:
 
     @property
     def status_label(self) -> str:
-        return MatchStatus(self.status).label
+        return str(MatchStatus(self.status).label)
 
     @property
     def deadline_soon(self) -> bool:
@@ -177,10 +178,15 @@ class Dashboard:
     @property
     def windows(self) -> list[MatchRow]:
         """Rows with an open window (closing first), then those whose window is yet to open."""
-        found = [row for row in self.rows if row.window is not None and not row.claimed]
-        return sorted(
-            found, key=lambda row: (not row.window.is_open, row.window.last_day, row.window.first_day)
-        )
+        found = [(row, row.window) for row in self.rows if row.window is not None and not row.claimed]
+        found.sort(key=lambda pair: (not pair[1].is_open, pair[1].last_day, pair[1].first_day))
+        return [row for row, _window in found]
+
+
+def _benefit_id(verdict: Verdict) -> int:
+    """The benefit row of a verdict on the database's benefits (matching.selectors.benefit_specs)."""
+    assert verdict.spec.benefit_id is not None
+    return verdict.spec.benefit_id
 
 
 def _row_order(verdict: Verdict) -> tuple:
@@ -225,21 +231,24 @@ def dashboard(enterprise: Enterprise, as_of: dt.date, now: dt.datetime | None = 
         if verdict.spec.benefit_id not in claimed and verdict.spec.stacking_group not in claimed_groups
     )
     counted = {verdict.spec.benefit_id for verdict in stack.chosen}
-    windows = next_windows((v.spec.benefit_id for v in verdicts), now or timezone.now())
-    rows, not_eligible, not_in_force = [], [], 0
+    windows = next_windows((_benefit_id(v) for v in verdicts), now or timezone.now())
+    rows: list[MatchRow] = []
+    not_eligible: list[MatchRow] = []
+    not_in_force = 0
     for verdict in sorted(verdicts, key=_row_order):
         if verdict.status is Status.NOT_IN_FORCE:
             not_in_force += 1
             continue
         deadline = deadline_of(verdict.spec)
+        benefit_id = _benefit_id(verdict)
         row = MatchRow(
             verdict,
-            applications.get(verdict.spec.benefit_id),
+            applications.get(benefit_id),
             deadline,
             (deadline - as_of).days if deadline else None,
-            verdict.spec.benefit_id in counted,
-            verdict.spec.benefit_id in claimed,
-            windows.get(verdict.spec.benefit_id),
+            benefit_id in counted,
+            benefit_id in claimed,
+            windows.get(benefit_id),
         )
         (not_eligible if verdict.status is Status.NOT_ELIGIBLE else rows).append(row)
     mine = Application.objects.filter(enterprise=enterprise)
@@ -277,7 +286,9 @@ def staff_application(pk: int) -> Application:
 def state_counts(applications: QuerySet[Application]) -> list[tuple[str, str, int]]:
     """(state, label, count) for every state staff see, zeros included, in workflow order."""
     counts = dict(applications.order_by().values_list("state").annotate(n=Count("id")))
-    return [(state.value, state.label, counts.get(state.value, 0)) for state in State if state != State.DRAFT]
+    return [
+        (state.value, str(state.label), counts.get(state.value, 0)) for state in State if state != State.DRAFT
+    ]
 
 
 # ---------------------------------------------------------------- 免申即享
@@ -343,9 +354,9 @@ def auto_grant_list(
     if benefit.per_item:  # per item: an item applied for is handled by its application, not the enterprise
         applied_items = set(applied.exclude(item=None).values_list("item_id", flat=True))
         applied = applied.filter(item=None)
-    applied = applied.values("enterprise_id")
-    already_applied = enterprises.filter(pk__in=applied).count()
-    enterprises = enterprises.exclude(pk__in=applied)
+    applied_by = applied.values("enterprise_id")
+    already_applied = enterprises.filter(pk__in=applied_by).count()
+    enterprises = enterprises.exclude(pk__in=applied_by)
     catalog = matching_selectors.catalog()
     spec = matching_selectors.spec_for(benefit)
     validity = validity_on(spec, as_of)
@@ -445,7 +456,7 @@ def _aggregate(applications: QuerySet[Application], key: str) -> Iterable[dict]:
     )
 
 
-def _table(title: str, dimension: str, rows: Iterable[dict], key: str, label_of) -> ReportTable:
+def _table(title: str | Promise, dimension: str, rows: Iterable[dict], key: str, label_of) -> ReportTable:
     table = ReportTable(title, dimension)
     for row in rows:
         table.rows.append(
@@ -460,9 +471,9 @@ def _table(title: str, dimension: str, rows: Iterable[dict], key: str, label_of)
         )
     most = max((row.count for row in table.rows), default=0)
     most_amount = max((row.approved for row in table.rows), default=Decimal(0))
-    for row in table.rows:
-        row.count_share = round(100 * row.count / most) if most else 0
-        row.amount_share = round(100 * row.approved / most_amount) if most_amount else 0
+    for report_row in table.rows:
+        report_row.count_share = round(100 * report_row.count / most) if most else 0
+        report_row.amount_share = round(100 * report_row.approved / most_amount) if most_amount else 0
     return table
 
 

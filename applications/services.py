@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Permission, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -45,6 +45,7 @@ from enterprises.selectors import enterprise_for_user
 from enterprises.verification import unverified_reason
 from matching import notifications
 from matching import selectors as matching_selectors
+from matching.engine import Verdict
 from policies import amount_rules
 from policies.models import Benefit, ItemKind
 from policies.money import wan
@@ -107,16 +108,22 @@ def allowed_actions(application: Application) -> set[str]:
 # ---------------------------------------------------------------- checks
 
 
-def is_member(user: AbstractBaseUser, enterprise_id: int) -> bool:
+def is_member(user: User, enterprise_id: int) -> bool:
     enterprise = enterprise_for_user(user)
     return enterprise is not None and enterprise.pk == enterprise_id
 
 
-def can_review(user: AbstractBaseUser) -> bool:
+def can_review(user: User) -> bool:
     return user.is_authenticated and user.is_active and user.has_perm(REVIEW_PERMISSION)
 
 
-def _check_actor(actor: AbstractBaseUser, enterprise_id: int, side: str) -> None:
+def _attribute(instance: Any, actor: User) -> None:
+    """Who made the next history version of `instance` (any model with history: simple_history reads
+    an attribute the model does not declare)."""
+    instance._history_user = actor
+
+
+def _check_actor(actor: User, enterprise_id: int, side: str) -> None:
     if side == ENTERPRISE and not is_member(actor, enterprise_id):
         raise PermissionDenied(_("只能操作本企业的申报。"))
     if side == REVIEWER and not can_review(actor):
@@ -125,9 +132,7 @@ def _check_actor(actor: AbstractBaseUser, enterprise_id: int, side: str) -> None
         raise PermissionDenied(_("您没有分派审核人的权限。"))
 
 
-def _begin(
-    action: str, *, actor: AbstractBaseUser, application_id: int, expected_version: int
-) -> Application:
+def _begin(action: str, *, actor: User, application_id: int, expected_version: int) -> Application:
     """The locked application, once the actor, the version and the transition are all in order."""
     application = Application.objects.select_for_update().get(pk=application_id)
     transition = TRANSITIONS[action]
@@ -166,7 +171,7 @@ def _finish(
     application: Application,
     action: str,
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     from_state: str,
     comment: str = "",
     amount: Decimal | None = None,
@@ -175,7 +180,7 @@ def _finish(
     if target is not None:
         application.state = target
     application.version += 1
-    application._history_user = actor  # simple_history: who made this version
+    _attribute(application, actor)
     application.full_clean()
     application.save()
     _record(application, action, actor=actor, from_state=from_state, comment=comment, amount=amount)
@@ -185,7 +190,7 @@ def _finish(
 
 # What the enterprise is told on each application event (its notifications page, opted-in e-mail and the
 # webhook event application.<name>). Words are chosen when read (matching.notifications.notice_text).
-NOTICES = {
+NOTICES: dict[str, tuple[str, str]] = {
     Action.SUBMIT: ("submitted", gettext_noop("申报 %(ref)s（%(benefit)s）已提交，等待审核。")),
     Action.RESUBMIT: ("resubmitted", gettext_noop("申报 %(ref)s（%(benefit)s）已补充后重新提交，等待审核。")),
     Action.WITHDRAW: ("withdrawn", gettext_noop("申报 %(ref)s（%(benefit)s）已撤回。")),
@@ -225,7 +230,7 @@ def _record(
     application: Application,
     action: str,
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     from_state: str,
     comment: str = "",
     amount: Decimal | None = None,
@@ -304,7 +309,7 @@ def _refuse_out_of_force(benefit: Benefit, as_of: dt.date) -> None:
 @transaction.atomic
 def create_draft(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     enterprise_id: int,
     benefit_id: int,
     requested_amount: Decimal | None = None,
@@ -345,7 +350,7 @@ def create_draft(
         facts_snapshot=explained.facts,
         created_by=actor,
     )
-    application._history_user = actor
+    _attribute(application, actor)
     application.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
@@ -430,7 +435,7 @@ def _refuse_duplicate(enterprise: Enterprise, benefit: Benefit, item: Item | Non
 @transaction.atomic
 def update_draft(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     application_id: int,
     expected_version: int,
     requested_amount: Decimal | None,
@@ -468,7 +473,7 @@ def _take_snapshots(application: Application, as_of: dt.date | None) -> None:
 @transaction.atomic
 def submit(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     application_id: int,
     expected_version: int,
     as_of: dt.date | None = None,
@@ -520,9 +525,7 @@ def _refuse_without_materials(application: Application, call: Call | None) -> No
 
 
 @transaction.atomic
-def withdraw(
-    *, actor: AbstractBaseUser, application_id: int, expected_version: int, reason: str = ""
-) -> Application:
+def withdraw(*, actor: User, application_id: int, expected_version: int, reason: str = "") -> Application:
     application = _begin(
         Action.WITHDRAW, actor=actor, application_id=application_id, expected_version=expected_version
     )
@@ -534,7 +537,7 @@ def withdraw(
 @transaction.atomic
 def resubmit(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     application_id: int,
     expected_version: int,
     answer: str,
@@ -563,7 +566,7 @@ def resubmit(
 @transaction.atomic
 def add_attachment(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     application_id: int,
     upload: UploadedFile,
     description: str = "",
@@ -619,7 +622,7 @@ def add_attachment(
 
 
 @transaction.atomic
-def remove_attachment(*, actor: AbstractBaseUser, attachment_id: int) -> None:
+def remove_attachment(*, actor: User, attachment_id: int) -> None:
     attachment = Attachment.objects.select_related("application").get(pk=attachment_id)
     application = Application.objects.select_for_update().get(pk=attachment.application_id)
     _check_actor(actor, application.enterprise_id, ENTERPRISE)
@@ -649,7 +652,7 @@ def _check_editable(application: Application, action: str) -> None:
 
 
 @transaction.atomic
-def start_review(*, actor: AbstractBaseUser, application_id: int, expected_version: int) -> Application:
+def start_review(*, actor: User, application_id: int, expected_version: int) -> Application:
     application = _begin(
         Action.START_REVIEW, actor=actor, application_id=application_id, expected_version=expected_version
     )
@@ -661,7 +664,7 @@ def start_review(*, actor: AbstractBaseUser, application_id: int, expected_versi
 
 @transaction.atomic
 def return_for_information(
-    *, actor: AbstractBaseUser, application_id: int, expected_version: int, needed: str
+    *, actor: User, application_id: int, expected_version: int, needed: str
 ) -> Application:
     application = _begin(
         Action.RETURN, actor=actor, application_id=application_id, expected_version=expected_version
@@ -679,7 +682,7 @@ def return_for_information(
 @transaction.atomic
 def approve(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     application_id: int,
     expected_version: int,
     amount: Decimal | None,
@@ -698,9 +701,7 @@ def approve(
 
 
 @transaction.atomic
-def reject(
-    *, actor: AbstractBaseUser, application_id: int, expected_version: int, reason: str
-) -> Application:
+def reject(*, actor: User, application_id: int, expected_version: int, reason: str) -> Application:
     application = _begin(
         Action.REJECT, actor=actor, application_id=application_id, expected_version=expected_version
     )
@@ -716,7 +717,7 @@ def _decide(
     application: Application,
     action: str,
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     reason: str,
     amount: Decimal | None = None,
 ) -> Application:
@@ -730,7 +731,7 @@ def _decide(
 
 @transaction.atomic
 def assign_reviewer(
-    *, actor: AbstractBaseUser, application_id: int, expected_version: int, reviewer_id: int | None
+    *, actor: User, application_id: int, expected_version: int, reviewer_id: int | None
 ) -> Application:
     """Give the application to a reviewer (None: nobody); the reviewer needs the review permission."""
     application = _begin(
@@ -819,7 +820,7 @@ def _material_of(application: Application, material_id: int) -> CallMaterial:
 @transaction.atomic
 def check_material(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     application_id: int,
     expected_version: int,
     material_id: int,
@@ -868,7 +869,7 @@ class ConfirmationRequests:
 @transaction.atomic
 def request_confirmations(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     benefit_id: int,
     enterprise_ids: list[int] | None = None,
     item_ids: list[int] | None = None,
@@ -903,7 +904,7 @@ def request_confirmations(
         .filter(pk__in={*enterprise_ids, *ticked.values()})
         .order_by("pk")
     )
-    asked = {
+    asked: dict[tuple[int, int | None], str] = {
         (enterprise_id, item_id): state
         for enterprise_id, item_id, state in Confirmation.objects.filter(
             benefit=benefit, enterprise__in=chosen
@@ -954,7 +955,7 @@ def request_confirmations(
 
 
 def _ask(
-    actor: AbstractBaseUser,
+    actor: User,
     benefit: Benefit,
     enterprise: Enterprise,
     estimate: Decimal | None,
@@ -968,10 +969,10 @@ def _ask(
         estimated_amount=estimate,
         requested_by=actor,
     )
-    confirmation._history_user = actor
+    _attribute(confirmation, actor)
     confirmation.full_clean(validate_constraints=False)
     confirmation.save()
-    title = confirmation.item.title if item_id is not None else ""
+    title = confirmation.item.title if confirmation.item is not None else ""
     notifications.notify(
         enterprise_id=enterprise.pk,
         kind="application.confirmation_requested",
@@ -993,7 +994,7 @@ def _ask(
 
 
 def _begin_confirmation(
-    *, actor: AbstractBaseUser, confirmation_id: int, expected_version: int
+    *, actor: User, confirmation_id: int, expected_version: int
 ) -> Confirmation:
     confirmation = (
         Confirmation.objects.select_for_update(of=("self",))
@@ -1016,7 +1017,7 @@ def _begin_confirmation(
 
 @transaction.atomic
 def confirm_grant(
-    *, actor: AbstractBaseUser, confirmation_id: int, expected_version: int, as_of: dt.date | None = None
+    *, actor: User, confirmation_id: int, expected_version: int, as_of: dt.date | None = None
 ) -> Application:
     """The enterprise wants the benefit: an application under review (the state reviewers decide from),
     its evidence the data comparison on authoritative data as it stands now."""
@@ -1031,7 +1032,11 @@ def confirm_grant(
     _refuse_duplicate(enterprise, benefit, item)
     rows = selectors.auto_grant_list(benefit, as_of, Enterprise.objects.filter(pk=enterprise.pk)).rows
     # a per-item request is re-checked on that item's own result: another item meeting is not enough
-    met = [entry.verdict for row in rows for entry in row.items if entry.item_id == item.pk] if item else rows
+    met: list[Verdict] = (
+        [entry.verdict for row in rows for entry in row.items if entry.item_id == item.pk]
+        if item
+        else [row.verdict for row in rows]
+    )
     if not met:
         raise InvalidTransition(
             _(
@@ -1040,7 +1045,7 @@ def confirm_grant(
             % {"benefit": _named(confirmation)},
             code="no_longer_met",
         )
-    verdict = met[0] if item else rows[0].verdict
+    verdict = met[0]
     catalog = matching_selectors.catalog()
     sheet = facts_for(enterprise, as_of, catalog=catalog)
     amount = verdict.amount.value
@@ -1062,7 +1067,7 @@ def confirm_grant(
         submitted_at=now,
         last_submitted_at=now,
     )
-    application._history_user = actor
+    _attribute(application, actor)
     application.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():
@@ -1088,7 +1093,7 @@ def confirm_grant(
 
 @transaction.atomic
 def decline_grant(
-    *, actor: AbstractBaseUser, confirmation_id: int, expected_version: int, reason: str = ""
+    *, actor: User, confirmation_id: int, expected_version: int, reason: str = ""
 ) -> Confirmation:
     """The enterprise does not want the benefit: recorded, and it is not asked again for it (for a
     per-item request: for that item only; its other items may still be asked)."""
@@ -1102,16 +1107,16 @@ def decline_grant(
 
 def _named(confirmation: Confirmation) -> str:
     """The benefit's name, and for a per-item request the item's title: 技术改造项目补贴（一号产线改造）."""
-    if confirmation.item_id is None:
+    if confirmation.item is None:
         return confirmation.benefit.name
     return f"{confirmation.benefit.name}（{confirmation.item.title}）"
 
 
-def _answered(confirmation: Confirmation, actor: AbstractBaseUser, now: dt.datetime) -> Confirmation:
+def _answered(confirmation: Confirmation, actor: User, now: dt.datetime) -> Confirmation:
     confirmation.responded_by = actor
     confirmation.responded_at = now
     confirmation.version += 1
-    confirmation._history_user = actor
+    _attribute(confirmation, actor)
     confirmation.full_clean(validate_constraints=False)
     confirmation.save()
     return confirmation
@@ -1154,7 +1159,7 @@ def payout_plan(benefit: Benefit, amount: Decimal) -> list[PlannedStage]:
     return planned
 
 
-def _plan_payouts(application: Application, actor: AbstractBaseUser) -> None:
+def _plan_payouts(application: Application, actor: User) -> None:
     """Called on approval: the payout plan of the approved amount (nothing for a non-monetary benefit)."""
     if application.approved_amount is None or application.payout_stages.exists():
         return
@@ -1166,18 +1171,18 @@ def _plan_payouts(application: Application, actor: AbstractBaseUser) -> None:
             share=planned.share,
             amount=planned.amount,
         )
-        stage._history_user = actor
+        _attribute(stage, actor)
         stage.save()
 
 
-def can_record_payouts(user: AbstractBaseUser) -> bool:
+def can_record_payouts(user: User) -> bool:
     return user.is_authenticated and user.is_active and user.has_perm(PAYOUT_PERMISSION)
 
 
 @transaction.atomic
 def record_payout_stage(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     stage_id: int,
     expected_version: int,
     publicised_on: dt.date | None,
@@ -1194,7 +1199,7 @@ def record_payout_stage(
         Application.objects.select_for_update().select_related("benefit").get(pk=stage.application_id)
     )
     label = _("第 %(n)s 期") % {"n": stage.order}
-    if stage.paid:
+    if stage.paid_on is not None:  # stage.paid
         raise DuplicateApplication(
             _("申报 %(ref)s 的%(stage)s已于 %(date)s 登记到账，请勿重复登记。")
             % {"ref": application.reference, "stage": label, "date": stage.paid_on.isoformat()},
@@ -1232,7 +1237,7 @@ def record_payout_stage(
         raise ApplicationError(errors, code="invalid")
     stage.publicised_on, stage.payment_order, stage.paid_on = publicised_on, payment_order, paid_on
     stage.version += 1
-    stage._history_user = actor
+    _attribute(stage, actor)
     stage.full_clean()
     stage.save()
     words = [label]

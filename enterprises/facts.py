@@ -216,7 +216,7 @@ class Loaded:
     projects: dict[int, list[ProjectRow]] = field(default_factory=dict)
     fact_values: dict[int, list[StoredRow]] = field(default_factory=dict)
     # (parent code, name) -> region code (region_codes()); None: read when derived
-    regions: dict[tuple[str, str], str] | None = None
+    regions: Mapping[tuple[str, str], str] | None = None
 
     @property
     def n(self) -> int:
@@ -867,7 +867,7 @@ def _load_table(
     enterprises: QuerySet[Enterprise] | Iterable[int],
     plan: Plan,
     as_of: AsOf,
-    regions: dict[tuple[str, str], str] | None = None,
+    regions: Mapping[tuple[str, str], str] | None = None,
 ) -> Loaded:
     rows_of = Enterprise.objects.order_by("pk")
     if isinstance(enterprises, QuerySet):
@@ -913,7 +913,7 @@ def facts_for(
     as_of: datetime.date,
     *,
     catalog: Mapping[str, Any] | None = None,
-    regions: dict[tuple[str, str], str] | None = None,
+    regions: Mapping[tuple[str, str], str] | None = None,
 ) -> FactSheet:
     """Every catalog fact for one enterprise on `as_of` (None where unknown), with its provenance.
     `regions`: region_codes() when the caller already holds it (read here otherwise)."""
@@ -1050,7 +1050,7 @@ def facts_table(
     *,
     with_sources: bool = False,
     catalog: Mapping[str, Any] | None = None,
-    regions: dict[tuple[str, str], str] | None = None,
+    regions: Mapping[tuple[str, str], str] | None = None,
 ) -> FactTable:
     """The same values as facts_for for every enterprise of `enterprises` (a queryset, or ids: a
     chunk of consecutive ids is read fastest), as columns ordered by id; with_sources: their

@@ -3,14 +3,14 @@ an enterprise user sees only its own enterprise; staff with enterprises.view_ent
 
 from __future__ import annotations
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from enterprises.models import Enterprise, EnterpriseMembership
 
 
-def enterprise_for_user(user: AbstractBaseUser) -> Enterprise | None:
+def enterprise_for_user(user: User) -> Enterprise | None:
     """The enterprise the user acts for, or None (staff, anonymous, unlinked users)."""
     if not user.is_authenticated:
         return None
@@ -18,7 +18,7 @@ def enterprise_for_user(user: AbstractBaseUser) -> Enterprise | None:
     return membership.enterprise if membership else None
 
 
-def visible_enterprises(user: AbstractBaseUser) -> QuerySet[Enterprise]:
+def visible_enterprises(user: User) -> QuerySet[Enterprise]:
     if not user.is_authenticated:
         return Enterprise.objects.none()
     if user.has_perm("enterprises.view_enterprise"):
@@ -26,7 +26,7 @@ def visible_enterprises(user: AbstractBaseUser) -> QuerySet[Enterprise]:
     return Enterprise.objects.filter(memberships__user=user)
 
 
-def enterprise_visible_to(user: AbstractBaseUser, enterprise_id: int) -> Enterprise:
+def enterprise_visible_to(user: User, enterprise_id: int) -> Enterprise:
     """The enterprise if the user may see it; Http404 otherwise (no hint that it exists)."""
     enterprise = visible_enterprises(user).filter(pk=enterprise_id).first()
     if enterprise is None:
@@ -34,7 +34,7 @@ def enterprise_visible_to(user: AbstractBaseUser, enterprise_id: int) -> Enterpr
     return enterprise
 
 
-def can_edit(user: AbstractBaseUser, enterprise: Enterprise) -> bool:
+def can_edit(user: User, enterprise: Enterprise) -> bool:
     if not user.is_authenticated:
         return False
     if user.has_perm("enterprises.change_enterprise"):
@@ -42,7 +42,7 @@ def can_edit(user: AbstractBaseUser, enterprise: Enterprise) -> bool:
     return EnterpriseMembership.objects.filter(user=user, enterprise=enterprise).exists()
 
 
-def enterprise_editable_by(user: AbstractBaseUser, enterprise_id: int) -> Enterprise:
+def enterprise_editable_by(user: User, enterprise_id: int) -> Enterprise:
     """The enterprise if the user may edit it; Http404 otherwise."""
     enterprise = enterprise_visible_to(user, enterprise_id)
     if not can_edit(user, enterprise):

@@ -15,8 +15,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser as User
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.contrib.auth.models import User
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -89,10 +89,18 @@ def _attribute(instance: Any, actor: User | None) -> None:
         instance._history_user = actor
 
 
+def _concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """The field `name` of `model` (a relation's reverse side or a generic key is no field of its own)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise FieldDoesNotExist(f"{model.__name__}.{name} is not a field of its own")
+    return field
+
+
 def _already_stored(enterprise: Enterprise, changes: Mapping[str, Any]) -> bool:
     try:
         return all(
-            Enterprise._meta.get_field(name).to_python(value) == getattr(enterprise, name)
+            _concrete_field(Enterprise, name).to_python(value) == getattr(enterprise, name)
             for name, value in changes.items()
         )
     except ValidationError:
@@ -528,18 +536,18 @@ def _related_rows(
             project = projects.get((pk, ref))
             row = project or Project(enterprise=enterprise, external_ref=ref)
             put(enterprise, row, _assign(row, values, exclude=["enterprise"]), project is not None)
-        for (code, year), value in profile.facts.items():
+        for (code, fact_year), value in profile.facts.items():
             definition = definitions.get(code)
             if definition is None:
                 raise ValidationError(_("未知的事实代码：%(code)s。") % {"code": code}, code="unknown_fact")
             typed = catalog.coerce_fact_value(definition, value)
-            fact = facts.get((pk, definition.pk, year))
+            fact = facts.get((pk, definition.pk, fact_year))
             if typed is None:
                 if fact is not None:
                     related.deleted.append(fact)
                     related.changed.add(pk)
                 continue
-            row = fact or FactValue(enterprise=enterprise, fact=definition, year=year)
+            row = fact or FactValue(enterprise=enterprise, fact=definition, year=fact_year)
             row.fact = definition  # read by FactValue.clean: no query
             values = {
                 "value": catalog.to_json(definition.type, typed),
@@ -568,7 +576,7 @@ def _stored_rows(
     if not enterprise_ids or not wanted:
         return found
     for chunk in _chunks(enterprise_ids, IN_BATCH):
-        for row in model.objects.filter(*where, enterprise_id__in=chunk, **filters).order_by():
+        for row in model._default_manager.filter(*where, enterprise_id__in=chunk, **filters).order_by():
             found[tuple(getattr(row, name) for name in key)] = row
     return found
 
@@ -606,8 +614,11 @@ def _update_with_history(
         return
     quote = connection.ops.quote_name
     key = model._meta.pk
-    columns = [key, *(model._meta.get_field(name) for name in fields)]
-    values = "(" + ", ".join(f"%s::{column.cast_db_type(connection)}" for column in columns) + ")"
+    assert key is not None  # a concrete model
+    columns = [key, *(_concrete_field(model, name) for name in fields)]
+    # Field.cast_db_type is Django's (the type of a CAST), missing from django-stubs
+    casts = [column.cast_db_type(connection) for column in columns]  # type: ignore[attr-defined]
+    values = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
     assignments = ", ".join(f"{quote(column.column)} = v.{quote(column.column)}" for column in columns[1:])
     names = ", ".join(quote(column.column) for column in columns)
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:

@@ -61,7 +61,7 @@ class MatchStatus(models.TextChoices):
 
 
 # One colour per status on every page (calculator, dashboard, review): the badge class of each status.
-STATUS_BADGES = {
+STATUS_BADGES: dict[str, str] = {
     MatchStatus.ELIGIBLE: "ok",
     MatchStatus.PENDING_RECOGNITION: "warn",
     MatchStatus.NEEDS_INFO: "info",

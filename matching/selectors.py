@@ -146,7 +146,7 @@ class PolicySet:
     by_id: dict[int, BenefitSpec] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.by_id = {spec.benefit_id: spec for spec in self.specs}
+        self.by_id = {spec.row_id: spec for spec in self.specs}
 
     @classmethod
     def build(cls, version: str | None) -> PolicySet:
@@ -156,11 +156,11 @@ class PolicySet:
         for spec in specs:
             try:
                 condition = compile_condition(spec.condition, facts)
-                codes[spec.benefit_id] = input_codes(spec, condition, facts)
+                codes[spec.row_id] = input_codes(spec, condition, facts)
             except (ConditionError, KeyError) as exc:  # as services.usable_specs reports them
-                broken[spec.benefit_id] = f"{spec.global_key}: {exc}"[:1000]
+                broken[spec.row_id] = f"{spec.global_key}: {exc}"[:1000]
             else:
-                compiled[spec.benefit_id] = condition
+                compiled[spec.row_id] = condition
         return cls(version, specs, facts, compiled, codes, broken, region_codes())
 
     def select(self, benefit_ids: Iterable[int] | None) -> list[BenefitSpec]:
@@ -177,12 +177,12 @@ class PolicySet:
             if spec.benefit_id in self.compiled:
                 usable.append(spec)
             else:
-                broken[spec.benefit_id] = self.broken[spec.benefit_id]
+                broken[spec.row_id] = self.broken[spec.row_id]
         return usable, broken
 
     def facts_read(self, specs: Iterable[BenefitSpec]) -> list[str]:
         """engine.facts_read of usable specs, from what is compiled already."""
-        return sorted(set().union(*(self.codes[spec.benefit_id] for spec in specs)))
+        return sorted(set().union(*(self.codes[spec.row_id] for spec in specs)))
 
     @cached_property
     def index(self) -> BenefitIndex:
@@ -241,8 +241,8 @@ def verdicts_for(
             catalog=facts,
             sources=sheet.sources,
             items=sheet.items.get(spec.per_item or "", []),
-            compiled=policies.compiled.get(spec.benefit_id)
-            if policies.by_id.get(spec.benefit_id) is spec
+            compiled=policies.compiled.get(spec.row_id)
+            if policies.by_id.get(spec.row_id) is spec
             else None,
         )
         for spec in specs
@@ -282,7 +282,7 @@ def item_results_for_enterprise(enterprise: Enterprise) -> dict[int, list[ItemRe
         .select_related("benefit")
         .order_by("item_id", "-score", "benefit_id")
     )
-    reasons: dict[tuple[int, int], tuple[Reason, ...]] = {}
+    reasons: dict[tuple[int | None, int], tuple[Reason, ...]] = {}  # (benefit, item)
     for as_of in {row.as_of for row in rows}:
         benefit_ids = sorted({row.benefit_id for row in rows if row.as_of == as_of})
         for verdict in verdicts_for(enterprise, as_of, benefit_ids):

@@ -115,7 +115,8 @@ def evaluate_enterprise(*, enterprise_id: int, as_of: dt.date, cause: str = "man
     validity = {spec.benefit_id: validity_on(spec, as_of) for spec in policies.specs}
     in_force = [spec for spec in policies.specs if validity[spec.benefit_id] == IN_FORCE]
     verdicts = selectors.verdicts_for(enterprise, as_of, specs=in_force, policies=policies)
-    out_of_force = {pk: reason for pk, reason in validity.items() if reason != IN_FORCE}
+    # the specs are read from the database: every spec has its row (pk)
+    out_of_force = {pk: reason for pk, reason in validity.items() if reason != IN_FORCE and pk is not None}
     store(
         [TableVerdicts.of_verdict(v) for v in verdicts],
         [enterprise_id],
@@ -146,11 +147,13 @@ class Plan:
 def usable_specs(specs: list[BenefitSpec], catalog: dict) -> tuple[list[BenefitSpec], dict[int, str]]:
     """Specs whose condition compiles against the catalog, and the error of each one that does not
     (a poison policy row is reported, not allowed to fail every chunk)."""
-    usable, broken = [], {}
+    usable: list[BenefitSpec] = []
+    broken: dict[int, str] = {}
     for spec in specs:
         try:
             facts_read([spec], catalog)
         except (ConditionError, KeyError) as exc:
+            assert spec.benefit_id is not None  # a spec of selectors.benefit_specs: a database row
             broken[spec.benefit_id] = f"{spec.global_key}: {exc}"[:1000]
         else:
             usable.append(spec)
@@ -177,7 +180,7 @@ def plan_evaluation(*, as_of: dt.date, benefit_ids: list[int] | None = None, cau
         as_of=as_of,
         cause=cause,
         broken=broken,
-        compiled={spec.benefit_id: policies.compiled[spec.benefit_id] for spec in in_force},
+        compiled={spec.row_id: policies.compiled[spec.row_id] for spec in in_force},
         regions=policies.regions,
     )
 
@@ -193,7 +196,7 @@ def evaluate_locked(plan: Plan, enterprise_ids: list[int]) -> Written:
     table = facts_table(enterprise_ids, plan.as_of, plan.codes, catalog=plan.catalog, regions=plan.regions)
     columns = FactColumns(table.columns, len(table.enterprise_ids), plan.catalog, table.items)
     evaluated = [
-        evaluate_table(spec, columns, plan.as_of, plan.compiled.get(spec.benefit_id))
+        evaluate_table(spec, columns, plan.as_of, plan.compiled.get(spec.row_id))
         for spec in plan.in_force
     ]
     return store(evaluated, table.enterprise_ids, plan.out_of_force, as_of=plan.as_of, cause=plan.cause)
@@ -217,7 +220,7 @@ def _evaluate_one_locked(plan: Plan, enterprise_id: int) -> Written:
             as_of=plan.as_of,
             catalog=plan.catalog,
             items=items.get(spec.per_item or "", []),
-            compiled=plan.compiled.get(spec.benefit_id),
+            compiled=plan.compiled.get(spec.row_id),
         )
         for spec in plan.in_force
     ]
@@ -339,6 +342,7 @@ def _run_chunks(plan: Plan, chunks: list[list[int]], jobs: int) -> Iterator[tupl
 
 
 def _evaluate_chunk_in_worker(chunk: list[int]) -> tuple[int, Written]:
+    assert _PLAN is not None  # set by _run_chunks before the workers fork
     return _evaluate_chunk(_PLAN, chunk)
 
 

@@ -154,7 +154,8 @@ def _occurrences(terms: tuple[str, ...]):
     """How often the terms occur in the text (a rank that both databases compute alike)."""
     text = Lower("text")
     counts = [
-        (Length(text) - Length(Replace(text, Lower(Value(term)), Value("")))) / Length(Value(term))
+        # Replace takes any expression as the text (django-stubs says a Value): the term lowered in SQL
+        (Length(text) - Length(Replace(text, Lower(Value(term)), Value("")))) / Length(Value(term))  # type: ignore[arg-type]
         for term in terms
     ]
     return sum(counts[1:], counts[0])
@@ -199,7 +200,7 @@ def search_clauses(
         _filtered(filters, today)
         .annotate(
             pair_share=sum(shares[1:], shares[0]) / Value(float(len(pieces))),
-            trigram=TrigramWordSimilarity(Value(" ".join(found.terms)), "text"),
+            trigram=TrigramWordSimilarity(" ".join(found.terms), "text"),  # the string is a Value
         )
         .annotate(similarity=Greatest("pair_share", "trigram"))
         .filter(similarity__gte=FUZZY_MIN_SCORE)

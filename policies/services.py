@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import ProtectedError
@@ -38,13 +40,19 @@ def _field_values(instance: models.Model) -> dict:
     return values
 
 
+def _give_reason(instance: Any, reason: str) -> None:
+    """The reason simple_history records for the next version of `instance` (any model with history;
+    it reads an attribute the model does not declare)."""
+    instance._change_reason = reason
+
+
 def _save(instance: models.Model, *, reason: str) -> str:
     """Validate and write `instance` unless the database already holds exactly these values."""
     stored = type(instance)._default_manager.filter(pk=instance.pk).first() if instance.pk else None
     if stored is not None and _comparable(stored) == _comparable(instance):
         return UNCHANGED
     instance.full_clean()
-    instance._change_reason = reason
+    _give_reason(instance, reason)
     instance.save()
     return CREATED if stored is None else UPDATED
 
@@ -146,11 +154,11 @@ def delete_object(*, instance: Heading | Clause | Benefit, reason: str = "") -> 
     Rows other apps still point at (e.g. a benefit with applications) are refused with a clear
     error instead of a ProtectedError: the text can be superseded, but the audit trail stays whole.
     """
-    instance._change_reason = reason
+    _give_reason(instance, reason)
     try:
         instance.delete()
     except ProtectedError as exc:
-        kinds = sorted({obj._meta.verbose_name for obj in exc.protected_objects})
+        kinds = sorted({str(obj._meta.verbose_name) for obj in exc.protected_objects})
         raise ValidationError(
             _("无法删除 %(obj)s：仍被 %(kinds)s 引用。")
             % {"obj": instance, "kinds": "、".join(map(str, kinds))}

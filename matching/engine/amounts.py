@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from matching.engine.spec import BenefitSpec
-from policies.amount_rules import CapGroup, value_on
+from policies.amount_rules import Band, CapGroup, value_on
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
@@ -186,13 +186,20 @@ def _tiered(spec: BenefitSpec, inputs: Mapping[str, Decimal | None]) -> Decimal 
     return total
 
 
-def _band_payout(spec: BenefitSpec, band, inputs: Mapping[str, Decimal | None], portion: Decimal | None):
+def _band_payout(
+    spec: BenefitSpec, band: Band, inputs: Mapping[str, Decimal | None], portion: Decimal | None
+) -> Decimal | None:
     rule = spec.amount_rule
+    assert rule is not None  # a band belongs to the rule's tiers
     if band.amount is not None:
         return band.amount
     if band.rate is not None:
-        quantity = portion if portion is not None else inputs.get(rule.quantity_fact)
+        if portion is not None:
+            quantity: Decimal | None = portion
+        else:
+            quantity = inputs.get(rule.quantity_fact) if rule.quantity_fact else None
         return None if quantity is None else band.rate * quantity
+    assert band.ratio is not None  # a band pays exactly one of amount, rate, ratio
     base = portion if portion is not None else inputs.get(spec.base_fact) if spec.base_fact else None
     return None if base is None else band.ratio * base
 
@@ -225,7 +232,9 @@ def _schedule(
             basis = AmountBasis.CAPPED if basis is not AmountBasis.UP_TO_CAP else basis
         if high_total is not None and cap_total is not None:
             high_total = min(high_total, cap_total)
-        payments = tuple(Payment(str(index), value) for index, value in enumerate(yearly, start=1))
+        payments: tuple[Payment, ...] = tuple(
+            Payment(str(index), value) for index, value in enumerate(yearly, start=1)
+        )
         if schedule.shares:  # one sum split unequally by year
             payments = tuple(
                 Payment(str(index), _round(total * share))
@@ -252,7 +261,7 @@ def _schedule(
     if high is not None and high <= figure:
         high = None
         basis = AmountBasis.COMPUTED if basis is AmountBasis.RANGE else basis
-    payments: tuple[Payment, ...] = ()
+    payments = ()
     by_stage = False
     if schedule is not None and schedule.stages:
         payments = tuple(Payment(stage.after, _round(figure * stage.share)) for stage in schedule.stages)
@@ -298,17 +307,25 @@ def combine_amounts(amounts: list[Amount], group: CapGroup | None = None) -> Amo
     )
 
 
+def known(value: Decimal | None) -> Decimal:
+    """The value of an amount that is counted, or a ceiling: always stated."""
+    assert value is not None
+    return value
+
+
 def _combine_amounts(amounts: list[Amount]) -> Amount:
     if len(amounts) == 1:
         return amounts[0]
     if all(amount.counted for amount in amounts):
         bases = {amount.basis for amount in amounts}
-        total = sum((amount.value for amount in amounts), ZERO)
-        high = sum((amount.high if amount.high is not None else amount.value for amount in amounts), ZERO)
+        total = sum((known(amount.value) for amount in amounts), ZERO)
+        high = sum(
+            (amount.high if amount.high is not None else known(amount.value) for amount in amounts), ZERO
+        )
         basis = bases.pop() if len(bases) == 1 else AmountBasis.COMPUTED
         return Amount(total, basis, high=high if high > total else None)
     if all(amount.basis is AmountBasis.UP_TO_CAP for amount in amounts):
-        return Amount(sum((amount.value for amount in amounts), ZERO), AmountBasis.UP_TO_CAP)
+        return Amount(sum((known(amount.value) for amount in amounts), ZERO), AmountBasis.UP_TO_CAP)
     unknown = next(amount for amount in amounts if not amount.counted)
     return Amount(None, unknown.basis if unknown.value is None else AmountBasis.BASE_UNKNOWN)
 

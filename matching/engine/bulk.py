@@ -48,7 +48,7 @@ from matching.engine.values import Catalog, FactValueError, Kind, kind_of, norma
 from matching.engine.verdict import AMOUNT_STATUSES, Status, Verdict, input_codes, status_and_score
 
 # Python types a column may hold as they are (anything else goes through normalize, value by value).
-_READY = {
+_READY: dict[Kind, set[type]] = {
     Kind.NUMBER: {Decimal},
     Kind.TEXT: {str},
     Kind.BOOL: {bool},
@@ -91,6 +91,7 @@ class _Column:
                     )
             return
         key_of: Callable[[Any], Any]
+        dtype: type[np.generic]
         if kind is Kind.NUMBER:
             key_of, dtype, self.exact = float, np.float64, False
         elif kind is Kind.DATE:
@@ -112,7 +113,7 @@ class _Column:
     def compare(self, name: str, constant: Any) -> np.ndarray:
         """Mask of rows where `value <name> constant` (unknown rows are masked later)."""
         function, key = COMPARISONS[name], self.key_of(constant)
-        mask = function(self.keys, key)
+        mask: np.ndarray = function(self.keys, key)
         if not self.exact:
             ties = np.flatnonzero(self.known & (self.keys == key))
             if ties.size:
@@ -130,9 +131,12 @@ class _Column:
 class ItemColumns(Protocol):
     """The items of one kind (enterprises.facts.ItemRows): `owner` the row of each item's enterprise."""
 
-    owner: Sequence[int]
-    ids: Sequence[int]
-    columns: Mapping[str, Sequence[Any]]
+    @property
+    def owner(self) -> Sequence[int]: ...
+    @property
+    def ids(self) -> Sequence[int]: ...
+    @property
+    def columns(self) -> Mapping[str, Sequence[Any]]: ...
 
 
 class FactColumns:
@@ -216,16 +220,20 @@ class TableVerdicts:
         )
 
     def status_slug(self, row: int) -> str:
-        return _SLUGS[self.status[row]]
+        slug: str = _SLUGS[self.status[row]]
+        return slug
 
     def status_slugs(self) -> list[str]:
-        return _SLUGS[self.status].tolist()
+        slugs: list[str] = _SLUGS[self.status].tolist()
+        return slugs
 
     def amount(self, row: int) -> Amount:
-        return self.amount_table[self.amount_codes[row]]
+        amount: Amount = self.amount_table[self.amount_codes[row]]
+        return amount
 
     def leaf_outcomes(self, row: int) -> str:
-        return self.letters[row].tobytes().decode()
+        letters: bytes = self.letters[row].tobytes()
+        return letters.decode()
 
 
 @dataclass
@@ -264,6 +272,7 @@ def evaluate_table(
 def _evaluate_items(
     spec: BenefitSpec, table: FactColumns, as_of: dt.date, compiled: CompiledCondition
 ) -> TableVerdicts:
+    assert spec.per_item is not None  # evaluate_table
     items = table.items.get(spec.per_item)
     owner = np.asarray(items.owner if items is not None else [], dtype=np.int64)
     has_item = np.zeros(table.n, dtype=bool)
@@ -389,6 +398,7 @@ def _amounts(
     where no amount is due."""
     gets_amount = np.isin(status, [int(s) for s in AMOUNT_STATUSES])
     inputs = amount_inputs(spec)
+    combos: list[dict[str, Any]]
     if not inputs:
         codes, combos = np.zeros(table.n, dtype=np.int64), [{}]
     else:

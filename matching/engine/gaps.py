@@ -7,10 +7,12 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from matching.engine.amounts import AmountBasis, depends_on_base, potential_amount, upper_bound
 from matching.engine.i18n import gettext
 from matching.engine.render import SYMBOLS, label, scalar_text
+from matching.engine.spec import BenefitSpec
 from matching.engine.values import Catalog, FactInfo, Kind
 from matching.engine.verdict import Reason, Status, Verdict
 from policies import money
@@ -94,12 +96,13 @@ def _gap(reason: Reason) -> Gap:
         shortfall = Decimal(abs((threshold - reason.value).days))
         scale = 1.0
     else:
+        assert isinstance(threshold, Decimal)  # a number's constant is normalised to Decimal
         shortfall = abs(threshold - reason.value)
         scale = float(abs(threshold)) or 1.0
     return Gap(reason, shortfall, float(shortfall) / scale, target)
 
 
-def _threshold(op: str, constant, value) -> tuple[str, Decimal | dt.date] | None:
+def _threshold(op: str, constant: Any, value: Any) -> tuple[str, Decimal | dt.date] | None:
     """The bound an unmet ordered comparison asks for: (symbol, threshold)."""
     if op in ("lt", "lte", "gt", "gte", "eq"):
         return SYMBOLS[op], constant
@@ -154,9 +157,12 @@ def what_if(verdict: Verdict, catalog: Catalog, increase: Decimal | None = None)
         or verdict.status not in (Status.ELIGIBLE, Status.PENDING_RECOGNITION)
     ):
         return None
+    assert spec.base_fact is not None  # depends_on_base
     increase = Decimal(increase) if increase is not None else _round_step(base, spec)
     now = verdict.potential
     after = potential_amount(spec, {spec.base_fact: base + increase}, verdict.as_of)
+    if now.value is None or after.value is None:
+        return None  # the amount reads another fact too (a cap as a ratio of another base)
     base_at_cap = (spec.cap / spec.ratio) if spec.cap is not None and spec.ratio else None
     return WhatIf(
         base_fact=spec.base_fact,
@@ -171,7 +177,7 @@ def what_if(verdict: Verdict, catalog: Catalog, increase: Decimal | None = None)
     )
 
 
-def _round_step(base: Decimal, spec) -> Decimal:
+def _round_step(base: Decimal, spec: BenefitSpec) -> Decimal:
     """10^⌊log10(base)⌋: 5000 万元 → 1000 万元; for a zero base a tenth of the base at the cap."""
     reference = (
         base if base > 0 else (spec.cap / spec.ratio / 10 if spec.cap and spec.ratio else money.TEN_THOUSAND)

@@ -49,6 +49,14 @@ class BenefitSpec:
     clause_text: str = ""
     benefit_id: int | None = None  # the database row, when there is one
 
+    @property
+    def row_id(self) -> int:
+        """benefit_id of a spec read from the database (an unsaved benefit's spec, as the impact
+        preview builds, has none: asking for it is a programming error)."""
+        if self.benefit_id is None:
+            raise ValueError(f"{self.global_key} is not a stored benefit")
+        return self.benefit_id
+
 
 IN_FORCE = "in_force"
 # Why a benefit is not in force on a date (the same words as PolicyDocument.validity_on).

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from matching.engine.amounts import AmountBasis, cap_group_of, capped_high, capped_sum, yearly_values
+from matching.engine.amounts import AmountBasis, cap_group_of, capped_high, capped_sum, known, yearly_values
 from matching.engine.verdict import Status, Verdict
 from policies.amount_rules import CapGroup, cap_group_note
 
@@ -83,9 +83,13 @@ def best_total(verdicts: Iterable[Verdict]) -> Stack:
             taken[group] = verdict
     order = {id(verdict): index for index, verdict in enumerate(counted)}
     chosen.sort(key=lambda verdict: order[id(verdict)])
-    total = sum((v.amount.value for v in chosen if v.amount.counted), Decimal(0))
+    total = sum((known(v.amount.value) for v in chosen if v.amount.counted), Decimal(0))
     high_total = sum(
-        (v.amount.high if v.amount.high is not None else v.amount.value for v in chosen if v.amount.counted),
+        (
+            v.amount.high if v.amount.high is not None else known(v.amount.value)
+            for v in chosen
+            if v.amount.counted
+        ),
         Decimal(0),
     )
     ceilings = sum(
@@ -97,20 +101,21 @@ def best_total(verdicts: Iterable[Verdict]) -> Stack:
         Decimal(0),
     )
     capped: list[GroupCap] = []
-    for group, members in _cap_groups(chosen):
-        before = sum((v.amount.value for v in members), Decimal(0))
-        after = capped_sum([yearly_values(v.amount) for v in members], group)
+    for cap_group, members in _cap_groups(chosen):
+        before = sum((known(v.amount.value) for v in members), Decimal(0))
+        after = capped_sum([yearly_values(v.amount) for v in members], cap_group)
         highs = sum(
-            (v.amount.high if v.amount.high is not None else v.amount.value for v in members), Decimal(0)
+            (v.amount.high if v.amount.high is not None else known(v.amount.value) for v in members),
+            Decimal(0),
         )
         years = max(len(yearly_values(v.amount)) for v in members)
         if any(v.amount.high is not None for v in members):
-            high_total -= highs - max(capped_high(highs, years, group), after)
+            high_total -= highs - max(capped_high(highs, years, cap_group), after)
         else:
             high_total -= before - after
         if after < before:
             total -= before - after
-            capped.append(GroupCap(group, before, after, tuple(members)))
+            capped.append(GroupCap(cap_group, before, after, tuple(members)))
     return Stack(
         total=total,
         chosen=tuple(chosen),

@@ -74,7 +74,9 @@ AMOUNT_STATUSES = (Status.ELIGIBLE, Status.PENDING_RECOGNITION, Status.NEEDS_INF
 SCORE_CAPS = np.array([0, 49, 89, 90, 100], dtype=np.int16)
 
 
-def status_and_score(outcome: Any, closeness: Any, *, requires_recognition: bool, in_force: bool) -> tuple:
+def status_and_score(
+    outcome: Any, closeness: Any, *, requires_recognition: bool, in_force: bool
+) -> tuple[Any, Any]:
     """Status codes and scores from the root outcome and closeness; scalars or arrays alike.
 
     The status is a lookup by outcome (UNMET, UNKNOWN, MET); the score is min(cap of the status,
@@ -170,7 +172,7 @@ def input_codes(spec: BenefitSpec, compiled: CompiledCondition, catalog: Catalog
     amount_codes = amount_inputs(spec)
     for code in amount_codes:
         if code not in catalog:
-            raise ConditionError(f"{spec.global_key}: unknown amount fact {code!r}")
+            raise ConditionError([f"{spec.global_key}: unknown amount fact {code!r}"])
     return sorted(compiled.fact_codes | set(amount_codes))
 
 
@@ -190,10 +192,16 @@ class ItemVerdict:
 
 
 class ItemInput(Protocol):
-    id: int
-    title: str
-    values: Mapping[str, Any]
-    source: str
+    """One item's facts, as the engine reads them (read-only: a frozen dataclass satisfies it)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def values(self) -> Mapping[str, Any]: ...
+    @property
+    def source(self) -> str: ...
 
 
 def explain(
@@ -298,11 +306,12 @@ def _explain_one(
     )
     missing: list[str] = []
     unmet: tuple[Reason, ...] = ()
-    if status is Status.NEEDS_INFO:
+    # without a condition (root None) a benefit is eligible or pending: nothing is missing or unmet
+    if status is Status.NEEDS_INFO and compiled.root is not None:
         missing = [leaf.fact for leaf in leaves_behind(compiled.root, outcomes, Outcome.UNKNOWN)]
     if status in AMOUNT_STATUSES and potential.basis is AmountBasis.BASE_UNKNOWN:
         missing += [code for code in amount_codes if values[code] is None]
-    if status is Status.NOT_ELIGIBLE:
+    if status is Status.NOT_ELIGIBLE and compiled.root is not None:
         unmet = tuple(reasons[leaf.index] for leaf in leaves_behind(compiled.root, outcomes, Outcome.UNMET))
     return Verdict(
         spec=spec,

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from matching.engine import Status, best_total, explain, nearest_gaps, rank_missing_facts, what_if
 from matching.tests.engine_support import AS_OF, CATALOG, leaf, spec
+from policies.amount_rules import AmountRuleSpec
 
 
 def verdict(benefit, facts):
@@ -114,6 +115,15 @@ def test_no_what_if_without_a_known_base_or_a_ratio():
     assert what_if(verdict(spec(None), {}), CATALOG) is None
     not_eligible = verdict(spec(leaf("area", "gte", 5000), **RATIO), {"area": 1, "investment": 5})
     assert what_if(not_eligible, CATALOG) is None
+
+
+def test_no_what_if_when_the_amount_reads_another_fact_too():
+    """Found by mypy: a ratio benefit whose cap is a ratio of another fact ("且不超过投资额的30%")
+    raised TypeError (None - Decimal), the base alone does not give the amount after."""
+    rule = AmountRuleSpec(cap_ratio=Decimal("0.3"), cap_base_fact="area")
+    result = verdict(spec(None, amount_rule=rule, **RATIO), {"investment": 50_000_000, "area": 90_000_000})
+    assert result.status is Status.ELIGIBLE and result.potential.value == Decimal(5_000_000)
+    assert what_if(result, CATALOG) is None
 
 
 def _verdict_with(key, cap, group, facts=None, requires_recognition=False):

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from matching.engine import AmountBasis, Outcome, Status, explain, validity_on
+from matching.engine import AmountBasis, ConditionError, Outcome, Status, explain, facts_read, validity_on
 from matching.tests.engine_support import AS_OF, CATALOG, leaf, spec
 
 LEASE = {
@@ -301,3 +301,13 @@ def test_fingerprint_follows_the_inputs_only():
         verdict(benefit, {"key_project": True, "area": 5000, "investment": 1}, as_of=dt.date(2030, 1, 1)),
     ]
     assert len({base.fingerprint, *(v.fingerprint for v in changed)}) == 6
+
+
+def test_an_amount_fact_missing_from_the_catalog_is_one_problem_named_in_full():
+    """Found by mypy: the error was built from a str, so each of its characters was a 'problem'
+    and the message read "d; o; c; /; ..." (matching.services.usable_specs stores it as is)."""
+    benefit = spec(kind="ratio", ratio=Decimal("0.1"), base_fact="turnover")
+    with pytest.raises(ConditionError) as error:
+        facts_read([benefit], CATALOG)
+    assert error.value.problems == ["doc/7/benefit: unknown amount fact 'turnover'"]
+    assert str(error.value) == "doc/7/benefit: unknown amount fact 'turnover'"

@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic_core import ErrorDetails
 
 from policies.i18n import gettext as _
 from policies.rules.ast import EMPTY, Condition, Group, Leaf, Node
@@ -114,12 +115,12 @@ def parse_leaf(leaf: Mapping[str, Any], catalog: Catalog) -> Leaf:
 # --- reading a tree as written (no catalog) ----------------------------------------------------------------
 
 
-def leaves(tree: Any) -> list[dict]:
+def leaves(tree: Any) -> list[Mapping[str, Any]]:
     """The comparisons of `tree` as written, depth-first in document order (the order of parsed leaves)."""
     return list(_iter_leaves(tree))
 
 
-def _iter_leaves(node: Any) -> Iterator[dict]:
+def _iter_leaves(node: Any) -> Iterator[Mapping[str, Any]]:
     if not isinstance(node, Mapping):
         return
     if "not" in node:
@@ -165,7 +166,7 @@ class _Checker:
             return self.group(node, groups[0], path)
         return self.leaf(node, path)
 
-    def group(self, node: Mapping, key: str, path: str) -> Group | None:
+    def group(self, node: Mapping[str, Any], key: str, path: str) -> Group | None:
         if len(node) != 1:
             self.problems.append(
                 _("%(path)s：组合节点只能有一个键（all、any 或 not），实际有 %(keys)s")
@@ -180,9 +181,10 @@ class _Checker:
             self.problems.append(_("%(path)s.%(key)s：应为非空列表") % {"path": path, "key": key})
             return None
         nodes = [self.node(child, f"{path}.{key}[{index}]") for index, child in enumerate(children)]
-        return Group(key, tuple(nodes), path) if None not in nodes else None
+        valid = tuple(node for node in nodes if node is not None)
+        return Group(key, valid, path) if len(valid) == len(nodes) else None
 
-    def leaf(self, node: Mapping, path: str) -> Leaf | None:
+    def leaf(self, node: Mapping[str, Any], path: str) -> Leaf | None:
         try:
             shape = Comparison.model_validate(dict(node))
         except ValidationError as exc:
@@ -213,7 +215,7 @@ class _Checker:
         return leaf
 
 
-def _describe_pydantic(problem: dict) -> str:
+def _describe_pydantic(problem: ErrorDetails) -> str:
     kind = problem["type"]
     if kind == "missing":
         return _("缺少此项")

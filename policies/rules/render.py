@@ -45,10 +45,11 @@ def plain_number(number: Any) -> str:
 
 def shown_number(number: Any) -> Decimal:
     """A computed quantity as shown: at most two decimals (3333.333… m² reads 3333.33 m²)."""
-    number = Decimal(str(number))
-    if number.is_finite() and number.as_tuple().exponent < -2:
-        return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return number
+    value = Decimal(str(number))
+    exponent = value.as_tuple().exponent  # an int, or "n" / "N" / "F" when not finite
+    if isinstance(exponent, int) and exponent < -2:
+        return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return value
 
 
 # --- labels and values ----------------------------------------------------------------------------------------
@@ -56,8 +57,10 @@ def shown_number(number: Any) -> Decimal:
 
 def label(info: FactInfo) -> str:
     """A fact's name in the reader's language (label_en when English is active; never empty)."""
-    if english() and getattr(info, "label_en", ""):
-        return info.label_en
+    if english():
+        label_en: str = getattr(info, "label_en", "")  # not every catalog entry has one
+        if label_en:
+            return label_en
     return info.label_zh or info.code
 
 
@@ -151,7 +154,7 @@ def leaf_text(leaf: Mapping[str, Any], catalog: Catalog, lang: str | None = None
         return requirement(parsed, catalog[parsed.fact])
 
 
-def describe(tree: Any, catalog: Catalog, lang: str | None = None) -> dict | None:
+def describe(tree: Any, catalog: Catalog, lang: str | None = None) -> dict[str, Any] | None:
     """A condition (a tree as written, or a parsed Condition) as nested {kind, text, quote, clause,
     children} for templates (kind: all, any, not, leaf); None when there is no condition."""
     condition = tree if isinstance(tree, Condition) else parse(tree, catalog)
@@ -161,7 +164,7 @@ def describe(tree: Any, catalog: Catalog, lang: str | None = None) -> dict | Non
         return _describe(condition.root, catalog)
 
 
-def _describe(node: Node, catalog: Catalog) -> dict:
+def _describe(node: Node, catalog: Catalog) -> dict[str, Any]:
     if isinstance(node, Group):
         return {"kind": node.op, "children": [_describe(child, catalog) for child in node.children]}
     return {
