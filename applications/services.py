@@ -993,9 +993,7 @@ def _ask(
     return confirmation
 
 
-def _begin_confirmation(
-    *, actor: User, confirmation_id: int, expected_version: int
-) -> Confirmation:
+def _begin_confirmation(*, actor: User, confirmation_id: int, expected_version: int) -> Confirmation:
     confirmation = (
         Confirmation.objects.select_for_update(of=("self",))
         .select_related("benefit", "item")

@@ -241,9 +241,7 @@ def verdicts_for(
             catalog=facts,
             sources=sheet.sources,
             items=sheet.items.get(spec.per_item or "", []),
-            compiled=policies.compiled.get(spec.row_id)
-            if policies.by_id.get(spec.row_id) is spec
-            else None,
+            compiled=policies.compiled.get(spec.row_id) if policies.by_id.get(spec.row_id) is spec else None,
         )
         for spec in specs
     ]

@@ -196,8 +196,7 @@ def evaluate_locked(plan: Plan, enterprise_ids: list[int]) -> Written:
     table = facts_table(enterprise_ids, plan.as_of, plan.codes, catalog=plan.catalog, regions=plan.regions)
     columns = FactColumns(table.columns, len(table.enterprise_ids), plan.catalog, table.items)
     evaluated = [
-        evaluate_table(spec, columns, plan.as_of, plan.compiled.get(spec.row_id))
-        for spec in plan.in_force
+        evaluate_table(spec, columns, plan.as_of, plan.compiled.get(spec.row_id)) for spec in plan.in_force
     ]
     return store(evaluated, table.enterprise_ids, plan.out_of_force, as_of=plan.as_of, cause=plan.cause)
 
