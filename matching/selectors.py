@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from enterprises.facts import facts_for
-from enterprises.models import Enterprise
+from enterprises.models import Enterprise, EnterpriseChange
 from matching.engine import BenefitSpec, Reason, Status, Verdict, explain
 from matching.models import (
     STATUS_BADGES,
@@ -19,14 +19,12 @@ from matching.models import (
     MatchItemResult,
     MatchResult,
     Notice,
-    PendingEnterpriseChange,
-    PendingPolicyChange,
     WebhookDelivery,
     WebhookSubscription,
 )
 from matching.scenarios import spec_from_rows
 from policies import selectors as policy_selectors
-from policies.models import Benefit, FactDefinition, PolicyDocument
+from policies.models import Benefit, FactDefinition, PolicyChange, PolicyDocument
 from policies.money import wan
 from policies.supersession import superseded_dates
 
@@ -181,8 +179,8 @@ def changes_for_enterprise(enterprise_id: int) -> QuerySet[MatchChange]:
 def backlog() -> dict[str, int]:
     """What waits in the database (the broker's queue length is read by the page separately)."""
     return {
-        "pending_enterprises": PendingEnterpriseChange.objects.values("enterprise_id").distinct().count(),
-        "pending_policy_rows": PendingPolicyChange.objects.count(),
+        "pending_enterprises": EnterpriseChange.objects.values("enterprise_id").distinct().count(),
+        "pending_policy_rows": PolicyChange.objects.count(),
         "pending_chunks": JobChunk.objects.filter(state=JobChunk.State.PENDING).count(),
         "undispatched_changes": MatchChange.objects.filter(dispatched=False).count(),
     }
