@@ -137,6 +137,73 @@ def test_a_drain_asked_for_by_name_runs_in_process_after_commit(loaded):
     assert MatchResult.objects.filter(enterprise=enterprise).exists()
 
 
+def test_rows_written_by_copy_are_recorded_and_re_evaluated_after_commit(loaded):
+    """The COPY writer (enterprises/bulk.py) records what it inserted, like any other write."""
+    from enterprises.bulk import insert_rows
+    from enterprises.validators import complete_credit_code
+
+    with committed():
+        [pk] = insert_rows(
+            Enterprise,
+            [
+                {
+                    "name": "批量写入企业",
+                    "credit_code": complete_credit_code("91310112MA199999"),
+                    "district": "闵行区",
+                    "registered_on": dt.date(2015, 3, 1),
+                    "legal_form": Enterprise.LegalForm.LLC,
+                    "industry_code": "3511",
+                    "scale": Enterprise.Scale.SMALL,
+                    "projects_declared": True,
+                    "recognitions_declared": True,
+                }
+            ],
+        )
+        insert_rows(
+            Project,
+            [
+                {
+                    "enterprise_id": pk,
+                    "kind": Project.Kind.FACTORY_LEASE,
+                    "year": 2024,
+                    "area_m2": Decimal("6000"),
+                    "rent_total": Decimal("10000000"),
+                    "is_new": True,
+                    "self_use": True,
+                    "key_industry_new_project": True,
+                }
+            ],
+        )
+        assert sorted(EnterpriseChange.objects.values_list("source", flat=True)) == ["new", "projects"]
+        assert not MatchResult.objects.filter(enterprise_id=pk).exists()
+    lease = stored(Enterprise.objects.get(pk=pk))
+    assert (lease.status, lease.amount) == ("pending_recognition", LEASE_CAP)
+    assert not EnterpriseChange.objects.exists()
+
+
+def test_a_bulk_update_through_save_profiles_is_re_evaluated_after_commit(loaded):
+    """The staff import's bulk UPDATE (one statement for many rows on PostgreSQL) records its changes."""
+    with committed():
+        lessees = [new_lessee(80 + n) for n in range(3)]
+    assert {stored(e).status for e in lessees} == {"pending_recognition"}
+    JobRun.objects.all().delete()
+    with committed(), transaction.atomic():
+        locked = list(Enterprise.objects.select_for_update().filter(pk__in=[e.pk for e in lessees]))
+        enterprise_services.save_profiles(
+            profiles=[
+                enterprise_services.ProfileWrite(enterprise=e, changes={"district": "浦东新区"})
+                for e in locked
+            ]
+        )
+        assert set(EnterpriseChange.objects.values_list("source", flat=True)) == {"enterprise"}
+    job = JobRun.objects.get(kind="enterprise_data")  # one drain for the whole write
+    assert (job.status, job.items) == ("succeeded", 3)
+    assert all(stored(e).status != "pending_recognition" for e in lessees)  # not in 闵行 any more
+    assert set(
+        MatchChange.objects.filter(benefit=benefit(LEASE_KEY)).values_list("enterprise_id", flat=True)
+    ) == {e.pk for e in lessees}
+
+
 def test_a_related_row_re_evaluates_only_the_benefits_reading_its_facts(loaded):
     with committed():
         enterprise = new_lessee(3)
