@@ -114,10 +114,12 @@ class MaterialCheckAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(Confirmation)
 class ConfirmationAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
-    list_display = ("enterprise", "benefit", "state", "estimated_amount", "requested_at", "responded_at")
+    list_display = (
+        "enterprise", "benefit", "item", "state", "estimated_amount", "requested_at", "responded_at",
+    )  # fmt: skip
     list_filter = ("state",)
-    search_fields = ("enterprise__name", "enterprise__credit_code", "benefit__name")
-    list_select_related = ("enterprise", "benefit")
+    search_fields = ("enterprise__name", "enterprise__credit_code", "benefit__name", "item__title")
+    list_select_related = ("enterprise", "benefit", "item")
 
 
 @admin.register(PayoutStage)

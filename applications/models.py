@@ -489,6 +489,15 @@ class Confirmation(models.Model):
         related_name="grant_confirmations",
         verbose_name=_("扶持项目"),
     )
+    # The item (project, facility…) asked about, for a benefit paid per item; empty for any other benefit.
+    item = models.ForeignKey(
+        "enterprises.Item",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="grant_confirmations",
+        verbose_name=_("申报事项"),
+    )
     state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.REQUESTED)
     estimated_amount = models.DecimalField(_("预估金额（元）"), **MONEY)
     requested_by = models.ForeignKey(
@@ -526,8 +535,18 @@ class Confirmation(models.Model):
         verbose_name = _("免申即享意愿确认")
         verbose_name_plural = _("免申即享意愿确认")
         constraints = [
-            # asked once per enterprise and benefit: sending twice, or after a refusal, adds nothing
-            models.UniqueConstraint(fields=["enterprise", "benefit"], name="confirmation_once_per_benefit"),
+            # asked once per enterprise and benefit (per item for a benefit paid per item): sending
+            # twice, or after a refusal, adds nothing. Two partial constraints, as NULL items are distinct.
+            models.UniqueConstraint(
+                fields=["enterprise", "benefit"],
+                condition=Q(item__isnull=True),
+                name="confirmation_once_per_benefit",
+            ),
+            models.UniqueConstraint(
+                fields=["enterprise", "benefit", "item"],
+                condition=Q(item__isnull=False),
+                name="confirmation_once_per_item",
+            ),
         ]
 
     def __str__(self) -> str:

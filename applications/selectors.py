@@ -637,7 +637,7 @@ def confirmations_of(enterprise: Enterprise) -> QuerySet:
     from applications.models import Confirmation
 
     return Confirmation.objects.filter(enterprise=enterprise).select_related(
-        "benefit__clause__document", "application"
+        "item", "benefit__clause__document", "application"
     )
 
 
@@ -651,11 +651,52 @@ def confirmation_of(enterprise: Enterprise | None, pk: int):
     return confirmation
 
 
-def confirmation_states(benefit: Benefit) -> dict[int, str]:
-    """enterprise id → the state of its confirmation request for the benefit (the auto-grant list)."""
+def confirmation_states(benefit: Benefit) -> dict[tuple[int, int | None], str]:
+    """(enterprise id, item id) → the state of its confirmation request for the benefit (the auto-grant
+    list); the item id is None for a benefit not paid per item."""
     from applications.models import Confirmation
 
-    return dict(Confirmation.objects.filter(benefit=benefit).values_list("enterprise_id", "state"))
+    return {
+        (enterprise_id, item_id): state
+        for enterprise_id, item_id, state in Confirmation.objects.filter(benefit=benefit).values_list(
+            "enterprise_id", "item_id", "state"
+        )
+    }
+
+
+@dataclass(frozen=True)
+class AutoGrantLine:
+    """One line of the auto-grant list as staff tick it: an enterprise, or one (enterprise, item) pair
+    of a benefit paid per item, with that line's verdict and the state of its 意愿确认 ("" not sent)."""
+
+    enterprise: Enterprise
+    verdict: Verdict
+    item_id: int | None = None
+    item_title: str = ""
+    asked: str = ""
+
+
+def auto_grant_lines(result: AutoGrantList) -> list[AutoGrantLine]:
+    """The list's rows one line per enterprise, or per (enterprise, item) pair when paid per item."""
+    states = confirmation_states(result.benefit)
+    lines = []
+    for row in result.rows:
+        if not row.items:
+            lines.append(
+                AutoGrantLine(row.enterprise, row.verdict, asked=states.get((row.enterprise.pk, None), ""))
+            )
+            continue
+        for entry in row.items:
+            lines.append(
+                AutoGrantLine(
+                    row.enterprise,
+                    entry.verdict,
+                    entry.item_id,
+                    entry.title,
+                    states.get((row.enterprise.pk, entry.item_id), ""),
+                )
+            )
+    return lines
 
 
 @dataclass

@@ -867,75 +867,144 @@ class ConfirmationRequests:
 
 @transaction.atomic
 def request_confirmations(
-    *, actor: AbstractBaseUser, benefit_id: int, enterprise_ids: list[int], as_of: dt.date | None = None
+    *,
+    actor: AbstractBaseUser,
+    benefit_id: int,
+    enterprise_ids: list[int] | None = None,
+    item_ids: list[int] | None = None,
+    as_of: dt.date | None = None,
 ) -> ConfirmationRequests:
     """One 意愿确认 per selected enterprise still on the benefit's 免申即享 list; an enterprise already
-    asked (waiting, confirmed or declined) or with an application for the benefit is skipped."""
+    asked (waiting, confirmed or declined) or with an application for the benefit is skipped.
+
+    A benefit paid per item is asked per (enterprise, item) pair: one request per ticked item
+    (`item_ids`), or per listed item of each enterprise of `enterprise_ids`; a pair already asked, or
+    whose item is applied for or no longer met on register data, is skipped."""
     _check_actor(actor, 0, REVIEWER)
     as_of = as_of or timezone.localdate()
     benefit = _benefit(benefit_id)
     _refuse_out_of_force(benefit, as_of)
-    if not enterprise_ids:
-        raise ApplicationError({"enterprises": _("请至少选择一家企业。")}, code="required")
-    # locking the enterprises serialises two staff sending at once; the unique constraint is the backstop
-    chosen = list(Enterprise.objects.select_for_update().filter(pk__in=enterprise_ids).order_by("pk"))
-    asked = dict(
-        Confirmation.objects.filter(benefit=benefit, enterprise__in=chosen).values_list(
-            "enterprise_id", "state"
+    enterprise_ids, item_ids = list(enterprise_ids or []), list(item_ids or [])
+    if item_ids and not benefit.per_item:
+        raise ApplicationError(
+            {"items": _("“%(name)s”按企业享受，不按项目享受：请勾选企业。") % {"name": benefit.name}},
+            code="item_not_expected",
         )
+    ticked = (
+        dict(Item.objects.filter(pk__in=item_ids, kind=benefit.per_item).values_list("pk", "enterprise_id"))
+        if item_ids
+        else {}
     )
+    if not enterprise_ids and not ticked:
+        raise ApplicationError({"enterprises": _("请至少选择一家企业。")}, code="required")
+    # locking the enterprises serialises two staff sending at once; the unique constraints are the backstop
+    chosen = list(
+        Enterprise.objects.select_for_update()
+        .filter(pk__in={*enterprise_ids, *ticked.values()})
+        .order_by("pk")
+    )
+    asked = {
+        (enterprise_id, item_id): state
+        for enterprise_id, item_id, state in Confirmation.objects.filter(
+            benefit=benefit, enterprise__in=chosen
+        ).values_list("enterprise_id", "item_id", "state")
+    }
+    pending = chosen if benefit.per_item else [e for e in chosen if (e.pk, None) not in asked]
     listed = {
         row.enterprise.pk: row
         for row in selectors.auto_grant_list(
-            benefit, as_of, Enterprise.objects.filter(pk__in=[e.pk for e in chosen if e.pk not in asked])
+            benefit, as_of, Enterprise.objects.filter(pk__in=[e.pk for e in pending])
         ).rows
     }
     result = ConfirmationRequests([], [])
     for enterprise in chosen:
-        if enterprise.pk in asked:
-            state = Confirmation.State(asked[enterprise.pk])
-            result.skipped.append(
-                (enterprise, _("已发起过意愿确认（%(state)s），不再重复发送") % {"state": state.label})
-            )
-            continue
         row = listed.get(enterprise.pk)
-        if row is None:
-            result.skipped.append((enterprise, _("已不在免申即享名单中（已申报或权威数据不再满足条件）")))
+        if not benefit.per_item:
+            if (enterprise.pk, None) in asked:
+                state = Confirmation.State(asked[enterprise.pk, None])
+                result.skipped.append(
+                    (enterprise, _("已发起过意愿确认（%(state)s），不再重复发送") % {"state": state.label})
+                )
+            elif row is None:
+                result.skipped.append((enterprise, _("已不在免申即享名单中（已申报或权威数据不再满足条件）")))
+            else:
+                result.sent.append(_ask(actor, benefit, enterprise, row.verdict.amount.value))
             continue
-        confirmation = Confirmation(
-            enterprise=enterprise,
-            benefit=benefit,
-            estimated_amount=row.verdict.amount.value,
-            requested_by=actor,
-        )
-        confirmation._history_user = actor
-        confirmation.full_clean(validate_constraints=False)
-        confirmation.save()
-        notifications.notify(
-            enterprise_id=enterprise.pk,
-            kind="application.confirmation_requested",
-            message=gettext_noop("“%(benefit)s”可免申即享：请确认是否享受该政策。"),
-            params={"benefit": benefit.name},
-            url=reverse("applications:confirmation", args=[confirmation.pk]),
-            data={
-                "confirmation": confirmation.pk,
-                "benefit": benefit.global_key,
-                "state": confirmation.state,
-            },
-        )
-        result.sent.append(confirmation)
+        entries = {entry.item_id: entry for entry in (row.items if row else ())}
+        wanted = [pk for pk, owner in ticked.items() if owner == enterprise.pk]
+        if enterprise.pk in enterprise_ids:
+            wanted += [pk for pk in entries if pk not in wanted]
+        if not wanted:
+            result.skipped.append((enterprise, _("已不在免申即享名单中（已申报或权威数据不再满足条件）")))
+        titles = dict(Item.objects.filter(pk__in=wanted).values_list("pk", "title"))
+        for item_id in sorted(wanted):
+            if (enterprise.pk, item_id) in asked:
+                state = Confirmation.State(asked[enterprise.pk, item_id])
+                why = _("“%(item)s”已发起过意愿确认（%(state)s），不再重复发送")
+                result.skipped.append((enterprise, why % {"item": titles[item_id], "state": state.label}))
+            elif item_id not in entries:
+                why = _("“%(item)s”已不在免申即享名单中（已申报或权威数据不再满足条件）")
+                result.skipped.append((enterprise, why % {"item": titles[item_id]}))
+            else:
+                entry = entries[item_id]
+                result.sent.append(
+                    _ask(actor, benefit, enterprise, entry.verdict.amount.value, item_id=item_id)
+                )
     return result
+
+
+def _ask(
+    actor: AbstractBaseUser,
+    benefit: Benefit,
+    enterprise: Enterprise,
+    estimate: Decimal | None,
+    *,
+    item_id: int | None = None,
+) -> Confirmation:
+    confirmation = Confirmation(
+        enterprise=enterprise,
+        benefit=benefit,
+        item_id=item_id,
+        estimated_amount=estimate,
+        requested_by=actor,
+    )
+    confirmation._history_user = actor
+    confirmation.full_clean(validate_constraints=False)
+    confirmation.save()
+    title = confirmation.item.title if item_id is not None else ""
+    notifications.notify(
+        enterprise_id=enterprise.pk,
+        kind="application.confirmation_requested",
+        message=(
+            gettext_noop("“%(benefit)s”（%(item)s）可免申即享：请确认是否享受该政策。")
+            if item_id is not None
+            else gettext_noop("“%(benefit)s”可免申即享：请确认是否享受该政策。")
+        ),
+        params={"benefit": benefit.name, **({"item": title} if item_id is not None else {})},
+        url=reverse("applications:confirmation", args=[confirmation.pk]),
+        data={
+            "confirmation": confirmation.pk,
+            "benefit": benefit.global_key,
+            "item": item_id,
+            "state": confirmation.state,
+        },
+    )
+    return confirmation
 
 
 def _begin_confirmation(
     *, actor: AbstractBaseUser, confirmation_id: int, expected_version: int
 ) -> Confirmation:
-    confirmation = Confirmation.objects.select_for_update().select_related("benefit").get(pk=confirmation_id)
+    confirmation = (
+        Confirmation.objects.select_for_update(of=("self",))
+        .select_related("benefit", "item")
+        .get(pk=confirmation_id)
+    )
     _check_actor(actor, confirmation.enterprise_id, ENTERPRISE)
     if confirmation.state != Confirmation.State.REQUESTED:
         raise DuplicateApplication(
             _("贵企业已就“%(benefit)s”作出答复（%(state)s），无需重复操作。")
-            % {"benefit": confirmation.benefit.name, "state": confirmation.get_state_display()},
+            % {"benefit": _named(confirmation), "state": confirmation.get_state_display()},
             code="duplicate",
         )
     if confirmation.version != expected_version:
@@ -958,17 +1027,20 @@ def confirm_grant(
     benefit = _benefit(confirmation.benefit_id)
     _refuse_out_of_force(benefit, as_of)
     enterprise = Enterprise.objects.select_for_update().get(pk=confirmation.enterprise_id)
-    _refuse_duplicate(enterprise, benefit)
+    item = confirmation.item
+    _refuse_duplicate(enterprise, benefit, item)
     rows = selectors.auto_grant_list(benefit, as_of, Enterprise.objects.filter(pk=enterprise.pk)).rows
-    if not rows:
+    # a per-item request is re-checked on that item's own result: another item meeting is not enough
+    met = [entry.verdict for row in rows for entry in row.items if entry.item_id == item.pk] if item else rows
+    if not met:
         raise InvalidTransition(
             _(
                 "按最新的权威数据，贵企业已不满足“%(benefit)s”的全部条件，不能免申即享；如有疑问请通过常规申报办理。"
             )
-            % {"benefit": benefit.name},
+            % {"benefit": _named(confirmation)},
             code="no_longer_met",
         )
-    verdict = rows[0].verdict
+    verdict = met[0] if item else rows[0].verdict
     catalog = matching_selectors.catalog()
     sheet = facts_for(enterprise, as_of, catalog=catalog)
     amount = verdict.amount.value
@@ -979,6 +1051,7 @@ def confirm_grant(
     application = Application(
         enterprise=enterprise,
         benefit=benefit,
+        item=item,
         state=State.UNDER_REVIEW,
         requested_amount=amount if amount and benefit.kind != Benefit.Kind.NON_MONETARY else None,
         project_summary=_("免申即享：企业于 %(date)s 在线确认享受。")
@@ -991,13 +1064,19 @@ def confirm_grant(
     )
     application._history_user = actor
     application.full_clean(validate_constraints=False)
-    application.save()
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError:
+        # An application for the benefit (or this item) was made between our check and our insert.
+        _refuse_duplicate(enterprise, benefit, item)
+        raise
     _record(application, Action.CONFIRM, actor=actor, from_state="", amount=application.requested_amount)
     notifications.notify(
         enterprise_id=enterprise.pk,
         kind="application.confirmed",
         message=gettext_noop("已确认享受“%(benefit)s”（免申即享），形成申报 %(ref)s，等待审核。"),
-        params={"benefit": benefit.name, "ref": application.reference},
+        params={"benefit": _named(confirmation), "ref": application.reference},
         url=reverse("applications:detail", args=[application.pk]),
         data={"id": application.pk, "reference": application.reference, "state": application.state},
     )
@@ -1011,13 +1090,21 @@ def confirm_grant(
 def decline_grant(
     *, actor: AbstractBaseUser, confirmation_id: int, expected_version: int, reason: str = ""
 ) -> Confirmation:
-    """The enterprise does not want the benefit: recorded, and it is not asked again for it."""
+    """The enterprise does not want the benefit: recorded, and it is not asked again for it (for a
+    per-item request: for that item only; its other items may still be asked)."""
     confirmation = _begin_confirmation(
         actor=actor, confirmation_id=confirmation_id, expected_version=expected_version
     )
     confirmation.state = Confirmation.State.DECLINED
     confirmation.decline_reason = (reason or "").strip()
     return _answered(confirmation, actor, timezone.now())
+
+
+def _named(confirmation: Confirmation) -> str:
+    """The benefit's name, and for a per-item request the item's title: 技术改造项目补贴（一号产线改造）."""
+    if confirmation.item_id is None:
+        return confirmation.benefit.name
+    return f"{confirmation.benefit.name}（{confirmation.item.title}）"
 
 
 def _answered(confirmation: Confirmation, actor: AbstractBaseUser, now: dt.datetime) -> Confirmation:

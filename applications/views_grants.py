@@ -35,22 +35,31 @@ def send_confirmations(request: HttpRequest) -> HttpResponse:
     back = reverse("applications:auto_grant") + "?" + urlencode({"benefit": benefit.pk, "as_of": as_of})
     try:
         chosen = [int(value) for value in request.POST.getlist("enterprise")]
+        items = [int(value) for value in request.POST.getlist("item")]  # (enterprise, item) pairs, by item
     except ValueError:
-        chosen = []
+        chosen, items = [], []
     try:
         result = services.request_confirmations(
-            actor=request.user, benefit_id=benefit.pk, enterprise_ids=chosen
+            actor=request.user, benefit_id=benefit.pk, enterprise_ids=chosen, item_ids=items
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(back)
     if result.sent:
+        sent = (
+            _("已发送 %(n)s 份意愿确认（每个项目一份）：%(names)s。")
+            if benefit.per_item
+            else _("已向 %(n)s 家企业发送意愿确认：%(names)s。")
+        )
         messages.success(
             request,
-            _("已向 %(n)s 家企业发送意愿确认：%(names)s。")
+            sent
             % {
                 "n": len(result.sent),
-                "names": "、".join(c.enterprise.name for c in result.sent),
+                "names": "、".join(
+                    f"{c.enterprise.name}（{c.item.title}）" if c.item_id else c.enterprise.name
+                    for c in result.sent
+                ),
             },
         )
     for enterprise, why in result.skipped:
@@ -114,7 +123,13 @@ def confirmation(request: HttpRequest, pk: int) -> HttpResponse:
                         _("已确认享受，已形成申报 %(ref)s，等待审核。") % {"ref": application.reference},
                     )
                     return redirect("applications:detail", pk=application.pk)
-                messages.success(request, _("已记录放弃享受，该项目不再向贵企业发起确认。"))
+                if item.item_id:
+                    messages.success(
+                        request,
+                        _("已记录放弃享受，不再就“%(item)s”向贵企业发起确认。") % {"item": item.item.title},
+                    )
+                else:
+                    messages.success(request, _("已记录放弃享受，该项目不再向贵企业发起确认。"))
                 return redirect("applications:confirmation", pk=item.pk)
         if action == "confirm":
             confirm_form = form
@@ -126,10 +141,16 @@ def confirmation(request: HttpRequest, pk: int) -> HttpResponse:
         rows = selectors.auto_grant_list(
             item.benefit, timezone.localdate(), enterprise.__class__.objects.filter(pk=enterprise.pk)
         ).rows
-        if rows:
+        # a per-item request shows that item's own comparison
+        verdicts = (
+            [entry.verdict for row in rows for entry in row.items if entry.item_id == item.item_id]
+            if item.item_id
+            else [row.verdict for row in rows]
+        )
+        if verdicts:
             from applications.explanations import snapshot_of
 
-            evidence = readable(snapshot_of(rows[0].verdict), matching_selectors.catalog())
+            evidence = readable(snapshot_of(verdicts[0]), matching_selectors.catalog())
     elif item.application is not None:
         evidence = readable(item.application.explanation_snapshot, matching_selectors.catalog())
     return render(

@@ -316,10 +316,12 @@ def auto_grant(request: HttpRequest) -> HttpResponse:
     benefit = benefits.filter(pk=chosen).first() if chosen else None
     result = selectors.auto_grant_list(benefit, as_of) if benefit else None
     export = query["format"]
+    lines = selectors.auto_grant_lines(result) if result is not None else []
     if result is not None and export in ("csv", "xlsx"):
         header = [
             _("企业名称"),
             _("统一社会信用代码"),
+            _("申报事项"),  # the item's title for a benefit paid per item (one line per item), else blank
             _("所在区"),
             _("行业代码"),
             _("结论"),
@@ -328,15 +330,16 @@ def auto_grant(request: HttpRequest) -> HttpResponse:
         ]
         rows = [
             [
-                row.enterprise.name,
-                row.enterprise.credit_code,
-                row.enterprise.district,
-                row.enterprise.industry_code,
-                row.verdict.status.label,
-                money.wan_number(row.verdict.amount.value),
-                "；".join(f"{reason.requirement}：{reason.value_text}" for reason in row.verdict.reasons),
+                line.enterprise.name,
+                line.enterprise.credit_code,
+                line.item_title,
+                line.enterprise.district,
+                line.enterprise.industry_code,
+                line.verdict.status.label,
+                money.wan_number(line.verdict.amount.value),
+                "；".join(f"{reason.requirement}：{reason.value_text}" for reason in line.verdict.reasons),
             ]
-            for row in result.rows
+            for line in lines
         ]
         filename = f"auto-grant-{benefit.pk}-{as_of.isoformat()}.{export}"
         if export == "csv":
@@ -350,7 +353,7 @@ def auto_grant(request: HttpRequest) -> HttpResponse:
             "benefit": benefit,
             "result": result,
             "as_of": as_of,
-            "confirmation_states": selectors.confirmation_states(benefit) if benefit else {},
+            "lines": lines,
         },
     )
 

@@ -33,7 +33,7 @@ from matching.selfcheck import AnswerError, SelfCheckResult, evaluate_answers, p
 from policies import facttypes
 from policies.amount_rules import cap_group_note
 from policies.conditions import unit_text
-from policies.models import FactDefinition
+from policies.models import FactDefinition, ItemKind
 from policies.money import parse_wan, wan
 
 ANSWERS_SESSION_KEY = "selfcheck_answers"
@@ -118,6 +118,58 @@ def facts_of_step(step: Step, catalog: Mapping[str, FactDefinition]) -> list[Fac
     named = [catalog[code] for code in step.codes if code in catalog]
     rest = sorted(code for code in catalog if step_of(code) == step.slug and code not in step.codes)
     return named + [catalog[code] for code in rest]
+
+
+@dataclass(frozen=True)
+class QuestionGroup:
+    """Questions of one step about the same thing: the enterprise as a whole (`kind` ""), or one item
+    of a kind (a technology-upgrade project, a charging station…: `kind` is its code)."""
+
+    kind: str
+    heading: str
+    intro: str
+    codes: tuple[str, ...]
+
+
+def question_groups(
+    questions: Sequence[FactDefinition], kinds: Mapping[str, ItemKind] | None = None
+) -> list[QuestionGroup]:
+    """The step's questions split by what they are about, in the step's order: first the enterprise's
+    own, then one group per item kind. Several questions read alike ("技术改造项目级别" of the enterprise,
+    "技改项目级别" of one project), so when a step asks anything about an item every group gets a
+    heading; a step about the enterprise alone is one group without a heading."""
+    by_kind: dict[str, list[str]] = {}
+    for fact in questions:
+        by_kind.setdefault(fact.item_kind or "", []).append(fact.code)
+    if set(by_kind) <= {""}:
+        return [QuestionGroup("", "", "", tuple(by_kind.get("", ())))]
+    if kinds is None:
+        kinds = {kind.code: kind for kind in ItemKind.objects.filter(code__in=list(by_kind))}
+    groups = []
+    if "" in by_kind:
+        groups.append(
+            QuestionGroup(
+                "",
+                str(_("企业整体情况")),
+                str(_("以下问题针对企业整体，不针对其中某一个项目。")),
+                tuple(by_kind[""]),
+            )
+        )
+    for code, codes in by_kind.items():
+        if not code:
+            continue
+        kind = kinds.get(code)
+        name = kind.label if kind is not None else code
+        groups.append(
+            QuestionGroup(
+                code,
+                str(_("%(kind)s（每个单独计算，就其中一个填写）")) % {"kind": name},
+                str(_("以下问题只针对一个%(kind)s，不是企业整体；有多个的，注册后可逐个录入。"))
+                % {"kind": name},
+                tuple(codes),
+            )
+        )
+    return groups
 
 
 class Wizard:

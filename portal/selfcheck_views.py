@@ -27,6 +27,7 @@ from portal.selfcheck import (
     answer_rows,
     initial_values,
     missing_rows,
+    question_groups,
     result_rows,
     step_by_slug,
 )
@@ -78,12 +79,18 @@ def step(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         form = StepForm(questions=questions, initial=initial_values(questions, wizard.answers))
     index = STEPS.index(current)
+    # the questions under headings: about the enterprise as a whole, or about one project
+    groups = [
+        {"group": group, "fields": [form[code] for code in group.codes]}
+        for group in question_groups(questions)
+    ]
     return render(
         request,
         "selfcheck/step.html",
         {
             "step": current,
             "form": form,
+            "groups": groups,
             "number": index + 1,
             "steps": [{"step": s, "state": _state(i, index)} for i, s in enumerate(STEPS)],
             "open_count": len(wizard.evaluate().open_questions),

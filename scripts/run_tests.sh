@@ -2,7 +2,8 @@
 # Run the whole suite; fail when anything fails and when no test ran (pytest exit code 5).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-.venv/bin/python -m pytest "$@"
+# --durations: the slowest tests, to see where the suite's time goes
+.venv/bin/python -m pytest --durations=40 --durations-min=5 "$@"
 status=$?
 if [ "$status" -eq 5 ]; then
   echo "pytest collected no tests: failing" >&2

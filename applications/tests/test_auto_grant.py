@@ -117,16 +117,17 @@ def test_page_and_exports(world, population, client):
     exported = client.get(url, {"benefit": world.benefit.pk, "format": "csv"})
     assert exported["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
-    assert rows[0][:2] == ["企业名称", "统一社会信用代码"]
+    assert rows[0][:3] == ["企业名称", "统一社会信用代码", "申报事项"]
     assert [row[0] for row in rows[1:]] == ["上海登记甲有限公司"]
-    assert rows[1][1] == population["register"].credit_code and rows[1][5] == "1000"
+    # not paid per item: the item column is blank
+    assert rows[1][1] == population["register"].credit_code and rows[1][2] == "" and rows[1][6] == "1000"
 
     workbook = load_workbook(
         io.BytesIO(client.get(url, {"benefit": world.benefit.pk, "format": "xlsx"}).content)
     )
     sheet = workbook.active
     values = list(sheet.iter_rows(values_only=True))
-    assert values[0][0] == "企业名称" and values[1][0] == "上海登记甲有限公司" and values[1][5] == 1000
+    assert values[0][0] == "企业名称" and values[1][0] == "上海登记甲有限公司" and values[1][6] == 1000
 
 
 def test_candidates_read_in_several_chunks_give_the_same_list(world, population, monkeypatch):

@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--enterprise", type=int, help="只评估这家企业（ID）")
         parser.add_argument(
             "--benefit",
-            help="只评估这个扶持项目（全局标识，如 mh-2024-new-industrialization/7/new-factory-lease）",
+            help="只评估这个扶持项目（全局标识：文件标识/条款号/项目标识）",
         )
         parser.add_argument("--as-of", type=dt.date.fromisoformat, help="评估日期 YYYY-MM-DD，默认今天")
         parser.add_argument("--chunk-size", type=int, default=5000)

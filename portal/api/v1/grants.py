@@ -76,6 +76,17 @@ class ConfirmationSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text=bilingual("确认后形成的申报 id；未确认时为 null。", "The application confirming made."),
     )
+    item_id = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text=bilingual(
+            "所确认的申报事项 id（按项目享受的扶持项目，每个项目一份意愿确认）；其他项目为 null。",
+            "The item asked about (a per-item benefit is asked once per item); null for any other benefit.",
+        ),
+    )
+    item_title = serializers.SerializerMethodField(
+        help_text=bilingual("申报事项名称；不按项目时为 null。", "The item's title, or null.")
+    )
     allowed_actions = serializers.SerializerMethodField(
         help_text=bilingual("当前可做的答复。", "The answers still possible: confirm, decline.")
     )
@@ -85,7 +96,7 @@ class ConfirmationSerializer(serializers.ModelSerializer):
         fields = [
             "id", "enterprise", "enterprise_name", "benefit", "state", "state_label", "estimated_amount",
             "estimated_amount_wan", "requested_at", "responded_at", "decline_reason", "application", "version",
-            "allowed_actions",
+            "allowed_actions", "item_id", "item_title",
         ]  # fmt: skip
         extra_kwargs = {
             "version": {"help_text": bilingual("版本：答复时带上读取时的版本。", "Send it with the answer.")},
@@ -93,6 +104,10 @@ class ConfirmationSerializer(serializers.ModelSerializer):
             "responded_at": {"help_text": bilingual("答复时间。", "Answered at.")},
             "decline_reason": {"help_text": bilingual("放弃原因。", "Why declined.")},
         }
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_item_title(self, confirmation: Confirmation) -> str | None:
+        return confirmation.item.title if confirmation.item_id else None
 
     @extend_schema_field({"type": "array", "items": {"type": "string", "enum": ["confirm", "decline"]}})
     def get_allowed_actions(self, confirmation: Confirmation) -> list[str]:
@@ -129,6 +144,8 @@ CONFIRMATION_EXAMPLE = {
     "application": None,
     "version": 1,
     "allowed_actions": ["confirm", "decline"],
+    "item_id": None,
+    "item_title": None,
 }
 CONFIRMED_EXAMPLE = {
     **CONFIRMATION_EXAMPLE,
@@ -169,9 +186,11 @@ ANSWER_DESCRIPTION = (
         tags=[TAG],
         summary="确认享受 Confirm (enterprise)",
         description=(
-            "确认后按最新的权威数据再比对一次，形成一份待审核的申报（application）。"
+            "确认后按最新的权威数据再比对一次，形成一份待审核的申报（application）；按项目享受的，"
+            "只比对该申报事项（item_id）的结果，申报也是该事项的，同一事项已有申报时返回 409。"
             "Confirming re-runs the comparison on authoritative data and makes an application under "
-            "review. " + ANSWER_DESCRIPTION
+            "review; for a per-item benefit, on that item's own result, and the application is for that "
+            "item (a 409 when the item already has one). " + ANSWER_DESCRIPTION
         ),
         parameters=[IDEMPOTENCY_KEY],
         request=ConfirmSerializer,
@@ -184,7 +203,10 @@ ANSWER_DESCRIPTION = (
     decline=extend_schema(
         tags=[TAG],
         summary="放弃享受 Decline (enterprise)",
-        description="放弃后该项目不再向本企业发起确认。Declined: not asked again. " + ANSWER_DESCRIPTION,
+        description=(
+            "放弃后该项目不再向本企业发起确认；按项目享受的只针对该申报事项（item_id）。"
+            "Declined: not asked again (for a per-item benefit: for that item only). " + ANSWER_DESCRIPTION
+        ),
         parameters=[IDEMPOTENCY_KEY],
         request=DeclineSerializer,
         responses={200: ConfirmationSerializer},
@@ -216,7 +238,7 @@ class ConfirmationViewSet(
 
     def get_queryset(self) -> QuerySet[Confirmation]:
         access = self.access
-        rows = Confirmation.objects.select_related("enterprise", "benefit__clause__document")
+        rows = Confirmation.objects.select_related("enterprise", "item", "benefit__clause__document")
         if access.member_of is not None:
             visible = rows.filter(enterprise=access.member_of)
         elif access.user is None or access.user.has_perm(REVIEW_PERMISSION):
