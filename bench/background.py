@@ -265,9 +265,10 @@ def main() -> None:
     voucher = benefit(args.benefit) if args.benefit else capped_benefit_reading(COMMON_FACT, args.as_of)
     args.benefit = voucher.global_key
     if args.always_coalesce:
-        from matching import triggers
+        from enterprises import changes
+        from policies import aftercommit
 
-        triggers.DRAIN_ENTERPRISES._countdown = lambda: triggers.COALESCE_SECONDS
+        changes.DRAIN_ENTERPRISES._countdown = lambda: aftercommit.COALESCE_SECONDS
     enterprises = Enterprise.objects.count()
     if not MatchResult.objects.filter(benefit=voucher).exists():
         raise SystemExit("no stored results: run `make bench` (bench/run.py) on this database first")

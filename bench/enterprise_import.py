@@ -9,8 +9,8 @@ which every row changes (town and output value): N enterprises updated.
 An import is timed in two parts: its transaction (validation and writes), then the commit, which in
 the embedded mode (no CELERY_BROKER_URL, as here) also runs the re-evaluation of the marked
 enterprises in-process (matching's drain; with a broker a worker does it). Queries are those of the
-import's transaction; "marks" the ones of them that matching's post_save receivers make (one
-upsert per saved row). The database is left with the N enterprises; run it on a scratch database.
+import's transaction; "marks" the ones of them that write the change records (enterprises/changes.py: one
+upsert per source and batch). The database is left with the N enterprises; run it on a scratch database.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class _Queries:
 
     def __call__(self, execute, sql, params, many, context):
         self.total += 1
-        self.marks += "matching_pendingenterprisechange" in sql
+        self.marks += "enterprises_enterprisechange" in sql
         return execute(sql, params, many, context)
 
 

@@ -1,6 +1,10 @@
+"""The enterprises admin. Its writes record what changed for re-evaluation (changes.py) in the
+admin's transaction, as the services do: the row, each inline row, a deletion."""
+
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from enterprises import changes
 from enterprises.models import Enterprise, EnterpriseMembership, FactValue, Project, Recognition, YearlyFigure
 
 
@@ -53,6 +57,25 @@ class EnterpriseAdmin(SimpleHistoryAdmin):
         if change:
             obj.version += 1  # edits in admin also invalidate forms opened before them
         super().save_model(request, obj, form, change)
+        changes.record_rows([obj], created=not change)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        changes.record_rows(
+            [
+                *formset.new_objects,
+                *(obj for obj, _fields in formset.changed_objects),
+                *formset.deleted_objects,
+            ]
+        )
+
+    def delete_model(self, request, obj):
+        changes.record_deleted_enterprises([obj.pk])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):  # the "delete selected" action
+        changes.record_deleted_enterprises(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
 
 
 class EnterpriseRowAdmin(SimpleHistoryAdmin):
@@ -60,6 +83,20 @@ class EnterpriseRowAdmin(SimpleHistoryAdmin):
     list_select_related = ["enterprise"]
     search_fields = ["enterprise__name", "enterprise__credit_code"]
     show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        changes.record_rows([obj])
+        if change and "enterprise" in form.changed_data:  # moved: the former enterprise changed too
+            changes.record([form.initial["enterprise"]], changes.source_of(obj))
+
+    def delete_model(self, request, obj):
+        changes.record_rows([obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):  # the "delete selected" action
+        changes.record_rows(list(queryset))
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(YearlyFigure)

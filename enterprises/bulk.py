@@ -3,7 +3,9 @@
 PostgreSQL: ids are reserved from the table's sequence, then rows go in with COPY (an order of
 magnitude faster than INSERT through the ORM). Other databases: bulk_create, and simple_history's
 bulk_history_create. Rows are dicts keyed by field attname ("enterprise_id"); missing fields take
-their model default; callers validate the data (nothing here calls full_clean).
+their model default; callers validate the data (nothing here calls full_clean). What was inserted is
+recorded for re-evaluation in the same transaction (changes.record_dicts), unless the caller says
+`record=False` (the synthetic scale data of generator.py, evaluated by a full run).
 """
 
 from __future__ import annotations
@@ -14,17 +16,29 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.utils import timezone
+
+from enterprises import changes
 
 Row = dict[str, Any]
 
 
-def insert_rows(model: type[models.Model], rows: list[Row], *, with_history: bool = True) -> list[int]:
+@transaction.atomic
+def insert_rows(
+    model: type[models.Model], rows: list[Row], *, with_history: bool = True, record: bool = True
+) -> list[int]:
     """Insert rows (setting each row's "id") and return the ids, in order."""
     if not rows:
         return []
     _fill_defaults(model, rows)
+    ids = _insert(model, rows, with_history=with_history)
+    if record:
+        changes.record_dicts(model, rows)
+    return ids
+
+
+def _insert(model: type[models.Model], rows: list[Row], *, with_history: bool) -> list[int]:
     if connection.vendor == "postgresql":
         ids = _reserve_ids(model, len(rows))
         for row, pk in zip(rows, ids, strict=True):

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from enterprises import catalog
+from enterprises import catalog, changes
 from enterprises.models import Enterprise, FactValue, Item, Project, Recognition, YearlyFigure
 from enterprises.services import ENTERPRISE_FIELDS
 from policies.models import FactDefinition
@@ -52,8 +52,10 @@ def _upsert(instance: models.Model, values: dict[str, Any]) -> bool:
             setattr(instance, name, value)
             changed = True
     if changed:
+        created = instance._state.adding
         instance.full_clean()
         instance.save()
+        changes.record_rows([instance], created=created)  # re-evaluated like any other write
     return changed
 
 

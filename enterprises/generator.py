@@ -329,8 +329,11 @@ def write_batch(
         taken = set(
             Enterprise.objects.filter(credit_code__in=list(by_code)).values_list("credit_code", flat=True)
         )
+    # synthetic scale data: not recorded for re-evaluation (record=False), a full run evaluates it
     with transaction.atomic():
-        insert_rows(Enterprise, [draft.enterprise for draft in drafts], with_history=with_history)
+        insert_rows(
+            Enterprise, [draft.enterprise for draft in drafts], with_history=with_history, record=False
+        )
         for model, attribute in (
             (YearlyFigure, "figures"),
             (Recognition, "recognitions"),
@@ -342,7 +345,7 @@ def write_batch(
                 for row in getattr(draft, attribute):
                     row["enterprise_id"] = draft.enterprise["id"]
                     rows.append(row)
-            insert_rows(model, rows, with_history=with_history)
+            insert_rows(model, rows, with_history=with_history, record=False)
 
 
 def generate(

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from enterprises import transfer
 from enterprises.models import ImportJob, Source
+from policies import aftercommit
 
 SAMPLE_ROWS = 100  # rows of the check shown on the job page when no row has an error
 LOCK_NAMESPACE = 4_001  # pg_advisory_xact_lock(namespace, job id)
@@ -32,8 +33,6 @@ def start_import(
     *, content: bytes, filename: str, actor: AbstractBaseUser | None, source: str = Source.REGISTER
 ) -> ImportJob:
     """Store the upload as a job and check it in the background (after commit)."""
-    from enterprises import tasks
-
     job = ImportJob.objects.create(
         created_by=actor if actor is not None and actor.is_authenticated else None,
         filename=filename[:255],
@@ -41,20 +40,18 @@ def start_import(
         sha256=hashlib.sha256(content).hexdigest(),
         source=source,
     )
-    transaction.on_commit(lambda: tasks.check_import.delay(job.pk))
+    transaction.on_commit(lambda: aftercommit.send("enterprises.check_import", [job.pk]))
     return job
 
 
 def confirm_import(*, job_id: int) -> bool:
     """Start importing a checked job; False (and nothing enqueued) when it is not waiting for that,
     e.g. the second click of a double submit."""
-    from enterprises import tasks
-
     started = ImportJob.objects.filter(pk=job_id, status=Status.READY).update(
         status=Status.IMPORTING, stage="", done=0, total=0
     )
     if started:
-        transaction.on_commit(lambda: tasks.run_import.delay(job_id))
+        transaction.on_commit(lambda: aftercommit.send("enterprises.run_import", [job_id]))
     return bool(started)
 
 

@@ -3,7 +3,7 @@
 An item's values are catalog facts of its kind (`FactDefinition.item_kind`), typed and stored by the
 same codec as stored facts (enterprises/catalog.py). Writes are keyword-only, atomic, bump the
 item's and the enterprise's versions (a stale edit is refused), and are announced like every
-enterprise row so the enterprise is re-evaluated (matching/receivers.py).
+enterprise row so the enterprise is re-evaluated (changes.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from enterprises import catalog
+from enterprises import catalog, changes
 from enterprises.models import Enterprise, Item, Source
 from enterprises.services import StaleEditError, _attribute, _bump_version, _lock
 from policies.models import FactDefinition, ItemKind
@@ -96,6 +96,7 @@ def save_item(
     item.full_clean(exclude=["version"])
     _attribute(item, actor)
     item.save()
+    changes.record([enterprise.pk], changes.ITEMS)
     item.refresh_from_db()
     _bump_version(enterprise)
     return item
@@ -121,6 +122,7 @@ def delete_item(
             _("“%(title)s”已有申报记录，不能删除；如信息有误请修改该事项。") % {"title": item.title},
             code="item_in_use",
         ) from exc
+    changes.record([enterprise.pk], changes.ITEMS)
     _bump_version(enterprise)
 
 

@@ -571,3 +571,29 @@ class ImportJob(models.Model):
     @property
     def error_count(self) -> int:
         return len(self.file_errors) + sum(len(row["errors"]) for row in self.row_errors)
+
+
+class EnterpriseChange(models.Model):
+    """An enterprise whose data changed since its results were stored ("dirty"), by what changed.
+
+    Written by this app's writers in the writing transaction (enterprises/changes.py: one row per
+    enterprise and source, however many edits); drained by matching (jobs.drain_enterprise_changes),
+    which deletes the rows it evaluated: a burst of edits gives one evaluation, and a change
+    committed while no worker runs is not lost. No foreign key: a row of a deleted enterprise is
+    dropped by the drain.
+    """
+
+    # new (evaluate every benefit) | enterprise | figures | recognitions | projects | items | fact:<FactDefinition id>
+    enterprise_id = models.BigIntegerField(_("企业ID"))
+    source = models.CharField(_("变化来源"), max_length=40)
+    marked_at = models.DateTimeField(_("标记时间"))
+
+    class Meta:
+        verbose_name = _("待重新评估的企业")
+        verbose_name_plural = _("待重新评估的企业")
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise_id", "source"], name="enterprise_change_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id}: {self.source}"

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from enterprises import catalog, taxonomy
+from enterprises import changes as changelog
 from enterprises.models import (
     Enterprise,
     EnterpriseMembership,
@@ -33,7 +34,6 @@ from enterprises.models import (
     Source,
     YearlyFigure,
 )
-from enterprises.signals import rows_saved
 from policies.models import FactDefinition
 
 ENTERPRISE_FIELDS = (
@@ -133,6 +133,7 @@ def create_enterprise(
     enterprise.full_clean()
     _attribute(enterprise, actor)
     enterprise.save()
+    changelog.record([enterprise.pk], changelog.NEW)
     return enterprise
 
 
@@ -152,6 +153,7 @@ def update_enterprise(
     enterprise.version += 1
     _attribute(enterprise, actor)
     enterprise.save()
+    changelog.record([enterprise.pk], changelog.ENTERPRISE)
     return enterprise
 
 
@@ -175,6 +177,7 @@ def save_yearly_figure(
     figure.full_clean()
     _attribute(figure, actor)
     figure.save()
+    changelog.record_rows([figure])
     _bump_version(enterprise)
     return figure
 
@@ -196,6 +199,7 @@ def add_recognition(
     recognition.full_clean()
     _attribute(recognition, actor)
     recognition.save()
+    changelog.record_rows([recognition])
     _bump_version(enterprise)
     return recognition
 
@@ -225,6 +229,7 @@ def add_project(
     project.full_clean()
     _attribute(project, actor)
     project.save()
+    changelog.record_rows([project])
     _bump_version(enterprise)
     return project
 
@@ -242,6 +247,7 @@ def delete_related(
     if instance.enterprise_id != enterprise.pk:
         raise ValueError("the row belongs to another enterprise")
     _attribute(instance, actor)
+    changelog.record_rows([instance])
     instance.delete()
     _bump_version(enterprise)
 
@@ -279,6 +285,7 @@ def set_fact_value(
     if typed is None:
         if existing is not None:
             _attribute(existing, actor)
+            changelog.record_rows([existing])
             existing.delete()
             _bump_version(enterprise)
         return None
@@ -289,6 +296,7 @@ def set_fact_value(
     row.full_clean()
     _attribute(row, actor)
     row.save()
+    changelog.record_rows([row])
     _bump_version(enterprise)
     return row
 
@@ -400,15 +408,14 @@ def save_profiles(
     query per row: clean_enterprise; new credit codes checked together; one related row per key by
     construction), all or nothing: ValidationError and nothing written. Differences, all in what is
     recorded rather than in the data:
-    - a write that would store what is already stored is skipped: no history row, no signal;
+    - a write that would store what is already stored is skipped: no history row, no change record;
     - a stored enterprise whose data changed (its fields or any related row) gets version + 1 once
       and `updated_at` now; it gets a history row of its own when its own fields changed (related
       rows bump the version without one, as save_yearly_figure & co. do); an unchanged one keeps its
       version, so that nobody editing it meanwhile gets a stale-edit error;
     - history rows are written in bulk (simple_history's bulk helpers, attributed to `actor`), then
-      `signals.rows_saved` is sent once per model and kind of write (instead of post_save per row),
-      so that its receivers (matching's re-evaluation marks) see the rows a save() would have
-      announced, in one call.
+      the changes are recorded for re-evaluation (changelog.record_rows: one statement per source,
+      the records the single-row services would have written).
     """
     rules = rules or CatalogRules.load()
     now = timezone.now()
@@ -460,15 +467,16 @@ def save_profiles(
         if rows.created:  # their enterprise (a new one has its id now) is set when they are prepared
             bulk_create_with_history(rows.created, model, batch_size=BULK_BATCH, default_user=actor)
         _update_with_history(model, rows.updated, sorted(rows.fields), actor=actor)
-    for row in related.deleted:  # a blank stored fact: rare, one by one (history and post_delete)
+    for row in related.deleted:  # a blank stored fact: rare, one by one (with its history row)
         _attribute(row, actor)
         row.delete()
 
-    _announce(Enterprise, new, created=True)
-    _announce(Enterprise, updated, created=False, fields=enterprise_fields)
-    for model, rows in related.rows.items():
-        _announce(model, rows.created, created=True)
-        _announce(model, rows.updated, created=False, fields=sorted(rows.fields))
+    # what changed, for re-evaluation: one statement per source (changes.py)
+    changelog.record_rows(new, created=True)
+    changelog.record_rows(updated)
+    changelog.record_rows(related.deleted)
+    for rows in related.rows.values():
+        changelog.record_rows([*rows.created, *rows.updated])
     return saved
 
 
@@ -647,19 +655,6 @@ def _check_new_credit_codes(enterprises: list[Enterprise]) -> None:
     if clash:
         message = enterprises[0].unique_error_message(Enterprise, ("credit_code",))
         raise ValidationError({"credit_code": [message]})
-
-
-def _announce(
-    model: type[models.Model],
-    rows: Iterable[models.Model],
-    *,
-    created: bool,
-    fields: Sequence[str] | None = None,
-) -> None:
-    """rows_saved for rows written in bulk (their history rows already written)."""
-    rows = list(rows)
-    if rows:
-        rows_saved.send(sender=model, rows=rows, created=created, update_fields=fields)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

@@ -7,6 +7,5 @@ class MatchingConfig(AppConfig):
     verbose_name = _("匹配")
 
     def ready(self) -> None:
-        from matching import receivers
-
-        receivers.connect()
+        # register the tasks, which the writer apps ask for by name after commit (policies/aftercommit.py)
+        from matching import tasks  # noqa: F401

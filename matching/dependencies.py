@@ -1,4 +1,5 @@
-"""What a change touches: which facts each enterprise table feeds, and which benefits read which facts.
+"""What a change touches: which facts each recorded source feeds (the sources of enterprises.changes),
+and which benefits read which facts.
 
 The table → facts map is read from the fact registry of enterprises/facts.py (each derivation group
 names the related tables it reads), so a new derivation needs no change here. The fact → benefits
@@ -11,29 +12,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from enterprises.changes import ENTERPRISE, FACT_PREFIX, ITEMS, NEW
 from enterprises.facts import BUILTIN_CODES, BUILTIN_GROUPS
-from enterprises.models import Enterprise, FactValue, Item, Project, Recognition, YearlyFigure
 from matching.engine import BenefitSpec, facts_read
 from policies import formulas
 
-# Sources of PendingEnterpriseChange rows.
-NEW = "new"  # a new enterprise: every benefit, whatever it reads
-ENTERPRISE = "enterprise"  # the enterprise row itself
-FACT_PREFIX = "fact:"  # a stored fact, by FactDefinition id: "fact:17"
-
-# The related tables by the names enterprises.facts uses in DerivationGroup.reads.
-TABLE_SOURCES: dict[type, str] = {YearlyFigure: "figures", Recognition: "recognitions", Project: "projects"}
-ITEMS = "items"  # an item (project, facility…) was saved or deleted: its kind's per-item benefits
-WATCHED_MODELS: tuple[type, ...] = (Enterprise, *TABLE_SOURCES, FactValue, Item)
-
-
-def source_of(instance) -> str:
-    """The source a saved or deleted row of an enterprise table marks (not for Enterprise itself)."""
-    if isinstance(instance, FactValue):
-        return f"{FACT_PREFIX}{instance.fact_id}"
-    if isinstance(instance, Item):
-        return ITEMS
-    return TABLE_SOURCES[type(instance)]
+# The sources of the change records (enterprises.changes) are the writer's; what each feeds is ours.
+__all__ = ["ENTERPRISE", "FACT_PREFIX", "ITEMS", "NEW", "BenefitIndex", "codes_fed_by"]
 
 
 def codes_fed_by(source: str, fact_codes_by_id: Mapping[int, str]) -> frozenset[str] | None:

@@ -20,22 +20,23 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from enterprises.models import Enterprise, FactValue
-from matching import dependencies, notifications, selectors, services, triggers
+from enterprises import changes as enterprise_changes
+from enterprises.models import Enterprise, EnterpriseChange, FactValue
+from matching import dependencies, notifications, selectors, services
 from matching.engine.spec import IN_FORCE, validity_key, validity_on
 from matching.models import (
     JobChunk,
     JobRun,
     MatchChange,
     MatchResult,
-    PendingEnterpriseChange,
-    PendingPolicyChange,
     WebhookDelivery,
     WorkerHeartbeat,
 )
 from matching.services import Failure
 from matching.storage import Written
-from policies.models import Benefit
+from policies import changes as policy_changes
+from policies.aftercommit import send
+from policies.models import Benefit, PolicyChange
 
 CHUNK_SIZE = 2000  # enterprises per chunk task of a job over every enterprise
 DRAIN_BATCH = 1000  # enterprises per transaction of an enterprise drain
@@ -92,20 +93,20 @@ def drain_enterprise_changes(*, as_of: dt.date | None = None, batch: int | None 
     result = DrainResult()
     with transaction.atomic():
         # marks of deleted enterprises go; concurrent drains take different enterprises
-        PendingEnterpriseChange.objects.filter(
+        EnterpriseChange.objects.filter(
             ~Exists(Enterprise.objects.filter(pk=OuterRef("enterprise_id")))
         ).delete()
         locked = services.lock_enterprises(
-            enterprise_ids=PendingEnterpriseChange.objects.values("enterprise_id"),
+            enterprise_ids=EnterpriseChange.objects.values("enterprise_id"),
             skip_locked=True,
             limit=batch or DRAIN_BATCH,
         )
         if not locked:
-            result.more = PendingEnterpriseChange.objects.exists()  # all being edited right now
+            result.more = EnterpriseChange.objects.exists()  # all being edited right now
             return result
         # read the marks after locking: every enterprise write marks while holding the row lock
         marks = list(
-            PendingEnterpriseChange.objects.filter(enterprise_id__in=locked).values_list(
+            EnterpriseChange.objects.filter(enterprise_id__in=locked).values_list(
                 "pk", "enterprise_id", "source", "marked_at"
             )
         )
@@ -114,8 +115,8 @@ def drain_enterprise_changes(*, as_of: dt.date | None = None, batch: int | None 
             _evaluate_groups(groups, as_of, result)
         _delete_marks_read(marks)  # a mark re-made meanwhile (by a write that did not lock) stays
         if result.written.changes:
-            triggers.changes_recorded()
-    result.more = PendingEnterpriseChange.objects.exists()
+            notifications.changes_recorded()
+    result.more = EnterpriseChange.objects.exists()
     return result
 
 
@@ -150,7 +151,7 @@ def _evaluate_groups(
 
 def _delete_marks_read(marks: list[tuple]) -> None:
     """Delete the marks whose (id, marked_at) are still those read."""
-    table = PendingEnterpriseChange._meta.db_table
+    table = EnterpriseChange._meta.db_table
     with connection.cursor() as cursor:
         for start in range(0, len(marks), 1000):
             part = marks[start : start + 1000]
@@ -196,7 +197,7 @@ def drain_policy_changes(*, as_of: dt.date | None = None, chunk_size: int | None
     as_of = as_of or today()
     with transaction.atomic():
         marks = list(
-            PendingPolicyChange.objects.select_for_update(skip_locked=True).values_list("pk", "kind", "key")
+            PolicyChange.objects.select_for_update(skip_locked=True).values_list("pk", "kind", "key")
         )
         if not marks:
             return None
@@ -210,7 +211,7 @@ def drain_policy_changes(*, as_of: dt.date | None = None, chunk_size: int | None
                 cause=Cause.POLICY,
                 chunk_size=chunk_size,
             )
-        PendingPolicyChange.objects.filter(pk__in=[pk for pk, _kind, _key in marks]).delete()
+        PolicyChange.objects.filter(pk__in=[pk for pk, _kind, _key in marks]).delete()
     return job
 
 
@@ -266,14 +267,12 @@ def schedule_job(
 def publish_chunks(*, job_id: int | None = None, chunk_ids: list[int] | None = None) -> int:
     """Send a task for each pending chunk of a job (or the given chunks). In the embedded mode each
     runs right here, in order."""
-    from matching import tasks
-
     chunks = JobChunk.objects.filter(state=JobChunk.State.PENDING).order_by("pk")
     chunks = chunks.filter(job_id=job_id) if job_id is not None else chunks.filter(pk__in=chunk_ids or [])
     pks = list(chunks.values_list("pk", flat=True))
     JobChunk.objects.filter(pk__in=pks).update(published_at=timezone.now())
     for pk in pks:
-        tasks.run_chunk.delay(pk)
+        send("matching.run_chunk", [pk])  # tasks.py imports this module: by name
     return len(pks)
 
 
@@ -307,7 +306,7 @@ def run_chunk(*, chunk_id: int) -> int:
         last = not JobChunk.objects.filter(job_id=job.pk, state=JobChunk.State.PENDING).exists()
         _finish(job, items=len(ids), failures=failures, broken=plan.broken if last else {}, done=last)
         if written.changes:
-            triggers.changes_recorded()
+            notifications.changes_recorded()
     if written.written > 10_000:
         services.analyze_results()
     return len(ids)
@@ -377,13 +376,13 @@ def _mark_date_dependent_enterprises(as_of: dt.date) -> int:
     enterprise_ids = list(
         Enterprise.objects.filter(anniversary | Q(listed_on=as_of)).values_list("pk", flat=True)
     )
-    triggers.enterprises_changed(enterprise_ids, dependencies.ENTERPRISE)
+    enterprise_changes.record(enterprise_ids, dependencies.ENTERPRISE)
     starting = FactValue.objects.filter(valid_from=as_of).values_list("enterprise_id", "fact_id").distinct()
     by_fact: dict[int, list[int]] = defaultdict(list)
     for enterprise_id, fact_id in starting:
         by_fact[fact_id].append(enterprise_id)
     for fact_id, ids in by_fact.items():
-        triggers.enterprises_changed(ids, f"{dependencies.FACT_PREFIX}{fact_id}")
+        enterprise_changes.record(ids, f"{dependencies.FACT_PREFIX}{fact_id}")
     return len(enterprise_ids) + sum(map(len, by_fact.values()))
 
 
@@ -439,15 +438,15 @@ def tick(*, worker: str = "") -> TickReport:
     report.republished = publish_chunks(chunk_ids=sorted(lost_ids))
     old = now - SWEEP_AFTER
     for model, callback in (
-        (PendingEnterpriseChange, triggers.DRAIN_ENTERPRISES),
-        (PendingPolicyChange, triggers.DRAIN_POLICIES),
+        (EnterpriseChange, enterprise_changes.DRAIN_ENTERPRISES),
+        (PolicyChange, policy_changes.DRAIN_POLICIES),
     ):
         if model.objects.filter(marked_at__lt=old).exists():
             callback()
             report.drains.append(callback.task)
     if MatchChange.objects.filter(dispatched=False, created_at__lt=old).exists():
-        triggers.DISPATCH_CHANGES()
-        report.drains.append(triggers.DISPATCH_CHANGES.task)
+        notifications.DISPATCH_CHANGES()
+        report.drains.append(notifications.DISPATCH_CHANGES.task)
     report.resent = notifications.resend_stalled()
     # one record per drain (every save) adds up: keep three months
     JobRun.objects.filter(finished_at__lt=now - KEEP_RECORDS).delete()

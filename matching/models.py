@@ -245,52 +245,6 @@ class MatchChange(models.Model):
 # ---------------------------------------------------------------- background re-evaluation
 
 
-class PendingEnterpriseChange(models.Model):
-    """An enterprise whose data changed since its results were stored ("dirty"), by what changed.
-
-    Written by the signal receivers in the saving transaction (one row per enterprise and source,
-    however many edits), drained by `jobs.drain_enterprise_changes`: a burst of edits gives one
-    evaluation, and a change committed while no worker runs is not lost.
-    """
-
-    # new (evaluate every benefit) | enterprise | figures | recognitions | projects | fact:<FactDefinition id>
-    enterprise_id = models.BigIntegerField(_("企业ID"))
-    source = models.CharField(_("变化来源"), max_length=40)
-    marked_at = models.DateTimeField(_("标记时间"))
-
-    class Meta:
-        verbose_name = _("待重新评估的企业")
-        verbose_name_plural = _("待重新评估的企业")
-        constraints = [
-            models.UniqueConstraint(fields=["enterprise_id", "source"], name="pending_enterprise_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.enterprise_id}: {self.source}"
-
-
-class PendingPolicyChange(models.Model):
-    """A policy row whose change affects results (benefit, clause, document, catalog fact)."""
-
-    class Kind(models.TextChoices):
-        BENEFIT = "benefit", _("扶持项目")
-        CLAUSE = "clause", _("条款")
-        DOCUMENT = "document", _("政策文件")
-        FACT = "fact", _("事实定义")
-
-    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
-    key = models.CharField(_("标识"), max_length=100, help_text=_("行 ID；事实定义为代码"))
-    marked_at = models.DateTimeField(_("标记时间"))
-
-    class Meta:
-        verbose_name = _("待重新评估的政策")
-        verbose_name_plural = _("待重新评估的政策")
-        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="pending_policy_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.key}"
-
-
 class JobChunk(models.Model):
     """One slice of a chunked job: the enterprises with ids in [first_id, last_id]. Done exactly once
     (the chunk's results and its `done` state commit together), so a redelivered task is a no-op."""

@@ -36,8 +36,19 @@ from matching.models import (
     WebhookSubscription,
 )
 from policies import money
+from policies.aftercommit import TaskAfterCommit, after_commit_once, send
 
 logger = logging.getLogger(__name__)
+
+# Tasks of tasks.py, enqueued by name (tasks.py imports this module).
+DELIVER_WEBHOOK = "matching.deliver_webhook"
+DISPATCH_CHANGES = TaskAfterCommit("matching.dispatch_changes")
+
+
+def changes_recorded() -> None:
+    """Results changed in this transaction: notify (portal, e-mail, webhooks) after commit."""
+    after_commit_once(DISPATCH_CHANGES)
+
 
 DISPATCH_BATCH = 2000  # changes per dispatch transaction
 CHANGES_PER_DELIVERY = 100
@@ -185,8 +196,6 @@ def _emails_in_active_language(changes: list[MatchChange]) -> list[tuple[str, st
 
 
 def _send_after_commit(deliveries: list[int], emails: list[tuple[str, str, list[str]]]) -> None:
-    from matching import tasks
-
     for subject, body, to in emails:
         try:
             send_mail(subject, body, None, to)
@@ -194,7 +203,7 @@ def _send_after_commit(deliveries: list[int], emails: list[tuple[str, str, list[
             logger.exception("could not send a change notification to %s", to)
     for pk in deliveries:
         try:
-            tasks.deliver_webhook.delay(pk)
+            send(DELIVER_WEBHOOK, [pk])
         except Exception:  # the delivery stays pending: the sweep (jobs.tick) resends it
             logger.exception("could not enqueue webhook delivery %s", pk)
 
@@ -267,8 +276,6 @@ STALLED_AFTER = dt.timedelta(minutes=5)
 def resend_stalled() -> int:
     """Re-enqueue pending deliveries whose next attempt is overdue by STALLED_AFTER (their task was
     lost: a broker restart, a dispatch that died after commit). Called by the periodic sweep."""
-    from matching import tasks
-
     now = timezone.now()
     stalled = [
         delivery.pk
@@ -281,7 +288,7 @@ def resend_stalled() -> int:
         < now
     ]
     for pk in stalled:
-        tasks.deliver_webhook.delay(pk)
+        send(DELIVER_WEBHOOK, [pk])
     return len(stalled)
 
 

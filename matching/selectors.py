@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from enterprises.facts import facts_for, region_codes
-from enterprises.models import Enterprise
+from enterprises.models import Enterprise, EnterpriseChange
 from matching.dependencies import BenefitIndex
 from matching.engine import BenefitSpec, ConditionError, Reason, Status, Verdict, compile_condition, explain
 from matching.engine.conditions import CompiledCondition
@@ -26,14 +26,13 @@ from matching.models import (
     MatchItemResult,
     MatchResult,
     Notice,
-    PendingEnterpriseChange,
-    PendingPolicyChange,
     WebhookDelivery,
     WebhookSubscription,
 )
 from matching.scenarios import spec_from_rows
+from policies import generations
 from policies import selectors as policy_selectors
-from policies.models import Benefit, FactDefinition, PolicyDocument
+from policies.models import Benefit, FactDefinition, PolicyChange, PolicyDocument
 from policies.money import wan
 from policies.supersession import superseded_dates
 
@@ -92,14 +91,15 @@ def catalog() -> dict[str, FactDefinition]:
     return policy_selectors.catalog()
 
 
-# The policy tables' counter (portal.ContentGeneration 'policy', bumped by PostgreSQL triggers on
-# every write to documents, clauses, benefits and the fact catalog, in the writing transaction), read
-# as SQL: matching may not import portal. With the row's xmin, the id of the transaction that wrote
-# that value: a bump rolled back and bumped again by another transaction gives the same value but a
-# different xmin, so a value seen inside a transaction that rolled back is never taken again. The
-# region tree (the catalog's region choices; no trigger) is summed as a hash of its rows.
+# The policy counter (policies.generations 'policy', bumped by policies' services in the writing
+# transaction for every document, clause, benefit and fact-catalog write), read with the row's xmin,
+# the id of the transaction that wrote that value: a bump rolled back and bumped again by another
+# transaction gives the same value but a different xmin, so a value seen inside a transaction that
+# rolled back is never taken again. The region tree (the catalog's region choices, written by the
+# loader) is summed as a hash of its rows. A write that bypasses the services (raw SQL, update())
+# is not seen, as it is not re-evaluated either (policies/README.md).
 POLICY_VERSION_SQL = (
-    "SELECT (SELECT value::text || ':' || xmin::text FROM portal_contentgeneration WHERE scope = 'policy'), "
+    f"SELECT (SELECT value::text || ':' || xmin::text FROM {generations.TABLE} WHERE scope = 'policy'), "
     "(SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(concat_ws('|', id, code, name_zh, "
     'name_en, level, parent_id, "order"), 0)), 0)::text FROM policies_region)'
 )
@@ -317,8 +317,8 @@ def changes_for_enterprise(enterprise_id: int) -> QuerySet[MatchChange]:
 def backlog() -> dict[str, int]:
     """What waits in the database (the broker's queue length is read by the page separately)."""
     return {
-        "pending_enterprises": PendingEnterpriseChange.objects.values("enterprise_id").distinct().count(),
-        "pending_policy_rows": PendingPolicyChange.objects.count(),
+        "pending_enterprises": EnterpriseChange.objects.values("enterprise_id").distinct().count(),
+        "pending_policy_rows": PolicyChange.objects.count(),
         "pending_chunks": JobChunk.objects.filter(state=JobChunk.State.PENDING).count(),
         "undispatched_changes": MatchChange.objects.filter(dispatched=False).count(),
     }

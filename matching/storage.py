@@ -14,6 +14,9 @@ row): per chunk and benefit, the stored (item, fingerprint) set of each enterpri
 the new one, and the item rows of the enterprises whose set differs are deleted and loaded again
 (one DELETE and one COPY per benefit), so an added, edited or deleted item is reflected. Works on PostgreSQL and SQLite (both have INSERT …
 ON CONFLICT DO UPDATE; SQLite gets the lines as parameter rows instead of COPY).
+
+The enterprises whose rows (or item rows) a call writes or deletes get their `results:<id>`
+validator counter bumped in the same transaction (policies/generations.py: the API's cached pages).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from matching.engine import ENGINE_VERSION, TableVerdicts
+from policies import generations
 
 RESULTS = "matching_matchresult"
 INCOMING = "matching_incoming_result"  # a temporary table, one per connection
@@ -74,6 +78,8 @@ def store(
     now = timezone.now()
     new, replacing = _changed_lines(evaluated, ids, as_of, now)
     written = Written(written=len(new) + len(replacing))
+    # the enterprises whose stored results this write changes: their validators move (generations.py)
+    touched = {int(line.split("\t", 1)[0]) for line in (*new, *replacing)}
     with connection.cursor() as cursor:
         if new and not _insert_new(cursor, new):
             replacing = new + replacing  # someone stored some of them meanwhile: upsert them all
@@ -86,11 +92,12 @@ def store(
                 "WHERE true ON CONFLICT (enterprise_id, benefit_id) DO UPDATE SET "
                 + ", ".join(f"{column} = excluded.{column}" for column in UPDATED)
             )
-        written.item_rows = _store_items(cursor, evaluated, ids, as_of, now)
+        written.item_rows = _store_items(cursor, evaluated, ids, as_of, now, touched)
         for benefit_ids in _stored_out_of_force(cursor, out_of_force, ids):
-            removed, changes = _remove(cursor, benefit_ids, ids, cause, as_of, now)
+            removed, changes = _remove(cursor, benefit_ids, ids, cause, as_of, now, touched)
             written.removed += removed
             written.changes += changes
+    generations.bump_results(touched)
     return written
 
 
@@ -145,7 +152,9 @@ def _fields(result: TableVerdicts) -> tuple:
     )
 
 
-def _store_items(cursor, evaluated: list[TableVerdicts], ids: np.ndarray, as_of: dt.date, now) -> int:
+def _store_items(
+    cursor, evaluated: list[TableVerdicts], ids: np.ndarray, as_of: dt.date, now, touched: set[int]
+) -> int:
     """Rewrite the item rows of the enterprises whose items' (id, fingerprint) set changed."""
     per_item = [result for result in evaluated if result.spec.per_item]
     if not per_item or not len(ids):
@@ -186,6 +195,7 @@ def _store_items(cursor, evaluated: list[TableVerdicts], ids: np.ndarray, as_of:
         )
         if not changed:
             continue
+        touched.update(changed)
         enterprise_marks, enterprise_params = _in_list(changed)
         cursor.execute(
             f"DELETE FROM {ITEM_RESULTS} WHERE benefit_id = %s AND enterprise_id IN ({enterprise_marks})",
@@ -335,12 +345,16 @@ def _stored_out_of_force(cursor, out_of_force: dict[int, str], ids: np.ndarray) 
 
 
 def _remove(
-    cursor, benefit_ids: list[int], ids: np.ndarray, cause: str, as_of: dt.date, now
+    cursor, benefit_ids: list[int], ids: np.ndarray, cause: str, as_of: dt.date, now, touched: set[int]
 ) -> tuple[int, int]:
     """Delete the results of benefits not in force, each with a change to not_in_force."""
     benefit_marks, benefit_params = _in_list(benefit_ids)
     enterprise_marks, enterprise_params = _in_list(ids)
     where = f"benefit_id IN ({benefit_marks}) AND enterprise_id IN ({enterprise_marks})"
+    cursor.execute(
+        f"SELECT DISTINCT enterprise_id FROM {RESULTS} WHERE {where}", benefit_params + enterprise_params
+    )
+    touched.update(pk for (pk,) in cursor.fetchall())
     cursor.execute(
         f"INSERT INTO matching_matchchange ({CHANGE_COLUMNS}) "
         f"SELECT enterprise_id, benefit_id, status, 'not_in_force', amount, NULL, %s, %s, %s FROM {RESULTS} WHERE {where}",

@@ -168,6 +168,13 @@ class ServiceSavingAdmin(SimpleHistoryAdmin):
             save_through_service(obj)
         formset.save_m2m()
 
+    def delete_model(self, request, obj):
+        services.delete_object(instance=obj, reason=ADMIN_REASON)
+
+    def delete_queryset(self, request, queryset):  # the "delete selected" action: one by one, recorded
+        for obj in queryset:
+            services.delete_object(instance=obj, reason=ADMIN_REASON)
+
 
 @admin.register(PolicyDocument)
 class PolicyDocumentAdmin(ServiceSavingAdmin):

@@ -716,3 +716,45 @@ class ExclusionGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# ---------------------------------------------------------------- change records (policies/changes.py)
+
+
+class PolicyChange(models.Model):
+    """A policy row whose change may move match results ("dirty"), written by the services of this
+    app in the saving transaction (one row per kind and key, however many edits); matching drains
+    it (jobs.drain_policy_changes) into a re-evaluation of the benefits it touches."""
+
+    class Kind(models.TextChoices):
+        BENEFIT = "benefit", _("扶持项目")
+        CLAUSE = "clause", _("条款")
+        DOCUMENT = "document", _("政策文件")
+        FACT = "fact", _("事实定义")
+
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    key = models.CharField(_("标识"), max_length=100, help_text=_("行 ID；事实定义为代码"))
+    marked_at = models.DateTimeField(_("标记时间"))
+
+    class Meta:
+        verbose_name = _("待重新评估的政策")
+        verbose_name_plural = _("待重新评估的政策")
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="policy_change_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"
+
+
+class ContentGeneration(models.Model):
+    """A counter per kind of data a cached reply is made of (see policies/generations.py), bumped by
+    the services that write that data, in their transaction."""
+
+    scope = models.CharField(max_length=40, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("缓存版本计数")
+        verbose_name_plural = _("缓存版本计数")
+
+    def __str__(self) -> str:
+        return f"{self.scope}={self.value}"

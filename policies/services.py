@@ -1,5 +1,6 @@
 """Writes to policy data. Every save validates (full_clean), skips rows whose content did not change
-(so an idempotent reload writes no history), and records why in the history (change reason)."""
+(so an idempotent reload writes no history), records why in the history (change reason), and
+records what changed for re-evaluation and HTTP validators (changes.py), in the same transaction."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.db import models, transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
-from policies import amount_rules
+from policies import amount_rules, changes
 from policies.models import (
     Benefit,
     Clause,
@@ -54,6 +55,7 @@ def _save(instance: models.Model, *, reason: str) -> str:
     instance.full_clean()
     _give_reason(instance, reason)
     instance.save()
+    changes.record_saved(instance)  # what matching re-evaluates, and the `policy` validator
     return CREATED if stored is None else UPDATED
 
 
@@ -148,7 +150,7 @@ def save_benefit(*, benefit: Benefit, reason: str = "") -> str:
 
 
 @transaction.atomic
-def delete_object(*, instance: Heading | Clause | Benefit, reason: str = "") -> None:
+def delete_object(*, instance: models.Model, reason: str = "") -> None:
     """Delete a row; its history (with `reason`) keeps what it said.
 
     Rows other apps still point at (e.g. a benefit with applications) are refused with a clear
@@ -163,6 +165,7 @@ def delete_object(*, instance: Heading | Clause | Benefit, reason: str = "") -> 
             _("无法删除 %(obj)s：仍被 %(kinds)s 引用。")
             % {"obj": instance, "kinds": "、".join(map(str, kinds))}
         ) from exc
+    changes.record_deleted(instance)
 
 
 def _parsed_rule(benefit: Benefit) -> amount_rules.AmountRuleSpec | None:

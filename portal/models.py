@@ -113,24 +113,3 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client} {self.key}"
-
-
-class ContentGeneration(models.Model):
-    """A counter per kind of data a cached API reply is made of, bumped by PostgreSQL triggers in the
-    transaction that changes the data (portal/migrations/0002): `results:<enterprise id>` (its match
-    results, or the enterprise deleted), `results` (the results table truncated), `policy` (documents,
-    clauses, benefits, the fact catalog), `key:<prefix>` (an API key's secret, scopes, rate, user,
-    revocation or enterprises). The API edge cache (portal/api/v1/matches/edge.py) serves a stored reply only
-    while every counter it was built under is unchanged. Triggers see every write — ORM, bulk COPY,
-    raw SQL, admin — so no code path can forget to invalidate. On SQLite the table stays empty and
-    the edge cache is off."""
-
-    scope = models.CharField(max_length=40, primary_key=True)
-    value = models.BigIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("缓存版本计数")
-        verbose_name_plural = _("缓存版本计数")
-
-    def __str__(self) -> str:
-        return f"{self.scope}={self.value}"

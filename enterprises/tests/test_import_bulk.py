@@ -6,24 +6,23 @@ import copy
 import csv
 import datetime
 import io
+from collections import Counter
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from enterprises import services, transfer
-from enterprises.models import Enterprise, FactValue, Project, Source, YearlyFigure
-from enterprises.signals import rows_saved
+from enterprises.models import Enterprise, EnterpriseChange, FactValue, Project, Source, YearlyFigure
 from enterprises.tests.factories import EnterpriseFactory, ProjectFactory, UserFactory, YearlyFigureFactory
 from enterprises.validators import credit_code_for
 
 pytestmark = pytest.mark.django_db
-MARKS_TABLE = "matching_pendingenterprisechange"  # written by matching's receivers
+MARKS_TABLE = EnterpriseChange._meta.db_table  # the change records (enterprises/changes.py)
 HEADER = [
     "统一社会信用代码", "企业名称", "所在区", "街镇", "成立日期", "重点产业领域", "企业规模", "上市交易所",
     "上市日期", "数据年度", "工业总产值（元）", "从业人员（人）", "新购置自用厂房面积（平方米）",
@@ -121,9 +120,7 @@ def snapshot() -> dict:
 
 
 def pending_changes():
-    from matching.models import PendingEnterpriseChange  # the receivers' marks (tests only)
-
-    return PendingEnterpriseChange.objects
+    return EnterpriseChange.objects
 
 
 def marks() -> set[tuple[str, str]]:
@@ -263,33 +260,25 @@ def test_a_stale_page_of_an_untouched_enterprise_stays_valid(stored):
         )
 
 
-def test_rows_saved_is_sent_once_per_model_and_write_with_every_row_written(fact_catalog):
-    sent = []
-
-    def record(sender, rows, created, **kwargs):
-        sent.append((sender.__name__, created, len(rows)))
-
+def test_an_import_records_each_source_it_wrote_once_per_enterprise_without_saving_row_by_row(
+    fact_catalog, monkeypatch
+):
     saved_one_by_one = []
-    post_save.connect(lambda sender, **kwargs: saved_one_by_one.append(sender), weak=False, dispatch_uid="t")
-    rows_saved.connect(record, weak=False, dispatch_uid="test-import-bulk")
-    try:
-        assert transfer.apply_import(csv_bytes([HEADER, full_row(1), full_row(2)]), "x.csv", actor=None).ok
-        created = sorted(sent)
-        sent.clear()
-        changes = [HEADER, row(1, c9="2025", c10="5"), row(2, c3="莘庄镇")]
-        assert transfer.apply_import(csv_bytes(changes), "x.csv", actor=None).ok
-    finally:
-        rows_saved.disconnect(dispatch_uid="test-import-bulk")
-        post_save.disconnect(dispatch_uid="t")
-    # one call per model and kind of write, with all its rows: 3 stored facts per enterprise
-    assert created == [
-        ("Enterprise", True, 2),
-        ("FactValue", True, 6),
-        ("Project", True, 2),
-        ("YearlyFigure", True, 2),
-    ]
-    assert sent == [("YearlyFigure", False, 1)]  # row 2 stores what is stored
-    assert saved_one_by_one == []  # no post_save per row as well
+    monkeypatch.setattr(
+        "django.db.models.Model.save", lambda self, *args, **kwargs: saved_one_by_one.append(self)
+    )
+    assert transfer.apply_import(csv_bytes([HEADER, full_row(1), full_row(2)]), "x.csv", actor=None).ok
+    by_source = Counter(
+        source.split(":")[0] for source in EnterpriseChange.objects.values_list("source", flat=True)
+    )
+    # two new enterprises ("new"; their rows are recorded too), 3 stored facts each
+    assert by_source == {"new": 2, "figures": 2, "projects": 2, "fact": 6}
+    EnterpriseChange.objects.all().delete()
+    changes = [HEADER, row(1, c9="2025", c10="5"), row(2, c3="莘庄镇")]
+    assert transfer.apply_import(csv_bytes(changes), "x.csv", actor=None).ok
+    first = Enterprise.objects.get(credit_code=credit_code_for(1))
+    assert list(EnterpriseChange.objects.values_list("enterprise_id", "source")) == [(first.pk, "figures")]
+    assert saved_one_by_one == []  # no save() per row
     for model in (Enterprise, YearlyFigure, Project, FactValue):  # and no history row twice
         assert model.history.count() == model.objects.count() + (model is YearlyFigure)
 
@@ -352,7 +341,7 @@ def test_the_queries_of_an_import_do_not_grow_with_its_rows(fact_catalog, existi
     large, large_marks = queries_for(range(100, 160))
     assert small == large, (small, large)
     assert small <= 30
-    # the receivers' marks: one upsert per source a batch touches, whatever its rows (new: the
+    # the change records: one upsert per source a batch touches, whatever its rows (new: the
     # enterprise, three stored facts, a project, a figure; changed: the enterprise and a figure)
     assert small_marks == large_marks == (2 if existing else 6)
 

@@ -3,15 +3,16 @@ from contextlib import contextmanager
 import pytest
 from django.db import connection, transaction
 
-from matching.models import PendingEnterpriseChange, PendingPolicyChange
+from enterprises.models import EnterpriseChange
 from policies.loader import default_paths, load_files
+from policies.models import PolicyChange
 
 
 def forget_marks() -> None:
     """Drop the re-evaluation marks (and their pending after-commit tasks) of the current
     transaction: fixtures set up data without asking for background work."""
-    PendingPolicyChange.objects.all().delete()
-    PendingEnterpriseChange.objects.all().delete()
+    PolicyChange.objects.all().delete()
+    EnterpriseChange.objects.all().delete()
     connection.run_on_commit[:] = []
 
 

@@ -12,11 +12,12 @@ from django.core import mail
 from django.db import connection, transaction
 from django_celery_beat.models import PeriodicTask
 
+from enterprises import changes as enterprise_changes
 from enterprises import services as enterprise_services
 from enterprises.facts import BUILTIN_GROUPS
-from enterprises.models import Enterprise, FactValue, Project
+from enterprises.models import Enterprise, EnterpriseChange, FactValue, Project
 from enterprises.tests.factories import MembershipFactory, UserFactory
-from matching import jobs, notifications, selectors, services, tasks, triggers, webhook_signing
+from matching import jobs, notifications, selectors, services, tasks, webhook_signing
 from matching.engine import validity_on
 from matching.models import (
     JobChunk,
@@ -24,8 +25,6 @@ from matching.models import (
     MatchChange,
     MatchResult,
     NotificationPreference,
-    PendingEnterpriseChange,
-    PendingPolicyChange,
     WebhookDelivery,
     WebhookSubscription,
     WorkerHeartbeat,
@@ -40,8 +39,9 @@ from matching.tests.background_support import (
     new_lessee,
 )
 from matching.tests.conftest import committed
+from policies import aftercommit
 from policies import services as policy_services
-from policies.models import FactDefinition
+from policies.models import FactDefinition, PolicyChange
 
 pytestmark = pytest.mark.django_db
 
@@ -63,16 +63,14 @@ def stored(enterprise, key=LEASE_KEY) -> MatchResult:
 def test_a_new_enterprise_is_evaluated_for_every_benefit_after_commit(loaded):
     with committed():
         enterprise = new_lessee(1)
-        assert (
-            PendingEnterpriseChange.objects.filter(enterprise_id=enterprise.pk).count() == 2
-        )  # new, projects
+        assert EnterpriseChange.objects.filter(enterprise_id=enterprise.pk).count() == 2  # new, projects
         assert not MatchResult.objects.exists()  # nothing before the commit
     assert set(MatchResult.objects.filter(enterprise=enterprise).values_list("benefit_id", flat=True)) == (
         in_force_ids()
     )
     lease = stored(enterprise)
     assert (lease.status, lease.amount, lease.as_of) == ("pending_recognition", LEASE_CAP, AS_OF)
-    assert not PendingEnterpriseChange.objects.exists()
+    assert not EnterpriseChange.objects.exists()
     job = JobRun.objects.get(kind="enterprise_data")
     assert (job.status, job.items, job.total, job.params["cause"]) == ("succeeded", 1, 1, "enterprise_data")
 
@@ -88,10 +86,10 @@ def test_edits_in_one_transaction_are_evaluated_once(loaded):
         )
         add_lease(enterprise.pk, "5500")
         project = Project.objects.filter(enterprise=enterprise).earliest("pk")
-        for area in ("4000", "4800", "4900"):
-            project.area_m2 = Decimal(area)
-            project.save()
-        marks = sorted(PendingEnterpriseChange.objects.values_list("source", flat=True))
+        for area in ("4000", "4800", "4900"):  # the same project edited three times (delete and add)
+            enterprise_services.delete_related(enterprise_id=enterprise.pk, instance=project)
+            project = add_lease(enterprise.pk, area)
+        marks = sorted(EnterpriseChange.objects.values_list("source", flat=True))
         assert marks == ["enterprise", "projects"]  # one row per source, however many edits
     assert JobRun.objects.filter(kind="enterprise_data").count() == 1
     assert JobRun.objects.get(kind="enterprise_data").items == 1
@@ -103,7 +101,9 @@ def test_an_import_is_drained_in_batches_not_one_task_per_enterprise(loaded, mon
     monkeypatch.setattr(jobs, "DRAIN_BATCH", 4)
     with committed(), transaction.atomic():  # an import is one transaction
         created = [new_lessee(200 + n) for n in range(10)]
-        drains = [entry for entry in connection.run_on_commit if entry[1] is triggers.DRAIN_ENTERPRISES]
+        drains = [
+            entry for entry in connection.run_on_commit if entry[1] is enterprise_changes.DRAIN_ENTERPRISES
+        ]
         assert len(drains) == 1  # one task for the whole import
     batches = JobRun.objects.filter(kind="enterprise_data").order_by("pk")
     assert list(batches.values_list("items", flat=True)) == [4, 4, 2]
@@ -114,14 +114,94 @@ def test_the_first_drain_of_a_quiet_spell_goes_at_once_the_others_wait_the_windo
     from django.core.cache import cache
 
     sent = []
-    monkeypatch.setattr(tasks.drain_enterprises, "apply_async", lambda **options: sent.append(options))
-    cache.delete("matching:enqueued:drain_enterprises")
+    monkeypatch.setattr(
+        aftercommit, "send", lambda task, args=(), countdown=None: sent.append((task, countdown))
+    )
+    drain = enterprise_changes.DRAIN_ENTERPRISES
+    cache.delete(f"enqueued:{drain.task}")
     for _ in range(3):
-        triggers.DRAIN_ENTERPRISES()
-    assert sent == [{"countdown": None}] + [{"countdown": triggers.COALESCE_SECONDS}] * 2
-    cache.delete("matching:enqueued:drain_enterprises")  # the window over
-    triggers.DRAIN_ENTERPRISES()
-    assert sent[-1] == {"countdown": None}
+        drain()
+    window = aftercommit.COALESCE_SECONDS
+    assert sent == [("matching.drain_enterprises", None)] + [("matching.drain_enterprises", window)] * 2
+    cache.delete(f"enqueued:{drain.task}")  # the window over
+    drain()
+    assert sent[-1] == ("matching.drain_enterprises", None)
+
+
+def test_a_drain_asked_for_by_name_runs_in_process_after_commit(loaded):
+    """The writer apps do not import matching: the task is found by its name, and runs eagerly."""
+    with committed():
+        enterprise = new_lessee(5)
+        assert EnterpriseChange.objects.filter(enterprise_id=enterprise.pk).exists()
+    assert not EnterpriseChange.objects.exists()
+    assert MatchResult.objects.filter(enterprise=enterprise).exists()
+
+
+def test_rows_written_by_copy_are_recorded_and_re_evaluated_after_commit(loaded):
+    """The COPY writer (enterprises/bulk.py) records what it inserted, like any other write."""
+    from enterprises.bulk import insert_rows
+    from enterprises.validators import complete_credit_code
+
+    with committed():
+        [pk] = insert_rows(
+            Enterprise,
+            [
+                {
+                    "name": "批量写入企业",
+                    "credit_code": complete_credit_code("91310112MA199999"),
+                    "district": "闵行区",
+                    "registered_on": dt.date(2015, 3, 1),
+                    "legal_form": Enterprise.LegalForm.LLC,
+                    "industry_code": "3511",
+                    "scale": Enterprise.Scale.SMALL,
+                    "projects_declared": True,
+                    "recognitions_declared": True,
+                }
+            ],
+        )
+        insert_rows(
+            Project,
+            [
+                {
+                    "enterprise_id": pk,
+                    "kind": Project.Kind.FACTORY_LEASE,
+                    "year": 2024,
+                    "area_m2": Decimal("6000"),
+                    "rent_total": Decimal("10000000"),
+                    "is_new": True,
+                    "self_use": True,
+                    "key_industry_new_project": True,
+                }
+            ],
+        )
+        assert sorted(EnterpriseChange.objects.values_list("source", flat=True)) == ["new", "projects"]
+        assert not MatchResult.objects.filter(enterprise_id=pk).exists()
+    lease = stored(Enterprise.objects.get(pk=pk))
+    assert (lease.status, lease.amount) == ("pending_recognition", LEASE_CAP)
+    assert not EnterpriseChange.objects.exists()
+
+
+def test_a_bulk_update_through_save_profiles_is_re_evaluated_after_commit(loaded):
+    """The staff import's bulk UPDATE (one statement for many rows on PostgreSQL) records its changes."""
+    with committed():
+        lessees = [new_lessee(80 + n) for n in range(3)]
+    assert {stored(e).status for e in lessees} == {"pending_recognition"}
+    JobRun.objects.all().delete()
+    with committed(), transaction.atomic():
+        locked = list(Enterprise.objects.select_for_update().filter(pk__in=[e.pk for e in lessees]))
+        enterprise_services.save_profiles(
+            profiles=[
+                enterprise_services.ProfileWrite(enterprise=e, changes={"district": "浦东新区"})
+                for e in locked
+            ]
+        )
+        assert set(EnterpriseChange.objects.values_list("source", flat=True)) == {"enterprise"}
+    job = JobRun.objects.get(kind="enterprise_data")  # one drain for the whole write
+    assert (job.status, job.items) == ("succeeded", 3)
+    assert all(stored(e).status != "pending_recognition" for e in lessees)  # not in 闵行 any more
+    assert set(
+        MatchChange.objects.filter(benefit=benefit(LEASE_KEY)).values_list("enterprise_id", flat=True)
+    ) == {e.pk for e in lessees}
 
 
 def test_a_related_row_re_evaluates_only_the_benefits_reading_its_facts(loaded):
@@ -130,7 +210,8 @@ def test_a_related_row_re_evaluates_only_the_benefits_reading_its_facts(loaded):
     lease = stored(enterprise)
     JobRun.objects.all().delete()
     with committed():
-        Project.objects.filter(enterprise=enterprise).update(area_m2=Decimal("4000"))  # no signal
+        # no record (a write users cannot make); the service write below records the same source
+        Project.objects.filter(enterprise=enterprise).update(area_m2=Decimal("4000"))
         add_lease(enterprise.pk, "500")  # a second lease: the total is now 4500 m²
     project_codes = frozenset().union(*(g.codes for g in BUILTIN_GROUPS if "projects" in g.reads))
     readers = {
@@ -157,10 +238,10 @@ def test_a_fact_no_benefit_reads_evaluates_nothing(loaded):
         code="favourite_colour", type="str", label_zh="颜色", label_en="Colour"
     )
     with committed():
-        FactValue.objects.create(enterprise=enterprise, fact=unread, value="blue", source="self_declared")
-        assert PendingEnterpriseChange.objects.get().source == f"fact:{unread.pk}"
+        enterprise_services.set_fact_value(enterprise_id=enterprise.pk, code=unread.code, value="blue")
+        assert EnterpriseChange.objects.get().source == f"fact:{unread.pk}"
     assert not JobRun.objects.filter(kind="enterprise_data").exists()
-    assert not PendingEnterpriseChange.objects.exists()
+    assert not EnterpriseChange.objects.exists()
 
 
 def test_a_cap_edit_re_evaluates_every_enterprise_in_chunks_with_change_records(loaded, monkeypatch):
@@ -172,7 +253,7 @@ def test_a_cap_edit_re_evaluates_every_enterprise_in_chunks_with_change_records(
     with committed():
         lease.cap = Decimal("8000000")
         assert policy_services.save_benefit(benefit=lease, reason="cap corrected") == "updated"
-        assert PendingPolicyChange.objects.get().kind == "benefit"
+        assert PolicyChange.objects.get().kind == "benefit"
     job = JobRun.objects.get(kind="policy")
     assert (job.status, job.items, job.total, job.params["benefit_ids"]) == ("succeeded", 6, 6, [lease.pk])
     assert list(job.chunks.values_list("size", "state")) == [(2, "done")] * 3
@@ -183,7 +264,7 @@ def test_a_cap_edit_re_evaluates_every_enterprise_in_chunks_with_change_records(
     assert {(c.enterprise_id, c.old_amount, c.new_amount, c.cause) for c in changes} == {
         (e.pk, LEASE_CAP, Decimal("8000000.00"), "policy") for e in lessees
     }
-    assert not PendingPolicyChange.objects.exists()
+    assert not PolicyChange.objects.exists()
 
     # idempotent: a redelivered chunk does nothing; a chunk run again from scratch records nothing new
     chunk = job.chunks.first()
@@ -227,7 +308,7 @@ def test_a_poison_enterprise_is_recorded_as_a_failure_and_blocks_nothing(loaded)
     job = JobRun.objects.filter(kind="enterprise_data").latest("pk")
     assert (job.status, job.items, job.failures) == ("failed", 3, 1)
     assert f"企业 {bad.pk}: FactValueError" in job.error
-    assert not PendingEnterpriseChange.objects.exists()  # not retried forever
+    assert not EnterpriseChange.objects.exists()  # not retried forever
     assert not MatchResult.objects.filter(enterprise=bad).exists()
     # 6100 m²: the others were evaluated (applicability: registered and operating in 闵行区, then two leaves)
     assert all(stored(e).leaf_outcomes == "vvvv" for e in good)
@@ -306,8 +387,8 @@ def test_anniversaries_and_dated_facts_mark_enterprises_on_their_day(loaded):
     with committed():
         run = jobs.run_calendar(as_of=dt.date(2026, 3, 1))
         assert run.enterprises_marked == 1
-        assert PendingEnterpriseChange.objects.get().enterprise_id == enterprise.pk
-    assert not PendingEnterpriseChange.objects.exists()
+        assert EnterpriseChange.objects.get().enterprise_id == enterprise.pk
+    assert not EnterpriseChange.objects.exists()
 
 
 def test_the_staff_rerun_reports_progress_and_rewrites_nothing_unchanged(loaded, monkeypatch):

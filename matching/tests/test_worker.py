@@ -17,14 +17,13 @@ from django.db import transaction
 from django.db.models import Count, F
 
 from enterprises import services as enterprise_services
-from enterprises.models import Enterprise, Project
+from enterprises.models import Enterprise, EnterpriseChange, Project
 from matching import jobs, webhook_signing
 from matching.models import (
     JobChunk,
     JobRun,
     MatchChange,
     MatchResult,
-    PendingEnterpriseChange,
     WebhookDelivery,
     WebhookSubscription,
     WorkerHeartbeat,
@@ -112,7 +111,7 @@ def test_saving_an_enterprise_updates_its_results_through_the_worker(
     worker = start_worker()
     with publishing_to(worker):
         drop_lease(enterprise)
-        assert PendingEnterpriseChange.objects.filter(enterprise_id=enterprise.pk).exists()
+        assert EnterpriseChange.objects.filter(enterprise_id=enterprise.pk).exists()
         result = settled(
             "the worker to re-evaluate the enterprise",
             worker,
@@ -131,7 +130,7 @@ def test_saving_an_enterprise_updates_its_results_through_the_worker(
         )
         job = JobRun.objects.filter(kind="enterprise_data").latest("pk")
         assert job.status == "succeeded" and ":drain" in job.worker
-        assert not PendingEnterpriseChange.objects.exists()
+        assert not EnterpriseChange.objects.exists()
 
         # the periodic tick writes the heartbeat that /healthz reports
         from matching import tasks
@@ -166,8 +165,8 @@ def test_a_burst_of_edits_is_evaluated_at_its_start_and_once_after(policies, sta
                 len(re.findall(r"Task matching\.drain_enterprises\[[^\]]+\] succeeded", worker.log())) >= 3
             ),
         )
-    assert not PendingEnterpriseChange.objects.exists()
-    # the first save is drained at once, the two others together after the window (triggers.py):
+    assert not EnterpriseChange.objects.exists()
+    # the first save is drained at once, the two others together after the window (policies/aftercommit.py):
     # two evaluations at most, not one per edit
     assert JobRun.objects.filter(kind="enterprise_data").count() - before in (1, 2)
     assert MatchResult.objects.get(enterprise=enterprise, benefit=benefit(LEASE_KEY)).status == "not_eligible"
@@ -211,7 +210,8 @@ def test_a_worker_killed_mid_chunk_loses_nothing_and_duplicates_nothing(policies
     slow = start_worker(MATCHING_TEST_CHUNK_DELAY="4")
     with publishing_to(slow):
         with transaction.atomic():
-            Benefit.objects.filter(pk=lease.pk).update(cap=NEW_CAP, version=F("version") + 1)  # no signal
+            # no change record (not the service): the job is scheduled here, with small chunks
+            Benefit.objects.filter(pk=lease.pk).update(cap=NEW_CAP, version=F("version") + 1)
             job = jobs.schedule_job(
                 kind="policy", as_of=AS_OF, benefit_ids=[lease.pk], cause="policy", chunk_size=3
             )

@@ -10,13 +10,15 @@ from django.db import connection
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
+from policies import generations
 from portal.api.services import IDEMPOTENCY_WINDOW, KEY_SEPARATOR, hash_secret
-from portal.models import ApiKey, ContentGeneration, IdempotencyRecord
+from portal.models import ApiKey, IdempotencyRecord
 
 # A found key is kept in the cache for a few seconds, by its public prefix, as plain values (ids,
 # scopes, its secret's hash, its rate; never a model instance, so never its user's password hash).
 # Every request still checks the secret, and re-reads the user (active?) and the key's
-# ContentGeneration counter (portal/models.py: a PostgreSQL trigger bumps it on every change of the
+# ContentGeneration counter (policies/generations.py: a PostgreSQL trigger on portal's key tables bumps
+# it on every change of the
 # key's secret, scopes, rate, user, revocation or enterprises, whatever wrote it: ORM, bulk update,
 # SQL, a shell). A counter that moved since the entry was made sends the request to the database
 # again: a revoked key fails on its next request through every path. Without the triggers (SQLite)
@@ -39,12 +41,11 @@ def _cache_key(prefix: str) -> str:
 
 
 def _caching() -> bool:
-    return connection.vendor == "postgresql"  # the key counters' triggers (portal/migrations/0002)
+    return connection.vendor == "postgresql"  # the key counters' triggers (portal/migrations/0003)
 
 
 def _generation(prefix: str) -> int:
-    value = ContentGeneration.objects.filter(scope=f"key:{prefix}").values_list("value", flat=True).first()
-    return value or 0
+    return generations.read([f"key:{prefix}"])[0]
 
 
 def active_key(raw_key: str) -> ApiKey | None:

@@ -25,12 +25,13 @@ from enterprises import services as enterprise_services
 from enterprises.models import Project
 from matching import services as matching_services
 from matching.models import MatchResult
+from policies import generations as content_generations
 from policies import services as policy_services
-from policies.models import Benefit, FactDefinition
+from policies.models import Benefit, ContentGeneration, FactDefinition
 from policies.rules import leaves
 from portal.api.services import revoke_api_key
 from portal.api.v1.matches import edge
-from portal.models import ApiKey, ContentGeneration, Scope
+from portal.models import ApiKey, Scope
 from portal.tests.api_support import (  # noqa: F401 - fixtures
     AS_OF,
     api_data,
@@ -170,7 +171,9 @@ def test_a_conditional_get_is_a_304_like_djangos(wsgi, api_world):
 
 
 def _rescore(world) -> None:
-    MatchResult.objects.filter(enterprise=world.a).update(score=3)  # a bulk write, no signal
+    # a raw write of results (no service: no user can make it) must bump the counter itself
+    MatchResult.objects.filter(enterprise=world.a).update(score=3)
+    content_generations.bump_results([world.a.pk])
 
 
 def _re_evaluate_after_new_data(world) -> None:
@@ -188,17 +191,20 @@ def _cap_edit(world) -> None:
 
 def _relabel_a_fact(world) -> None:
     result = next(result for result in MatchResult.objects.filter(enterprise=world.a) if result.leaf_outcomes)
-    fact = leaves(result.benefit.condition)[0]["fact"]
-    assert FactDefinition.objects.filter(code=fact).update(label_zh="改过的标签") == 1
+    definition = FactDefinition.objects.get(code=leaves(result.benefit.condition)[0]["fact"])
+    definition.label_zh = "改过的标签"
+    assert policy_services.save_fact_definition(fact=definition, reason="test") == "updated"
 
 
 def _results_deleted(world) -> None:
-    MatchResult.objects.filter(enterprise=world.a).delete()
+    MatchResult.objects.filter(enterprise=world.a).delete()  # raw, as _rescore: bumped explicitly
+    content_generations.bump_results([world.a.pk])
 
 
 def _results_truncated(world) -> None:
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor:  # an operator's maintenance: it bumps the `results` scope
         cursor.execute("TRUNCATE matching_matchresult CASCADE")
+    content_generations.bump(["results"])
 
 
 def _bulk_run(world) -> None:
@@ -344,14 +350,24 @@ def generations() -> dict[str, int]:
     return dict(ContentGeneration.objects.values_list("scope", "value"))
 
 
-def test_triggers_bump_one_counter_per_statement_and_enterprise(api_world):
+def test_the_writers_bump_one_counter_per_write_and_enterprise_touched(api_world):
+    """Results written by matching's storage bump the enterprises they touch, policy writes bump
+    `policy` (both in the writing transaction); a key's counter moves by a trigger on its table."""
     before = generations()
-    MatchResult.objects.filter(enterprise__in=[api_world.a, api_world.b]).update(score=1)
+    lease = Project.objects.get(enterprise=api_world.a, kind=Project.Kind.FACTORY_LEASE)
+    enterprise_services.delete_related(enterprise_id=api_world.a.pk, instance=lease)
+    matching_services.evaluate_enterprise(enterprise_id=api_world.a.pk, as_of=AS_OF)
     after = generations()
-    for enterprise in (api_world.a, api_world.b):
-        scope = f"results:{enterprise.pk}"
-        assert after[scope] == before.get(scope, 0) + 1
+    a, b = f"results:{api_world.a.pk}", f"results:{api_world.b.pk}"
+    assert after[a] == before.get(a, 0) + 1
+    assert after.get(b) == before.get(b)
     assert after.get("policy") == before.get("policy")
+    matching_services.evaluate_enterprise(enterprise_id=api_world.a.pk, as_of=AS_OF)  # nothing changes
+    assert generations()[a] == after[a]
+    benefit = Benefit.objects.first()
+    benefit.name = f"{benefit.name}（修订）"
+    policy_services.save_benefit(benefit=benefit, reason="test")
+    assert generations()["policy"] == after.get("policy", 0) + 1
     key = ApiKey.objects.first()
     ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())  # not what decides access
     assert generations().get(f"key:{key.prefix}") == after.get(f"key:{key.prefix}")

@@ -9,9 +9,10 @@ Accept, Accept-Language, host and scheme, the rendering code and time zone), wit
 `ContentGeneration` counters read *before* Django read anything: the enterprise's results, the
 results table, the policy data and the key. An identical request is then answered here, Django
 untouched, while those counters are unchanged: one small PostgreSQL query and one Redis round trip
-(the rate limit). A trigger bumps a counter in the transaction of any write that could change the
-page (a re-evaluation of the enterprise, a benefit or fact edited, the key revoked, limited or
-re-rated), so the next request goes to Django, which builds the page and it is kept again. A
+(the rate limit). The writer bumps a counter in the transaction of any write that could change the
+page (policies/generations.py: a re-evaluation of the enterprise by matching's storage, a benefit or
+fact edited by the policy services, the enterprise deleted; the key revoked, limited or re-rated, by
+a trigger on portal's own key tables), so the next request goes to Django, which builds the page and it is kept again. A
 counter read before the rows can only be older than them: the worst a race does is keep a page that
 is never served. Validity never depends on the memory being shared: each process keeps its own
 (`API_EDGE_CACHE_MB`, least recently used pages go first), and a page another process built is, on
@@ -24,7 +25,7 @@ for a key whose counter has not moved since. Replies count in the key's rate lim
 the request twice. Use of a key is recorded once a minute per process, as the API does. Each reply
 is logged on `portal.requests` like every request (with "edge" at the end).
 
-On with PostgreSQL (the triggers) and a Redis cache (the shared rate counters); `API_EDGE_CACHE=false`
+On with PostgreSQL (the key triggers) and a Redis cache (the shared rate counters); `API_EDGE_CACHE=false`
 turns it off. SQLite, a memory cache, sessions (a Cookie header), other URLs and methods: Django.
 """
 
@@ -45,6 +46,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from policies import generations
 from portal.api import services, throttling
 from portal.api.conditional import matches_etag
 from portal.api.v1.matches.etag import rendering_version  # the page's code and translations
@@ -132,12 +134,7 @@ def lookup_for(environ: dict) -> Lookup | None:
 
 
 def read_generations(lookup: Lookup) -> tuple[int, ...]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT scope, value FROM portal_contentgeneration WHERE scope = ANY(%s)", [list(lookup.scopes)]
-        )
-        values = dict(cursor.fetchall())
-    return tuple(values.get(scope, 0) for scope in lookup.scopes)
+    return generations.read(lookup.scopes)
 
 
 class Store:
