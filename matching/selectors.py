@@ -30,9 +30,17 @@ from matching.models import (
     WebhookSubscription,
 )
 from matching.scenarios import spec_from_rows
-from policies import generations
 from policies import selectors as policy_selectors
-from policies.models import Benefit, FactDefinition, PolicyChange, PolicyDocument
+from policies.models import (
+    Benefit,
+    Clause,
+    ExclusionGroup,
+    FactDefinition,
+    ItemKind,
+    PolicyChange,
+    PolicyDocument,
+    Region,
+)
 from policies.money import wan
 from policies.supersession import superseded_dates
 
@@ -91,31 +99,32 @@ def catalog() -> dict[str, FactDefinition]:
     return policy_selectors.catalog()
 
 
-# The policy counter (policies.generations 'policy', bumped by policies' services in the writing
-# transaction for every document, clause, benefit and fact-catalog write), read with the row's xmin,
-# the id of the transaction that wrote that value: a bump rolled back and bumped again by another
-# transaction gives the same value but a different xmin, so a value seen inside a transaction that
-# rolled back is never taken again. The region tree (the catalog's region choices, written by the
-# loader) is summed as a hash of its rows. A write that bypasses the services (raw SQL, update())
-# is not seen, as it is not re-evaluated either (policies/README.md).
-POLICY_VERSION_SQL = (
-    f"SELECT (SELECT value::text || ':' || xmin::text FROM {generations.TABLE} WHERE scope = 'policy'), "
-    "(SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(concat_ws('|', id, code, name_zh, "
-    'name_en, level, parent_id, "order"), 0)), 0)::text FROM policies_region)'
+# What the engine reads of the policy data: documents, clauses, benefits, exclusion groups, the fact
+# catalog, item kinds and the region tree. Each table is summed as its row count and the sum of its
+# rows' xmin (the id of the transaction that last wrote each row): any write moves it — through the
+# services, the admin, update() or raw SQL — also within the writing transaction, and a write rolled
+# back leaves it where it was, so a set built inside a transaction that rolled back is never taken
+# again. About a thousand small rows: well under a millisecond (bench/README.md, "One enterprise").
+POLICY_TABLES = tuple(
+    model._meta.db_table
+    for model in (PolicyDocument, Clause, Benefit, ExclusionGroup, FactDefinition, ItemKind, Region)
+)
+POLICY_VERSION_SQL = "SELECT " + " || '/' || ".join(
+    f"(SELECT count(*)::text || ':' || coalesce(sum(xmin::text::bigint), 0)::text FROM {table})"
+    for table in POLICY_TABLES
 )
 
 
 def policy_version() -> str | None:
     """A token that differs whenever the policy data the engine reads may have changed (benefits,
-    clauses, documents, fact definitions, the region tree), also within the transaction that changed
-    it; None when it cannot be told (not PostgreSQL, or no write was ever counted): then nothing may
-    be kept. The one place that says what "policy data unchanged" means (policy_set() below)."""
+    clauses, documents, exclusion groups, fact definitions, item kinds, the region tree), however
+    written, also within the transaction that wrote it; None when it cannot be told (not PostgreSQL):
+    then nothing may be kept. The one place that says what "policy data unchanged" means (policy_set() below)."""
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
         cursor.execute(POLICY_VERSION_SQL)
-        counter, regions = cursor.fetchone()
-    return None if counter is None else f"{counter}/{regions}"
+        return cursor.fetchone()[0]
 
 
 # ---------------------------------------------------------------- the policy set, kept per process
