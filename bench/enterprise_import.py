@@ -46,9 +46,9 @@ class _Queries:
 
 def _changed(content: bytes, filename: str) -> bytes:
     """The same file with every row changed: another town, output value + 1 yuan."""
-    from enterprises import transfer
+    from enterprises import profile_files
 
-    table = transfer.read_table(content, filename)
+    table = profile_files.read_table(content, filename)
     header = [str(cell) for cell in table[0]]
     town, output = header.index("街镇"), header.index("工业总产值（元）")
     for row in table[1:]:
@@ -85,7 +85,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from enterprises import transfer
+    from enterprises import profile_files
     from enterprises.generator import generate
     from enterprises.models import Enterprise
 
@@ -99,7 +99,7 @@ def main() -> None:
         with transaction.atomic():
             generate(args.rows, seed=args.seed, with_history=False)
             enterprises = Enterprise.objects.order_by("pk")
-            exporter = transfer.export_xlsx if args.format == "xlsx" else transfer.export_csv
+            exporter = profile_files.export_xlsx if args.format == "xlsx" else profile_files.export_csv
             content = exporter(enterprises, year=year)
             raise _Rollback
     except _Rollback:
@@ -108,11 +108,11 @@ def main() -> None:
     changed = _changed(content, filename)
     print(f"{args.rows} rows, {args.format}, {len(content) / 1e6:.1f} MB, {connection.vendor}")
     for label, step in [
-        ("dry run, all new", lambda: transfer.preview_import(content, filename)),
-        ("import, all new (create)", lambda: transfer.apply_import(content, filename, actor=None)),
-        ("dry run, all existing", lambda: transfer.preview_import(content, filename)),
-        ("import, all existing (update)", lambda: transfer.apply_import(content, filename, actor=None)),
-        ("import, every row changed", lambda: transfer.apply_import(changed, filename, actor=None)),
+        ("dry run, all new", lambda: profile_files.preview_import(content, filename)),
+        ("import, all new (create)", lambda: profile_files.apply_import(content, filename, actor=None)),
+        ("dry run, all existing", lambda: profile_files.preview_import(content, filename)),
+        ("import, all existing (update)", lambda: profile_files.apply_import(content, filename, actor=None)),
+        ("import, every row changed", lambda: profile_files.apply_import(changed, filename, actor=None)),
     ]:
         queries = _Queries()
         started = time.monotonic()

@@ -1,7 +1,7 @@
 """What changed in enterprise data, recorded by this app's writers in the writing transaction.
 
 Every write path — the single-row services (services.py, items.py), the bulk import
-(services.save_profiles), the COPY writer (bulk.insert_rows), the demo loader, the admin — calls
+(services.save_profiles), the COPY writer (copy_write.insert_rows), the demo loader, the admin — calls
 `record` (or `record_rows`) with the enterprises and the *source* that changed: one upserted
 `EnterpriseChange` row per enterprise and source, however many edits. After commit the drain is
 asked for by name ("matching.drain_enterprises", policies/aftercommit.py: this app does not import
@@ -86,7 +86,7 @@ def record_rows(rows: Iterable[models.Model], *, created: bool = False) -> None:
 
 
 def record_dicts(model: type[models.Model], rows: Iterable[dict]) -> None:
-    """Rows inserted as dicts (bulk.insert_rows): new enterprises, or rows of their tables."""
+    """Rows inserted as dicts (copy_write.insert_rows): new enterprises, or rows of their tables."""
     if model is Enterprise:
         record([row["id"] for row in rows], NEW)
     elif model is FactValue:

@@ -2,7 +2,7 @@
 
 Deterministic for a seed and a reference year. Most enterprises are small; few pass the policy
 thresholds; 10-30 % of the facts stay unknown. Rows are built as plain dicts and written in
-batches by enterprises.bulk (COPY on PostgreSQL), history rows included.
+batches by enterprises.copy_write (COPY on PostgreSQL), history rows included.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from enterprises import taxonomy
-from enterprises.bulk import insert_rows
+from enterprises.copy_write import insert_rows
 from enterprises.models import Enterprise, FactValue, Project, Recognition, Source, YearlyFigure
 from enterprises.validators import credit_code_for
 from policies.models import FactDefinition

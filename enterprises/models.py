@@ -509,7 +509,7 @@ class RegistrationClaim(models.Model):
 
 class ImportJob(models.Model):
     """A staff upload of enterprise data, checked (dry run) and then imported in the background
-    (enterprises.imports, enterprises.tasks): the file, what the check found, the progress of the
+    (enterprises.import_jobs, enterprises.tasks): the file, what the check found, the progress of the
     stage running. All-or-nothing per file; the file is dropped once the job is over."""
 
     class Status(models.TextChoices):

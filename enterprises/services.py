@@ -339,7 +339,7 @@ def clean_enterprise(enterprise: Enterprise, *, rules: CatalogRules, exclude: Co
     """`enterprise.full_clean(exclude=exclude, validate_unique=False)` without a query: the same field
     validators, Enterprise.clean's rules read with the catalog values of `rules`, the model's
     constraints; the same messages, the same normalisation (sorted track lists). Unique credit codes
-    are the caller's to check, for many rows in one query (test_transfer.py holds this to full_clean).
+    are the caller's to check, for many rows in one query (test_profile_files.py holds this to full_clean).
     """
     errors: dict[str, list[ValidationError]] = {}
     excluded = set(exclude)

@@ -1,11 +1,11 @@
-"""Thin Celery tasks of the enterprise import (logic in imports.py). Idempotent and acknowledged late:
+"""Thin Celery tasks of the enterprise import (logic in import_jobs.py). Idempotent and acknowledged late:
 a repeated or redelivered task does nothing the first did not. Transient errors retry; any other error,
 or retries exhausted, marks the job failed (nothing was written)."""
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from enterprises import imports
+from enterprises import import_jobs
 
 TRANSIENT = (OperationalError, InterfaceError)
 RELIABLE = {
@@ -22,13 +22,13 @@ RELIABLE = {
 def _retry_or_fail(task, job_id: int, error: Exception) -> None:
     if isinstance(error, TRANSIENT) and task.request.retries < task.max_retries:
         raise task.retry(exc=error, countdown=min(300, 2 ** (task.request.retries + 1)))
-    imports.fail_job(job_id=job_id, error=f"{type(error).__name__}: {error}")
+    import_jobs.fail_job(job_id=job_id, error=f"{type(error).__name__}: {error}")
 
 
 @shared_task(name="enterprises.check_import", **RELIABLE)
 def check_import(self, job_id: int) -> None:
     try:
-        imports.check_job(job_id)
+        import_jobs.check_job(job_id)
     except Exception as error:  # noqa: BLE001 - recorded on the job, retried when transient
         _retry_or_fail(self, job_id, error)
 
@@ -36,6 +36,6 @@ def check_import(self, job_id: int) -> None:
 @shared_task(name="enterprises.run_import", **RELIABLE)
 def run_import(self, job_id: int) -> None:
     try:
-        imports.import_job(job_id)
+        import_jobs.import_job(job_id)
     except Exception as error:  # noqa: BLE001 - recorded on the job, retried when transient
         _retry_or_fail(self, job_id, error)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from enterprises import imports, selectors, transfer, verification
+from enterprises import import_jobs, profile_files, selectors, verification
 from enterprises.models import ImportJob
 from enterprises.query import EnterpriseExportQuery, read_query
 
@@ -50,7 +50,7 @@ def _job_from_upload(request: HttpRequest) -> ImportJob | None:
     elif upload.size > MAX_UPLOAD_BYTES:
         messages.error(request, _("文件过大（上限10MB）。"))
     else:
-        return imports.start_import(content=upload.read(), filename=upload.name, actor=request.user)
+        return import_jobs.start_import(content=upload.read(), filename=upload.name, actor=request.user)
     return None
 
 
@@ -67,7 +67,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
 def confirm_import(request: HttpRequest, job_id: int) -> HttpResponse:
     """Import a checked job; a second click (or a stale page) changes nothing and shows the job."""
     job = get_object_or_404(ImportJob.objects.defer("content"), pk=job_id)
-    if not imports.confirm_import(job_id=job.pk) and not request.htmx:
+    if not import_jobs.confirm_import(job_id=job.pk) and not request.htmx:
         messages.info(request, _("该文件已在导入或已导入，未重复导入。"))
     job.refresh_from_db()
     if request.htmx:
@@ -96,14 +96,14 @@ def export_enterprises(request: HttpRequest) -> HttpResponse:
     year = query["year"] or timezone.localdate().year - 1
     enterprises = selectors.search_enterprises(query["q"])
     if query["format"] == "xlsx":
-        content = transfer.export_xlsx(enterprises, year=year)
+        content = profile_files.export_xlsx(enterprises, year=year)
         response = HttpResponse(
             content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
         response["Content-Disposition"] = f'attachment; filename="enterprises-{year}.xlsx"'
         return response
     response = HttpResponse(
-        transfer.export_csv(enterprises, year=year), content_type="text/csv; charset=utf-8"
+        profile_files.export_csv(enterprises, year=year), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="enterprises-{year}.csv"'
     return response

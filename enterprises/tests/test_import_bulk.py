@@ -1,4 +1,4 @@
-"""The bulk import (transfer.apply_import → services.save_profiles) against the row-by-row services it
+"""The bulk import (profile_files.apply_import → services.save_profiles) against the row-by-row services it
 replaced: the same data stored, the same row errors, history and version only for what changed, the
 same re-evaluation marks, all or nothing, and a number of queries that does not grow with the rows."""
 
@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from enterprises import services, transfer
+from enterprises import profile_files, services
 from enterprises.models import Enterprise, EnterpriseChange, FactValue, Project, Source, YearlyFigure
 from enterprises.tests.factories import EnterpriseFactory, ProjectFactory, UserFactory, YearlyFigureFactory
 from enterprises.validators import credit_code_for
@@ -57,7 +57,7 @@ def full_row(serial: int) -> list:
 
 def write_row_by_row(content: bytes, *, actor, source: str = Source.REGISTER) -> None:
     """The import as it was written before save_profiles: each row through the single-row services."""
-    preview = transfer.preview_import(content, "x.csv")
+    preview = profile_files.preview_import(content, "x.csv")
     assert preview.ok, [r.errors for r in preview.rows]
     for result in preview.rows:
         existing = Enterprise.objects.filter(credit_code=result.credit_code).first()
@@ -185,7 +185,7 @@ def test_the_bulk_import_stores_what_the_row_by_row_services_stored(stored, fact
     )
     actor = UserFactory()
     before, before_marks = outcome(lambda: write_row_by_row(content, actor=actor))
-    after, after_marks = outcome(lambda: transfer.apply_import(content, "x.csv", actor=actor))
+    after, after_marks = outcome(lambda: profile_files.apply_import(content, "x.csv", actor=actor))
     assert after == before
     assert after[credit_code_for(9001)]["figures"][2025]["revenue"] == Decimal("99")  # blank: unchanged
     assert after[credit_code_for(9001)]["facts"][(fact_catalog["paid_in_capital"].pk, 2025)]["note"] == ""
@@ -208,7 +208,7 @@ def test_history_and_version_move_only_for_what_changed(stored, fact_catalog):
     content = csv_bytes([HEADER, row(9001, c6="中型", c9="2025", c10="7000"), row(9002, c3=second.town)])
     versions = {e.pk: e.version for e in Enterprise.objects.all()}
     counts = {model: model.history.count() for model in (Enterprise, YearlyFigure, Project, FactValue)}
-    transfer.apply_import(content, "x.csv", actor=actor)
+    profile_files.apply_import(content, "x.csv", actor=actor)
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.version == versions[first.pk] + 1 and first.scale == "medium"
@@ -225,7 +225,7 @@ def test_history_and_version_move_only_for_what_changed(stored, fact_catalog):
     assert YearlyFigure.history.count() == counts[YearlyFigure]
 
     # only a related row changes: version + 1, the row's history, none for the enterprise itself
-    transfer.apply_import(csv_bytes([HEADER, row(9002, c9="2025", c11="30")]), "y.csv", actor=actor)
+    profile_files.apply_import(csv_bytes([HEADER, row(9002, c9="2025", c11="30")]), "y.csv", actor=actor)
     second.refresh_from_db()
     assert second.version == versions[second.pk] + 1
     assert Enterprise.history.count() == counts[Enterprise] + 1
@@ -236,7 +236,7 @@ def test_history_and_version_move_only_for_what_changed(stored, fact_catalog):
     history = {model: model.history.count() for model in (Enterprise, YearlyFigure, Project, FactValue)}
     versions = {e.pk: e.version for e in Enterprise.objects.all()}
     with CaptureQueriesContext(connection) as queries:
-        transfer.apply_import(csv_bytes([HEADER, row(9002, c9="2025", c11="30")]), "y.csv", actor=actor)
+        profile_files.apply_import(csv_bytes([HEADER, row(9002, c9="2025", c11="30")]), "y.csv", actor=actor)
     assert {model: model.history.count() for model in history} == history
     assert {e.pk: e.version for e in Enterprise.objects.all()} == versions
     assert not [
@@ -248,7 +248,7 @@ def test_a_stale_page_of_an_untouched_enterprise_stays_valid(stored):
     """An import that changes nothing of an enterprise does not move its version: whoever is editing it
     keeps their version; one that changes it does, and the stale edit is refused."""
     first, second = stored
-    transfer.apply_import(
+    profile_files.apply_import(
         csv_bytes([HEADER, row(9001, c3=first.town), row(9002, c3="新镇")]), "x.csv", actor=None
     )
     services.update_enterprise(
@@ -267,7 +267,7 @@ def test_an_import_records_each_source_it_wrote_once_per_enterprise_without_savi
     monkeypatch.setattr(
         "django.db.models.Model.save", lambda self, *args, **kwargs: saved_one_by_one.append(self)
     )
-    assert transfer.apply_import(csv_bytes([HEADER, full_row(1), full_row(2)]), "x.csv", actor=None).ok
+    assert profile_files.apply_import(csv_bytes([HEADER, full_row(1), full_row(2)]), "x.csv", actor=None).ok
     by_source = Counter(
         source.split(":")[0] for source in EnterpriseChange.objects.values_list("source", flat=True)
     )
@@ -275,7 +275,7 @@ def test_an_import_records_each_source_it_wrote_once_per_enterprise_without_savi
     assert by_source == {"new": 2, "figures": 2, "projects": 2, "fact": 6}
     EnterpriseChange.objects.all().delete()
     changes = [HEADER, row(1, c9="2025", c10="5"), row(2, c3="莘庄镇")]
-    assert transfer.apply_import(csv_bytes(changes), "x.csv", actor=None).ok
+    assert profile_files.apply_import(csv_bytes(changes), "x.csv", actor=None).ok
     first = Enterprise.objects.get(credit_code=credit_code_for(1))
     assert list(EnterpriseChange.objects.values_list("enterprise_id", "source")) == [(first.pk, "figures")]
     assert saved_one_by_one == []  # no save() per row
@@ -286,7 +286,7 @@ def test_an_import_records_each_source_it_wrote_once_per_enterprise_without_savi
 def test_one_bad_row_among_many_writes_nothing(fact_catalog):
     rows = [full_row(serial) for serial in range(1, 31)]
     rows.append(row(31, "上海坏数据有限公司", c9="2025", c11="-3"))
-    preview = transfer.apply_import(csv_bytes([HEADER, *rows]), "x.csv", actor=None)
+    preview = profile_files.apply_import(csv_bytes([HEADER, *rows]), "x.csv", actor=None)
     assert not preview.ok and [r.line for r in preview.rows if r.errors] == [32]
     assert any(error.startswith("从业人员（人）：") and "负数" in error for error in preview.rows[-1].errors)
     assert not Enterprise.objects.exists() and not Enterprise.history.exists()
@@ -302,10 +302,12 @@ def test_a_failure_while_writing_leaves_nothing(fact_catalog, monkeypatch):
             raise RuntimeError("database went away")
         return real(**kwargs)
 
-    monkeypatch.setattr(transfer, "WRITE_BATCH", 4)
+    monkeypatch.setattr(profile_files, "WRITE_BATCH", 4)
     monkeypatch.setattr(services, "save_profiles", fails_the_second_time)
     with pytest.raises(RuntimeError):
-        transfer.apply_import(csv_bytes([HEADER, *[full_row(n) for n in range(1, 11)]]), "x.csv", actor=None)
+        profile_files.apply_import(
+            csv_bytes([HEADER, *[full_row(n) for n in range(1, 11)]]), "x.csv", actor=None
+        )
     assert calls == [4, 4]
     assert not Enterprise.objects.exists() and not YearlyFigure.history.exists()
 
@@ -329,10 +331,10 @@ def test_the_queries_of_an_import_do_not_grow_with_its_rows(fact_catalog, existi
     def queries_for(serials: range) -> tuple[int, int]:
         rows = [full_row(serial) for serial in serials]
         if existing:
-            transfer.apply_import(csv_bytes([HEADER, *rows]), "x.csv", actor=None)
+            profile_files.apply_import(csv_bytes([HEADER, *rows]), "x.csv", actor=None)
             rows = [[*r[:3], "新镇", *r[4:10], "1", *r[11:]] for r in rows]  # town and output changed
         with CaptureQueriesContext(connection) as captured:
-            assert transfer.apply_import(csv_bytes([HEADER, *rows]), "x.csv", actor=None).ok
+            assert profile_files.apply_import(csv_bytes([HEADER, *rows]), "x.csv", actor=None).ok
         sql = [query["sql"] for query in captured.captured_queries]
         marks = sum(MARKS_TABLE in statement for statement in sql)
         return len(sql) - marks, marks
@@ -350,7 +352,7 @@ def test_preview_makes_no_query_per_row(fact_catalog):
     EnterpriseFactory(credit_code=credit_code_for(3))
     for rows in ([full_row(n) for n in range(1, 5)], [full_row(n) for n in range(1, 80)]):
         with CaptureQueriesContext(connection) as captured:
-            preview = transfer.preview_import(csv_bytes([HEADER, *rows]), "x.csv")
+            preview = profile_files.preview_import(csv_bytes([HEADER, *rows]), "x.csv")
         assert preview.ok and preview.rows[2].action == "update"
         assert len(captured) <= 8, [q["sql"] for q in captured.captured_queries]
 

@@ -9,10 +9,10 @@ from django.contrib.auth.models import Permission
 from django.db import connection, connections
 from django.urls import reverse
 
-from enterprises import imports, transfer
+from enterprises import import_jobs, profile_files
 from enterprises.models import Enterprise, ImportJob
 from enterprises.tests.factories import UserFactory
-from enterprises.tests.test_transfer import GOOD, HEADER, csv_bytes
+from enterprises.tests.test_profile_files import GOOD, HEADER, csv_bytes
 from enterprises.validators import credit_code_for
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +102,7 @@ def test_the_job_region_polls_while_running_and_stops_when_done(staff_client):
     assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page  # works without JS
     ImportJob.objects.filter(pk=job.pk).update(stage="validate", done=1, total=2)
     assert "正在校验第 1 / 2 行" in staff_client.get(url, **HTMX).content.decode()
-    imports.check_job(job.pk)
+    import_jobs.check_job(job.pk)
     finished = staff_client.get(url, **HTMX).content.decode()
     assert "hx-trigger" not in finished and "确认导入 2 行" in finished
     # confirming by HTMX answers with the region, polling again while the import is queued
@@ -111,10 +111,10 @@ def test_the_job_region_polls_while_running_and_stops_when_done(staff_client):
 
 
 def test_a_repeated_task_imports_once_and_a_failure_writes_nothing(fact_catalog, monkeypatch):
-    job = imports.start_import(content=csv_bytes([HEADER, *GOOD]), filename="x.csv", actor=None)
-    imports.check_job(job.pk)
-    assert imports.confirm_import(job_id=job.pk) and not imports.confirm_import(job_id=job.pk)
-    real_write = transfer._write_batch
+    job = import_jobs.start_import(content=csv_bytes([HEADER, *GOOD]), filename="x.csv", actor=None)
+    import_jobs.check_job(job.pk)
+    assert import_jobs.confirm_import(job_id=job.pk) and not import_jobs.confirm_import(job_id=job.pk)
+    real_write = profile_files._write_batch
     calls = []
 
     def dies_on_the_second_batch(rows, *args, **kwargs):
@@ -123,17 +123,17 @@ def test_a_repeated_task_imports_once_and_a_failure_writes_nothing(fact_catalog,
             raise RuntimeError("worker lost")
         real_write(rows, *args, **kwargs)
 
-    monkeypatch.setattr(transfer, "WRITE_BATCH", 1)  # one row per batch
-    monkeypatch.setattr(transfer, "_write_batch", dies_on_the_second_batch)
+    monkeypatch.setattr(profile_files, "WRITE_BATCH", 1)  # one row per batch
+    monkeypatch.setattr(profile_files, "_write_batch", dies_on_the_second_batch)
     with pytest.raises(RuntimeError):
-        imports.import_job(job.pk)
+        import_jobs.import_job(job.pk)
     job.refresh_from_db()
     assert not Enterprise.objects.exists()  # the first row was rolled back with the rest
     assert job.status == Status.IMPORTING and "worker lost" in job.error  # a redelivery will run it again
-    monkeypatch.setattr(transfer, "_write_batch", real_write)
-    imports.import_job(job.pk)  # the redelivered task
+    monkeypatch.setattr(profile_files, "_write_batch", real_write)
+    import_jobs.import_job(job.pk)  # the redelivered task
     history_rows = Enterprise.history.count()
-    imports.import_job(job.pk)  # delivered once more: nothing to do
+    import_jobs.import_job(job.pk)  # delivered once more: nothing to do
     assert Enterprise.objects.count() == 2 and Enterprise.history.count() == history_rows
     assert ImportJob.objects.get(pk=job.pk).status == Status.DONE
 
@@ -141,14 +141,14 @@ def test_a_repeated_task_imports_once_and_a_failure_writes_nothing(fact_catalog,
 def test_a_task_that_fails_for_good_marks_the_job_failed(fact_catalog, monkeypatch):
     from enterprises import tasks
 
-    job = imports.start_import(content=csv_bytes([HEADER, *GOOD]), filename="x.csv", actor=None)
-    imports.check_job(job.pk)
-    imports.confirm_import(job_id=job.pk)
+    job = import_jobs.start_import(content=csv_bytes([HEADER, *GOOD]), filename="x.csv", actor=None)
+    import_jobs.check_job(job.pk)
+    import_jobs.confirm_import(job_id=job.pk)
 
     def broken(*args, **kwargs):
         raise ValueError("unexpected")
 
-    monkeypatch.setattr(transfer, "apply_import", broken)
+    monkeypatch.setattr(profile_files, "apply_import", broken)
     tasks.run_import.apply(args=[job.pk])
     job.refresh_from_db()
     assert job.status == Status.FAILED and "unexpected" in job.error and not Enterprise.objects.exists()
@@ -158,10 +158,10 @@ def test_a_task_that_fails_for_good_marks_the_job_failed(fact_catalog, monkeypat
 def test_progress_is_visible_to_other_connections_while_the_import_transaction_is_open(
     transactional_db, fact_catalog, monkeypatch
 ):
-    monkeypatch.setattr(transfer, "PROGRESS_EVERY", 1)
-    job = imports.start_import(content=csv_bytes([HEADER, *GOOD]), filename="x.csv", actor=None)
+    monkeypatch.setattr(profile_files, "PROGRESS_EVERY", 1)
+    job = import_jobs.start_import(content=csv_bytes([HEADER, *GOOD]), filename="x.csv", actor=None)
     assert ImportJob.objects.get(pk=job.pk).status == Status.READY  # autocommit: checked at once
-    real_write = transfer._write_batch
+    real_write = profile_files._write_batch
     seen = []
 
     def write_and_look(rows, *args, **kwargs):
@@ -176,9 +176,9 @@ def test_progress_is_visible_to_other_connections_while_the_import_transaction_i
         finally:
             other.close()
 
-    monkeypatch.setattr(transfer, "WRITE_BATCH", 1)  # one row per batch, progress after each
-    monkeypatch.setattr(transfer, "_write_batch", write_and_look)
-    assert imports.confirm_import(job_id=job.pk)  # imported in-process right after (no broker)
+    monkeypatch.setattr(profile_files, "WRITE_BATCH", 1)  # one row per batch, progress after each
+    monkeypatch.setattr(profile_files, "_write_batch", write_and_look)
+    assert import_jobs.confirm_import(job_id=job.pk)  # imported in-process right after (no broker)
     # after batch 1 the poller sees validation complete; after batch 2, one row written; no enterprise yet
     assert seen == [(("validate", 2, 2), 0), (("write", 1, 2), 0)]
     assert Enterprise.objects.count() == 2

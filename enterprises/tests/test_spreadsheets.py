@@ -6,7 +6,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from enterprises import spreadsheets, transfer
+from enterprises import profile_files, spreadsheets
 from enterprises.models import Enterprise
 from enterprises.tests.factories import EnterpriseFactory
 
@@ -27,12 +27,14 @@ def test_other_cells_and_numbers_are_unchanged(value):
 def test_the_enterprise_exports_neutralise_a_formula_name(fact_catalog):
     EnterpriseFactory(name=ATTACK)
     rows = list(
-        csv.reader(io.StringIO(transfer.export_csv(Enterprise.objects.all(), year=2025).decode("utf-8-sig")))
+        csv.reader(
+            io.StringIO(profile_files.export_csv(Enterprise.objects.all(), year=2025).decode("utf-8-sig"))
+        )
     )
     name_column = rows[0].index("企业名称")
     assert rows[1][name_column] == "'" + ATTACK
 
-    workbook = load_workbook(io.BytesIO(transfer.export_xlsx(Enterprise.objects.all(), year=2025)))
+    workbook = load_workbook(io.BytesIO(profile_files.export_xlsx(Enterprise.objects.all(), year=2025)))
     cell = list(workbook.active.iter_rows(min_row=2, max_row=2))[0][name_column]
     assert cell.value == ATTACK and cell.data_type == "s"  # the exact text, as a string, not a formula
 
@@ -40,10 +42,10 @@ def test_the_enterprise_exports_neutralise_a_formula_name(fact_catalog):
 @pytest.mark.django_db
 def test_an_exported_formula_name_round_trips_through_import(fact_catalog):
     enterprise = EnterpriseFactory(name="-上海减号有限公司")
-    exported = transfer.export_csv(Enterprise.objects.all(), year=2025)
+    exported = profile_files.export_csv(Enterprise.objects.all(), year=2025)
     assert "'-上海减号有限公司" in exported.decode("utf-8-sig")
     Enterprise.objects.filter(pk=enterprise.pk).update(name="改过的名字")
-    preview = transfer.apply_import(exported, "export.csv", actor=None)
+    preview = profile_files.apply_import(exported, "export.csv", actor=None)
     assert preview.ok, [row.errors for row in preview.rows]
     enterprise.refresh_from_db()
     assert enterprise.name == "-上海减号有限公司"

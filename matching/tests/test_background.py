@@ -138,8 +138,8 @@ def test_a_drain_asked_for_by_name_runs_in_process_after_commit(loaded):
 
 
 def test_rows_written_by_copy_are_recorded_and_re_evaluated_after_commit(loaded):
-    """The COPY writer (enterprises/bulk.py) records what it inserted, like any other write."""
-    from enterprises.bulk import insert_rows
+    """The COPY writer (enterprises/copy_write.py) records what it inserted, like any other write."""
+    from enterprises.copy_write import insert_rows
     from enterprises.validators import complete_credit_code
 
     with committed():

@@ -9,9 +9,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from selenium.webdriver.support.ui import WebDriverWait
 
-from enterprises import imports
+from enterprises import import_jobs
 from enterprises.models import Enterprise, ImportJob
-from enterprises.tests.test_transfer import GOOD, HEADER, csv_bytes
+from enterprises.tests.test_profile_files import GOOD, HEADER, csv_bytes
 from portal.roles import ensure_roles
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -42,7 +42,7 @@ def test_the_job_page_follows_the_check_and_the_import_without_reloading(browser
     assert browser.find("#import-progress").get_attribute("value") == "1"
     browser.screenshot("import-1-progress", full_page=False)
 
-    imports.check_job(job.pk)  # the worker finishes the check
+    import_jobs.check_job(job.pk)  # the worker finishes the check
     wait_for_text(browser, "#import-job", "校验通过：共 2 行，新增 2 家企业")
     assert not Enterprise.objects.filter(credit_code=GOOD[0][0]).exists()
     browser.find("#confirm-import button").click()  # an HTMX POST: the CSRF token rides in hx-headers

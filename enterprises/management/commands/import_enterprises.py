@@ -5,7 +5,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from enterprises import transfer
+from enterprises import profile_files
 
 
 class Command(BaseCommand):
@@ -28,9 +28,9 @@ class Command(BaseCommand):
                 raise CommandError(f"用户不存在：{user}")
         content = file.read_bytes()
         if dry_run:
-            preview = transfer.preview_import(content, file.name)
+            preview = profile_files.preview_import(content, file.name)
         else:
-            preview = transfer.apply_import(content, file.name, actor=actor, source=source)
+            preview = profile_files.apply_import(content, file.name, actor=actor, source=source)
         for error in preview.errors:
             self.stderr.write(error)
         for row in preview.rows:

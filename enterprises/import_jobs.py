@@ -1,7 +1,7 @@
 """Import jobs: a staff upload checked (dry run) and imported in the background, with progress.
 
 `start_import` stores the file and enqueues the check; `confirm_import` moves a checked job to
-importing and enqueues the import. The task bodies (`check_job`, `import_job`) call transfer.py.
+importing and enqueues the import. The task bodies (`check_job`, `import_job`) call profile_files.py.
 
 Exactly once in effect: the import writes its rows and the job's final state in one transaction,
 holding a per-job lock; a second delivery of the task (double submit, retry, redelivery after a worker
@@ -20,7 +20,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from enterprises import transfer
+from enterprises import profile_files
 from enterprises.models import ImportJob, Source
 from policies import aftercommit
 
@@ -80,7 +80,7 @@ class _Progress:
             self.separate.close()
 
 
-def _found(preview: transfer.ImportPreview) -> dict[str, Any]:
+def _found(preview: profile_files.ImportPreview) -> dict[str, Any]:
     """The job fields describing a check's result."""
     rows = [
         {"line": row.line, "credit_code": row.credit_code, "name": row.name, "action": row.action,
@@ -104,7 +104,7 @@ def check_job(job_id: int) -> None:
         return  # already checked (a repeated delivery) or deleted
     progress = _Progress(job_id)
     try:
-        preview = transfer.preview_import(bytes(job.content), job.filename, progress=progress)
+        preview = profile_files.preview_import(bytes(job.content), job.filename, progress=progress)
     finally:
         progress.close()
     rows = len(preview.rows)
@@ -125,7 +125,7 @@ def import_job(job_id: int) -> None:
             job = ImportJob.objects.filter(pk=job_id, status=Status.IMPORTING).first()
             if job is None:
                 return  # imported already, or never confirmed
-            preview = transfer.apply_import(
+            preview = profile_files.apply_import(
                 bytes(job.content), job.filename, actor=job.created_by, source=job.source, progress=progress
             )
             rows = len(preview.rows)

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from enterprises import transfer
+from enterprises import profile_files
 from enterprises.models import Enterprise, FactValue, Project, YearlyFigure
 from enterprises.tests.factories import EnterpriseFactory, UserFactory
 from enterprises.validators import credit_code_for
@@ -76,12 +76,12 @@ def xlsx_bytes(rows) -> bytes:
 
 def test_good_file_previews_then_imports(fact_catalog):
     content = csv_bytes([HEADER, *GOOD])
-    preview = transfer.preview_import(content, "企业.csv")
+    preview = profile_files.preview_import(content, "企业.csv")
     assert preview.ok, [row.errors for row in preview.rows]
     assert [row.action for row in preview.rows] == ["create", "create"]
     assert not Enterprise.objects.exists()  # the dry run writes nothing
     actor = UserFactory()
-    transfer.apply_import(content, "企业.csv", actor=actor)
+    profile_files.apply_import(content, "企业.csv", actor=actor)
     first = Enterprise.objects.get(credit_code=GOOD[0][0])
     assert (first.scale, first.industry_tracks, first.source) == (
         "medium",
@@ -98,9 +98,9 @@ def test_good_file_previews_then_imports(fact_catalog):
 
 
 def test_reimport_updates_and_blank_cells_change_nothing(fact_catalog):
-    transfer.apply_import(csv_bytes([HEADER, *GOOD]), "a.csv", actor=None)
+    profile_files.apply_import(csv_bytes([HEADER, *GOOD]), "a.csv", actor=None)
     changed = [GOOD[0][0], "", "", "", "", "大型", "", "2025", "", "6000", ""]
-    preview = transfer.apply_import(csv_bytes([HEADER, changed]), "b.csv", actor=None)
+    preview = profile_files.apply_import(csv_bytes([HEADER, changed]), "b.csv", actor=None)
     assert preview.ok and preview.rows[0].action == "update"
     first = Enterprise.objects.get(credit_code=GOOD[0][0])
     assert (
@@ -130,41 +130,43 @@ def test_row_errors_are_reported_and_nothing_is_written(fact_catalog, cells, exp
     for index, value in cells.items():
         bad[index] = value
     content = csv_bytes([HEADER, GOOD[0], bad])
-    preview = transfer.preview_import(content, "x.csv")
+    preview = profile_files.preview_import(content, "x.csv")
     assert not preview.rows[0].errors
     assert any(expected in error for error in preview.rows[1].errors), preview.rows[1].errors
-    result = transfer.apply_import(content, "x.csv", actor=None)
+    result = profile_files.apply_import(content, "x.csv", actor=None)
     assert not result.ok
     assert not Enterprise.objects.exists()  # all or nothing: the good row is not written either
 
 
 def test_duplicate_credit_code_in_the_file(fact_catalog):
-    preview = transfer.preview_import(csv_bytes([HEADER, GOOD[0], GOOD[0]]), "x.csv")
+    preview = profile_files.preview_import(csv_bytes([HEADER, GOOD[0], GOOD[0]]), "x.csv")
     assert "与第2行重复" in preview.rows[1].errors[0]
 
 
 def test_unknown_column_and_missing_code_column(fact_catalog):
     assert (
         "未知的列"
-        in transfer.preview_import(csv_bytes([[*HEADER, "股东人数"], GOOD[0] + ["3"]]), "x.csv").errors[0]
+        in profile_files.preview_import(csv_bytes([[*HEADER, "股东人数"], GOOD[0] + ["3"]]), "x.csv").errors[
+            0
+        ]
     )
     assert (
         "缺少“统一社会信用代码”列"
-        in transfer.preview_import(csv_bytes([["企业名称"], ["甲"]]), "x.csv").errors[0]
+        in profile_files.preview_import(csv_bytes([["企业名称"], ["甲"]]), "x.csv").errors[0]
     )
-    assert "只支持" in transfer.preview_import(b"hello", "x.txt").errors[0]
+    assert "只支持" in profile_files.preview_import(b"hello", "x.txt").errors[0]
 
 
 def test_gbk_csv_and_excel_are_read(fact_catalog):
-    assert transfer.preview_import(csv_bytes([HEADER, *GOOD], encoding="gb18030"), "x.csv").ok
+    assert profile_files.preview_import(csv_bytes([HEADER, *GOOD], encoding="gb18030"), "x.csv").ok
     rows = [HEADER, [*GOOD[0][:7], 2025, 120000000, 5000, "否"]]
-    preview = transfer.preview_import(xlsx_bytes(rows), "x.xlsx")
+    preview = profile_files.preview_import(xlsx_bytes(rows), "x.xlsx")
     assert preview.ok, [row.errors for row in preview.rows]
 
 
 def test_export_round_trips_through_import(fact_catalog):
-    transfer.apply_import(csv_bytes([HEADER, *GOOD]), "a.csv", actor=None)
-    exported = transfer.export_csv(Enterprise.objects.order_by("pk"), year=2025)
+    profile_files.apply_import(csv_bytes([HEADER, *GOOD]), "a.csv", actor=None)
+    exported = profile_files.export_csv(Enterprise.objects.order_by("pk"), year=2025)
     cells = {cell for line in exported.decode("utf-8-sig").splitlines() for cell in line.split(",")}
     assert not {"True", "False"} & cells and {"是", "否"} & cells  # 是/否 for people (issue 14, step 8)
     first = Enterprise.objects.get(credit_code=GOOD[0][0])
@@ -172,7 +174,7 @@ def test_export_round_trips_through_import(fact_catalog):
     first.save()
     first.figures.update(output_value=1)
     first.projects.update(area_m2=1)
-    preview = transfer.apply_import(exported, "export.csv", actor=None)
+    preview = profile_files.apply_import(exported, "export.csv", actor=None)
     assert preview.ok, [row.errors for row in preview.rows]
     assert [row.action for row in preview.rows] == ["update", "update"]
     first.refresh_from_db()
@@ -180,13 +182,15 @@ def test_export_round_trips_through_import(fact_catalog):
     assert first.projects.get(kind="factory_lease").area_m2 == Decimal("5000")
     assert first.industry_tracks == ["high_end_equipment"] and first.registered_on.isoformat() == "2012-05-01"
     assert first.scale == "medium"
-    workbook = load_workbook(io.BytesIO(transfer.export_xlsx(Enterprise.objects.all(), year=2025)))
+    workbook = load_workbook(io.BytesIO(profile_files.export_xlsx(Enterprise.objects.all(), year=2025)))
     header = [cell.value for cell in next(workbook.active.iter_rows())]
     assert (
         header[:2] == ["统一社会信用代码", "企业名称"]
         and "行业组织或产业联盟 [is_industry_association]" in header
     )
-    assert transfer.preview_import(transfer.export_xlsx(Enterprise.objects.all(), year=2025), "x.xlsx").ok
+    assert profile_files.preview_import(
+        profile_files.export_xlsx(Enterprise.objects.all(), year=2025), "x.xlsx"
+    ).ok
 
 
 def test_command_dry_run_and_failure(fact_catalog, tmp_path, capsys):
@@ -218,7 +222,7 @@ def test_staff_export(client, fact_catalog):
 def test_existing_enterprise_update_is_validated_against_its_stored_data(fact_catalog):
     existing = EnterpriseFactory(registered_on="2015-01-01", listing_exchange="sse")
     rows = [["统一社会信用代码", "上市日期"], [existing.credit_code, "2014-01-01"]]
-    preview = transfer.preview_import(csv_bytes(rows), "x.csv")
+    preview = profile_files.preview_import(csv_bytes(rows), "x.csv")
     assert preview.rows[0].action == "update"
     assert any("上市日期不能早于成立日期" in error for error in preview.rows[0].errors)
     assert not YearlyFigure.objects.exists() and not Project.objects.exists()
