@@ -1,7 +1,7 @@
 """What changed in enterprise data, recorded by this app's writers in the writing transaction.
 
 Every write path — the single-row services (services.py, items.py), the bulk import
-(services.save_profiles), the COPY writer (copy_write.insert_rows), the demo loader, the admin — calls
+(profile_batches.save_profiles), the COPY writer (copy_write.insert_rows), the demo loader, the admin — calls
 `record` (or `record_rows`) with the enterprises and the *source* that changed: one upserted
 `EnterpriseChange` row per enterprise and source, however many edits. After commit the drain is
 asked for by name ("matching.drain_enterprises", policies/aftercommit.py: this app does not import

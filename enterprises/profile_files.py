@@ -11,7 +11,7 @@ On update an empty cell means "no change" (an import never erases data); on crea
 
 Neither step makes a query per row: the file's stored enterprises are read (and, to import, locked)
 in one query per LOOKUP_BATCH credit codes, every row is validated in memory against them, and the
-rows are written WRITE_BATCH at a time by services.save_profiles (bulk writes and history, version
+rows are written WRITE_BATCH at a time by profile_batches.save_profiles (bulk writes and history, version
 and history only for what changed, post_save for each row written so that matching marks it).
 """
 
@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from enterprises import catalog as fact_catalog
-from enterprises import services, spreadsheets, taxonomy
+from enterprises import profile_batches, spreadsheets, taxonomy
 from enterprises.models import Enterprise, FactValue, Project, Source, YearlyFigure
 from enterprises.validators import credit_code_problem, validate_non_negative
 from policies import facttypes
@@ -264,7 +264,7 @@ def _columns_for(
 # "write" (after every WRITE_BATCH rows and at the end)
 Progress = Callable[[str, int, int], None]
 PROGRESS_EVERY = 100
-WRITE_BATCH = 500  # rows written together (services.save_profiles): a constant number of queries each
+WRITE_BATCH = 500  # rows written together (profile_batches.save_profiles): a constant number of queries each
 LOOKUP_BATCH = 900  # credit codes or ids per IN (...) list
 
 
@@ -278,7 +278,7 @@ class _Reading:
 
     columns: list[Column | FactDefinition | None]
     choice_maps: dict[str, dict[str, str]]
-    rules: services.CatalogRules
+    rules: profile_batches.CatalogRules
     stored: dict[str, Enterprise]  # the file's stored enterprises by credit code (locked when importing)
     today: datetime.date
 
@@ -313,7 +313,7 @@ def _check(content: bytes, filename: str, *, progress: Progress, lock: bool) -> 
     reading = _Reading(
         columns=columns,
         choice_maps=_choice_maps(),
-        rules=services.CatalogRules.load(),
+        rules=profile_batches.CatalogRules.load(),
         stored=_stored_enterprises(_credit_codes(table[1:], columns), lock=lock),
         today=timezone.localdate(),
     )
@@ -423,10 +423,12 @@ def _validate_row(line: int, cells: list[Any], reading: _Reading) -> RowResult:
     return result
 
 
-def _model_errors(result: RowResult, existing: Enterprise | None, rules: services.CatalogRules) -> None:
+def _model_errors(
+    result: RowResult, existing: Enterprise | None, rules: profile_batches.CatalogRules
+) -> None:
     """Run the models' own validation on what the row would store. The credit code's uniqueness is
     known from the stored enterprises read for the whole file (and duplicates in it are row errors),
-    so the enterprise is validated without a query (services.clean_enterprise)."""
+    so the enterprise is validated without a query (profile_batches.clean_enterprise)."""
     enterprise = copy.copy(existing) if existing else Enterprise()  # the stored one stays as stored
     for name, value in result.enterprise.items():
         setattr(enterprise, name, value)
@@ -438,7 +440,7 @@ def _model_errors(result: RowResult, existing: Enterprise | None, rules: service
     for prefix, instance, exclude in checks:
         try:
             if instance is enterprise:
-                services.clean_enterprise(enterprise, rules=rules, exclude=exclude)
+                profile_batches.clean_enterprise(enterprise, rules=rules, exclude=exclude)
             else:  # without its enterprise, which every constraint of these models names: no query
                 instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
         except ValidationError as error:
@@ -475,7 +477,7 @@ def apply_import(
     """Validate again and write every row, or nothing when any row has an error.
 
     The stored enterprises of the file are locked first and the rows validated against them, then
-    written WRITE_BATCH rows at a time by services.save_profiles: a row that changes nothing writes
+    written WRITE_BATCH rows at a time by profile_batches.save_profiles: a row that changes nothing writes
     nothing; a changed enterprise gets history rows for what changed and version + 1."""
     check = _check(content, filename, progress=progress, lock=True)
     preview = check.preview
@@ -492,15 +494,17 @@ def apply_import(
 def _write_batch(
     rows: list[RowResult], reading: _Reading, *, actor: AbstractBaseUser | None, source: str
 ) -> None:
-    """Write checked rows: what each row's services would write, in one services.save_profiles call."""
+    """Write checked rows: what each row's services would write, in one profile_batches.save_profiles call."""
     title = _("导入")
     profiles = [
         _profile(row, reading.stored.get(row.credit_code), source=source, title=title) for row in rows
     ]
-    services.save_profiles(profiles=profiles, actor=actor, rules=reading.rules)
+    profile_batches.save_profiles(profiles=profiles, actor=actor, rules=reading.rules)
 
 
-def _profile(row: RowResult, stored: Enterprise | None, *, source: str, title: str) -> services.ProfileWrite:
+def _profile(
+    row: RowResult, stored: Enterprise | None, *, source: str, title: str
+) -> profile_batches.ProfileWrite:
     """A row as the single-row services wrote it: the enterprise (created or updated), the figures of
     its year, one project per area with the reference import:<kind>:<year>, the stored facts of its
     year (undated without one), everything with `source`."""
@@ -515,7 +519,7 @@ def _profile(row: RowResult, stored: Enterprise | None, *, source: str, title: s
         }
         for kind, area in row.areas.items()
     }
-    return services.ProfileWrite(
+    return profile_batches.ProfileWrite(
         enterprise=stored or Enterprise(),
         changes={**row.enterprise, "source": source},
         figures=figures,

@@ -1,4 +1,4 @@
-"""The bulk import (profile_files.apply_import → services.save_profiles) against the row-by-row services it
+"""The bulk import (profile_files.apply_import → profile_batches.save_profiles) against the row-by-row services it
 replaced: the same data stored, the same row errors, history and version only for what changed, the
 same re-evaluation marks, all or nothing, and a number of queries that does not grow with the rows."""
 
@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from enterprises import profile_files, services
+from enterprises import profile_batches, profile_files, services
 from enterprises.models import Enterprise, EnterpriseChange, FactValue, Project, Source, YearlyFigure
 from enterprises.tests.factories import EnterpriseFactory, ProjectFactory, UserFactory, YearlyFigureFactory
 from enterprises.validators import credit_code_for
@@ -293,7 +293,7 @@ def test_one_bad_row_among_many_writes_nothing(fact_catalog):
 
 
 def test_a_failure_while_writing_leaves_nothing(fact_catalog, monkeypatch):
-    real = services.save_profiles
+    real = profile_batches.save_profiles
     calls = []
 
     def fails_the_second_time(**kwargs):
@@ -303,7 +303,7 @@ def test_a_failure_while_writing_leaves_nothing(fact_catalog, monkeypatch):
         return real(**kwargs)
 
     monkeypatch.setattr(profile_files, "WRITE_BATCH", 4)
-    monkeypatch.setattr(services, "save_profiles", fails_the_second_time)
+    monkeypatch.setattr(profile_batches, "save_profiles", fails_the_second_time)
     with pytest.raises(RuntimeError):
         profile_files.apply_import(
             csv_bytes([HEADER, *[full_row(n) for n in range(1, 11)]]), "x.csv", actor=None
@@ -314,11 +314,11 @@ def test_a_failure_while_writing_leaves_nothing(fact_catalog, monkeypatch):
 
 def test_a_new_credit_code_taken_meanwhile_is_refused_by_save_profiles(fact_catalog):
     taken = EnterpriseFactory()
-    profile = services.ProfileWrite(
+    profile = profile_batches.ProfileWrite(
         enterprise=Enterprise(), changes={"name": "后来者", "credit_code": taken.credit_code}
     )
     with pytest.raises(ValidationError) as error:
-        services.save_profiles(profiles=[profile])
+        profile_batches.save_profiles(profiles=[profile])
     assert "credit_code" in error.value.message_dict
     assert Enterprise.objects.count() == 1
 
@@ -387,7 +387,7 @@ ENTERPRISE_VALUES = st.fixed_dictionaries(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=ENTERPRISE_VALUES, exclude=st.sampled_from([(), ("credit_code",)]))
 def test_clean_enterprise_is_full_clean_without_queries(fact_catalog, values, exclude):
-    rules = services.CatalogRules.load()
+    rules = profile_batches.CatalogRules.load()
     ours, django = Enterprise(**values), Enterprise(**copy.deepcopy(values))
     expected = actual = {}
     try:
@@ -396,7 +396,7 @@ def test_clean_enterprise_is_full_clean_without_queries(fact_catalog, values, ex
         expected = error.message_dict
     with CaptureQueriesContext(connection) as queries:
         try:
-            services.clean_enterprise(ours, rules=rules, exclude=exclude)
+            profile_batches.clean_enterprise(ours, rules=rules, exclude=exclude)
         except ValidationError as error:
             actual = error.message_dict
     assert actual == expected
@@ -409,10 +409,10 @@ def test_clean_enterprise_is_full_clean_without_queries(fact_catalog, values, ex
 
 def test_clean_enterprise_without_a_catalog_is_full_clean_too(db):
     enterprise = Enterprise(name="甲", credit_code=credit_code_for(5), industry_tracks=["biomedicine"])
-    rules = services.CatalogRules.load()
+    rules = profile_batches.CatalogRules.load()
     assert rules.tracks is None
     with pytest.raises(ValidationError) as ours:
-        services.clean_enterprise(copy.copy(enterprise), rules=rules)
+        profile_batches.clean_enterprise(copy.copy(enterprise), rules=rules)
     with pytest.raises(ValidationError) as django:
         enterprise.full_clean(validate_unique=False)
     assert ours.value.message_dict == django.value.message_dict

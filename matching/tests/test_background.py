@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django_celery_beat.models import PeriodicTask
 
 from enterprises import changes as enterprise_changes
+from enterprises import profile_batches
 from enterprises import services as enterprise_services
 from enterprises.facts import BUILTIN_GROUPS
 from enterprises.models import Enterprise, EnterpriseChange, FactValue, Project
@@ -189,10 +190,9 @@ def test_a_bulk_update_through_save_profiles_is_re_evaluated_after_commit(loaded
     JobRun.objects.all().delete()
     with committed(), transaction.atomic():
         locked = list(Enterprise.objects.select_for_update().filter(pk__in=[e.pk for e in lessees]))
-        enterprise_services.save_profiles(
+        profile_batches.save_profiles(
             profiles=[
-                enterprise_services.ProfileWrite(enterprise=e, changes={"district": "浦东新区"})
-                for e in locked
+                profile_batches.ProfileWrite(enterprise=e, changes={"district": "浦东新区"}) for e in locked
             ]
         )
         assert set(EnterpriseChange.objects.values_list("source", flat=True)) == {"enterprise"}
