@@ -1,8 +1,10 @@
-"""Reads of the API layer: finding a key from the Authorization header, finding a stored reply."""
+"""Reads of the API layer: finding a key from the Authorization header, finding a stored reply, the
+change record's counters (what HTTP validators are made of)."""
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -38,13 +40,26 @@ def _cache_key(prefix: str) -> str:
     return f"api:key:{prefix}"
 
 
+def change_record_kept() -> bool:
+    """Whether the ContentGeneration counters follow every write (PostgreSQL: the triggers of
+    portal/migrations/0002). Where they do not, nothing may be validated or cached by them."""
+    return connection.vendor == "postgresql"
+
+
+def content_generations(scopes: Sequence[str]) -> tuple[int, ...]:
+    """The change record's counters of `scopes` (portal.models.ContentGeneration), in that order, read
+    in one query; 0 for a scope never bumped. The one place they are read: validators and caches
+    built on them ask here."""
+    values = dict(ContentGeneration.objects.filter(scope__in=list(scopes)).values_list("scope", "value"))
+    return tuple(values.get(scope, 0) for scope in scopes)
+
+
 def _caching() -> bool:
-    return connection.vendor == "postgresql"  # the key counters' triggers (portal/migrations/0002)
+    return change_record_kept()
 
 
 def _generation(prefix: str) -> int:
-    value = ContentGeneration.objects.filter(scope=f"key:{prefix}").values_list("value", flat=True).first()
-    return value or 0
+    return content_generations([f"key:{prefix}"])[0]
 
 
 def active_key(raw_key: str) -> ApiKey | None:

@@ -1,5 +1,5 @@
 # ruff: noqa: F811 - fixtures imported from api_support are named as test arguments
-"""The match list's ETag (a digest of the stored rows, not of the body) and its cached bodies: every
+"""The match list's ETag (the change record's counters, not a hash of rows or body) and its cached bodies: every
 change a client would see changes the tag, an unchanged page is a 304, a cached body is the body that
 would be built, and no body is ever served to another caller. Also the short-lived API key cache."""
 
@@ -86,7 +86,7 @@ def test_any_change_of_a_result_changes_the_tag_and_the_body(machine, api_world,
     result = result_with_conditions(api_world)
     if "leaf_outcomes" in change:
         change = {"leaf_outcomes": "?" * len(result.leaf_outcomes)}
-    MatchResult.objects.filter(pk=result.pk).update(**change)  # no signal: the digest must see it
+    MatchResult.objects.filter(pk=result.pk).update(**change)  # a bulk write: the counter moves
     after = machine.get(url, HTTP_IF_NONE_MATCH=before["ETag"])
     assert after.status_code == 200 and after["ETag"] != before["ETag"]
     row = next(row for row in after.json()["results"] if row["id"] == result.pk)
@@ -150,14 +150,35 @@ def test_a_cached_body_is_never_served_to_another_caller(machine, api_world):
     assert key_client(api_world.key_b).get(url, HTTP_IF_NONE_MATCH=etag).status_code == 404
 
 
-def test_a_body_read_while_results_change_is_tagged_by_its_content_and_not_cached(
+def test_a_write_between_the_counters_and_the_rows_is_never_hidden_behind_the_old_tag(
     machine, api_world, monkeypatch
 ):
-    tags = iter(['"before"', '"after"'])
-    monkeypatch.setattr(matches, "list_etag", lambda request, window: next(tags))
-    response = machine.get(page_url(api_world))
+    """The counters are read before the rows: a write committed in between gives a body newer than
+    its tag, and the next request (new counters) gets a new tag and that body, never a 304."""
+    url = page_url(api_world)
+    result = result_with_conditions(api_world)
+    read_tag = matches.list_etag
+
+    def tag_then_write(request, **kwargs):
+        etag = read_tag(request, **kwargs)
+        MatchResult.objects.filter(pk=result.pk).update(score=9)  # commits before the rows are read
+        return etag
+
+    monkeypatch.setattr(matches, "list_etag", tag_then_write)
+    raced = machine.get(url)
+    assert next(row for row in raced.json()["results"] if row["id"] == result.pk)["score"] == 9
+    monkeypatch.setattr(matches, "list_etag", read_tag)
+    after = machine.get(url, HTTP_IF_NONE_MATCH=raced["ETag"])
+    assert after.status_code == 200 and after["ETag"] != raced["ETag"]
+    assert after.content == raced.content == built_afresh(machine, url).content
+
+
+def test_a_page_of_several_enterprises_is_tagged_by_its_body(machine, api_world):
+    """No counter names every row of an unnarrowed list: its ETag is the hash of its body, not cached."""
+    response = machine.get("/api/v1/matches/")
     assert response.status_code == 200 and response["ETag"] == etag_of(response.content)
     assert not [name for name in cache._cache if "api:v1:matches:" in name]
+    assert machine.get("/api/v1/matches/", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
 
 
 def test_the_browsable_page_is_not_cached(api_world):
