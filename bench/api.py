@@ -4,12 +4,13 @@ On the database of DATABASE_URL (default portal_bench_api, created if missing) s
 does it (migrate, policies, N generated enterprises, every result stored by a cold full run — only
 when missing), gunicorn serves the API as in production (DEBUG off, the Dockerfile's command, request
 log on), and on the same machine:
-  (a) wrk, `--connections` concurrent clients on match results of one enterprise
-      (GET /api/v1/matches/?enterprise=ID, its 60 results on one page): a plain GET, and the
-      conditional GET a syncing client sends (If-None-Match with the ETag it has → 304); closed loop
-      (each client sends its next request as soon as the answer arrives: the worst case), and with
-      `--think-ms` also clients that wait that long between requests (a polling client);
-  (b) a full sync through the change feed as a client does it: GET /api/v1/changes/?snapshot=true,
+  (a) open loop (bench/openloop.py, in a process of its own): match-list GETs arriving at fixed
+      rates (`--rates`, default 100, 200, 400 requests/s, `--open-duration` s each) from `--clients`
+      polling clients, one enterprise each (GET /api/v1/matches/?enterprise=ID, sending back the ETag
+      it has: If-None-Match → 304); latency counted from each request's scheduled time;
+  (b) closed loop: wrk, `--connections` concurrent clients on one enterprise's results, a plain GET
+      and the conditional GET (→ 304), each sending its next request as soon as the answer arrives;
+  (c) a full sync through the change feed as a client does it: GET /api/v1/changes/?snapshot=true,
       following `next` until it is null, keeping the last next_cursor for the next incremental sync;
       then that incremental sync (nothing changed: one empty page).
 The load generator runs on the same cores as the server and PostgreSQL: the figures include that.
@@ -95,7 +96,9 @@ def prepare(args) -> tuple[str, int, dict]:
         name="bench/api.py", scopes=[Scope.READ_MATCHES], created_by=None, rate_limit="100000000/min"
     )
     ids = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True)[:1000])
-    enterprise = random.Random(args.seed).choice(ids)
+    chooser = random.Random(args.seed)
+    enterprise = chooser.choice(ids)
+    args.polled = chooser.sample(ids, min(args.clients, len(ids)))  # the open-loop clients' enterprises
     counts = {
         "enterprises": Enterprise.objects.count(),
         "results": MatchResult.objects.count(),
@@ -191,6 +194,31 @@ def wrk(args, url: str, headers: dict, script: Path) -> dict:
         "socket_errors": int(socket_errors),
         "socket_detail": socket_line.group(0) if socket_line else "",
     }
+
+
+def open_loop(args, workdir: Path, headers: dict, rate: int) -> dict:
+    """bench/openloop.py in a process of its own at `rate` requests/s: `--clients` polling clients, one
+    per enterprise, each sending back its ETag (If-None-Match) after its first GET."""
+    spec = {
+        "host": "127.0.0.1",
+        "port": args.port,
+        "rate": rate,
+        "duration": args.open_duration,
+        "warmup": args.open_warmup,
+        "headers": headers,
+        "paths": [f"/api/v1/matches/?enterprise={pk}" for pk in args.polled],
+        "max_in_flight": 1000,
+        "timeout": 10,
+    }
+    spec_path = workdir / f"openloop-{rate}.json"
+    spec_path.write_text(json.dumps(spec))
+    command = [sys.executable, str(ROOT / "bench" / "openloop.py"), str(spec_path)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def load_average() -> str:
+    return "load " + " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def parse_json(body: bytes):
@@ -291,10 +319,15 @@ def main() -> None:
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--duration", type=int, default=20, help="seconds per wrk run")
     parser.add_argument(
-        "--think-ms",
-        type=int,
-        default=250,
-        help="also run clients that wait this long between requests (0: not)",
+        "--rates",
+        type=lambda text: [int(rate) for rate in text.split(",")],
+        default=[100, 200, 400],
+        help="open-loop arrival rates, requests/s, comma-separated",
+    )
+    parser.add_argument("--open-duration", type=int, default=30, help="seconds measured per open-loop rate")
+    parser.add_argument("--open-warmup", type=int, default=5, help="seconds sent before measuring")
+    parser.add_argument(
+        "--clients", type=int, default=200, help="open-loop polling clients (one enterprise each)"
     )
     parser.add_argument(
         "--page-size", type=int, default=10_000, help="page size of the full sync (the feed allows 10,000)"
@@ -309,7 +342,7 @@ def main() -> None:
         action="store_true",
         help="API_EDGE_CACHE=false: every request through Django (portal/api/v1/matches/edge.py)",
     )
-    parser.add_argument("--skip", choices=["wrk", "sync"], action="append", default=[])
+    parser.add_argument("--skip", choices=["open", "wrk", "sync"], action="append", default=[])
     args = parser.parse_args()
     if shutil.which("wrk") is None and "wrk" not in args.skip:
         raise SystemExit("wrk is not installed (apt-get install wrk), or pass --skip wrk")
@@ -321,8 +354,6 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-api-"))
     script = workdir / "report.lua"
     script.write_text(WRK_SCRIPT)
-    polling_script = workdir / "polling.lua"  # wrk calls delay() before each request of a connection
-    polling_script.write_text(f"delay = function() return {args.think_ms} end\n{WRK_SCRIPT}")
     server = start_server(args, workdir / "gunicorn.log")
     print(
         f"  gunicorn: {args.workers} workers, class {args.worker_class}, {args.threads} thread(s), "
@@ -345,29 +376,45 @@ def main() -> None:
         )
         status304, _h, _b = get(connection, url, {**headers, "If-None-Match": etag})
         rows.append(("  the same with If-None-Match", f"HTTP {status304}", ""))
+        if "open" not in args.skip:
+            for rate in args.rates:
+                before = load_average()
+                figures = open_loop(args, workdir, headers, rate)
+                statuses = ", ".join(
+                    f"{code}: {count:,}" for code, count in sorted(figures["statuses"].items())
+                )
+                errors = ", ".join(f"{name}: {count:,}" for name, count in sorted(figures["errors"].items()))
+                rows.append(
+                    (
+                        f"(a) open loop {rate} req/s, {figures['clients']} polling clients, "
+                        f"{args.open_duration} s ({before})",
+                        f"p50 {figures['p50']:.1f} ms, p95 {figures['p95']:.1f} ms, p99 {figures['p99']:.1f} ms, "
+                        f"max {figures['max']:.0f} ms; {figures['answered']:,} of {figures['scheduled']:,} "
+                        f"answered ({statuses}); {figures['error_count']} errors{': ' + errors if errors else ''}; "
+                        f"generator late ≤ {figures['max_send_lag_ms']:.0f} ms",
+                        "p95 ≤ 50 ms at 200 req/s",
+                    )
+                )
         if "wrk" not in args.skip:
-            runs = [("GET", {}, script, ""), ("conditional GET → 304", {"If-None-Match": etag}, script, "")]
-            if args.think_ms:
-                pause = f", each waiting {args.think_ms} ms between requests"
-                runs += [("GET", {}, polling_script, pause)]
-                runs += [("conditional GET → 304", {"If-None-Match": etag}, polling_script, pause)]
-            for label, extra, wrk_script, pause in runs:
-                figures = wrk(args, url, {**headers, **extra}, wrk_script)
+            runs = [("GET", {}), ("conditional GET → 304", {"If-None-Match": etag})]
+            for label, extra in runs:
+                before = load_average()
+                figures = wrk(args, url, {**headers, **extra}, script)
                 errors = figures["non_2xx_3xx"] + figures["socket_errors"]
                 rows.append(
                     (
-                        f"(a) {args.connections} clients{pause}, {label}",
+                        f"(b) closed loop, {args.connections} connections, {label} ({before})",
                         f"p50 {figures['p50']:.1f} ms, p95 {figures['p95']:.1f} ms, p99 {figures['p99']:.1f} ms, "
                         f"{figures['rps']:.0f} req/s ({figures['requests']:,} requests, {errors} errors"
                         + (f": {figures['socket_detail']})" if errors else ")"),
-                        "p95 ≤ 50 ms",
+                        "",
                     )
                 )
         if "sync" not in args.skip:
             sync = full_sync(args, headers)
             rows.append(
                 (
-                    f"(b) full sync, snapshot via the change feed (page_size {args.page_size}; "
+                    f"(c) full sync, snapshot via the change feed (page_size {args.page_size}; "
                     f"{'sequential' if args.sequential else 'pages parsed in another process while the next is fetched'}, "
                     f"{'orjson' if orjson else 'json'})",
                     f"{sync['seconds']:.1f} s, {sync['pages']:,} pages, {sync['items']:,} items, "
