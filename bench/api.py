@@ -138,7 +138,7 @@ def start_server(args, log_path: Path) -> subprocess.Popen:
         "--worker-class", args.worker_class, "--threads", str(args.threads),
         "--backlog", "2048", "--access-logfile", "-" if args.access_log else "/dev/null",
     ]  # fmt: skip
-    log = log_path.open("w")
+    log = log_path.open("a")  # one log across the restarts of a run
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -167,7 +167,8 @@ def get(connection: http.client.HTTPConnection, path: str, headers: dict) -> tup
     return response.status, dict(response.getheaders()), response.read()
 
 
-def wrk(args, url: str, headers: dict, script: Path) -> dict:
+def wrk(args, url: str, headers: dict, script: Path, measure=lambda: 0.0) -> dict:
+    """wrk's figures; `cpu`: what `measure` (a cumulative count) grew by a request of the measured run."""
     command = [
         "wrk",
         f"-t{args.wrk_threads}",
@@ -179,7 +180,9 @@ def wrk(args, url: str, headers: dict, script: Path) -> dict:
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     subprocess.run([*command[:3], "-d3s", *command[4:], url], capture_output=True, check=True)  # warm-up
+    before = measure()
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    spent = measure() - before
     match = re.search(r"RESULT (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+) (\d+)", output)
     requests, micros, _bytes, p50, p95, p99, worst, non2xx, socket_errors = match.groups()
     socket_line = re.search(r"Socket errors:.*", output)
@@ -193,6 +196,7 @@ def wrk(args, url: str, headers: dict, script: Path) -> dict:
         "non_2xx_3xx": int(non2xx),
         "socket_errors": int(socket_errors),
         "socket_detail": socket_line.group(0) if socket_line else "",
+        "cpu": spent / max(1, int(requests)),
     }
 
 
@@ -215,6 +219,48 @@ def open_loop(args, workdir: Path, headers: dict, rate: int) -> dict:
     command = [sys.executable, str(ROOT / "bench" / "openloop.py"), str(spec_path)]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(done.stdout)
+
+
+class Rows(list):
+    """The table's rows, each also printed as soon as it is measured (a later failure loses none)."""
+
+    def append(self, row: tuple[str, str, str]) -> None:
+        super().append(row)
+        print(f"  {row[0]}: {row[1]}", flush=True)
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def server_cpu(server: subprocess.Popen, database: str) -> float:
+    """CPU seconds used so far by gunicorn (master and workers) and the PostgreSQL backends serving
+    the bench database (Linux /proc): divided by the requests of a run, the cost of one request,
+    which the other work on a shared machine changes far less than it changes latency."""
+    import psycopg2
+
+    pids = {server.pid}
+    for child in Path("/proc").glob("[0-9]*"):
+        try:
+            if int(child.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1]) == server.pid:
+                pids.add(int(child.name))
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue
+    name = database.rsplit("/", 1)[-1]
+    with psycopg2.connect(database) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name]
+        )
+        pids |= {row[0] for row in cursor.fetchall()}
+    return sum(_cpu_seconds(pid) for pid in pids)
+
+
+def ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} ms"
 
 
 def load_average() -> str:
@@ -355,13 +401,21 @@ def main() -> None:
     script = workdir / "report.lua"
     script.write_text(WRK_SCRIPT)
     server = start_server(args, workdir / "gunicorn.log")
+
+    def fresh_server() -> subprocess.Popen:
+        """Each measurement on a server just started: none inherits the queue a saturated one left."""
+        nonlocal server
+        stop_server(server)
+        server = start_server(args, workdir / "gunicorn.log")
+        return server
+
     print(
         f"  gunicorn: {args.workers} workers, class {args.worker_class}, {args.threads} thread(s), "
         f"cache {args.cache_url.split(':')[0]}, edge cache {'off' if args.no_edge else 'on'}; "
         f"wrk: {args.wrk_threads} threads, {args.connections} connections, {args.duration} s; "
         f"{os.cpu_count()} CPUs shared by server, PostgreSQL and load generator"
     )
-    rows = []
+    rows = Rows()
     try:
         url = f"http://127.0.0.1:{args.port}/api/v1/matches/?enterprise={enterprise}"
         connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=60)
@@ -378,8 +432,12 @@ def main() -> None:
         rows.append(("  the same with If-None-Match", f"HTTP {status304}", ""))
         if "open" not in args.skip:
             for rate in args.rates:
+                fresh_server()
                 before = load_average()
+                cpu = server_cpu(server, args.database)
                 figures = open_loop(args, workdir, headers, rate)
+                sent = figures["clients"] + int(args.open_warmup * rate) + figures["scheduled"]
+                cpu = (server_cpu(server, args.database) - cpu) / max(1, sent)
                 statuses = ", ".join(
                     f"{code}: {count:,}" for code, count in sorted(figures["statuses"].items())
                 )
@@ -388,25 +446,31 @@ def main() -> None:
                     (
                         f"(a) open loop {rate} req/s, {figures['clients']} polling clients, "
                         f"{args.open_duration} s ({before})",
-                        f"p50 {figures['p50']:.1f} ms, p95 {figures['p95']:.1f} ms, p99 {figures['p99']:.1f} ms, "
-                        f"max {figures['max']:.0f} ms; {figures['answered']:,} of {figures['scheduled']:,} "
+                        f"p50 {ms(figures['p50'])}, p95 {ms(figures['p95'])}, p99 {ms(figures['p99'])}, "
+                        f"max {ms(figures['max'])}; {figures['answered']:,} of {figures['scheduled']:,} "
                         f"answered ({statuses}); {figures['error_count']} errors{': ' + errors if errors else ''}; "
-                        f"generator late ≤ {figures['max_send_lag_ms']:.0f} ms",
+                        f"generator late ≤ {figures['max_send_lag_ms']:.0f} ms; server CPU "
+                        f"{cpu * 1000:.1f} ms a request (gunicorn + PostgreSQL; priming and warm-up included)",
                         "p95 ≤ 50 ms at 200 req/s",
                     )
                 )
         if "wrk" not in args.skip:
             runs = [("GET", {}), ("conditional GET → 304", {"If-None-Match": etag})]
             for label, extra in runs:
+                fresh_server()
                 before = load_average()
-                figures = wrk(args, url, {**headers, **extra}, script)
+                figures = wrk(
+                    args, url, {**headers, **extra}, script, measure=lambda: server_cpu(server, args.database)
+                )
+                cpu = figures["cpu"]
                 errors = figures["non_2xx_3xx"] + figures["socket_errors"]
                 rows.append(
                     (
                         f"(b) closed loop, {args.connections} connections, {label} ({before})",
                         f"p50 {figures['p50']:.1f} ms, p95 {figures['p95']:.1f} ms, p99 {figures['p99']:.1f} ms, "
                         f"{figures['rps']:.0f} req/s ({figures['requests']:,} requests, {errors} errors"
-                        + (f": {figures['socket_detail']})" if errors else ")"),
+                        + (f": {figures['socket_detail']})" if errors else ")")
+                        + f"; server CPU {cpu * 1000:.1f} ms a request (gunicorn + PostgreSQL)",
                         "",
                     )
                 )
