@@ -130,7 +130,6 @@ def start_server(args, log_path: Path) -> subprocess.Popen:
         "SECURE_SSL_REDIRECT": "false",
         "CELERY_BROKER_URL": args.broker,  # required with DEBUG off; reads enqueue nothing
         "CACHE_URL": args.cache_url,  # as docker-compose.yml: shared by the workers
-        "API_EDGE_CACHE": "false" if args.no_edge else "true",
     }
     command = [
         str(Path(sys.executable).with_name("gunicorn")), "portal.wsgi:application",
@@ -383,11 +382,6 @@ def main() -> None:
         action="store_true",
         help="full sync: request a page only after parsing the previous one",
     )
-    parser.add_argument(
-        "--no-edge",
-        action="store_true",
-        help="API_EDGE_CACHE=false: every request through Django (portal/api/v1/matches/edge.py)",
-    )
     parser.add_argument("--skip", choices=["open", "wrk", "sync"], action="append", default=[])
     args = parser.parse_args()
     if shutil.which("wrk") is None and "wrk" not in args.skip:
@@ -411,7 +405,7 @@ def main() -> None:
 
     print(
         f"  gunicorn: {args.workers} workers, class {args.worker_class}, {args.threads} thread(s), "
-        f"cache {args.cache_url.split(':')[0]}, edge cache {'off' if args.no_edge else 'on'}; "
+        f"cache {args.cache_url.split(':')[0]}; "
         f"wrk: {args.wrk_threads} threads, {args.connections} connections, {args.duration} s; "
         f"{os.cpu_count()} CPUs shared by server, PostgreSQL and load generator"
     )
@@ -495,13 +489,6 @@ def main() -> None:
             )
     finally:
         stop_server(server)
-    logged = [
-        line for line in (workdir / "gunicorn.log").read_text().splitlines() if "GET /api/v1/matches/" in line
-    ]
-    answered_by_edge = sum(line.endswith(" edge") for line in logged)
-    rows.append(
-        ("match-list requests answered by the edge cache", f"{answered_by_edge:,} of {len(logged):,}", "")
-    )
     width = max(len(row[0]) for row in rows)
     value_width = max(len(row[1]) for row in rows)
     print(f"\n{'measure'.ljust(width)}  {'result'.ljust(value_width)}  target")

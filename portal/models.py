@@ -120,10 +120,10 @@ class ContentGeneration(models.Model):
     transaction that changes the data (portal/migrations/0002): `results:<enterprise id>` (its match
     results, or the enterprise deleted), `results` (the results table truncated), `policy` (documents,
     clauses, benefits, the fact catalog), `key:<prefix>` (an API key's secret, scopes, rate, user,
-    revocation or enterprises). The API edge cache (portal/api/v1/matches/edge.py) serves a stored reply only
-    while every counter it was built under is unchanged. Triggers see every write — ORM, bulk COPY,
+    revocation or enterprises). The match list's ETag is made of them (portal/api/v1/matches/etag.py,
+    read through portal.api.selectors.content_generations). Triggers see every write — ORM, bulk COPY,
     raw SQL, admin — so no code path can forget to invalidate. On SQLite the table stays empty and
-    the edge cache is off."""
+    the list falls back to the body-hash ETag."""
 
     scope = models.CharField(max_length=40, primary_key=True)
     value = models.BigIntegerField(default=0)

@@ -29,7 +29,6 @@ from portal.api import selectors as api_selectors
 from portal.api.base import ReadOnlyApiViewSet, bilingual
 from portal.api.conditional import ConditionalGetMixin, is_not_modified, not_modified, tag
 from portal.api.pagination import FeedPagination
-from portal.api.v1.matches import edge
 from portal.api.v1.matches.etag import BODY_CACHE_SECONDS, body_cache_key, list_etag
 from portal.api.v1.matches.filters import ChangeFilter, MatchResultFilter
 from portal.api.v1.matches.output import (
@@ -103,7 +102,7 @@ class MatchResultViewSet(ConditionalGetMixin, ReadOnlyApiViewSet):
                 return not_modified(etag)
             body = cache.get(body_cache_key(self.access, etag))
             if body is not None:
-                return self._storable(tag(HttpResponse(body, content_type=JSONRenderer.media_type), etag))
+                return tag(HttpResponse(body, content_type=JSONRenderer.media_type), etag)
         # Only the columns a row shows: a clause's text and a document's other fields are long.
         page = self.paginator.paginate_window(window.only(*LIST_COLUMNS))
         rows = RowBuilder(policy_selectors.catalog())
@@ -117,7 +116,7 @@ class MatchResultViewSet(ConditionalGetMixin, ReadOnlyApiViewSet):
             response.data, request.accepted_media_type, self.get_renderer_context()
         )
         cache.set(body_cache_key(self.access, etag), body, BODY_CACHE_SECONDS)
-        return self._storable(tag(HttpResponse(body, content_type=JSONRenderer.media_type), etag))
+        return tag(HttpResponse(body, content_type=JSONRenderer.media_type), etag)
 
     def _page_etag(self, request) -> str | None:
         """The change-record ETag of a JSON page of one enterprise's results (its visibility checked by
@@ -130,14 +129,6 @@ class MatchResultViewSet(ConditionalGetMixin, ReadOnlyApiViewSet):
             return None
         key = self.access.key
         return list_etag(request, enterprise_id=int(enterprise), key_prefix=key.prefix if key else None)
-
-    def _storable(self, response: HttpResponse) -> HttpResponse:
-        """A page read consistently, for a machine key: the edge cache may replay it (portal/api/v1/matches/edge.py).
-        Keys acting for a person are left to Django: their visibility follows the person's memberships."""
-        key = self.access.key
-        if key is not None and self.access.user is None:
-            edge.mark_storable(self.request, key_id=key.pk, rate_limit=key.rate_limit, response=response)
-        return response
 
     def retrieve(self, request, *args, **kwargs):
         result = self.get_object()
