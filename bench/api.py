@@ -4,12 +4,13 @@ On the database of DATABASE_URL (default portal_bench_api, created if missing) s
 does it (migrate, policies, N generated enterprises, every result stored by a cold full run — only
 when missing), gunicorn serves the API as in production (DEBUG off, the Dockerfile's command, request
 log on), and on the same machine:
-  (a) wrk, `--connections` concurrent clients on match results of one enterprise
-      (GET /api/v1/matches/?enterprise=ID, its 60 results on one page): a plain GET, and the
-      conditional GET a syncing client sends (If-None-Match with the ETag it has → 304); closed loop
-      (each client sends its next request as soon as the answer arrives: the worst case), and with
-      `--think-ms` also clients that wait that long between requests (a polling client);
-  (b) a full sync through the change feed as a client does it: GET /api/v1/changes/?snapshot=true,
+  (a) open loop (bench/openloop.py, in a process of its own): match-list GETs arriving at fixed
+      rates (`--rates`, default 100, 200, 400 requests/s, `--open-duration` s each) from `--clients`
+      polling clients, one enterprise each (GET /api/v1/matches/?enterprise=ID, sending back the ETag
+      it has: If-None-Match → 304); latency counted from each request's scheduled time;
+  (b) closed loop: wrk, `--connections` concurrent clients on one enterprise's results, a plain GET
+      and the conditional GET (→ 304), each sending its next request as soon as the answer arrives;
+  (c) a full sync through the change feed as a client does it: GET /api/v1/changes/?snapshot=true,
       following `next` until it is null, keeping the last next_cursor for the next incremental sync;
       then that incremental sync (nothing changed: one empty page).
 The load generator runs on the same cores as the server and PostgreSQL: the figures include that.
@@ -95,7 +96,9 @@ def prepare(args) -> tuple[str, int, dict]:
         name="bench/api.py", scopes=[Scope.READ_MATCHES], created_by=None, rate_limit="100000000/min"
     )
     ids = list(Enterprise.objects.order_by("pk").values_list("pk", flat=True)[:1000])
-    enterprise = random.Random(args.seed).choice(ids)
+    chooser = random.Random(args.seed)
+    enterprise = chooser.choice(ids)
+    args.polled = chooser.sample(ids, min(args.clients, len(ids)))  # the open-loop clients' enterprises
     counts = {
         "enterprises": Enterprise.objects.count(),
         "results": MatchResult.objects.count(),
@@ -127,7 +130,6 @@ def start_server(args, log_path: Path) -> subprocess.Popen:
         "SECURE_SSL_REDIRECT": "false",
         "CELERY_BROKER_URL": args.broker,  # required with DEBUG off; reads enqueue nothing
         "CACHE_URL": args.cache_url,  # as docker-compose.yml: shared by the workers
-        "API_EDGE_CACHE": "false" if args.no_edge else "true",
     }
     command = [
         str(Path(sys.executable).with_name("gunicorn")), "portal.wsgi:application",
@@ -135,7 +137,7 @@ def start_server(args, log_path: Path) -> subprocess.Popen:
         "--worker-class", args.worker_class, "--threads", str(args.threads),
         "--backlog", "2048", "--access-logfile", "-" if args.access_log else "/dev/null",
     ]  # fmt: skip
-    log = log_path.open("w")
+    log = log_path.open("a")  # one log across the restarts of a run
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -164,7 +166,8 @@ def get(connection: http.client.HTTPConnection, path: str, headers: dict) -> tup
     return response.status, dict(response.getheaders()), response.read()
 
 
-def wrk(args, url: str, headers: dict, script: Path) -> dict:
+def wrk(args, url: str, headers: dict, script: Path, measure=lambda: 0.0) -> dict:
+    """wrk's figures; `cpu`: what `measure` (a cumulative count) grew by a request of the measured run."""
     command = [
         "wrk",
         f"-t{args.wrk_threads}",
@@ -176,7 +179,9 @@ def wrk(args, url: str, headers: dict, script: Path) -> dict:
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     subprocess.run([*command[:3], "-d3s", *command[4:], url], capture_output=True, check=True)  # warm-up
+    before = measure()
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    spent = measure() - before
     match = re.search(r"RESULT (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+) (\d+)", output)
     requests, micros, _bytes, p50, p95, p99, worst, non2xx, socket_errors = match.groups()
     socket_line = re.search(r"Socket errors:.*", output)
@@ -190,7 +195,75 @@ def wrk(args, url: str, headers: dict, script: Path) -> dict:
         "non_2xx_3xx": int(non2xx),
         "socket_errors": int(socket_errors),
         "socket_detail": socket_line.group(0) if socket_line else "",
+        "cpu": spent / max(1, int(requests)),
     }
+
+
+def open_loop(args, workdir: Path, headers: dict, rate: int) -> dict:
+    """bench/openloop.py in a process of its own at `rate` requests/s: `--clients` polling clients, one
+    per enterprise, each sending back its ETag (If-None-Match) after its first GET."""
+    spec = {
+        "host": "127.0.0.1",
+        "port": args.port,
+        "rate": rate,
+        "duration": args.open_duration,
+        "warmup": args.open_warmup,
+        "headers": headers,
+        "paths": [f"/api/v1/matches/?enterprise={pk}" for pk in args.polled],
+        "max_in_flight": 1000,
+        "timeout": 10,
+    }
+    spec_path = workdir / f"openloop-{rate}.json"
+    spec_path.write_text(json.dumps(spec))
+    command = [sys.executable, str(ROOT / "bench" / "openloop.py"), str(spec_path)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+class Rows(list):
+    """The table's rows, each also printed as soon as it is measured (a later failure loses none)."""
+
+    def append(self, row: tuple[str, str, str]) -> None:
+        super().append(row)
+        print(f"  {row[0]}: {row[1]}", flush=True)
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def server_cpu(server: subprocess.Popen, database: str) -> float:
+    """CPU seconds used so far by gunicorn (master and workers) and the PostgreSQL backends serving
+    the bench database (Linux /proc): divided by the requests of a run, the cost of one request,
+    which the other work on a shared machine changes far less than it changes latency."""
+    import psycopg2
+
+    pids = {server.pid}
+    for child in Path("/proc").glob("[0-9]*"):
+        try:
+            if int(child.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1]) == server.pid:
+                pids.add(int(child.name))
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue
+    name = database.rsplit("/", 1)[-1]
+    with psycopg2.connect(database) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [name]
+        )
+        pids |= {row[0] for row in cursor.fetchall()}
+    return sum(_cpu_seconds(pid) for pid in pids)
+
+
+def ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} ms"
+
+
+def load_average() -> str:
+    return "load " + " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def parse_json(body: bytes):
@@ -291,10 +364,15 @@ def main() -> None:
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--duration", type=int, default=20, help="seconds per wrk run")
     parser.add_argument(
-        "--think-ms",
-        type=int,
-        default=250,
-        help="also run clients that wait this long between requests (0: not)",
+        "--rates",
+        type=lambda text: [int(rate) for rate in text.split(",")],
+        default=[100, 200, 400],
+        help="open-loop arrival rates, requests/s, comma-separated",
+    )
+    parser.add_argument("--open-duration", type=int, default=30, help="seconds measured per open-loop rate")
+    parser.add_argument("--open-warmup", type=int, default=5, help="seconds sent before measuring")
+    parser.add_argument(
+        "--clients", type=int, default=200, help="open-loop polling clients (one enterprise each)"
     )
     parser.add_argument(
         "--page-size", type=int, default=10_000, help="page size of the full sync (the feed allows 10,000)"
@@ -304,12 +382,7 @@ def main() -> None:
         action="store_true",
         help="full sync: request a page only after parsing the previous one",
     )
-    parser.add_argument(
-        "--no-edge",
-        action="store_true",
-        help="API_EDGE_CACHE=false: every request through Django (portal/api/v1/matches/edge.py)",
-    )
-    parser.add_argument("--skip", choices=["wrk", "sync"], action="append", default=[])
+    parser.add_argument("--skip", choices=["open", "wrk", "sync"], action="append", default=[])
     args = parser.parse_args()
     if shutil.which("wrk") is None and "wrk" not in args.skip:
         raise SystemExit("wrk is not installed (apt-get install wrk), or pass --skip wrk")
@@ -321,16 +394,22 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-api-"))
     script = workdir / "report.lua"
     script.write_text(WRK_SCRIPT)
-    polling_script = workdir / "polling.lua"  # wrk calls delay() before each request of a connection
-    polling_script.write_text(f"delay = function() return {args.think_ms} end\n{WRK_SCRIPT}")
     server = start_server(args, workdir / "gunicorn.log")
+
+    def fresh_server() -> subprocess.Popen:
+        """Each measurement on a server just started: none inherits the queue a saturated one left."""
+        nonlocal server
+        stop_server(server)
+        server = start_server(args, workdir / "gunicorn.log")
+        return server
+
     print(
         f"  gunicorn: {args.workers} workers, class {args.worker_class}, {args.threads} thread(s), "
-        f"cache {args.cache_url.split(':')[0]}, edge cache {'off' if args.no_edge else 'on'}; "
+        f"cache {args.cache_url.split(':')[0]}; "
         f"wrk: {args.wrk_threads} threads, {args.connections} connections, {args.duration} s; "
         f"{os.cpu_count()} CPUs shared by server, PostgreSQL and load generator"
     )
-    rows = []
+    rows = Rows()
     try:
         url = f"http://127.0.0.1:{args.port}/api/v1/matches/?enterprise={enterprise}"
         connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=60)
@@ -345,29 +424,55 @@ def main() -> None:
         )
         status304, _h, _b = get(connection, url, {**headers, "If-None-Match": etag})
         rows.append(("  the same with If-None-Match", f"HTTP {status304}", ""))
+        if "open" not in args.skip:
+            for rate in args.rates:
+                fresh_server()
+                before = load_average()
+                cpu = server_cpu(server, args.database)
+                figures = open_loop(args, workdir, headers, rate)
+                sent = figures["clients"] + int(args.open_warmup * rate) + figures["scheduled"]
+                cpu = (server_cpu(server, args.database) - cpu) / max(1, sent)
+                statuses = ", ".join(
+                    f"{code}: {count:,}" for code, count in sorted(figures["statuses"].items())
+                )
+                errors = ", ".join(f"{name}: {count:,}" for name, count in sorted(figures["errors"].items()))
+                rows.append(
+                    (
+                        f"(a) open loop {rate} req/s, {figures['clients']} polling clients, "
+                        f"{args.open_duration} s ({before})",
+                        f"p50 {ms(figures['p50'])}, p95 {ms(figures['p95'])}, p99 {ms(figures['p99'])}, "
+                        f"max {ms(figures['max'])}; {figures['answered']:,} of {figures['scheduled']:,} "
+                        f"answered ({statuses}); {figures['error_count']} errors{': ' + errors if errors else ''}; "
+                        f"generator late ≤ {figures['max_send_lag_ms']:.0f} ms; server CPU "
+                        f"{cpu * 1000:.1f} ms a request (gunicorn + PostgreSQL; priming and warm-up included)",
+                        "p95 ≤ 50 ms at 200 req/s",
+                    )
+                )
         if "wrk" not in args.skip:
-            runs = [("GET", {}, script, ""), ("conditional GET → 304", {"If-None-Match": etag}, script, "")]
-            if args.think_ms:
-                pause = f", each waiting {args.think_ms} ms between requests"
-                runs += [("GET", {}, polling_script, pause)]
-                runs += [("conditional GET → 304", {"If-None-Match": etag}, polling_script, pause)]
-            for label, extra, wrk_script, pause in runs:
-                figures = wrk(args, url, {**headers, **extra}, wrk_script)
+            runs = [("GET", {}), ("conditional GET → 304", {"If-None-Match": etag})]
+            for label, extra in runs:
+                fresh_server()
+                before = load_average()
+                figures = wrk(
+                    args, url, {**headers, **extra}, script, measure=lambda: server_cpu(server, args.database)
+                )
+                cpu = figures["cpu"]
                 errors = figures["non_2xx_3xx"] + figures["socket_errors"]
                 rows.append(
                     (
-                        f"(a) {args.connections} clients{pause}, {label}",
+                        f"(b) closed loop, {args.connections} connections, {label} ({before})",
                         f"p50 {figures['p50']:.1f} ms, p95 {figures['p95']:.1f} ms, p99 {figures['p99']:.1f} ms, "
                         f"{figures['rps']:.0f} req/s ({figures['requests']:,} requests, {errors} errors"
-                        + (f": {figures['socket_detail']})" if errors else ")"),
-                        "p95 ≤ 50 ms",
+                        + (f": {figures['socket_detail']})" if errors else ")")
+                        + f"; server CPU {cpu * 1000:.1f} ms a request (gunicorn + PostgreSQL)",
+                        "",
                     )
                 )
         if "sync" not in args.skip:
             sync = full_sync(args, headers)
             rows.append(
                 (
-                    f"(b) full sync, snapshot via the change feed (page_size {args.page_size}; "
+                    f"(c) full sync, snapshot via the change feed (page_size {args.page_size}; "
                     f"{'sequential' if args.sequential else 'pages parsed in another process while the next is fetched'}, "
                     f"{'orjson' if orjson else 'json'})",
                     f"{sync['seconds']:.1f} s, {sync['pages']:,} pages, {sync['items']:,} items, "
@@ -384,13 +489,6 @@ def main() -> None:
             )
     finally:
         stop_server(server)
-    logged = [
-        line for line in (workdir / "gunicorn.log").read_text().splitlines() if "GET /api/v1/matches/" in line
-    ]
-    answered_by_edge = sum(line.endswith(" edge") for line in logged)
-    rows.append(
-        ("match-list requests answered by the edge cache", f"{answered_by_edge:,} of {len(logged):,}", "")
-    )
     width = max(len(row[0]) for row in rows)
     value_width = max(len(row[1]) for row in rows)
     print(f"\n{'measure'.ljust(width)}  {'result'.ljust(value_width)}  target")

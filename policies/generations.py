@@ -1,5 +1,5 @@
 """Validator counters of cached replies (`ContentGeneration`): bumped by the services that write
-the data, in the writing transaction; read by HTTP validators (the API edge cache, ETags).
+the data, in the writing transaction; read by HTTP validators (the match list's ETag, the API key cache).
 
 Scopes: `results:<enterprise id>` (its match results: matching.storage; the enterprise deleted:
 enterprises.changes), `results` (every enterprise's results at once), `policy` (documents, clauses,

@@ -85,10 +85,6 @@ DATABASES = {"default": database_config()}
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://portal")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     CACHES["default"]["BACKEND"] = "portal.cache.RedisCache"  # one client per pool (portal/cache.py)
-# Repeated match-list GETs of machine keys answered before Django (portal/api/v1/matches/edge.py); it is only
-# active with PostgreSQL and a Redis cache.
-API_EDGE_CACHE = env.bool("API_EDGE_CACHE", default=True)
-API_EDGE_CACHE_MB = env.int("API_EDGE_CACHE_MB", default=64)  # per process
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")

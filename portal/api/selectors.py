@@ -1,8 +1,10 @@
-"""Reads of the API layer: finding a key from the Authorization header, finding a stored reply."""
+"""Reads of the API layer: finding a key from the Authorization header, finding a stored reply, the
+change record's counters (what HTTP validators are made of)."""
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -40,12 +42,28 @@ def _cache_key(prefix: str) -> str:
     return f"api:key:{prefix}"
 
 
+def change_record_kept() -> bool:
+    """Whether the change record's counters follow every write that shows in a reply: the services
+    bump results and policy counters in the writing transaction (policies.generations), and an API
+    key's counter is bumped by a trigger on portal's own key tables (portal/migrations/0003) — so
+    that a revocation by raw SQL counts too — which exists on PostgreSQL only. Where they do not
+    follow, nothing may be validated or cached by them."""
+    return connection.vendor == "postgresql"
+
+
+def content_generations(scopes: Sequence[str]) -> tuple[int, ...]:
+    """The change record's counters of `scopes` (policies.generations), in that order, read in one
+    query; 0 for a scope never bumped. The one place the API reads them: validators and caches built
+    on them ask here."""
+    return generations.read(scopes)
+
+
 def _caching() -> bool:
-    return connection.vendor == "postgresql"  # the key counters' triggers (portal/migrations/0003)
+    return change_record_kept()
 
 
 def _generation(prefix: str) -> int:
-    return generations.read([f"key:{prefix}"])[0]
+    return content_generations([f"key:{prefix}"])[0]
 
 
 def active_key(raw_key: str) -> ApiKey | None:

@@ -97,7 +97,7 @@ def touch_last_used(key: ApiKey) -> bool:
 
 
 def record_use(*, key_id: int, at: dt.datetime) -> None:
-    """The key's last use (not in its history; no trigger counter moves: edge.py)."""
+    """The key's last use (not in its history; it moves no ContentGeneration counter: not what decides access)."""
     ApiKey.objects.filter(pk=key_id).update(last_used_at=at)
 
 

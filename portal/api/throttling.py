@@ -4,7 +4,6 @@ Fixed windows counted in the shared cache: one counter per caller and window, so
 the same whatever the rate (DRF's default keeps a list of every request time in the window: at a
 machine client's 100,000/min that list was pickled on every request). A caller may send up to twice
 its rate across a window boundary; the rates are generous enough for that not to matter.
-The API edge cache (edge.py) counts its replies in the same counters, through `count_request`.
 """
 
 from __future__ import annotations
@@ -15,8 +14,6 @@ from django.core.cache import cache
 from rest_framework.throttling import SimpleRateThrottle
 
 from portal.api.access import access_for
-
-EDGE_COUNTED = "portal.edge.counted"  # WSGI environ: (count, seconds left) when the edge counted
 
 
 def window_key(ident: str, duration: int, now: float) -> tuple[str, int]:
@@ -45,8 +42,7 @@ class WindowRateThrottle(SimpleRateThrottle):
         ident = self.get_cache_key(request, view)
         if ident is None:
             return True
-        counted = request.META.get(EDGE_COUNTED)  # the edge cache already counted this request
-        count, self.left = counted if counted is not None else count_request(ident, self.duration)
+        count, self.left = count_request(ident, self.duration)
         return count <= self.num_requests
 
     def wait(self):

@@ -1,25 +1,33 @@
 # ruff: noqa: F811 - fixtures imported from api_support are named as test arguments
-"""The match list's ETag (a digest of the stored rows, not of the body) and its cached bodies: every
+"""The match list's ETag (the change record's counters, not a hash of rows or body) and its cached bodies: every
 change a client would see changes the tag, an unchanged page is a 304, a cached body is the body that
 would be built, and no body is ever served to another caller. Also the short-lived API key cache."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
 
+from enterprises import services as enterprise_services
+from enterprises.models import EnterpriseMembership, Project
+from matching import services as matching_services
 from matching.models import MatchResult
+from policies import services as policy_services
 from policies.models import Benefit, FactDefinition
 from policies.rules import leaves
 from portal.api import selectors
 from portal.api.conditional import etag_of
 from portal.api.services import revoke_api_key
 from portal.api.v1.matches import views as matches
-from portal.models import ApiKey
+from portal.models import ApiKey, Scope
 from portal.tests.api_support import (  # noqa: F401 - fixtures
+    AS_OF,
     api_data,
     api_world,
     assert_problem,
@@ -86,7 +94,7 @@ def test_any_change_of_a_result_changes_the_tag_and_the_body(machine, api_world,
     result = result_with_conditions(api_world)
     if "leaf_outcomes" in change:
         change = {"leaf_outcomes": "?" * len(result.leaf_outcomes)}
-    MatchResult.objects.filter(pk=result.pk).update(**change)  # no signal: the digest must see it
+    MatchResult.objects.filter(pk=result.pk).update(**change)  # a bulk write: the counter moves
     after = machine.get(url, HTTP_IF_NONE_MATCH=before["ETag"])
     assert after.status_code == 200 and after["ETag"] != before["ETag"]
     row = next(row for row in after.json()["results"] if row["id"] == result.pk)
@@ -150,14 +158,35 @@ def test_a_cached_body_is_never_served_to_another_caller(machine, api_world):
     assert key_client(api_world.key_b).get(url, HTTP_IF_NONE_MATCH=etag).status_code == 404
 
 
-def test_a_body_read_while_results_change_is_tagged_by_its_content_and_not_cached(
+def test_a_write_between_the_counters_and_the_rows_is_never_hidden_behind_the_old_tag(
     machine, api_world, monkeypatch
 ):
-    tags = iter(['"before"', '"after"'])
-    monkeypatch.setattr(matches, "list_etag", lambda request, window: next(tags))
-    response = machine.get(page_url(api_world))
+    """The counters are read before the rows: a write committed in between gives a body newer than
+    its tag, and the next request (new counters) gets a new tag and that body, never a 304."""
+    url = page_url(api_world)
+    result = result_with_conditions(api_world)
+    read_tag = matches.list_etag
+
+    def tag_then_write(request, **kwargs):
+        etag = read_tag(request, **kwargs)
+        MatchResult.objects.filter(pk=result.pk).update(score=9)  # commits before the rows are read
+        return etag
+
+    monkeypatch.setattr(matches, "list_etag", tag_then_write)
+    raced = machine.get(url)
+    assert next(row for row in raced.json()["results"] if row["id"] == result.pk)["score"] == 9
+    monkeypatch.setattr(matches, "list_etag", read_tag)
+    after = machine.get(url, HTTP_IF_NONE_MATCH=raced["ETag"])
+    assert after.status_code == 200 and after["ETag"] != raced["ETag"]
+    assert after.content == raced.content == built_afresh(machine, url).content
+
+
+def test_a_page_of_several_enterprises_is_tagged_by_its_body(machine, api_world):
+    """No counter names every row of an unnarrowed list: its ETag is the hash of its body, not cached."""
+    response = machine.get("/api/v1/matches/")
     assert response.status_code == 200 and response["ETag"] == etag_of(response.content)
     assert not [name for name in cache._cache if "api:v1:matches:" in name]
+    assert machine.get("/api/v1/matches/", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
 
 
 def test_the_browsable_page_is_not_cached(api_world):
@@ -165,6 +194,129 @@ def test_the_browsable_page_is_not_cached(api_world):
     html = client.get(page_url(api_world), HTTP_ACCEPT="text/html")
     assert html.status_code == 200 and html["Content-Type"].startswith("text/html")
     assert not [name for name in cache._cache if "api:v1:matches:" in name]
+
+
+# --- every kind of change a page is made of, and who may still revalidate it --------------------------------
+
+
+def _rescore(world) -> None:
+    MatchResult.objects.filter(enterprise=world.a).update(score=3)  # a bulk write, no signal
+
+
+def _re_evaluate_after_new_data(world) -> None:
+    lease = Project.objects.get(enterprise=world.a, kind=Project.Kind.FACTORY_LEASE)
+    enterprise_services.delete_related(enterprise_id=world.a.pk, instance=lease)
+    matching_services.evaluate_enterprise(enterprise_id=world.a.pk, as_of=AS_OF)
+
+
+def _cap_edit(world) -> None:
+    result = MatchResult.objects.filter(enterprise=world.a).exclude(amount=None).first()
+    benefit = Benefit.objects.get(pk=result.benefit_id)
+    benefit.name = f"{benefit.name}（修订）"
+    policy_services.save_benefit(benefit=benefit, reason="test")
+
+
+def _relabel_a_fact(world) -> None:
+    result = next(result for result in MatchResult.objects.filter(enterprise=world.a) if result.leaf_outcomes)
+    fact = leaves(result.benefit.condition)[0]["fact"]
+    assert FactDefinition.objects.filter(code=fact).update(label_zh="改过的标签") == 1
+
+
+def _results_deleted(world) -> None:
+    MatchResult.objects.filter(enterprise=world.a).delete()
+
+
+def _results_truncated(world) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE matching_matchresult CASCADE")
+
+
+def _bulk_run(world) -> None:
+    MatchResult.objects.filter(enterprise=world.a).update(fingerprint=0)  # forces a rewrite
+    matching_services.evaluate_benefits(as_of=AS_OF + dt.timedelta(days=1), cause="date")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _rescore,
+        _re_evaluate_after_new_data,
+        _cap_edit,
+        _relabel_a_fact,
+        _results_deleted,
+        _results_truncated,
+        _bulk_run,
+    ],
+    ids=lambda change: change.__name__.strip("_"),
+)
+def test_after_any_change_a_revalidation_gets_the_page_built_now(machine, api_world, change):
+    url = page_url(api_world)
+    before = machine.get(url)
+    assert machine.get(url, HTTP_IF_NONE_MATCH=before["ETag"]).status_code == 304
+    change(api_world)
+    after = machine.get(url, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200 and after["ETag"] != before["ETag"]
+    assert after.content != before.content
+    assert after.content == built_afresh(machine, url).content
+    assert machine.get(url, HTTP_IF_NONE_MATCH=after["ETag"]).status_code == 304
+
+
+@pytest.mark.parametrize("how", ["sql", "bulk update", "service"])
+def test_a_key_revoked_by_any_path_gets_no_more_pages_nor_304s(api_world, how):
+    """The attack: revoke a polling key by SQL while its page is cached and the key itself is cached:
+    the very next poll is a 401, and every one after it, with or without its ETag."""
+    url = page_url(api_world)
+    key, raw = new_key(rate_limit="100000/min")
+    client = key_client(raw)
+    etag = client.get(url)["ETag"]
+    assert client.get(url).status_code == 200 and client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    assert cache.get(f"api:key:{key.prefix}") is not None
+    if how == "sql":
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE portal_apikey SET revoked_at = now() WHERE id = %s", [key.pk])
+    elif how == "bulk update":
+        ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())  # no signal is sent
+    else:
+        revoke_api_key(key_id=key.pk, actor=None)
+    for _ in range(3):
+        assert_problem(client.get(url, HTTP_IF_NONE_MATCH=etag), 401)
+        assert_problem(client.get(url), 401)
+
+
+def test_a_narrowed_or_rescoped_key_or_a_member_who_left_is_refused_at_once(api_world):
+    url = page_url(api_world)
+    key, raw = new_key(rate_limit="100000/min")
+    client = key_client(raw)
+    etag = client.get(url)["ETag"]
+    key.enterprises.set([api_world.b])
+    assert_problem(client.get(url, HTTP_IF_NONE_MATCH=etag), 404)
+    key.enterprises.clear()
+    again = client.get(url, HTTP_IF_NONE_MATCH=etag)  # the key's counter moved: a new tag
+    assert again.status_code == 200 and again["ETag"] != etag
+    etag = again["ETag"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    ApiKey.objects.filter(pk=key.pk).update(scopes=[Scope.READ_POLICIES])  # no signal
+    assert_problem(client.get(url, HTTP_IF_NONE_MATCH=etag), 403)
+    person = key_client(api_world.key_a)
+    own = person.get(url)
+    assert own.status_code == 200 and person.get(url, HTTP_IF_NONE_MATCH=own["ETag"]).status_code == 304
+    EnterpriseMembership.objects.filter(user=api_world.user_a).update(enterprise=api_world.b)  # no signal
+    assert_problem(person.get(url, HTTP_IF_NONE_MATCH=own["ETag"]), 404)
+    assert_problem(person.get(url), 404)
+
+
+def test_the_change_record_moves_once_per_statement_and_enterprise(api_world):
+    """The counters the ETag is made of (portal.models.ContentGeneration), read as the view reads them."""
+    scopes = [f"results:{api_world.a.pk}", f"results:{api_world.b.pk}", "policy"]
+    before = selectors.content_generations(scopes)
+    MatchResult.objects.filter(enterprise__in=[api_world.a, api_world.b]).update(score=1)
+    assert selectors.content_generations(scopes) == (before[0] + 1, before[1] + 1, before[2])
+    key = ApiKey.objects.first()
+    (counter,) = selectors.content_generations([f"key:{key.prefix}"])
+    ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())  # not what decides access
+    assert selectors.content_generations([f"key:{key.prefix}"]) == (counter,)
+    ApiKey.objects.filter(pk=key.pk).update(rate_limit="5/min")
+    assert selectors.content_generations([f"key:{key.prefix}"]) == (counter + 1,)
 
 
 # --- the key cache ----------------------------------------------------------------------------------------
@@ -200,7 +352,7 @@ def test_a_cached_key_still_needs_its_secret_and_records_use_once_a_minute(api_w
 
 
 def test_the_rendering_version_covers_every_module_that_shapes_a_page():
-    """The code hashed into the list's ETag and the edge cache's key is derived, not a hand-kept list:
+    """The code hashed into the list's ETag is derived, not a hand-kept list:
     the output package, the rule language, the money fields, the page envelope and the status labels."""
     from pathlib import Path
 

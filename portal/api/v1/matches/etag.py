@@ -1,10 +1,13 @@
-"""The match list's ETag, and the version of the code that renders it (also the edge cache's, edge.py).
+"""The match list's ETag, and the version of the code that renders it.
 
-A page of the list is a function of: the stored columns of its rows (those shown, and those of
+A page of one enterprise's results (`?enterprise=N`) is a function of: its stored rows (and those of
 their benefit, clause and document), the fact catalog (labels and units in the reasons), the
-language, time zone, media type and URL (the `next` link), and the code that renders it. The
-ETag is a hash of all of these, read by one query over the page's rows and one over the catalog —
-not of the body, which costs far more to build than to send.
+language, time zone, media type and URL (the `next` link), and the code that renders it. The rows
+and the policy data are named by the change record — the `ContentGeneration` counters
+`results:<enterprise>`, `results`, `policy` and the caller's `key:<prefix>`, bumped in the transaction
+of every write to them (portal.models.ContentGeneration) — read in one query; the rest is in the
+request and in `rendering_version`. No row and no body is read or hashed to answer a 304. A page of
+several enterprises has no such counter: the default ETag (a hash of the body, conditional.py).
 """
 
 from __future__ import annotations
@@ -16,43 +19,18 @@ import sys
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import QuerySet, TextField
-from django.db.models.functions import Cast
 from django.utils import timezone, translation
 
 import policies.rules
-from policies.models import FactDefinition
-from portal.api import pagination
+from portal.api import pagination, selectors
 from portal.api.conditional import etag_of
 from portal.api.v1.matches import output, snapshot_sql
 
-DIGEST_COLUMNS = (
-    "pk", "enterprise_id", "benefit_id", "status", "score", "amount", "amount_basis", "leaf_outcomes",
-    "benefit_version", "engine_version", "as_of", "evaluated_at", "benefit__key", "benefit__name",
-    "benefit__kind", "benefit__version", "condition_text", "benefit__clause__number",
-    "benefit__clause__document__key", "benefit__clause__document__title", "benefit__clause__document__applicability",
-)  # fmt: skip
 BODY_CACHE_SECONDS = 600
 # The modules that write a page; rendering_version adds every project module whose names they use
 # (the status labels of matching/models.py, the API's money fields, …) and the rule language's
 # package, which words the conditions.
 RENDERING_MODULES = (output, snapshot_sql, pagination)
-
-
-def digest_rows(window: QuerySet) -> QuerySet:
-    # JSON read as text: decoding every condition would cost more than the rest of the query.
-    return window.annotate(condition_text=Cast("benefit__condition", TextField())).values_list(
-        *DIGEST_COLUMNS
-    )
-
-
-def catalog_digest_rows() -> QuerySet:
-    """What the reasons' wording reads of each fact (policies.rules: label, type, unit, choice labels)."""
-    return (
-        FactDefinition.objects.annotate(choices_text=Cast("choices", TextField()))
-        .order_by("pk")
-        .values_list("pk", "code", "type", "unit", "label_zh", "label_en", "choices_text")
-    )
 
 
 def rendering_files() -> list[Path]:
@@ -89,16 +67,24 @@ def rendering_version() -> str:
     return digest.hexdigest()
 
 
-def list_etag(request, window: QuerySet) -> str:
-    """Two queries: the page's rows (one more than the page, as the page reads them) and the catalog."""
+def page_scopes(enterprise_id: int, key_prefix: str | None) -> tuple[str, ...]:
+    """The counters a page of one enterprise's results is made of (the key's: its scopes, rate and
+    enterprises; visibility itself is checked on every request before the ETag is read)."""
+    scopes = (f"results:{enterprise_id}", "results", "policy")
+    return (*scopes, f"key:{key_prefix}") if key_prefix else scopes
+
+
+def list_etag(request, *, enterprise_id: int, key_prefix: str | None) -> str:
+    """One query: the change record's counters of the page, with what the request and the code add."""
+    scopes = page_scopes(enterprise_id, key_prefix)
     state = (
         rendering_version(),
         request.accepted_media_type,
         translation.get_language(),
         timezone.get_current_timezone_name(),
         request.build_absolute_uri(),
-        list(catalog_digest_rows()),
-        list(digest_rows(window)),
+        scopes,
+        selectors.content_generations(scopes),
     )
     return etag_of(repr(state))
 

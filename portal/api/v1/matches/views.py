@@ -25,10 +25,10 @@ from matching import selectors as matching_selectors
 from matching.models import MatchChange, MatchResult
 from policies import selectors as policy_selectors
 from portal.api import examples
+from portal.api import selectors as api_selectors
 from portal.api.base import ReadOnlyApiViewSet, bilingual
 from portal.api.conditional import ConditionalGetMixin, is_not_modified, not_modified, tag
 from portal.api.pagination import FeedPagination
-from portal.api.v1.matches import edge
 from portal.api.v1.matches.etag import BODY_CACHE_SECONDS, body_cache_key, list_etag
 from portal.api.v1.matches.filters import ChangeFilter, MatchResultFilter
 from portal.api.v1.matches.output import (
@@ -94,37 +94,41 @@ class MatchResultViewSet(ConditionalGetMixin, ReadOnlyApiViewSet):
 
     def list(self, request, *args, **kwargs):
         window = self.paginator.window(self.filter_queryset(self.get_queryset()), request)
-        # JSON only: the browsable page shows who is signed in.
-        cached = type(request.accepted_renderer) is JSONRenderer
-        if cached:
-            # What the page is made of, read without building it: a syncing client's unchanged
-            # page is a 304 after these two small queries, and another request's a cached body.
-            etag = list_etag(request, window)
+        etag = self._page_etag(request)
+        if etag is not None:
+            # One query names what the page is made of: a syncing client's unchanged page is a 304
+            # without a row read, and another request's a cached body.
             if is_not_modified(request, etag):
                 return not_modified(etag)
             body = cache.get(body_cache_key(self.access, etag))
             if body is not None:
-                return self._storable(tag(HttpResponse(body, content_type=JSONRenderer.media_type), etag))
+                return tag(HttpResponse(body, content_type=JSONRenderer.media_type), etag)
         # Only the columns a row shows: a clause's text and a document's other fields are long.
         page = self.paginator.paginate_window(window.only(*LIST_COLUMNS))
         rows = RowBuilder(policy_selectors.catalog())
         rows.add_benefits(result.benefit for result in page)
         response = self.get_paginated_response([rows.match(result) for result in page])
-        if not cached or list_etag(request, window) != etag:
-            return response  # changed while being read: tagged by a hash of the body (the mixin)
+        if etag is None:
+            return response  # tagged by a hash of the body (the mixin)
+        # The counters were read before the rows: a write committed in between makes the body newer
+        # than its tag, never older (the next request reads the new counters and misses).
         body = request.accepted_renderer.render(
             response.data, request.accepted_media_type, self.get_renderer_context()
         )
         cache.set(body_cache_key(self.access, etag), body, BODY_CACHE_SECONDS)
-        return self._storable(tag(HttpResponse(body, content_type=JSONRenderer.media_type), etag))
+        return tag(HttpResponse(body, content_type=JSONRenderer.media_type), etag)
 
-    def _storable(self, response: HttpResponse) -> HttpResponse:
-        """A page read consistently, for a machine key: the edge cache may replay it (portal/api/v1/matches/edge.py).
-        Keys acting for a person are left to Django: their visibility follows the person's memberships."""
+    def _page_etag(self, request) -> str | None:
+        """The change-record ETag of a JSON page of one enterprise's results (its visibility checked by
+        the filter already), or None: the browsable page (it shows who is signed in), a page of several
+        enterprises, or no change record kept (SQLite)."""
+        enterprise = request.query_params.get("enterprise", "")
+        if type(request.accepted_renderer) is not JSONRenderer or not api_selectors.change_record_kept():
+            return None
+        if not (enterprise.isascii() and enterprise.isdigit()):
+            return None
         key = self.access.key
-        if key is not None and self.access.user is None:
-            edge.mark_storable(self.request, key_id=key.pk, rate_limit=key.rate_limit, response=response)
-        return response
+        return list_etag(request, enterprise_id=int(enterprise), key_prefix=key.prefix if key else None)
 
     def retrieve(self, request, *args, **kwargs):
         result = self.get_object()
