@@ -48,4 +48,10 @@ def record_saved(instance: models.Model) -> None:
 
 def record_deleted(instance: models.Model) -> None:
     if type(instance) in KINDS:
-        generations.bump([POLICY])
+        bump_policy()
+
+
+def bump_policy() -> None:
+    """Policy data shown in pages changed without anything to re-evaluate (a region renamed, a row
+    deleted): only the validators move."""
+    generations.bump([POLICY])

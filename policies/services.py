@@ -131,6 +131,8 @@ def save_region(*, region: Region, values: dict) -> str:
         setattr(region, name, value)
     region.full_clean()
     region.save()
+    # region names show in the reasons (their wording): cached pages are revalidated; no result changes
+    changes.bump_policy()
     return CREATED if created else UPDATED
 
 
