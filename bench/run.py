@@ -201,18 +201,17 @@ def step_drain(args) -> dict:
     jobs.drain_enterprise_changes; median and p95 over `--single` enterprises."""
     from django.utils import timezone
 
-    from enterprises.models import Enterprise
+    from enterprises.models import Enterprise, EnterpriseChange
     from matching import jobs
-    from matching.models import PendingEnterpriseChange
 
     ids = list(Enterprise.objects.values_list("pk", flat=True))
     sample = random.Random(args.seed).sample(ids, min(args.single, len(ids)))
-    PendingEnterpriseChange.objects.all().delete()
+    EnterpriseChange.objects.all().delete()
     figures = {}
     for source in ("figures", "new"):
         timings = []
         for pk in sample:
-            PendingEnterpriseChange.objects.create(enterprise_id=pk, source=source, marked_at=timezone.now())
+            EnterpriseChange.objects.create(enterprise_id=pk, source=source, marked_at=timezone.now())
             started = time.perf_counter()
             jobs.drain_enterprise_changes(as_of=args.as_of)
             timings.append(time.perf_counter() - started)
