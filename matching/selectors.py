@@ -166,7 +166,7 @@ class PolicySet:
             try:
                 condition = compile_condition(spec.condition, facts)
                 codes[spec.row_id] = input_codes(spec, condition, facts)
-            except (ConditionError, KeyError) as exc:  # as services.usable_specs reports them
+            except (ConditionError, KeyError) as exc:  # a poison row is reported, not failing every chunk
                 broken[spec.row_id] = f"{spec.global_key}: {exc}"[:1000]
             else:
                 compiled[spec.row_id] = condition
@@ -180,7 +180,8 @@ class PolicySet:
         return [spec for spec in self.specs if spec.benefit_id in wanted]
 
     def usable(self, specs: Iterable[BenefitSpec]) -> tuple[list[BenefitSpec], dict[int, str]]:
-        """services.usable_specs, from what is compiled already."""
+        """The specs whose rule compiles against the catalog, and why each other one does not (from
+        what is compiled already)."""
         usable, broken = [], {}
         for spec in specs:
             if spec.benefit_id in self.compiled:

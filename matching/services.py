@@ -24,13 +24,11 @@ from enterprises.models import Enterprise
 from matching import selectors
 from matching.engine import (
     BenefitSpec,
-    ConditionError,
     FactColumns,
     TableVerdicts,
     Verdict,
     evaluate_table,
     explain,
-    facts_read,
 )
 from matching.engine.conditions import CompiledCondition
 from matching.engine.spec import IN_FORCE, validity_on
@@ -142,22 +140,6 @@ class Plan:
     broken: dict[int, str]  # benefits left out: their rule does not compile against the catalog
     compiled: Mapping[int, CompiledCondition] = field(default_factory=dict)  # benefit id -> condition
     regions: Mapping[tuple[str, str], str] | None = None  # enterprises.facts.region_codes()
-
-
-def usable_specs(specs: list[BenefitSpec], catalog: dict) -> tuple[list[BenefitSpec], dict[int, str]]:
-    """Specs whose condition compiles against the catalog, and the error of each one that does not
-    (a poison policy row is reported, not allowed to fail every chunk)."""
-    usable: list[BenefitSpec] = []
-    broken: dict[int, str] = {}
-    for spec in specs:
-        try:
-            facts_read([spec], catalog)
-        except (ConditionError, KeyError) as exc:
-            assert spec.benefit_id is not None  # a spec of selectors.benefit_specs: a database row
-            broken[spec.benefit_id] = f"{spec.global_key}: {exc}"[:1000]
-        else:
-            usable.append(spec)
-    return usable, broken
 
 
 def plan_evaluation(*, as_of: dt.date, benefit_ids: list[int] | None = None, cause: str) -> Plan:

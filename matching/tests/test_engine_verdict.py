@@ -305,7 +305,7 @@ def test_fingerprint_follows_the_inputs_only():
 
 def test_an_amount_fact_missing_from_the_catalog_is_one_problem_named_in_full():
     """Found by mypy: the error was built from a str, so each of its characters was a 'problem'
-    and the message read "d; o; c; /; ..." (matching.services.usable_specs stores it as is)."""
+    and the message read "d; o; c; /; ..." (the policy set, matching.selectors.PolicySet, stores it as is)."""
     benefit = spec(kind="ratio", ratio=Decimal("0.1"), base_fact="turnover")
     with pytest.raises(ConditionError) as error:
         facts_read([benefit], CATALOG)
