@@ -22,13 +22,12 @@ from django.utils import timezone
 
 from enterprises import changes as enterprise_changes
 from enterprises.models import Enterprise, EnterpriseChange, FactValue
-from matching import dependencies, notifications, selectors, services
+from matching import dependencies, notifications, selectors, services, storage
 from matching.engine.spec import IN_FORCE, validity_key, validity_on
 from matching.models import (
     JobChunk,
     JobRun,
     MatchChange,
-    MatchResult,
     WebhookDelivery,
     WorkerHeartbeat,
 )
@@ -349,18 +348,14 @@ def run_calendar(*, as_of: dt.date | None = None) -> CalendarRun:
     if (as_of.month, as_of.day) == (1, 1):
         benefit_ids = None
     else:
-        stored = dict(
-            Benefit.objects.annotate(
-                has=Exists(MatchResult.objects.filter(benefit_id=OuterRef("pk")))
-            ).values_list("pk", "has")
-        )
+        stored = storage.benefits_with_results(Benefit.objects.values_list("pk", flat=True))
         benefit_ids = sorted(
             spec.benefit_id
             for spec in selectors.benefit_specs()
             # validity (a text in force, expired, superseded) or a dated value (a cap corrected
             # from today) moves on this day
             if validity_key(spec, as_of) != validity_key(spec, yesterday)
-            or (validity_on(spec, as_of) == IN_FORCE) != stored.get(spec.benefit_id, False)
+            or (validity_on(spec, as_of) == IN_FORCE) != (spec.benefit_id in stored)
         )
     job = None
     if benefit_ids is None or benefit_ids:

@@ -127,10 +127,100 @@ class MatchResult(models.Model):
     def __str__(self) -> str:
         return f"{self.enterprise_id} × {self.benefit_id}: {self.status}"
 
+    out_of_scope = False  # see OutOfScopeResult
+
     @property
     def amount_fixed(self) -> bool:
         """A figure is known (exact, computed or a ceiling); False: the text or the facts give none."""
         return self.amount is not None
+
+
+# An out-of-scope pair's position in the result order (API cursors, ids): after every stored row (whose ids
+# stay below 2**52), by (enterprise, benefit); below 2**53, so a JavaScript number holds it exactly.
+OUT_OF_SCOPE_BASE = 2**52
+BENEFIT_SPAN = 2**20  # benefit ids below this (and enterprise ids below 2**32)
+
+
+class OutOfScope(models.Model):
+    """Per enterprise, the benefits in force whose document's applicability rules it out (本政策适用于…闵行区…
+    for an enterprise of another district): one record instead of a MatchResult row per such benefit.
+
+    Their verdict is uniform (matching.engine.Verdict.out_of_scope): not eligible, score 0, no amount,
+    the applicability's conditions as the only reasons. `benefits` maps each benefit id (text) to the
+    outcome letters of those conditions. A pair is in exactly one place: a MatchResult row or here;
+    in neither, it was not evaluated yet. Readers see both through OutOfScopeResult (a view)."""
+
+    enterprise = models.OneToOneField(
+        "enterprises.Enterprise",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="out_of_scope",
+        verbose_name=_("企业"),
+        db_constraint=False,
+    )
+    benefits = models.JSONField(_("不适用的扶持项目"), default=dict)
+    engine_version = models.CharField(_("引擎版本"), max_length=20)
+    as_of = models.DateField(_("评估日期"))
+    evaluated_at = models.DateTimeField(_("评估时间"))
+
+    class Meta:
+        verbose_name = _("不适用的政策")
+        verbose_name_plural = _("不适用的政策")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id}: {len(self.benefits)}"
+
+
+class OutOfScopeResult(models.Model):
+    """One out-of-scope pair as a result row (a database view over OutOfScope, read only): the same
+    fields as MatchResult, so that every reader renders both alike. `id` is the pair's position
+    (OUT_OF_SCOPE_BASE + enterprise × BENEFIT_SPAN + benefit); page through it by (enterprise, benefit)."""
+
+    id = models.BigIntegerField(primary_key=True)
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        verbose_name=_("企业"),
+        db_constraint=False,
+    )
+    benefit = models.ForeignKey(
+        "policies.Benefit",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        verbose_name=_("扶持项目"),
+        db_constraint=False,
+    )
+    status = models.CharField(_("结论"), max_length=20, choices=MatchStatus.choices)
+    score = models.PositiveSmallIntegerField(_("匹配度"))
+    amount = models.DecimalField(_("预估金额（元）"), max_digits=16, decimal_places=2, null=True)
+    amount_basis = models.CharField(_("金额依据"), max_length=20)
+    leaf_outcomes = models.CharField(_("各条件结果"), max_length=200)
+    benefit_version = models.PositiveIntegerField(_("扶持项目版本"))
+    engine_version = models.CharField(_("引擎版本"), max_length=20)
+    as_of = models.DateField(_("评估日期"))
+    evaluated_at = models.DateTimeField(_("评估时间"))
+
+    out_of_scope = True
+    fingerprint = None  # not kept: the verdict is the same whatever the benefit's own inputs
+
+    class Meta:
+        managed = False
+        db_table = "matching_outofscoperesult"
+        verbose_name = _("匹配结果")
+        verbose_name_plural = _("匹配结果")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} × {self.benefit_id}: {self.status}"
+
+    @staticmethod
+    def position(enterprise_id: int, benefit_id: int) -> int:
+        return OUT_OF_SCOPE_BASE + enterprise_id * BENEFIT_SPAN + benefit_id
+
+    @staticmethod
+    def pair(position: int) -> tuple[int, int]:
+        """(enterprise, benefit) of a position at or above OUT_OF_SCOPE_BASE."""
+        return divmod(position - OUT_OF_SCOPE_BASE, BENEFIT_SPAN)
 
 
 class MatchItemResult(models.Model):

@@ -64,6 +64,7 @@ def spec_from_rows(
         amount_quote=benefit.get("amount_quote") or "",
         stacking_group=benefit.get("stacking_group") or None,
         condition=condition,
+        applicability=applicability or None,
         amount_rule=amount_rules.parse(benefit.get("amount_rule")),
         exclusion_groups=tuple(benefit.get("exclusion_groups") or ()),
         per_item=benefit.get("per_item") or None,

@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from enterprises.facts import facts_for, region_codes
 from enterprises.models import Enterprise, EnterpriseChange
@@ -19,6 +19,7 @@ from matching.engine import BenefitSpec, ConditionError, Reason, Status, Verdict
 from matching.engine.conditions import CompiledCondition
 from matching.engine.verdict import input_codes
 from matching.models import (
+    OUT_OF_SCOPE_BASE,
     STATUS_BADGES,
     JobChunk,
     JobRun,
@@ -26,6 +27,7 @@ from matching.models import (
     MatchItemResult,
     MatchResult,
     Notice,
+    OutOfScopeResult,
     WebhookDelivery,
     WebhookSubscription,
 )
@@ -257,7 +259,36 @@ def verdicts_for(
     ]
 
 
-def explain_match(result: MatchResult) -> Verdict:
+def out_of_scope_after(
+    results: QuerySet[OutOfScopeResult], position: int | None
+) -> QuerySet[OutOfScopeResult]:
+    """Out-of-scope results after a position (None or a stored row's id: from the first), in position
+    order: by (enterprise, benefit), which the records' primary key serves."""
+    results = results.order_by("enterprise_id", "benefit_id")
+    if position is None or position < OUT_OF_SCOPE_BASE:
+        return results
+    enterprise_id, benefit_id = OutOfScopeResult.pair(position)
+    return results.filter(enterprise_id__gte=enterprise_id).exclude(
+        enterprise_id=enterprise_id, benefit_id__lte=benefit_id
+    )
+
+
+def out_of_scope_result(position: int) -> Q | None:
+    """The lookup of the out-of-scope result at this position (an id), or None for a stored row's id."""
+    if position < OUT_OF_SCOPE_BASE:
+        return None
+    enterprise_id, benefit_id = OutOfScopeResult.pair(position)
+    return Q(enterprise_id=enterprise_id, benefit_id=benefit_id)
+
+
+def is_current(result: MatchResult | OutOfScopeResult, verdict: Verdict) -> bool:
+    """The stored result says what the enterprise's facts say now (else a re-evaluation is on its way)."""
+    if result.out_of_scope:  # its verdict holds whatever the benefit's own inputs are
+        return verdict.out_of_scope and verdict.leaf_outcomes == result.leaf_outcomes
+    return verdict.fingerprint == result.fingerprint
+
+
+def explain_match(result: MatchResult | OutOfScopeResult) -> Verdict:
     """The reasons of a stored result, rendered on read from the enterprise's facts on its date."""
     return verdicts_for(result.enterprise, result.as_of, [result.benefit_id])[0]
 
@@ -311,13 +342,13 @@ def item_results_for_enterprise(enterprise: Enterprise) -> dict[int, list[ItemRe
     return by_item
 
 
-def results_for_enterprise(enterprise_id: int) -> QuerySet[MatchResult]:
-    """Stored results, best first."""
-    return (
-        MatchResult.objects.filter(enterprise_id=enterprise_id)
-        .select_related("benefit__clause__document")
-        .order_by("-score", "-amount", "benefit_id")
-    )
+def results_for_enterprise(enterprise_id: int) -> list[MatchResult | OutOfScopeResult]:
+    """Every stored verdict of an enterprise by benefit: its result rows and its out-of-scope ones."""
+    rows = [
+        *MatchResult.objects.filter(enterprise_id=enterprise_id).select_related("benefit__clause__document"),
+        *OutOfScopeResult.objects.filter(enterprise_id=enterprise_id).select_related("benefit__clause__document"),
+    ]
+    return sorted(rows, key=lambda row: row.benefit_id)
 
 
 def changes_for_enterprise(enterprise_id: int) -> QuerySet[MatchChange]:

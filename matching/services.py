@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from django.db import InterfaceError, OperationalError, connection, connections, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from enterprises.facts import facts_table
@@ -32,9 +32,8 @@ from matching.engine import (
 )
 from matching.engine.conditions import CompiledCondition
 from matching.engine.spec import IN_FORCE, validity_on
-from matching.models import JobRun, MatchResult
-from matching.storage import Written, store
-from policies.models import Benefit
+from matching.models import JobRun
+from matching.storage import Written, benefits_with_results, store
 
 
 @transaction.atomic
@@ -150,13 +149,11 @@ def plan_evaluation(*, as_of: dt.date, benefit_ids: list[int] | None = None, cau
     in_force, broken = policies.usable([spec for spec in specs if validity[spec.benefit_id] == IN_FORCE])
     out_of_force = {pk: reason for pk, reason in validity.items() if reason != IN_FORCE}
     # only benefits that left force since they were stored have rows to remove (usually none)
-    stale = Benefit.objects.filter(pk__in=list(out_of_force)).filter(
-        Exists(MatchResult.objects.filter(benefit_id=OuterRef("pk")))
-    )
+    stale = benefits_with_results(list(out_of_force))
     return Plan(
         benefits=len(specs),
         in_force=in_force,
-        out_of_force={pk: out_of_force[pk] for pk in stale.values_list("pk", flat=True)},
+        out_of_force={pk: out_of_force[pk] for pk in sorted(stale)},
         codes=policies.facts_read(in_force),
         catalog=policies.catalog,
         as_of=as_of,

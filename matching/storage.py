@@ -6,6 +6,12 @@ benefit). Rows new to the table
 go straight in (COPY on PostgreSQL); rows replacing a stored one go through a temporary table:
 record the changes (status or amount differs), then upsert. Results of benefits that left force are
 deleted, each with a change to not_in_force (the change's date and the benefit's dates say why).
+
+Pairs out of scope (the document's applicability rules the enterprise out: engine Verdict.out_of_scope)
+get no row: their letters go into the enterprise's OutOfScope record. A stored row that goes out of
+scope is deleted (a change to not_eligible where it said otherwise); an entry that comes into scope
+becomes a row (a change from not_eligible where the new verdict differs). So the store holds about
+one row per pair that says something the benefit alone does not, plus one record per enterprise.
 The caller holds the enterprises' row locks (services.lock_enterprises), so two evaluations of one
 enterprise never interleave and a change is never recorded twice.
 
@@ -23,17 +29,24 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from matching.engine import ENGINE_VERSION, TableVerdicts
+from matching.models import MatchResult, MatchStatus, OutOfScope
 from policies import generations
+from policies.models import Benefit
 
 RESULTS = "matching_matchresult"
+SCOPE = "matching_outofscope"
+SCOPE_COLUMNS = ("enterprise_id", "benefits", "engine_version", "as_of", "evaluated_at")
+CHANGES = "matching_matchchange"
 INCOMING = "matching_incoming_result"  # a temporary table, one per connection
 COLUMNS = (
     "enterprise_id", "benefit_id", "status", "score", "amount", "amount_basis", "leaf_outcomes",
@@ -76,7 +89,8 @@ def store(
     """Write what changed for these enterprises (call inside a transaction)."""
     ids = np.asarray(enterprise_ids, dtype=np.int64)
     now = timezone.now()
-    new, replacing = _changed_lines(evaluated, ids, as_of, now)
+    scope = _ScopeRecords.read(ids)
+    new, replacing, entered, left = _changed_lines(evaluated, ids, as_of, now, scope)
     written = Written(written=len(new) + len(replacing))
     # the enterprises whose stored results this write changes: their validators move (generations.py)
     touched = {int(line.split("\t", 1)[0]) for line in (*new, *replacing)}
@@ -93,21 +107,112 @@ def store(
                 + ", ".join(f"{column} = excluded.{column}" for column in UPDATED)
             )
         written.item_rows = _store_items(cursor, evaluated, ids, as_of, now, touched)
-        for benefit_ids in _stored_out_of_force(cursor, out_of_force, ids):
-            removed, changes = _remove(cursor, benefit_ids, ids, cause, as_of, now, touched)
+        for benefit_id, enterprises in left.items():  # stored rows now out of scope
+            removed, changes = _remove(
+                [benefit_id], enterprises, cursor, cause, as_of, now, touched, "not_eligible"
+            )
             written.removed += removed
             written.changes += changes
+        for benefit_ids in _stored_out_of_force(cursor, out_of_force, ids):
+            removed, changes = _remove(benefit_ids, ids, cursor, cause, as_of, now, touched, "not_in_force")
+            written.removed += removed
+            written.changes += changes
+        gone = scope.drop(out_of_force)  # out-of-scope entries of benefits that left force
+        change_lines = [_change_line(*change, cause, as_of, now) for change in (*entered, *gone)]
+        if change_lines:
+            _load(cursor, CHANGES, change_lines, CHANGE_COLUMNS.split(", "))
+            written.changes += len(change_lines)
+        touched.update(scope.write(cursor, as_of, now))
     generations.bump_results(touched)
     return written
 
 
+class _ScopeRecords:
+    """The OutOfScope records of a chunk of enterprises: read once, updated per benefit, written back
+    (only those that changed: delete and load again, like the item rows)."""
+
+    def __init__(self, stored: dict[int, dict[str, str]]) -> None:
+        self.stored = stored
+        self.maps = {pk: dict(entries) for pk, entries in stored.items()}
+
+    @classmethod
+    def read(cls, ids: np.ndarray) -> _ScopeRecords:
+        if not len(ids):
+            return cls({})
+        chunk = set(ids.tolist())
+        rows = OutOfScope.objects.filter(pk__gte=int(ids[0]), pk__lte=int(ids[-1])).values_list(
+            "enterprise_id", "benefits"
+        )
+        return cls({pk: benefits for pk, benefits in rows if pk in chunk})
+
+    def set(self, enterprise_id: int, benefit_id: int, letters: str | None) -> None:
+        """Out of scope with these letters, or (None) not out of scope."""
+        entries = self.maps.setdefault(enterprise_id, {})
+        if letters is None:
+            entries.pop(str(benefit_id), None)
+        else:
+            entries[str(benefit_id)] = letters
+
+    def had(self, enterprise_id: int, benefit_id: int) -> bool:
+        return str(benefit_id) in self.stored.get(enterprise_id, {})
+
+    def drop(self, benefit_ids) -> list[tuple]:
+        """Remove the entries of these benefits: (enterprise, benefit, old, new status, old, new amount)."""
+        keys = {str(pk) for pk in benefit_ids}
+        gone = []
+        for pk, entries in self.maps.items():
+            for key in keys & entries.keys():
+                del entries[key]
+                gone.append((pk, int(key), MatchStatus.NOT_ELIGIBLE, MatchStatus.NOT_IN_FORCE, None, None))
+        return gone
+
+    def write(self, cursor, as_of: dt.date, now: dt.datetime) -> list[int]:
+        changed = sorted(pk for pk, entries in self.maps.items() if entries != self.stored.get(pk, {}))
+        if not changed:
+            return []
+        marks, params = _in_list(changed)
+        cursor.execute(f"DELETE FROM {SCOPE} WHERE enterprise_id IN ({marks})", params)
+        stamp = f"\t{ENGINE_VERSION}\t{as_of.isoformat()}\t{connection.ops.adapt_datetimefield_value(now)}\n"
+        lines = [
+            f"{pk}\t{json.dumps(self.maps[pk], separators=(',', ':'), sort_keys=True)}{stamp}"
+            for pk in changed
+            if self.maps[pk]
+        ]
+        if lines:
+            _load(cursor, SCOPE, lines, SCOPE_COLUMNS)
+        return changed
+
+
+def _change_line(
+    enterprise_id, benefit_id, old_status, new_status, old_amount, new_amount, cause, as_of, now
+) -> str:
+    def text(value) -> str:
+        return NULL if value is None else str(value)
+
+    fields = (
+        enterprise_id,
+        benefit_id,
+        old_status,
+        new_status,
+        text(old_amount),
+        text(new_amount),
+        cause[:200],
+    )
+    return (
+        "\t".join(map(str, fields))
+        + f"\t{as_of.isoformat()}\t{connection.ops.adapt_datetimefield_value(now)}\n"
+    )
+
+
 def _changed_lines(
-    evaluated: list[TableVerdicts], ids: np.ndarray, as_of: dt.date, now: dt.datetime
-) -> tuple[list[str], list[str]]:
+    evaluated: list[TableVerdicts], ids: np.ndarray, as_of: dt.date, now: dt.datetime, scope: _ScopeRecords
+) -> tuple[list[str], list[str], list[tuple], dict[int, list[int]]]:
     """(new rows, rows replacing a stored one) whose fingerprint differs, as lines in COLUMNS order,
-    sorted by (enterprise, benefit) so that the unique index is filled in order."""
+    sorted by (enterprise, benefit) so that the unique index is filled in order; the changes of pairs
+    that come into scope (their previous verdict: not eligible, no amount); benefit → the enterprises
+    whose stored row is now out of scope. Out-of-scope pairs go into `scope` instead of rows."""
     if not evaluated or not len(ids):
-        return [], []
+        return [], [], [], {}
     evaluated = sorted(evaluated, key=lambda e: e.spec.benefit_id)
     benefit_ids = np.array([e.spec.benefit_id for e in evaluated], dtype=np.int64)
     stored = _stored_fingerprints(ids, benefit_ids)
@@ -116,20 +221,38 @@ def _changed_lines(
     if len(stored):
         where = (np.searchsorted(ids, stored[:, 0]), np.searchsorted(benefit_ids, stored[:, 1]))
         present[where], old[where] = True, stored[:, 2]
-    changed = ~present | (old != np.stack([e.fingerprints for e in evaluated], axis=1))
+    in_scope = np.stack([e.in_scope() for e in evaluated], axis=1)
+    changed = in_scope & (~present | (old != np.stack([e.fingerprints for e in evaluated], axis=1)))
+    enterprise = ids.tolist()
+    left: dict[int, list[int]] = {}
+    for j, result in enumerate(evaluated):
+        benefit_id = int(benefit_ids[j])
+        for i in np.flatnonzero(~in_scope[:, j]).tolist():
+            scope.set(enterprise[i], benefit_id, result.leaf_outcomes(i))
+        for i in np.flatnonzero(in_scope[:, j]).tolist():
+            scope.set(enterprise[i], benefit_id, None)
+        leaving = np.flatnonzero(~in_scope[:, j] & present[:, j])
+        if len(leaving):
+            left[benefit_id] = [enterprise[i] for i in leaving.tolist()]
     rows, columns = np.nonzero(changed)  # row-major: ordered by (enterprise, benefit)
     if not len(rows):
-        return [], []
+        return [], [], [], left
     suffix = f"\t{ENGINE_VERSION}\t{as_of.isoformat()}\t{connection.ops.adapt_datetimefield_value(now)}\n"
     fields = [_fields(result) if changed[:, j].any() else None for j, result in enumerate(evaluated)]
-    enterprise = ids.tolist()
     new: list[str] = []
     replacing: list[str] = []
+    entered: list[tuple] = []
     for i, j in zip(rows.tolist(), columns.tolist(), strict=True):
         head, status, score, amount, outcomes, fingerprint, tail = fields[j]
         line = f"{enterprise[i]}\t{head}{status[i]}\t{score[i]}\t{amount[i]}\t{outcomes[i]}\t{fingerprint[i]}{tail}{suffix}"
         (replacing if present[i, j] else new).append(line)
-    return new, replacing
+        if not present[i, j] and scope.had(enterprise[i], int(benefit_ids[j])):
+            value = evaluated[j].amount(i).value
+            if status[i] != MatchStatus.NOT_ELIGIBLE or value is not None:
+                entered.append(
+                    (enterprise[i], int(benefit_ids[j]), MatchStatus.NOT_ELIGIBLE, status[i], None, value)
+                )
+    return new, replacing, entered, left
 
 
 def _fields(result: TableVerdicts) -> tuple:
@@ -180,7 +303,10 @@ def _store_items(
         table = result.items
         if table is not None:
             _, status, score, amount, outcomes, fingerprint, _ = _fields(table.verdicts)
+            in_scope = table.verdicts.in_scope()  # an out-of-scope enterprise's items have no rows either
             for k, (row, item_id) in enumerate(zip(table.owner.tolist(), table.ids.tolist(), strict=True)):
+                if not in_scope[k]:
+                    continue
                 owner = enterprise[row]
                 fresh.setdefault(owner, set()).add((item_id, fingerprint[k]))
                 lines.setdefault(owner, []).append(
@@ -321,7 +447,7 @@ def _distinct(left: str, right: str) -> str:
 
 def _record_changes(cursor, cause: str, as_of: dt.date, now: dt.datetime) -> int:
     cursor.execute(
-        f"INSERT INTO matching_matchchange ({CHANGE_COLUMNS}) "
+        f"INSERT INTO {CHANGES} ({CHANGE_COLUMNS}) "
         f"SELECT i.enterprise_id, i.benefit_id, m.status, i.status, m.amount, i.amount, %s, %s, %s FROM {INCOMING} i "
         f"JOIN {RESULTS} m ON m.enterprise_id = i.enterprise_id AND m.benefit_id = i.benefit_id "
         f"WHERE m.status <> i.status OR {_distinct('m.amount', 'i.amount')}",
@@ -345,22 +471,63 @@ def _stored_out_of_force(cursor, out_of_force: dict[int, str], ids: np.ndarray) 
 
 
 def _remove(
-    cursor, benefit_ids: list[int], ids: np.ndarray, cause: str, as_of: dt.date, now, touched: set[int]
+    benefit_ids: Sequence[int],
+    enterprise_ids: Sequence[int] | np.ndarray,
+    cursor,
+    cause: str,
+    as_of: dt.date,
+    now,
+    touched: set[int],
+    new_status: str,
 ) -> tuple[int, int]:
-    """Delete the results of benefits not in force, each with a change to not_in_force."""
+    """Delete the stored results (and item rows) of these benefits for these enterprises, each with a
+    change to `new_status` (no amount) where the stored status or amount differs: not_in_force for a
+    benefit that left force, not_eligible for a pair now out of scope (OutOfScope keeps it)."""
     benefit_marks, benefit_params = _in_list(benefit_ids)
-    enterprise_marks, enterprise_params = _in_list(ids)
+    enterprise_marks, enterprise_params = _in_list(enterprise_ids)
     where = f"benefit_id IN ({benefit_marks}) AND enterprise_id IN ({enterprise_marks})"
     cursor.execute(
         f"SELECT DISTINCT enterprise_id FROM {RESULTS} WHERE {where}", benefit_params + enterprise_params
     )
     touched.update(pk for (pk,) in cursor.fetchall())
     cursor.execute(
-        f"INSERT INTO matching_matchchange ({CHANGE_COLUMNS}) "
-        f"SELECT enterprise_id, benefit_id, status, 'not_in_force', amount, NULL, %s, %s, %s FROM {RESULTS} WHERE {where}",
-        [cause[:200], as_of, now, *benefit_params, *enterprise_params],
+        f"INSERT INTO {CHANGES} ({CHANGE_COLUMNS}) "
+        f"SELECT enterprise_id, benefit_id, status, %s, amount, NULL, %s, %s, %s FROM {RESULTS} "
+        f"WHERE {where} AND (status <> %s OR amount IS NOT NULL)",
+        [new_status, cause[:200], as_of, now, *benefit_params, *enterprise_params, new_status],
     )
     changes = cursor.rowcount
     cursor.execute(f"DELETE FROM {ITEM_RESULTS} WHERE {where}", benefit_params + enterprise_params)
     cursor.execute(f"DELETE FROM {RESULTS} WHERE {where}", benefit_params + enterprise_params)
     return cursor.rowcount, changes
+
+
+def benefits_with_results(benefit_ids: Sequence[int]) -> set[int]:
+    """Those of these benefits with any stored result: a MatchResult row or an out-of-scope entry
+    (the GIN index on PostgreSQL; a scan of the records on SQLite, the small embedded mode)."""
+    benefit_ids = [int(pk) for pk in benefit_ids]
+    if not benefit_ids:
+        return set()
+    found = set(  # one index probe per benefit (a DISTINCT would read every row of the index)
+        Benefit.objects.filter(pk__in=benefit_ids)
+        .filter(Exists(MatchResult.objects.filter(benefit_id=OuterRef("pk"))))
+        .values_list("pk", flat=True)
+    )
+    rest = [pk for pk in benefit_ids if pk not in found]
+    if not rest:
+        return found
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT b FROM unnest(%s::bigint[]) b WHERE EXISTS (SELECT 1 FROM {SCOPE} WHERE benefits ? b::text)",
+                [rest],
+            )
+        else:
+            marks, params = _in_list(rest)
+            cursor.execute(
+                f"SELECT DISTINCT CAST(e.key AS INTEGER) FROM {SCOPE} o, json_each(o.benefits) e "
+                f"WHERE CAST(e.key AS INTEGER) IN ({marks})",
+                params,
+            )
+        found.update(pk for (pk,) in cursor.fetchall())
+    return found

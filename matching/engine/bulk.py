@@ -45,7 +45,14 @@ from matching.engine.conditions import (
 from matching.engine.fingerprint import combine_fingerprint_rows, fingerprints, value_hashes
 from matching.engine.spec import IN_FORCE, BenefitSpec, validity_key, validity_on
 from matching.engine.values import Catalog, FactValueError, Kind, kind_of, normalize
-from matching.engine.verdict import AMOUNT_STATUSES, Status, Verdict, input_codes, status_and_score
+from matching.engine.verdict import (
+    AMOUNT_STATUSES,
+    Status,
+    Verdict,
+    input_codes,
+    scope_node,
+    status_and_score,
+)
 
 # Python types a column may hold as they are (anything else goes through normalize, value by value).
 _READY: dict[Kind, set[type]] = {
@@ -182,6 +189,10 @@ class TableVerdicts:
     fingerprints: np.ndarray  # int64, see fingerprint.py
     # A per-item benefit: the verdict of each item itself (rows in (enterprise, item id) order)
     items: ItemTableVerdicts | None = None
+    # rows the document's applicability rules out (Verdict.out_of_scope): their outcome string is the
+    # applicability's first `scope_leaves` letters only
+    out_of_scope: np.ndarray | None = None  # bool; None: no row is
+    scope_leaves: int = 0
 
     @classmethod
     def of_verdict(cls, verdict: Verdict) -> TableVerdicts:
@@ -194,6 +205,7 @@ class TableVerdicts:
     ) -> TableVerdicts:
         width = len(verdicts[0].leaf_outcomes) if verdicts else 0
         letters = np.frombuffer("".join(v.leaf_outcomes for v in verdicts).encode(), dtype=np.uint8)
+        out_of_scope = np.array([v.out_of_scope for v in verdicts], dtype=bool)
         return cls(
             spec=verdicts[0].spec,
             validity=verdicts[0].validity,
@@ -204,6 +216,8 @@ class TableVerdicts:
             letters=letters.reshape(len(verdicts), width),
             fingerprints=np.array([v.fingerprint for v in verdicts], dtype=np.int64),
             items=items,
+            out_of_scope=out_of_scope if out_of_scope.any() else None,
+            scope_leaves=width if out_of_scope.any() else 0,  # one enterprise's verdicts: all in or all out
         )
 
     def head(self, count: int) -> TableVerdicts:
@@ -217,6 +231,8 @@ class TableVerdicts:
             amount_table=self.amount_table,
             letters=self.letters[:count],
             fingerprints=self.fingerprints[:count],
+            out_of_scope=None if self.out_of_scope is None else self.out_of_scope[:count],
+            scope_leaves=self.scope_leaves,
         )
 
     def status_slug(self, row: int) -> str:
@@ -231,8 +247,14 @@ class TableVerdicts:
         amount: Amount = self.amount_table[self.amount_codes[row]]
         return amount
 
+    def in_scope(self) -> np.ndarray:
+        """Mask of the rows the document's applicability does not rule out."""
+        return np.ones(len(self.status), dtype=bool) if self.out_of_scope is None else ~self.out_of_scope
+
     def leaf_outcomes(self, row: int) -> str:
         letters: bytes = self.letters[row].tobytes()
+        if self.out_of_scope is not None and self.out_of_scope[row]:
+            letters = letters[: self.scope_leaves]
         return letters.decode()
 
 
@@ -332,6 +354,8 @@ def _evaluate_items(
         amount_table=amount_table,
         letters=rows.letters[best],
         fingerprints=combine_fingerprint_rows(rows.fingerprints, rows_owner, rank, table.n),
+        out_of_scope=None if rows.out_of_scope is None else rows.out_of_scope[best],
+        scope_leaves=rows.scope_leaves,
         items=ItemTableVerdicts(
             owner=owner, ids=np.asarray(items.ids, dtype=np.int64), verdicts=rows.head(len(owner))
         )
@@ -363,10 +387,11 @@ def _evaluate_rows(
         leaf_arrays.append(outcome.astype(np.int8))
         return leaf_arrays[-1]
 
+    seen: dict[int, Any] = {}
     if compiled.root is None:
         outcome, closeness = Outcome.MET, 1.0
     else:
-        outcome, closeness = fold(compiled.root, evaluate_leaf)
+        outcome, closeness = fold(compiled.root, evaluate_leaf, seen)
     validity = validity_on(spec, as_of)
     status, score = status_and_score(
         np.broadcast_to(outcome, n),
@@ -374,6 +399,14 @@ def _evaluate_rows(
         requires_recognition=spec.requires_recognition,
         in_force=validity == IN_FORCE,
     )
+    scope, scope_leaves = scope_node(spec, compiled)
+    out_of_scope = None
+    if scope is not None:
+        out_of_scope = np.broadcast_to(seen[id(scope)] == Outcome.UNMET, n).copy()
+        if out_of_scope.any():
+            score = np.where(out_of_scope, 0, score).astype(np.int16)  # as verdict._explain_one
+        else:
+            out_of_scope = None
     amount_codes, amount_table = _amounts(spec, table, status, as_of)
     letters = _LETTERS[np.stack(leaf_arrays, axis=1)] if leaf_arrays else np.zeros((n, 0), dtype=np.uint8)
     codes = input_codes(spec, compiled, table.catalog)
@@ -388,6 +421,8 @@ def _evaluate_rows(
         fingerprints=fingerprints(
             spec, validity_key(spec, as_of), [table.column(code).hashes for code in codes], n
         ),
+        out_of_scope=out_of_scope,
+        scope_leaves=scope_leaves if out_of_scope is not None else 0,
     )
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from matching.engine.spec import BenefitSpec
 
-ENGINE_VERSION = "1"  # bump when the engine's semantics change: every stored result is then stale
+ENGINE_VERSION = "2"  # bump when the engine's semantics change: every stored result is then stale
 _PRIME = np.uint64(1099511628211)
 
 

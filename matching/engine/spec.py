@@ -31,6 +31,8 @@ class BenefitSpec:
     stacking_group: str | None = None
     condition: Mapping[str, Any] | None = None  # the benefit's own condition, with the document's
     # applicability (evaluated first) as the first child of an `all` when the document has one
+    applicability: Mapping[str, Any] | None = None  # the document's (the start of `condition`): an
+    # enterprise it rules out is out of scope — one uniform verdict, not stored (matching/storage.py)
     amount_rule: AmountRuleSpec | None = None  # per-unit rates, ranges, tiers, caps, schedules, dated values
     exclusion_groups: tuple[str, ...] = ()  # declared groups (any document) it shares with others
     per_item: str | None = None  # an item kind: evaluated once per item of the enterprise, paid per item

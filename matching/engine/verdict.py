@@ -23,6 +23,7 @@ from matching.engine.conditions import (
     CompiledCondition,
     ConditionError,
     Leaf,
+    Node,
     Outcome,
     compile_condition,
     fold,
@@ -154,6 +155,9 @@ class Verdict:
     # verdict itself is the best item's (status, score, reasons), with the amounts of every item
     # that qualifies added up: two projects are paid twice, one project once.
     items: tuple[ItemVerdict, ...] = ()
+    # The document's applicability rules the enterprise out (scope_node): not eligible, score 0, no
+    # amount, and only the applicability's conditions as reasons — the benefit's own are not asked.
+    out_of_scope: bool = False
 
     @property
     def leaf_outcomes(self) -> str:
@@ -165,6 +169,20 @@ class Verdict:
         """The words stating the amount."""
         spec = self.spec
         return Citation(spec.document_title, spec.document_key, spec.clause_number, spec.amount_quote)
+
+
+def scope_node(spec: BenefitSpec, compiled: CompiledCondition) -> tuple[Node | None, int]:
+    """The document's applicability within a benefit's compiled condition, and how many leaves it
+    has (they come first in `compiled.leaves`): the root's first child, or the root itself when the
+    benefit has no condition of its own (matching/scenarios.spec_from_rows). (None, 0) without one."""
+    if not spec.applicability or compiled.root is None:
+        return None, 0
+    node = compiled.root if spec.condition == spec.applicability else compiled.root.children[0]
+    return node, _leaf_count(node)
+
+
+def _leaf_count(node: Node) -> int:
+    return 1 if isinstance(node, Leaf) else sum(_leaf_count(child) for child in node.children)
 
 
 def input_codes(spec: BenefitSpec, compiled: CompiledCondition, catalog: Catalog) -> list[str]:
@@ -295,14 +313,22 @@ def _explain_one(
         root_outcome, closeness, requires_recognition=spec.requires_recognition, in_force=validity == IN_FORCE
     )
     status = Status(int(status_code))
+    scope, scope_leaves = scope_node(spec, compiled)
+    out_of_scope = scope is not None and outcomes[id(scope)] == Outcome.UNMET
 
     amount_codes = amount_inputs(spec)
-    potential = potential_amount(spec, {code: values[code] for code in amount_codes}, as_of)
+    if out_of_scope:  # the document is not for this enterprise: nothing is due, whatever it would pay
+        score, potential, leaves = 0, NOT_APPLICABLE, compiled.leaves[:scope_leaves]
+    else:
+        potential, leaves = (
+            potential_amount(spec, {code: values[code] for code in amount_codes}, as_of),
+            compiled.leaves,
+        )
     amount = potential if status in AMOUNT_STATUSES else NOT_APPLICABLE
 
     reasons = tuple(
         _reason(spec, leaf, values[leaf.fact], Outcome(int(outcomes[id(leaf)])), catalog, sources)
-        for leaf in compiled.leaves
+        for leaf in leaves
     )
     missing: list[str] = []
     unmet: tuple[Reason, ...] = ()
@@ -312,7 +338,10 @@ def _explain_one(
     if status in AMOUNT_STATUSES and potential.basis is AmountBasis.BASE_UNKNOWN:
         missing += [code for code in amount_codes if values[code] is None]
     if status is Status.NOT_ELIGIBLE and compiled.root is not None:
-        unmet = tuple(reasons[leaf.index] for leaf in leaves_behind(compiled.root, outcomes, Outcome.UNMET))
+        unmet = tuple(
+            reasons[leaf.index]
+            for leaf in leaves_behind(scope if out_of_scope else compiled.root, outcomes, Outcome.UNMET)
+        )
     return Verdict(
         spec=spec,
         as_of=as_of,
@@ -326,6 +355,7 @@ def _explain_one(
         unmet=unmet,
         base_value=base_value,
         fingerprint=fingerprint(spec, validity_key(spec, as_of), values, codes),
+        out_of_scope=out_of_scope,
     )
 
 

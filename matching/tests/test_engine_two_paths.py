@@ -7,6 +7,7 @@ amount, leaf outcomes and fingerprint must be identical. Per-enterprise cap grou
 shapes here; over items (summed per enterprise) in matching/tests/test_cap_groups.py.
 """
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -181,6 +182,10 @@ def specs(draw, condition):
 def test_bulk_and_single_paths_agree_on_every_row(data):
     condition = data.draw(st.none() | TREES)
     spec = data.draw(specs(condition))
+    applicability = data.draw(st.none() | TREES)  # a document's, evaluated first (scenarios.spec_from_rows)
+    if applicability is not None:
+        wrapped = {"all": [applicability, condition]} if condition else applicability
+        spec = dataclasses.replace(spec, condition=wrapped, applicability=applicability)
     table_rows = data.draw(st.lists(rows(), min_size=1, max_size=12))
     as_of = data.draw(st.sampled_from([dt.date(2023, 6, 1), dt.date(2025, 6, 1), dt.date(2026, 6, 1)]))
 
@@ -194,7 +199,15 @@ def test_bulk_and_single_paths_agree_on_every_row(data):
             bulk.amount(i),
             bulk.leaf_outcomes(i),
             int(bulk.fingerprints[i]),
-        ) == (single.status.slug, single.score, single.amount, single.leaf_outcomes, single.fingerprint), row
+            not bulk.in_scope()[i],
+        ) == (
+            single.status.slug,
+            single.score,
+            single.amount,
+            single.leaf_outcomes,
+            single.fingerprint,
+            single.out_of_scope,
+        ), row
 
 
 def test_float_ties_are_settled_exactly():

@@ -12,7 +12,7 @@ from enterprises.tests.factories import EnterpriseFactory, ProjectFactory, Recog
 from matching import selectors, services
 from matching.engine import ENGINE_VERSION, validity_on
 from matching.engine.spec import IN_FORCE
-from matching.models import JobRun, MatchChange, MatchResult
+from matching.models import JobRun, MatchChange, MatchResult, OutOfScope, OutOfScopeResult
 from matching.scenarios import load_fixture_specs, load_scenarios, run_scenario
 from policies.models import Benefit
 
@@ -71,7 +71,19 @@ def test_evaluate_enterprise_stores_in_force_results_and_explains_them(loaded):
     in_force = [spec for spec in selectors.benefit_specs() if validity_on(spec, AS_OF) == "in_force"]
     assert 0 < len(in_force) < Benefit.objects.count()  # the draft and the expired plan are not stored
     assert [v.spec.global_key for v in verdicts] == [spec.global_key for spec in in_force]
-    assert MatchResult.objects.filter(enterprise=enterprise).count() == len(in_force)
+    results = selectors.results_for_enterprise(enterprise.pk)
+    assert [row.benefit_id for row in results] == sorted(spec.benefit_id for spec in in_force)
+    # a 闵行区 enterprise: the other districts' documents are out of scope, kept as one record
+    out = {v.spec.benefit_id for v in verdicts if v.out_of_scope}
+    assert out and {v.spec.document_key for v in verdicts if v.out_of_scope} == {
+        "xh-2024-energy-saving-fund",
+        "pd-2024-nox-reduction-subsidy",
+    }
+    assert set(OutOfScope.objects.get(enterprise=enterprise).benefits) == {str(pk) for pk in out}
+    assert not MatchResult.objects.filter(enterprise=enterprise, benefit_id__in=out).exists()
+    assert {(row.status, row.score, row.amount, row.amount_basis) for row in results if row.out_of_scope} == {
+        ("not_eligible", 0, None, "not_applicable")
+    }
 
     stored = MatchResult.objects.get(enterprise=enterprise, benefit=benefit(LEASE_KEY))
     assert (stored.status, stored.score, stored.amount, stored.amount_basis, stored.leaf_outcomes) == (
@@ -192,18 +204,27 @@ def test_bulk_and_single_enterprise_evaluation_store_the_same_results(loaded):
         "leaf_outcomes",
         "fingerprint",
     )
+
+    def every_result() -> set[tuple]:
+        return {
+            *MatchResult.objects.values_list(*fields),
+            *((*row, None) for row in OutOfScopeResult.objects.values_list(*fields[:-1])),
+        }
+
     run = services.evaluate_benefits(as_of=AS_OF, chunk_size=64, cause="bulk")
     assert run.enterprises == Enterprise.objects.count() == 153
-    bulk = set(MatchResult.objects.values_list(*fields))
+    bulk = every_result()
     in_force = [spec for spec in selectors.benefit_specs() if validity_on(spec, AS_OF) == "in_force"]
-    assert len(bulk) == run.written == run.enterprises * len(in_force)
+    assert len(bulk) == run.enterprises * len(in_force)
+    assert run.written == MatchResult.objects.count() < len(bulk)  # out-of-scope pairs have no row
     statuses = set(MatchResult.objects.values_list("status", flat=True))
     assert {"eligible", "pending_recognition", "needs_info", "not_eligible"} <= statuses
 
     MatchResult.objects.all().delete()
+    OutOfScope.objects.all().delete()
     for enterprise in Enterprise.objects.all():
         services.evaluate_enterprise(enterprise_id=enterprise.pk, as_of=AS_OF, cause="single")
-    assert set(MatchResult.objects.values_list(*fields)) == bulk
+    assert every_result() == bulk
     assert MatchResult.objects.filter(enterprise=bare, status="needs_info").exists()
 
     again = services.evaluate_benefits(as_of=AS_OF, chunk_size=64)
@@ -238,7 +259,7 @@ def test_a_row_stored_meanwhile_is_upserted_not_duplicated(loaded, monkeypatch):
     services.evaluate_enterprise(enterprise_id=enterprise.pk, as_of=AS_OF, cause="race")
     lease = benefit(LEASE_KEY)
     assert MatchResult.objects.get(enterprise=enterprise, benefit=lease).status == "not_eligible"
-    assert MatchResult.objects.filter(enterprise=enterprise).count() == len(
+    assert len(selectors.results_for_enterprise(enterprise.pk)) == len(
         [spec for spec in selectors.benefit_specs() if validity_on(spec, AS_OF) == "in_force"]
     )
     change = MatchChange.objects.get()
@@ -255,7 +276,7 @@ def test_the_tasks_call_the_services(loaded):
 
     enterprise = lessee()
     count = tasks.evaluate_enterprise.apply(args=[enterprise.pk, "2025-06-01"]).get()
-    assert count == MatchResult.objects.filter(enterprise=enterprise).count() > 0
+    assert count == len(selectors.results_for_enterprise(enterprise.pk)) > 0
     MatchResult.objects.all().delete()
     written = tasks.evaluate_benefit.apply(args=[benefit(LEASE_KEY).pk, "2025-06-01"]).get()
     assert written == MatchResult.objects.count() == Enterprise.objects.count()

@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
@@ -46,6 +48,18 @@ def _position(row) -> int:
     return row[0] if isinstance(row, tuple) else row.pk
 
 
+# The rows after a position (None: from the start), in position order, not yet read.
+Continuation = Callable[[int | None], QuerySet]
+
+
+def _continued(rows: list, then: Continuation | None, after: int | None, limit: int) -> list:
+    """`rows` (at most `limit`), topped up from `then` past the last of them when they fall short."""
+    if then is None or len(rows) >= limit:
+        return rows
+    start = _position(rows[-1]) if rows else after
+    return rows + list(then(start)[: limit - len(rows)])
+
+
 class KeysetPagination(BasePagination):
     page_size = 100
     max_page_size = 1000
@@ -55,14 +69,15 @@ class KeysetPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         return self.paginate_window(self.window(queryset, request))
 
-    def window(self, queryset, request):
+    def window(self, queryset, request, *, then: Continuation | None = None):
         """The rows a page is cut from (one more than the page, to know whether another follows), not
-        yet read: the match list also reads a digest of exactly these rows for its ETag."""
+        yet read. `then`: the rows that follow all of `queryset`'s, given the position to start after
+        (their pks are positions above every pk of `queryset`; matching's out-of-scope results)."""
         self.request = request
         size = self._page_size(request)
         token = request.query_params.get(self.cursor_query_param)
         after = decode_cursor(token) if token else None
-        self._size, self._after = size, after
+        self._size, self._after, self._then = size, after, then
         queryset = queryset.order_by("pk")
         if after is not None:
             queryset = queryset.filter(pk__gt=after)
@@ -70,7 +85,7 @@ class KeysetPagination(BasePagination):
 
     def paginate_window(self, window) -> list:
         size, after = self._size, self._after
-        rows = list(window)
+        rows = _continued(list(window), self._then, after, size + 1)
         self.has_more = len(rows) > size
         rows = rows[:size]
         self.position = _position(rows[-1]) if rows else after
@@ -92,11 +107,16 @@ class KeysetPagination(BasePagination):
             decode_cursor("")  # the same 400
         return int(mark), int(after)
 
-    def paginate_snapshot(self, queryset, request, *, mark: int, after: int) -> list:
-        """A page of current results after result `after`; the last page hands over to the feed at `mark`."""
+    def paginate_snapshot(
+        self, queryset, request, *, mark: int, after: int, then: Continuation | None = None
+    ) -> list:
+        """A page of current results after result `after` (`then` as in `window`); the last page hands
+        over to the feed at `mark`."""
         self.request = request
         size = self._page_size(request)
-        rows = list(queryset.filter(pk__gt=after).order_by("pk")[: size + 1])
+        rows = _continued(
+            list(queryset.filter(pk__gt=after).order_by("pk")[: size + 1]), then, after, size + 1
+        )
         self.has_more = len(rows) > size
         rows = rows[:size]
         self.position = mark

@@ -25,6 +25,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from enterprises.catalog import to_json
+from matching import selectors as matching_selectors
 from matching.engine import Outcome, Verdict
 from matching.models import MatchChange, MatchResult, MatchStatus
 from policies.models import Benefit
@@ -110,9 +111,13 @@ def benefit_conditions(benefit: Benefit, catalog) -> list[dict]:
     ]
 
 
-def stored_reasons(leaf_outcomes: str, conditions: list[dict]) -> list[dict]:
+def stored_reasons(leaf_outcomes: str, conditions: list[dict], *, out_of_scope: bool = False) -> list[dict]:
     """Reasons from the stored outcome string (one letter per condition, in `leaves` order); when the
-    benefit's conditions changed since, the outcomes are unknown (null)."""
+    benefit's conditions changed since, the outcomes are unknown (null). An out-of-scope result's
+    letters are those of the document's applicability only, the first conditions: the others were
+    not asked (matching.engine.Verdict.out_of_scope)."""
+    if out_of_scope:
+        conditions = conditions[: len(leaf_outcomes)]
     letters = leaf_outcomes if len(leaf_outcomes) == len(conditions) else ""
     return [
         {
@@ -203,7 +208,9 @@ class MatchResultSerializer(serializers.ModelSerializer):
     @extend_schema_field(ReasonSerializer(many=True))
     def get_reasons(self, result: MatchResult) -> list[dict]:
         return stored_reasons(
-            result.leaf_outcomes, benefit_conditions(result.benefit, self.context["catalog"])
+            result.leaf_outcomes,
+            benefit_conditions(result.benefit, self.context["catalog"]),
+            out_of_scope=result.out_of_scope,
         )
 
 
@@ -229,7 +236,7 @@ class MatchResultDetailSerializer(MatchResultSerializer):
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_up_to_date(self, result: MatchResult) -> bool:
-        return self.context["verdict"].fingerprint == result.fingerprint
+        return matching_selectors.is_current(result, self.context["verdict"])
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_missing_facts(self, result: MatchResult) -> list[str]:
@@ -395,7 +402,9 @@ class RowBuilder:
             "amount_wan": wan_text(result.amount),
             "amount_basis": result.amount_basis,
             "leaf_outcomes": result.leaf_outcomes,
-            "reasons": stored_reasons(result.leaf_outcomes, self.conditions(result.benefit_id)),
+            "reasons": stored_reasons(
+                result.leaf_outcomes, self.conditions(result.benefit_id), out_of_scope=result.out_of_scope
+            ),
             "benefit_version": result.benefit_version,
             "engine_version": result.engine_version,
             "as_of": _DATE.to_representation(result.as_of),

@@ -17,21 +17,24 @@ from django.db.models.expressions import RawSQL
 
 from portal.api.v1.matches.output import RowBuilder, encode
 
-SNAPSHOT_HEAD_SQL = """'{"id":null,"enterprise":' || matching_matchresult.enterprise_id || ',"benefit":'"""
+# {table}: the stored results' table, or the out-of-scope results' view (the same columns)
+SNAPSHOT_HEAD_SQL = """'{"id":null,"enterprise":' || {table}.enterprise_id || ',"benefit":'"""
 SNAPSHOT_TAIL_SQL = """
-',"old_status":null,"new_status":' || to_json(matching_matchresult.status)::text
+',"old_status":null,"new_status":' || to_json({table}.status)::text
 || ',"old_amount":null,"old_amount_wan":null,"new_amount":'
-|| COALESCE('"' || matching_matchresult.amount::text || '"', 'null')
+|| COALESCE('"' || {table}.amount::text || '"', 'null')
 || ',"new_amount_wan":'
-|| COALESCE('"' || round(matching_matchresult.amount / 10000, 2)::text || ' 万元"', 'null')
-|| ',"cause":"snapshot","as_of":"' || to_char(matching_matchresult.as_of, 'YYYY-MM-DD') || '","created_at":'
+|| COALESCE('"' || round({table}.amount / 10000, 2)::text || ' 万元"', 'null')
+|| ',"cause":"snapshot","as_of":"' || to_char({table}.as_of, 'YYYY-MM-DD') || '","created_at":'
 """
 
 
 def snapshot_sql_pieces(results: QuerySet) -> QuerySet:
     """(pk, benefit id, text before the benefit, text after it up to the time, the time) of each result."""
+    table = results.model._meta.db_table
     return results.annotate(
-        head=RawSQL(SNAPSHOT_HEAD_SQL, ()), tail=RawSQL(SNAPSHOT_TAIL_SQL, ())
+        head=RawSQL(SNAPSHOT_HEAD_SQL.replace("{table}", table), ()),
+        tail=RawSQL(SNAPSHOT_TAIL_SQL.replace("{table}", table), ()),
     ).values_list("pk", "benefit_id", "head", "tail", "evaluated_at")
 
 

@@ -12,7 +12,9 @@ import datetime as dt
 
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -22,7 +24,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from matching import selectors as matching_selectors
-from matching.models import MatchChange, MatchResult
+from matching.models import MatchChange, MatchResult, OutOfScopeResult
+from matching.selectors import out_of_scope_after, out_of_scope_result
 from policies import selectors as policy_selectors
 from portal.api import examples
 from portal.api import selectors as api_selectors
@@ -86,6 +89,21 @@ class MatchResultViewSet(ConditionalGetMixin, ReadOnlyApiViewSet):
     def get_queryset(self):
         return self.access.restrict(MatchResult.objects.select_related("benefit__clause__document"))
 
+    def out_of_scope(self, request) -> QuerySet[OutOfScopeResult]:
+        """The out-of-scope results (matching.models.OutOfScope) under the same filters: after the
+        stored rows in every list, in (enterprise, benefit) order."""
+        results = self.access.restrict(OutOfScopeResult.objects.select_related("benefit__clause__document"))
+        return MatchResultFilter(request.query_params, queryset=results, request=request).qs
+
+    def get_object(self):
+        lookup = self.kwargs.get(self.lookup_field, "")
+        where = out_of_scope_result(int(lookup)) if lookup.isascii() and lookup.isdigit() else None
+        if where is None:
+            return super().get_object()
+        result = get_object_or_404(self.out_of_scope(self.request).filter(where))
+        self.check_object_permissions(self.request, result)
+        return result
+
     def get_serializer_class(self):
         return MatchResultDetailSerializer if self.action == "retrieve" else MatchResultSerializer
 
@@ -93,7 +111,13 @@ class MatchResultViewSet(ConditionalGetMixin, ReadOnlyApiViewSet):
         return {**super().get_serializer_context(), "catalog": policy_selectors.catalog()}
 
     def list(self, request, *args, **kwargs):
-        window = self.paginator.window(self.filter_queryset(self.get_queryset()), request)
+        # Only the columns a row shows: a clause's text and a document's other fields are long.
+        out_of_scope = self.out_of_scope(request).only(*LIST_COLUMNS)
+        window = self.paginator.window(
+            self.filter_queryset(self.get_queryset()),
+            request,
+            then=lambda after: out_of_scope_after(out_of_scope, after),
+        )
         etag = self._page_etag(request)
         if etag is not None:
             # One query names what the page is made of: a syncing client's unchanged page is a 304
@@ -103,7 +127,6 @@ class MatchResultViewSet(ConditionalGetMixin, ReadOnlyApiViewSet):
             body = cache.get(body_cache_key(self.access, etag))
             if body is not None:
                 return tag(HttpResponse(body, content_type=JSONRenderer.media_type), etag)
-        # Only the columns a row shows: a clause's text and a document's other fields are long.
         page = self.paginator.paginate_window(window.only(*LIST_COLUMNS))
         rows = RowBuilder(policy_selectors.catalog())
         rows.add_benefits(result.benefit for result in page)
@@ -202,22 +225,32 @@ class ChangeViewSet(ReadOnlyApiViewSet):
             )
             position = (mark or 0, 0)
         results = self.access.restrict(MatchResult.objects.all())
+        out_of_scope = self.access.restrict(OutOfScopeResult.objects.all())  # after the stored rows
         # The parameters were checked by filter_queryset (an invisible enterprise is a 404 already).
         form = ChangeFilter(request.query_params, queryset=MatchChange.objects.none(), request=request).form
         form.is_valid()
         for name, column in (("enterprise", "enterprise_id"), ("benefit", "benefit_id")):
             if form.cleaned_data.get(name) is not None:
                 results = results.filter(**{column: int(form.cleaned_data[name])})
+                out_of_scope = out_of_scope.filter(**{column: int(form.cleaned_data[name])})
         rows = RowBuilder(catalog=None)
         if connection.vendor == "postgresql":
             # PostgreSQL writes each item's text but the benefit (see snapshot_sql_pieces).
             page = self.paginator.paginate_snapshot(
-                snapshot_sql_pieces(results), request, mark=position[0], after=position[1]
+                snapshot_sql_pieces(results),
+                request,
+                mark=position[0],
+                after=position[1],
+                then=lambda after: snapshot_sql_pieces(out_of_scope_after(out_of_scope, after)),
             )
             items = snapshot_items(page, rows)
         else:
             page = self.paginator.paginate_snapshot(
-                results.values_list(*SNAPSHOT_COLUMNS), request, mark=position[0], after=position[1]
+                results.values_list(*SNAPSHOT_COLUMNS),
+                request,
+                mark=position[0],
+                after=position[1],
+                then=lambda after: out_of_scope_after(out_of_scope, after).values_list(*SNAPSHOT_COLUMNS),
             )
             rows.load_benefits(row[2] for row in page)
             items = [rows.snapshot_json(row) for row in page]
