@@ -153,7 +153,7 @@ def step_full(args) -> dict:
 
     if args.cold:
         with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE matching_matchresult, matching_matchchange")
+            cursor.execute("TRUNCATE matching_matchresult, matching_outofscope, matching_matchchange")
     started = time.perf_counter()
     run = services.evaluate_benefits(
         as_of=args.as_of, chunk_size=args.chunk_size, jobs=args.jobs, cause="bench"
@@ -175,7 +175,7 @@ def step_full(args) -> dict:
 def step_single(args) -> dict:
     from enterprises.models import Enterprise
     from matching import services
-    from matching.models import MatchResult
+    from matching.models import MatchResult, OutOfScope
 
     ids = list(Enterprise.objects.values_list("pk", flat=True))
     sample = random.Random(args.seed).sample(ids, min(args.single, len(ids)))
@@ -185,6 +185,7 @@ def step_single(args) -> dict:
         services.evaluate_enterprise(enterprise_id=pk, as_of=args.as_of, cause="bench")
         timings["current"].append(time.perf_counter() - started)
     MatchResult.objects.filter(enterprise_id__in=sample).delete()
+    OutOfScope.objects.filter(enterprise_id__in=sample).delete()
     for pk in sample:
         started = time.perf_counter()
         services.evaluate_enterprise(enterprise_id=pk, as_of=args.as_of, cause="bench")
@@ -321,49 +322,56 @@ def step_floor(args) -> dict:
 
 
 def step_write_floor(args) -> dict:
-    """The write floor: exactly the rows the cold run stored (the results table, in its COPY text
-    form, spooled to a file first, untimed) written by COPY into an UNLOGGED table without indexes
-    or triggers, over --jobs connections at once (each a contiguous share of the rows)."""
+    """The write floor: exactly the rows the cold run stored (the results table and the out-of-scope
+    records, in their COPY text form, spooled to files first, untimed) written by COPY into UNLOGGED
+    tables without indexes or triggers, over --jobs connections at once (each a contiguous share of
+    the enterprises)."""
     import tempfile
     import threading
 
     import psycopg2
     from django.db import connection
 
-    from matching.storage import COLUMNS, RESULTS
+    from matching.storage import COLUMNS, RESULTS, SCOPE, SCOPE_COLUMNS
 
     url = os.environ["DATABASE_URL"]
-    columns = ", ".join(COLUMNS)
+    tables = {RESULTS: ", ".join(COLUMNS), SCOPE: ", ".join(SCOPE_COLUMNS)}
     jobs = max(1, args.jobs)
+    counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as folder, connection.cursor() as cursor:
-        cursor.execute(f"SELECT min(enterprise_id), max(enterprise_id), count(*) FROM {RESULTS}")  # noqa: S608
-        low, high, rows = cursor.fetchone()
-        if not rows:
+        cursor.execute(f"SELECT min(enterprise_id), max(enterprise_id) FROM {RESULTS}")  # noqa: S608
+        low, high = cursor.fetchone()
+        if low is None:
             return {"seconds": 0.0, "rows": 0, "bytes": 0, "jobs": jobs}
         step = (high - low) // jobs + 1
-        paths = []
-        for n in range(jobs):
-            path = Path(folder) / f"share{n}.copy"
-            with open(path, "wb") as spool:
-                query = (
-                    f"SELECT {columns} FROM {RESULTS} WHERE enterprise_id >= {low + n * step} "  # noqa: S608
-                    f"AND enterprise_id < {low + (n + 1) * step} ORDER BY enterprise_id, benefit_id"
-                )
-                cursor.copy_expert(f"COPY ({query}) TO STDOUT", spool)
-            paths.append(path)
-        size = sum(path.stat().st_size for path in paths)
-        cursor.execute("DROP TABLE IF EXISTS bench_write_floor")
-        cursor.execute(
-            f"CREATE UNLOGGED TABLE bench_write_floor AS SELECT {columns} FROM {RESULTS} WITH NO DATA"  # noqa: S608
-        )
-        connections = [psycopg2.connect(url) for _ in paths]
+        shares: list[list[tuple[str, Path]]] = [[] for _ in range(jobs)]
+        for table, columns in tables.items():
+            cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608
+            counts[table] = cursor.fetchone()[0]
+            cursor.execute(f"DROP TABLE IF EXISTS bench_floor_{table}")
+            cursor.execute(
+                f"CREATE UNLOGGED TABLE bench_floor_{table} AS SELECT {columns} FROM {table} WITH NO DATA"
+            )  # noqa: S608
+            for n in range(jobs):
+                path = Path(folder) / f"{table}{n}.copy"
+                with open(path, "wb") as spool:
+                    query = (
+                        f"SELECT {columns} FROM {table} WHERE enterprise_id >= {low + n * step} "  # noqa: S608
+                        f"AND enterprise_id < {low + (n + 1) * step} ORDER BY 1, 2"
+                    )
+                    cursor.copy_expert(f"COPY ({query}) TO STDOUT", spool)
+                shares[n].append((table, path))
+        size = sum(path.stat().st_size for share in shares for _table, path in share)
+        connections = [psycopg2.connect(url) for _ in shares]
 
-        def load(target, path) -> None:
-            with open(path, "rb") as spool, target.cursor() as copy:
-                copy.copy_expert(f"COPY bench_write_floor ({columns}) FROM STDIN", spool)
+        def load(target, share) -> None:
+            with target.cursor() as copy:
+                for table, path in share:
+                    with open(path, "rb") as spool:
+                        copy.copy_expert(f"COPY bench_floor_{table} ({tables[table]}) FROM STDIN", spool)
             target.commit()
 
-        threads = [threading.Thread(target=load, args=pair) for pair in zip(connections, paths, strict=True)]
+        threads = [threading.Thread(target=load, args=pair) for pair in zip(connections, shares, strict=True)]
         started = time.perf_counter()
         for thread in threads:
             thread.start()
@@ -372,14 +380,19 @@ def step_write_floor(args) -> dict:
         seconds = time.perf_counter() - started
         for target in connections:
             target.close()
-        cursor.execute("SELECT count(*) FROM bench_write_floor")
-        loaded = cursor.fetchone()[0]
-        cursor.execute("DROP TABLE bench_write_floor")
-        cursor.execute(f"SELECT pg_total_relation_size('{RESULTS}'), pg_relation_size('{RESULTS}')")
-        total, heap = cursor.fetchone()
+        loaded = total = heap = 0
+        for table in tables:
+            cursor.execute(f"SELECT count(*) FROM bench_floor_{table}")  # noqa: S608
+            loaded += cursor.fetchone()[0]
+            cursor.execute(f"DROP TABLE bench_floor_{table}")
+            cursor.execute(f"SELECT pg_total_relation_size('{table}'), pg_relation_size('{table}')")
+            table_total, table_heap = cursor.fetchone()
+            total, heap = total + table_total, heap + table_heap
     return {
         "seconds": seconds,
-        "rows": rows,
+        "rows": sum(counts.values()),
+        "result_rows": counts[RESULTS],
+        "scope_rows": counts[SCOPE],
         "loaded": loaded,
         "bytes": size,
         "jobs": jobs,
@@ -546,7 +559,7 @@ def main() -> None:
     rows = [
         ("1. full re-evaluation, cold (all results written)", f"{cold['seconds']:.1f} s, peak {cold['peak_mb']:.0f} MB", "≤ 3 × (read + write floor)"),
         ("   pairs evaluated / results written / items", f"{cold['pairs']:,} / {cold['written']:,} / {cold['items']:,}", ""),
-        ("   rows and bytes stored (table with indexes / heap / COPY text)", f"{write_floor['rows']:,} rows, {write_floor['table_bytes'] / mb:,.0f} / {write_floor['heap_bytes'] / mb:,.0f} / {write_floor['bytes'] / mb:,.0f} MB", ""),
+        ("   rows and bytes stored (table with indexes / heap / COPY text)", f"{write_floor.get('result_rows', 0):,} result rows + {write_floor.get('scope_rows', 0):,} out-of-scope records, {write_floor['table_bytes'] / mb:,.0f} / {write_floor['heap_bytes'] / mb:,.0f} / {write_floor['bytes'] / mb:,.0f} MB", ""),
         ("1. full re-evaluation, warm (inputs unchanged)", f"{warm['seconds']:.1f} s, peak {warm['peak_mb']:.0f} MB, written {warm['written']:,}", "≤ 3 × read floor"),
         ("4. read floor: every fact and item row, binary COPY", f"{read:.2f} s ({floor['rows']:,} rows, {floor['bytes'] / mb:,.0f} MB)", ""),
         ("   the same rows by cursor fetchall", f"{floor['fetchall_seconds']:.2f} s", ""),

@@ -74,7 +74,8 @@ class MatchResult(models.Model):
     """The stored verdict of one benefit for one enterprise (written by services, never by hand).
 
     Only benefits in force on the evaluation date have rows: a benefit not in force gives everyone the
-    same verdict, read from the benefit itself. Reasons are rendered on read (selectors.explain_match)
+    same verdict, read from the benefit itself. Nor do pairs out of scope (the document's applicability
+    rules the enterprise out): OutOfScope keeps them, one record per enterprise. Reasons are rendered on read (selectors.explain_match)
     from the facts the fingerprint was computed on.
     """
 

@@ -344,9 +344,11 @@ def item_results_for_enterprise(enterprise: Enterprise) -> dict[int, list[ItemRe
 
 def results_for_enterprise(enterprise_id: int) -> list[MatchResult | OutOfScopeResult]:
     """Every stored verdict of an enterprise by benefit: its result rows and its out-of-scope ones."""
-    rows = [
+    rows: list[MatchResult | OutOfScopeResult] = [
         *MatchResult.objects.filter(enterprise_id=enterprise_id).select_related("benefit__clause__document"),
-        *OutOfScopeResult.objects.filter(enterprise_id=enterprise_id).select_related("benefit__clause__document"),
+        *OutOfScopeResult.objects.filter(enterprise_id=enterprise_id).select_related(
+            "benefit__clause__document"
+        ),
     ]
     return sorted(rows, key=lambda row: row.benefit_id)
 

@@ -149,7 +149,7 @@ def plan_evaluation(*, as_of: dt.date, benefit_ids: list[int] | None = None, cau
     in_force, broken = policies.usable([spec for spec in specs if validity[spec.benefit_id] == IN_FORCE])
     out_of_force = {pk: reason for pk, reason in validity.items() if reason != IN_FORCE}
     # only benefits that left force since they were stored have rows to remove (usually none)
-    stale = benefits_with_results(list(out_of_force))
+    stale = benefits_with_results([pk for pk in out_of_force if pk is not None])
     return Plan(
         benefits=len(specs),
         in_force=in_force,

@@ -134,6 +134,10 @@ class _ScopeRecords:
     def __init__(self, stored: dict[int, dict[str, str]]) -> None:
         self.stored = stored
         self.maps = {pk: dict(entries) for pk, entries in stored.items()}
+        self.holders: dict[str, list[int]] = {}  # benefit key → the enterprises whose record has it
+        for pk, entries in stored.items():
+            for key in entries:
+                self.holders.setdefault(key, []).append(pk)
 
     @classmethod
     def read(cls, ids: np.ndarray) -> _ScopeRecords:
@@ -145,13 +149,25 @@ class _ScopeRecords:
         )
         return cls({pk: benefits for pk, benefits in rows if pk in chunk})
 
-    def set(self, enterprise_id: int, benefit_id: int, letters: str | None) -> None:
-        """Out of scope with these letters, or (None) not out of scope."""
-        entries = self.maps.setdefault(enterprise_id, {})
-        if letters is None:
-            entries.pop(str(benefit_id), None)
-        else:
-            entries[str(benefit_id)] = letters
+    def put(self, benefit_id: int, enterprise_ids: list[int], letters: list[str]) -> None:
+        """These enterprises are out of scope of the benefit, with these letters."""
+        key, maps = str(benefit_id), self.maps
+        for pk, text in zip(enterprise_ids, letters, strict=True):
+            entries = maps.get(pk)
+            if entries is None:
+                entries = maps[pk] = {}
+            entries[key] = text
+
+    def clear(self, benefit_id: int, ids: np.ndarray, in_scope: np.ndarray) -> None:
+        """The enterprises of `ids` (sorted) where `in_scope` is true have no entry for the benefit."""
+        key = str(benefit_id)
+        holders = self.holders.get(key)
+        if not holders:
+            return
+        rows = np.searchsorted(ids, holders)
+        for pk, inside in zip(holders, in_scope[rows].tolist(), strict=True):
+            if inside:
+                self.maps[pk].pop(key, None)
 
     def had(self, enterprise_id: int, benefit_id: int) -> bool:
         return str(benefit_id) in self.stored.get(enterprise_id, {})
@@ -227,13 +243,15 @@ def _changed_lines(
     left: dict[int, list[int]] = {}
     for j, result in enumerate(evaluated):
         benefit_id = int(benefit_ids[j])
-        for i in np.flatnonzero(~in_scope[:, j]).tolist():
-            scope.set(enterprise[i], benefit_id, result.leaf_outcomes(i))
-        for i in np.flatnonzero(in_scope[:, j]).tolist():
-            scope.set(enterprise[i], benefit_id, None)
+        out = np.flatnonzero(~in_scope[:, j])
+        if len(out):
+            scope.put(
+                benefit_id, ids[out].tolist(), _outcome_texts(result.letters[out, : result.scope_leaves])
+            )
+        scope.clear(benefit_id, ids, in_scope[:, j])
         leaving = np.flatnonzero(~in_scope[:, j] & present[:, j])
         if len(leaving):
-            left[benefit_id] = [enterprise[i] for i in leaving.tolist()]
+            left[benefit_id] = ids[leaving].tolist()
     rows, columns = np.nonzero(changed)  # row-major: ordered by (enterprise, benefit)
     if not len(rows):
         return [], [], [], left
@@ -255,15 +273,17 @@ def _changed_lines(
     return new, replacing, entered, left
 
 
+def _outcome_texts(letters: np.ndarray) -> list[str]:
+    """Each row of a (rows, leaves) letter array as text."""
+    if not letters.shape[1]:
+        return [""] * len(letters)
+    return np.ascontiguousarray(letters).view(f"S{letters.shape[1]}").ravel().astype(str).tolist()
+
+
 def _fields(result: TableVerdicts) -> tuple:
     """Per-row texts of one benefit's verdicts (amount and basis together, looked up by code)."""
     amounts = [f"{NULL if a.value is None else a.value}\t{a.basis.value}" for a in result.amount_table]
-    letters = result.letters
-    outcomes = (
-        np.ascontiguousarray(letters).view(f"S{letters.shape[1]}").ravel().astype(str).tolist()
-        if letters.shape[1]
-        else [""] * len(letters)
-    )
+    outcomes = _outcome_texts(result.letters)
     return (
         f"{result.spec.benefit_id}\t",
         result.status_slugs(),

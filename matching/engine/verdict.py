@@ -177,7 +177,8 @@ def scope_node(spec: BenefitSpec, compiled: CompiledCondition) -> tuple[Node | N
     benefit has no condition of its own (matching/scenarios.spec_from_rows). (None, 0) without one."""
     if not spec.applicability or compiled.root is None:
         return None, 0
-    node = compiled.root if spec.condition == spec.applicability else compiled.root.children[0]
+    root = compiled.root
+    node = root if spec.condition == spec.applicability or isinstance(root, Leaf) else root.children[0]
     return node, _leaf_count(node)
 
 
@@ -338,10 +339,8 @@ def _explain_one(
     if status in AMOUNT_STATUSES and potential.basis is AmountBasis.BASE_UNKNOWN:
         missing += [code for code in amount_codes if values[code] is None]
     if status is Status.NOT_ELIGIBLE and compiled.root is not None:
-        unmet = tuple(
-            reasons[leaf.index]
-            for leaf in leaves_behind(scope if out_of_scope else compiled.root, outcomes, Outcome.UNMET)
-        )
+        behind = scope if out_of_scope and scope is not None else compiled.root
+        unmet = tuple(reasons[leaf.index] for leaf in leaves_behind(behind, outcomes, Outcome.UNMET))
     return Verdict(
         spec=spec,
         as_of=as_of,

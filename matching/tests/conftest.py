@@ -4,6 +4,7 @@ import pytest
 from django.db import connection, transaction
 
 from enterprises.models import EnterpriseChange
+from matching.models import MatchResult, OutOfScope, OutOfScopeResult
 from policies.loader import default_paths, load_files
 from policies.models import PolicyChange
 
@@ -14,6 +15,21 @@ def forget_marks() -> None:
     PolicyChange.objects.all().delete()
     EnterpriseChange.objects.all().delete()
     connection.run_on_commit[:] = []
+
+
+def result_pairs(**filters) -> set[tuple[int, int]]:
+    """(enterprise, benefit) of every stored verdict matching `filters`: the result rows and the
+    out-of-scope entries (matching.models.OutOfScope), as a reader sees them."""
+    return {
+        *MatchResult.objects.filter(**filters).values_list("enterprise_id", "benefit_id"),
+        *OutOfScopeResult.objects.filter(**filters).values_list("enterprise_id", "benefit_id"),
+    }
+
+
+def forget_results() -> None:
+    """Delete every stored verdict (rows and out-of-scope records)."""
+    MatchResult.objects.all().delete()
+    OutOfScope.objects.all().delete()
 
 
 @pytest.fixture(autouse=True)

@@ -26,6 +26,7 @@ from matching.models import (
     MatchChange,
     MatchResult,
     NotificationPreference,
+    OutOfScopeResult,
     WebhookDelivery,
     WebhookSubscription,
     WorkerHeartbeat,
@@ -39,7 +40,7 @@ from matching.tests.background_support import (
     benefit,
     new_lessee,
 )
-from matching.tests.conftest import committed
+from matching.tests.conftest import committed, forget_results, result_pairs
 from policies import aftercommit
 from policies import services as policy_services
 from policies.models import FactDefinition, PolicyChange
@@ -57,18 +58,18 @@ def in_force_ids(as_of=AS_OF) -> set[int]:
     return {spec.benefit_id for spec in selectors.benefit_specs() if validity_on(spec, as_of) == "in_force"}
 
 
-def stored(enterprise, key=LEASE_KEY) -> MatchResult:
-    return MatchResult.objects.get(enterprise=enterprise, benefit=benefit(key))
+def stored(enterprise, key=LEASE_KEY) -> MatchResult | OutOfScopeResult:
+    """The stored verdict of the pair: its result row, or its out-of-scope entry."""
+    pk = benefit(key).pk
+    return next(row for row in selectors.results_for_enterprise(enterprise.pk) if row.benefit_id == pk)
 
 
 def test_a_new_enterprise_is_evaluated_for_every_benefit_after_commit(loaded):
     with committed():
         enterprise = new_lessee(1)
         assert EnterpriseChange.objects.filter(enterprise_id=enterprise.pk).count() == 2  # new, projects
-        assert not MatchResult.objects.exists()  # nothing before the commit
-    assert set(MatchResult.objects.filter(enterprise=enterprise).values_list("benefit_id", flat=True)) == (
-        in_force_ids()
-    )
+        assert not result_pairs()  # nothing before the commit
+    assert {benefit for _, benefit in result_pairs(enterprise=enterprise)} == in_force_ids()
     lease = stored(enterprise)
     assert (lease.status, lease.amount, lease.as_of) == ("pending_recognition", LEASE_CAP, AS_OF)
     assert not EnterpriseChange.objects.exists()
@@ -108,7 +109,7 @@ def test_an_import_is_drained_in_batches_not_one_task_per_enterprise(loaded, mon
         assert len(drains) == 1  # one task for the whole import
     batches = JobRun.objects.filter(kind="enterprise_data").order_by("pk")
     assert list(batches.values_list("items", flat=True)) == [4, 4, 2]
-    assert MatchResult.objects.filter(enterprise__in=created).count() == 10 * len(in_force_ids())
+    assert len(result_pairs(enterprise__in=created)) == 10 * len(in_force_ids())
 
 
 def test_the_first_drain_of_a_quiet_spell_goes_at_once_the_others_wait_the_window(monkeypatch):
@@ -198,7 +199,7 @@ def test_a_bulk_update_through_save_profiles_is_re_evaluated_after_commit(loaded
         assert set(EnterpriseChange.objects.values_list("source", flat=True)) == {"enterprise"}
     job = JobRun.objects.get(kind="enterprise_data")  # one drain for the whole write
     assert (job.status, job.items) == ("succeeded", 3)
-    assert all(stored(e).status != "pending_recognition" for e in lessees)  # not in 闵行 any more
+    assert all(stored(e).out_of_scope for e in lessees)  # not in 闵行 any more
     assert set(
         MatchChange.objects.filter(benefit=benefit(LEASE_KEY)).values_list("enterprise_id", flat=True)
     ) == {e.pk for e in lessees}
@@ -285,7 +286,7 @@ def test_a_document_edit_re_evaluates_its_benefits(loaded):
     assert set(job.params["benefit_ids"]) == set(
         benefit(LEASE_KEY).__class__.objects.filter(clause__document=document).values_list("pk", flat=True)
     )
-    assert not MatchResult.objects.filter(benefit__clause__document=document).exists()
+    assert not result_pairs(benefit__clause__document=document)  # rows and out-of-scope entries
     change = MatchChange.objects.get(benefit=benefit(LEASE_KEY))
     assert (change.enterprise_id, change.new_status, change.cause) == (
         enterprise.pk,
@@ -324,7 +325,7 @@ def test_a_poison_enterprise_is_recorded_as_a_failure_and_blocks_nothing(loaded)
 def test_a_broken_benefit_rule_fails_its_job_but_not_the_other_benefits(loaded):
     with committed():
         enterprise = new_lessee(45)
-    MatchResult.objects.all().delete()
+    forget_results()
     lease = benefit(LEASE_KEY)
     other = benefit("mh-2024-new-industrialization/8/high-growth-rent")
     broken = {"all": [{"fact": "no_such_fact", "op": "eq", "value": 1, "quote": "x"}]}
@@ -334,7 +335,7 @@ def test_a_broken_benefit_rule_fails_its_job_but_not_the_other_benefits(loaded):
     job = JobRun.objects.get(kind="rerun")
     assert (job.status, job.failures) == ("failed", 1)
     assert f"扶持项目 {lease.pk}: {LEASE_KEY}" in job.error
-    assert not MatchResult.objects.filter(benefit=lease).exists()
+    assert not result_pairs(benefit=lease)
     assert MatchResult.objects.filter(enterprise=enterprise, benefit=other).exists()
 
 
@@ -358,7 +359,7 @@ def test_the_daily_job_flips_validity_on_the_day_after_expiry_without_data_chang
     job = JobRun.objects.get(kind="date")
     assert set(job.params["benefit_ids"]) == document_benefits
     assert (job.status, job.params["as_of"]) == ("succeeded", "2029-04-01")
-    assert not MatchResult.objects.filter(benefit_id__in=document_benefits).exists()
+    assert not result_pairs(benefit_id__in=document_benefits)
     change = MatchChange.objects.get(benefit=benefit(LEASE_KEY))
     assert (change.old_status, change.new_status, change.cause, change.as_of) == (
         "not_eligible",
@@ -408,7 +409,7 @@ def test_the_staff_rerun_reports_progress_and_rewrites_nothing_unchanged(loaded,
 def test_the_tick_beats_and_republishes_a_lost_chunk(loaded):
     with committed():
         new_lessee(80)
-    MatchResult.objects.all().delete()
+    forget_results()
     job = JobRun.objects.create(
         kind="rerun", total=1, params={"as_of": AS_OF.isoformat(), "benefit_ids": None, "cause": "rerun"}
     )
@@ -694,6 +695,13 @@ def test_evaluate_enterprise_and_jobs_agree(loaded):
         enterprise = new_lessee(140, "5000")
     fields = ("benefit_id", "status", "score", "amount", "amount_basis", "leaf_outcomes", "fingerprint")
     drained = set(MatchResult.objects.filter(enterprise=enterprise).values_list(*fields))
-    MatchResult.objects.all().delete()
+    out_of_scope = result_pairs(enterprise=enterprise) - set(
+        MatchResult.objects.values_list("enterprise", "benefit")
+    )
+    assert out_of_scope  # the other districts' benefits
+    forget_results()
     services.evaluate_enterprise(enterprise_id=enterprise.pk, as_of=AS_OF)
     assert set(MatchResult.objects.filter(enterprise=enterprise).values_list(*fields)) == drained
+    assert result_pairs(enterprise=enterprise) - set(
+        MatchResult.objects.values_list("enterprise", "benefit")
+    ) == (out_of_scope)

@@ -46,7 +46,7 @@ MONEY = [
     re.compile(r"\}\s*million yuan"),
     re.compile(r"\|\s*(floatformat|intcomma)"),
 ]
-MONEY_ALLOWED = [re.compile(r"round\([\w.]+ / 10000, 2\)")]  # the snapshot SQL's wan_fixed
+MONEY_ALLOWED = [re.compile(r"round\([\w.{}]+ / 10000, 2\)")]  # the snapshot SQL's wan_fixed
 CODEC = [
     re.compile(r"^\s*(TRUE_WORDS|FALSE_WORDS)\s*="),
     re.compile(r"[\"']true[\"']\s*:\s*True"),

@@ -170,4 +170,5 @@ def test_lists_take_the_same_few_queries_however_many_rows(api_world):
                 response = client.get(f"{url}{'&' if '?' in url else '?'}page_size={size}")
             assert response.status_code == 200 and len(response.json()["results"]) >= 1
             counts[url, size] = len(queries.captured_queries)
-        assert counts[url, 1] == counts[url, 1000] <= 8, counts  # no query per row
+        # no query per row; a long page reads on into the out-of-scope results (one query more)
+        assert counts[url, 1] <= counts[url, 1000] <= counts[url, 1] + 1 <= 9, counts
