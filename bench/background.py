@@ -117,7 +117,9 @@ def measure_saves(args, voucher) -> tuple[list[float], dict[str, list[float]]]:
             "enterprise_id", "output_value"
         )
     )
-    chosen = random.Random(args.seed).sample(sorted(figures), args.samples)
+    # enterprises the voucher's document applies to: an out-of-scope pair has no row to rewrite
+    in_scope = set(MatchResult.objects.filter(benefit=voucher).values_list("enterprise_id", flat=True))
+    chosen = random.Random(args.seed).sample(sorted(set(figures) & in_scope), args.samples)
     latencies = []
     parts: dict[str, list[float]] = {part: [] for part in PARTS}
     for enterprise_id in chosen:

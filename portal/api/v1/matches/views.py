@@ -65,9 +65,12 @@ IF_NONE_MATCH = OpenApiParameter(
         summary="匹配结果 Match results",
         description=(
             "只含在评估日有效的扶持项目。按企业、项目、结论、最低金额、变化时间筛选；游标分页；"
-            "带 If-None-Match 可得 304。"
+            "带 If-None-Match 可得 304。政策适用范围（如注册地）之外的企业，结论为不符合条件，"
+            "理由只列适用范围的条件，排在其余结果之后。"
             "Only benefits in force on the evaluation date. Filter by enterprise, benefit, status, minimum "
-            "amount, changed since; cursor pages; send If-None-Match for a 304."
+            "amount, changed since; cursor pages; send If-None-Match for a 304. Where the document does not "
+            "apply to the enterprise (e.g. another district), the result is not eligible with the "
+            "applicability's conditions as its only reasons; such results come after the others."
         ),
         parameters=[IF_NONE_MATCH],
         examples=[examples.reply("厂房租赁补贴 Factory lease", examples.MATCH)],
