@@ -7,6 +7,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from policies.rules.ast import Group, Node
+
 COMPARISONS = {"eq": "==", "ne": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
 
@@ -20,23 +22,27 @@ def _json(value: Any) -> Any:
     return value
 
 
-def to_json_logic(tree: dict | None) -> dict | None:
-    if tree is None:
+def to_json_logic(node: Node | None) -> dict | None:
+    """A compiled condition (policies.rules: the engine's own tree) as JSON Logic; `within` becomes
+    `in` over the region's members, as the engine evaluates it (Leaf.test)."""
+    if node is None:
         return None
-    if "all" in tree:
-        return {"and": [to_json_logic(child) for child in tree["all"]]}
-    if "any" in tree:
-        return {"or": [to_json_logic(child) for child in tree["any"]]}
-    if "not" in tree:
-        return {"!": to_json_logic(tree["not"])}
-    fact, op, value = tree["fact"], tree["op"], _json(tree.get("value"))
+    if isinstance(node, Group):
+        children = [to_json_logic(child) for child in node.children]
+        if node.op == "all":
+            return {"and": children}
+        if node.op == "any":
+            return {"or": children}
+        return {"!": children[0]}
+    fact = node.fact
+    op, value = node.test
     var = {"var": fact}
     if op in COMPARISONS:
-        return {COMPARISONS[op]: [var, value]}
+        return {COMPARISONS[op]: [var, _json(value)]}
     if op == "in":
         return {"in": [var, [_json(v) for v in value]]}
     if op == "contains":
-        return {"in": [value, {"var": [fact, []]}]}
+        return {"in": [_json(value), {"var": [fact, []]}]}
     if op == "between":
         return {"<=": [_json(value[0]), var, _json(value[1])]}
     if op == "exists":

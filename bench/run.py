@@ -244,7 +244,8 @@ def step_baseline(args) -> dict:
     ours = [evaluate_table(spec, columns, args.as_of) for spec in specs]
     our_seconds = time.perf_counter() - started
 
-    rules = [to_json_logic(spec.condition) for spec in specs]
+    compiled = selectors.policy_set().compiled
+    rules = [to_json_logic(compiled[spec.row_id].root) for spec in specs]
     rows = to_json_data(table.columns, n)
     started = time.perf_counter()
     met = 0
