@@ -188,7 +188,7 @@ class _ScopeRecords:
             return []
         marks, params = _in_list(changed)
         cursor.execute(f"DELETE FROM {SCOPE} WHERE enterprise_id IN ({marks})", params)
-        stamp = f"\t{ENGINE_VERSION}\t{as_of.isoformat()}\t{connection.ops.adapt_datetimefield_value(now)}\n"
+        stamp = f"\t{ENGINE_VERSION}{_dated(as_of, now)}"
         lines = [
             f"{pk}\t{json.dumps(self.maps[pk], separators=(',', ':'), sort_keys=True)}{stamp}"
             for pk in changed
@@ -214,10 +214,12 @@ def _change_line(
         text(new_amount),
         cause[:200],
     )
-    return (
-        "\t".join(map(str, fields))
-        + f"\t{as_of.isoformat()}\t{connection.ops.adapt_datetimefield_value(now)}\n"
-    )
+    return "\t".join(map(str, fields)) + _dated(as_of, now)
+
+
+def _dated(as_of: dt.date, now: dt.datetime) -> str:
+    """The end of a COPY line: the evaluation date and the time written."""
+    return f"\t{as_of.isoformat()}\t{connection.ops.adapt_datetimefield_value(now)}\n"
 
 
 def _changed_lines(
@@ -255,7 +257,7 @@ def _changed_lines(
     rows, columns = np.nonzero(changed)  # row-major: ordered by (enterprise, benefit)
     if not len(rows):
         return [], [], [], left
-    suffix = f"\t{ENGINE_VERSION}\t{as_of.isoformat()}\t{connection.ops.adapt_datetimefield_value(now)}\n"
+    suffix = f"\t{ENGINE_VERSION}{_dated(as_of, now)}"
     fields = [_fields(result) if changed[:, j].any() else None for j, result in enumerate(evaluated)]
     new: list[str] = []
     replacing: list[str] = []
@@ -313,7 +315,7 @@ def _store_items(
     for enterprise_id, benefit_id, item_id, fingerprint in cursor.fetchall():
         if enterprise_id in chunk:
             stored.setdefault((benefit_id, enterprise_id), set()).add((item_id, fingerprint))
-    stamp = f"\t{as_of.isoformat()}\t{connection.ops.adapt_datetimefield_value(now)}\n"
+    stamp = _dated(as_of, now)
     enterprise = ids.tolist()
     count = 0
     for result in per_item:

@@ -3,7 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
-from matching.engine import BenefitSpec, CatalogFact
+from matching.engine import BenefitSpec, CatalogFact, TableVerdicts, Verdict
 
 ENUM_CHOICES = (
     {"value": "municipal", "label_zh": "市级技改项目"},
@@ -63,3 +63,27 @@ def spec(condition=None, **overrides) -> BenefitSpec:
     }
     fields.update(overrides)
     return BenefitSpec(**fields)
+
+
+def bulk_row(bulk: TableVerdicts, row: int) -> tuple:
+    """One row of the set-wise path, as the fields both paths must agree on (see single_row)."""
+    return (
+        bulk.status_slug(row),
+        int(bulk.score[row]),
+        bulk.amount(row),
+        bulk.leaf_outcomes(row),
+        int(bulk.fingerprints[row]),
+        not bulk.in_scope()[row],
+    )
+
+
+def single_row(verdict: Verdict) -> tuple:
+    """The same fields of one enterprise's verdict (bulk_row)."""
+    return (
+        verdict.status.slug,
+        verdict.score,
+        verdict.amount,
+        verdict.leaf_outcomes,
+        verdict.fingerprint,
+        verdict.out_of_scope,
+    )

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from matching.engine import BenefitSpec, CatalogFact, FactColumns, evaluate_table, explain
 from matching.engine.conditions import OPS_BY_KIND
 from matching.engine.values import kind_of
-from matching.tests.engine_support import REGION_CHOICES
+from matching.tests.engine_support import REGION_CHOICES, bulk_row, single_row
 from policies import amount_rules
 
 CATALOG = {
@@ -193,21 +193,7 @@ def test_bulk_and_single_paths_agree_on_every_row(data):
     bulk = evaluate_table(spec, FactColumns(columns, len(table_rows), CATALOG), as_of)
     for i, row in enumerate(table_rows):
         single = explain(spec, row, as_of=as_of, catalog=CATALOG)
-        assert (
-            bulk.status_slug(i),
-            int(bulk.score[i]),
-            bulk.amount(i),
-            bulk.leaf_outcomes(i),
-            int(bulk.fingerprints[i]),
-            not bulk.in_scope()[i],
-        ) == (
-            single.status.slug,
-            single.score,
-            single.amount,
-            single.leaf_outcomes,
-            single.fingerprint,
-            single.out_of_scope,
-        ), row
+        assert bulk_row(bulk, i) == single_row(single), row
 
 
 def test_float_ties_are_settled_exactly():

@@ -19,6 +19,7 @@ from enterprises.models import Enterprise
 from enterprises.tests.factories import EnterpriseFactory
 from matching import selectors
 from matching.engine import FactColumns, Status, best_total, evaluate_table
+from matching.tests.engine_support import bulk_row, single_row
 from policies.loader import catalog_paths, load_files
 from policies.models import Region
 
@@ -149,11 +150,7 @@ def _assert_paths_agree(loaded, enterprises, keys, as_of):
         bulk = evaluate_table(loaded[key], columns, as_of)
         for row, pk in enumerate(table.enterprise_ids):
             single = _verdicts(Enterprise.objects.get(pk=pk), as_of)[key]
-            assert bulk.status_slug(row) == single.status.slug, (key, pk)
-            assert bulk.score[row] == single.score
-            assert bulk.amount(row) == single.amount, (key, pk)
-            assert bulk.leaf_outcomes(row) == single.leaf_outcomes
-            assert int(bulk.fingerprints[row]) == single.fingerprint, (key, pk)
+            assert bulk_row(bulk, row) == single_row(single), (key, pk)
 
 
 def test_ranges_marginal_bands_declining_rates_and_unequal_instalments(loaded):

@@ -17,6 +17,7 @@ from matching import selectors
 from matching.engine import BenefitSpec, FactColumns, evaluate_table, explain
 from matching.engine.conditions import OPS_BY_KIND
 from matching.engine.values import Kind, kind_of
+from matching.tests.engine_support import bulk_row, single_row
 
 pytestmark = pytest.mark.django_db
 AS_OF = dt.date(2025, 6, 1)
@@ -120,16 +121,4 @@ def test_random_conditions_agree_on_every_enterprise(world, data):
     )
     for i, sheet in enumerate(sheets):
         single = explain(spec, sheet.values, as_of=AS_OF, catalog=catalog, sources=sheet.sources)
-        assert (
-            bulk.status_slug(i),
-            int(bulk.score[i]),
-            bulk.amount(i),
-            bulk.leaf_outcomes(i),
-            int(bulk.fingerprints[i]),
-        ) == (
-            single.status.slug,
-            single.score,
-            single.amount,
-            single.leaf_outcomes,
-            single.fingerprint,
-        ), (table.enterprise_ids[i], spec.condition)
+        assert bulk_row(bulk, i) == single_row(single), (table.enterprise_ids[i], spec.condition)

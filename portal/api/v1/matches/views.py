@@ -25,7 +25,6 @@ from rest_framework.response import Response
 
 from matching import selectors as matching_selectors
 from matching.models import MatchChange, MatchResult, OutOfScopeResult
-from matching.selectors import out_of_scope_after, out_of_scope_result
 from policies import selectors as policy_selectors
 from portal.api import examples
 from portal.api import selectors as api_selectors
@@ -100,7 +99,11 @@ class MatchResultViewSet(ConditionalGetMixin, ReadOnlyApiViewSet):
 
     def get_object(self):
         lookup = self.kwargs.get(self.lookup_field, "")
-        where = out_of_scope_result(int(lookup)) if lookup.isascii() and lookup.isdigit() else None
+        where = (
+            matching_selectors.out_of_scope_result(int(lookup))
+            if lookup.isascii() and lookup.isdigit()
+            else None
+        )
         if where is None:
             return super().get_object()
         result = get_object_or_404(self.out_of_scope(self.request).filter(where))
@@ -119,7 +122,7 @@ class MatchResultViewSet(ConditionalGetMixin, ReadOnlyApiViewSet):
         window = self.paginator.window(
             self.filter_queryset(self.get_queryset()),
             request,
-            then=lambda after: out_of_scope_after(out_of_scope, after),
+            then=lambda after: matching_selectors.out_of_scope_after(out_of_scope, after),
         )
         etag = self._page_etag(request)
         if etag is not None:
@@ -244,7 +247,9 @@ class ChangeViewSet(ReadOnlyApiViewSet):
                 request,
                 mark=position[0],
                 after=position[1],
-                then=lambda after: snapshot_sql_pieces(out_of_scope_after(out_of_scope, after)),
+                then=lambda after: snapshot_sql_pieces(
+                    matching_selectors.out_of_scope_after(out_of_scope, after)
+                ),
             )
             items = snapshot_items(page, rows)
         else:
@@ -253,7 +258,9 @@ class ChangeViewSet(ReadOnlyApiViewSet):
                 request,
                 mark=position[0],
                 after=position[1],
-                then=lambda after: out_of_scope_after(out_of_scope, after).values_list(*SNAPSHOT_COLUMNS),
+                then=lambda after: matching_selectors.out_of_scope_after(out_of_scope, after).values_list(
+                    *SNAPSHOT_COLUMNS
+                ),
             )
             rows.load_benefits(row[2] for row in page)
             items = [rows.snapshot_json(row) for row in page]
