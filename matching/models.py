@@ -172,6 +172,31 @@ class OutOfScope(models.Model):
         return f"{self.enterprise_id}: {len(self.benefits)}"
 
 
+class ResultDigest(models.Model):
+    """Per enterprise, the input digest (matching.engine.input_digests: the plan's signature, the
+    enterprise's facts and items) its stored results were last computed from by a full run. A full
+    run whose digest for an enterprise is unchanged neither evaluates nor compares it (its results
+    would be the same); absent, it is evaluated and compared pair by pair. Any other write of an
+    enterprise's results (one enterprise, some benefits) deletes its digest."""
+
+    enterprise = models.OneToOneField(
+        "enterprises.Enterprise",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        verbose_name=_("企业"),
+        db_constraint=False,
+    )
+    digest = models.BigIntegerField(_("结果摘要"))
+
+    class Meta:
+        verbose_name = _("结果摘要")
+        verbose_name_plural = _("结果摘要")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id}: {self.digest}"
+
+
 class OutOfScopeResult(models.Model):
     """One out-of-scope pair as a result row (a database view over OutOfScope, read only): the same
     fields as MatchResult, so that every reader renders both alike. `id` is the pair's position

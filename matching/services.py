@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+import numpy as np
 from django.db import InterfaceError, OperationalError, connection, connections, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -29,11 +30,13 @@ from matching.engine import (
     Verdict,
     evaluate_table,
     explain,
+    input_digests,
 )
 from matching.engine.conditions import CompiledCondition
+from matching.engine.fingerprint import plan_signature
 from matching.engine.spec import IN_FORCE, validity_on
 from matching.models import JobRun
-from matching.storage import Written, benefits_with_results, store
+from matching.storage import Written, benefits_with_results, digests_match, store
 
 
 @transaction.atomic
@@ -139,6 +142,8 @@ class Plan:
     broken: dict[int, str]  # benefits left out: their rule does not compile against the catalog
     compiled: Mapping[int, CompiledCondition] = field(default_factory=dict)  # benefit id -> condition
     regions: Mapping[tuple[str, str], str] | None = None  # enterprises.facts.region_codes()
+    # every benefit in force (not some): plan_signature, from which chunks take input digests
+    signature: int | None = None
 
 
 def plan_evaluation(*, as_of: dt.date, benefit_ids: list[int] | None = None, cause: str) -> Plan:
@@ -161,6 +166,7 @@ def plan_evaluation(*, as_of: dt.date, benefit_ids: list[int] | None = None, cau
         broken=broken,
         compiled={spec.row_id: policies.compiled[spec.row_id] for spec in in_force},
         regions=policies.regions,
+        signature=plan_signature(in_force, IN_FORCE, policies.regions) if benefit_ids is None else None,
     )
 
 
@@ -174,10 +180,20 @@ def evaluate_locked(plan: Plan, enterprise_ids: list[int]) -> Written:
     # ids: a chunk is read as an id range; the catalog and region codes are the plan's (no query)
     table = facts_table(enterprise_ids, plan.as_of, plan.codes, catalog=plan.catalog, regions=plan.regions)
     columns = FactColumns(table.columns, len(table.enterprise_ids), plan.catalog, table.items)
+    ids = np.asarray(table.enterprise_ids, dtype=np.int64)
+    digests = None
+    if plan.signature is not None:  # a full run: enterprises whose inputs are as last stored are done
+        digests = input_digests(columns, plan.codes, plan.signature)
+        fresh = np.flatnonzero(~digests_match(ids, digests))
+        if not len(fresh):
+            return Written()
     evaluated = [
         evaluate_table(spec, columns, plan.as_of, plan.compiled.get(spec.row_id)) for spec in plan.in_force
     ]
-    return store(evaluated, table.enterprise_ids, plan.out_of_force, as_of=plan.as_of, cause=plan.cause)
+    if digests is not None and len(fresh) < len(ids):
+        ids, digests = ids[fresh], digests[fresh]
+        evaluated = [result.take(fresh) for result in evaluated]
+    return store(evaluated, ids, plan.out_of_force, as_of=plan.as_of, cause=plan.cause, digests=digests)
 
 
 def _evaluate_one_locked(plan: Plan, enterprise_id: int) -> Written:

@@ -46,6 +46,7 @@ from policies.models import Benefit
 RESULTS = "matching_matchresult"
 SCOPE = "matching_outofscope"
 SCOPE_COLUMNS = ("enterprise_id", "benefits", "engine_version", "as_of", "evaluated_at")
+DIGESTS = "matching_resultdigest"
 CHANGES = "matching_matchchange"
 INCOMING = "matching_incoming_result"  # a temporary table, one per connection
 COLUMNS = (
@@ -80,20 +81,21 @@ class Written:
 
 def store(
     evaluated: list[TableVerdicts],
-    enterprise_ids: Sequence[int],
+    enterprise_ids: Sequence[int] | np.ndarray,
     out_of_force: dict[int, str],
     *,
     as_of: dt.date,
     cause: str,
+    digests: np.ndarray | None = None,
 ) -> Written:
-    """Write what changed for these enterprises (call inside a transaction)."""
+    """Write what changed for these enterprises (call inside a transaction). `digests`: their input
+    digests (engine.input_digests) when every benefit in force was evaluated; they are stored with
+    the results. Without, the digests of the enterprises whose results change are deleted."""
     ids = np.asarray(enterprise_ids, dtype=np.int64)
     now = timezone.now()
     scope = _ScopeRecords.read(ids)
-    new, replacing, entered, left = _changed_lines(evaluated, ids, as_of, now, scope)
+    new, replacing, entered, left, touched = _changed_lines(evaluated, ids, as_of, now, scope)
     written = Written(written=len(new) + len(replacing))
-    # the enterprises whose stored results this write changes: their validators move (generations.py)
-    touched = {int(line.split("\t", 1)[0]) for line in (*new, *replacing)}
     with connection.cursor() as cursor:
         if new and not _insert_new(cursor, new):
             replacing = new + replacing  # someone stored some of them meanwhile: upsert them all
@@ -123,8 +125,47 @@ def store(
             _load(cursor, CHANGES, change_lines, CHANGE_COLUMNS.split(", "))
             written.changes += len(change_lines)
         touched.update(scope.write(cursor, as_of, now))
+        if digests is not None:
+            _write_digests(cursor, ids, digests)
+        elif touched:  # what changed is no longer what their digest says
+            marks, params = _in_list(sorted(touched))
+            cursor.execute(f"DELETE FROM {DIGESTS} WHERE enterprise_id IN ({marks})", params)
     generations.bump_results(touched)
     return written
+
+
+def digests_match(ids: np.ndarray, digests: np.ndarray) -> np.ndarray:
+    """Mask of the enterprises (sorted ids) whose stored input digest equals the new one: their
+    stored results are what evaluating them again would store."""
+    if not len(ids):
+        return np.zeros(0, dtype=bool)
+    condition, params = _enterprises(ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT enterprise_id, digest FROM {DIGESTS} WHERE {condition}", params)
+        stored = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 2)
+    same = np.zeros(len(ids), dtype=bool)
+    stored = stored[np.isin(stored[:, 0], ids)]
+    rows = np.searchsorted(ids, stored[:, 0])
+    same[rows] = stored[:, 1] == digests[rows]
+    return same
+
+
+def _write_digests(cursor, ids: np.ndarray, digests: np.ndarray) -> None:
+    if not len(ids):
+        return
+    marks, params = _in_list(ids.tolist())
+    cursor.execute(f"DELETE FROM {DIGESTS} WHERE enterprise_id IN ({marks})", params)
+    lines = [f"{pk}\t{digest}\n" for pk, digest in zip(ids.tolist(), digests.tolist(), strict=True)]
+    _load(cursor, DIGESTS, lines, ("enterprise_id", "digest"))
+
+
+def _enterprises(ids: np.ndarray) -> tuple[str, list[int]]:
+    """A condition on enterprise_id that selects (at least) these sorted ids: their range when they
+    fill most of it (one index range scan; the caller drops the others), else the ids themselves."""
+    if int(ids[-1]) - int(ids[0]) < 2 * len(ids):
+        return "enterprise_id BETWEEN %s AND %s", [int(ids[0]), int(ids[-1])]
+    marks, params = _in_list(ids.tolist())
+    return f"enterprise_id IN ({marks})", params
 
 
 class _ScopeRecords:
@@ -144,9 +185,10 @@ class _ScopeRecords:
         if not len(ids):
             return cls({})
         chunk = set(ids.tolist())
-        rows = OutOfScope.objects.filter(pk__gte=int(ids[0]), pk__lte=int(ids[-1])).values_list(
-            "enterprise_id", "benefits"
-        )
+        dense = int(ids[-1]) - int(ids[0]) < 2 * len(ids)  # as _enterprises: the range, or the ids
+        rows = OutOfScope.objects.filter(
+            **({"pk__gte": int(ids[0]), "pk__lte": int(ids[-1])} if dense else {"pk__in": sorted(chunk)})
+        ).values_list("enterprise_id", "benefits")
         return cls({pk: benefits for pk, benefits in rows if pk in chunk})
 
     def put(self, benefit_id: int, enterprise_ids: list[int], letters: list[str]) -> None:
@@ -224,13 +266,14 @@ def _dated(as_of: dt.date, now: dt.datetime) -> str:
 
 def _changed_lines(
     evaluated: list[TableVerdicts], ids: np.ndarray, as_of: dt.date, now: dt.datetime, scope: _ScopeRecords
-) -> tuple[list[str], list[str], list[tuple], dict[int, list[int]]]:
+) -> tuple[list[str], list[str], list[tuple], dict[int, list[int]], set[int]]:
     """(new rows, rows replacing a stored one) whose fingerprint differs, as lines in COLUMNS order,
     sorted by (enterprise, benefit) so that the unique index is filled in order; the changes of pairs
     that come into scope (their previous verdict: not eligible, no amount); benefit → the enterprises
-    whose stored row is now out of scope. Out-of-scope pairs go into `scope` instead of rows."""
+    whose stored row is now out of scope; the enterprises of those lines. Out-of-scope pairs go into
+    `scope` instead of rows."""
     if not evaluated or not len(ids):
-        return [], [], [], {}
+        return [], [], [], {}, set()
     evaluated = sorted(evaluated, key=lambda e: e.spec.benefit_id)
     benefit_ids = np.array([e.spec.benefit_id for e in evaluated], dtype=np.int64)
     stored = _stored_fingerprints(ids, benefit_ids)
@@ -256,7 +299,7 @@ def _changed_lines(
             left[benefit_id] = ids[leaving].tolist()
     rows, columns = np.nonzero(changed)  # row-major: ordered by (enterprise, benefit)
     if not len(rows):
-        return [], [], [], left
+        return [], [], [], left, set()
     suffix = f"\t{ENGINE_VERSION}{_dated(as_of, now)}"
     fields = [_fields(result) if changed[:, j].any() else None for j, result in enumerate(evaluated)]
     new: list[str] = []
@@ -266,13 +309,13 @@ def _changed_lines(
         head, status, score, amount, outcomes, fingerprint, tail = fields[j]
         line = f"{enterprise[i]}\t{head}{status[i]}\t{score[i]}\t{amount[i]}\t{outcomes[i]}\t{fingerprint[i]}{tail}{suffix}"
         (replacing if present[i, j] else new).append(line)
-        if not present[i, j] and scope.had(enterprise[i], int(benefit_ids[j])):
+        if scope.stored and not present[i, j] and scope.had(enterprise[i], int(benefit_ids[j])):
             value = evaluated[j].amount(i).value
             if status[i] != MatchStatus.NOT_ELIGIBLE or value is not None:
                 entered.append(
                     (enterprise[i], int(benefit_ids[j]), MatchStatus.NOT_ELIGIBLE, status[i], None, value)
                 )
-    return new, replacing, entered, left
+    return new, replacing, entered, left, set(ids[np.unique(rows)].tolist())
 
 
 def _outcome_texts(letters: np.ndarray) -> list[str]:
@@ -305,10 +348,11 @@ def _store_items(
     if not per_item or not len(ids):
         return 0
     benefit_marks, benefit_params = _in_list([result.spec.benefit_id for result in per_item])
+    condition, params = _enterprises(ids)
     cursor.execute(
         f"SELECT enterprise_id, benefit_id, item_id, fingerprint FROM {ITEM_RESULTS} "
-        f"WHERE enterprise_id BETWEEN %s AND %s AND benefit_id IN ({benefit_marks})",
-        [int(ids[0]), int(ids[-1]), *benefit_params],
+        f"WHERE {condition} AND benefit_id IN ({benefit_marks})",
+        params + benefit_params,
     )
     chunk = set(ids.tolist())
     stored: dict[tuple[int, int], set[tuple[int, int]]] = {}
@@ -381,11 +425,12 @@ def _stored_fingerprints(ids: np.ndarray, benefit_ids: np.ndarray) -> np.ndarray
     PostgreSQL, parsed by numpy in place); the rows of other enterprises in that range are dropped here."""
     # the benefits as an index condition too: a job about one benefit reads its rows only
     benefit_marks, benefit_params = _in_list(benefit_ids.tolist())
+    condition, params = _enterprises(ids)
     query = (
         f"SELECT enterprise_id, benefit_id, fingerprint FROM {RESULTS} "
-        f"WHERE enterprise_id BETWEEN %s AND %s AND benefit_id IN ({benefit_marks})"
+        f"WHERE {condition} AND benefit_id IN ({benefit_marks})"
     )
-    params = [int(ids[0]), int(ids[-1]), *benefit_params]
+    params += benefit_params
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and len(ids) > FEW_ENTERPRISES:
             stored = _copy_bigints(cursor, cursor.mogrify(query, params).decode())
@@ -483,10 +528,10 @@ def _stored_out_of_force(cursor, out_of_force: dict[int, str], ids: np.ndarray) 
     if not out_of_force or not len(ids):
         return []
     benefit_marks, benefit_params = _in_list(list(out_of_force))
+    condition, params = _enterprises(ids)
     cursor.execute(
-        f"SELECT DISTINCT benefit_id FROM {RESULTS} "
-        f"WHERE benefit_id IN ({benefit_marks}) AND enterprise_id BETWEEN %s AND %s",
-        [*benefit_params, int(ids[0]), int(ids[-1])],
+        f"SELECT DISTINCT benefit_id FROM {RESULTS} WHERE benefit_id IN ({benefit_marks}) AND {condition}",
+        [*benefit_params, *params],
     )
     stored = [benefit_id for (benefit_id,) in cursor.fetchall()]
     return [stored] if stored else []

@@ -1,7 +1,7 @@
 """The matching engine: pure Python and numpy, no Django. See matching/README.md."""
 
 from matching.engine.amounts import Amount, AmountBasis, potential_amount
-from matching.engine.bulk import FactColumns, TableVerdicts, evaluate_table
+from matching.engine.bulk import FactColumns, TableVerdicts, evaluate_table, input_digests
 from matching.engine.conditions import ConditionError, Outcome, compile_condition
 from matching.engine.fingerprint import ENGINE_VERSION
 from matching.engine.gaps import Gap, MissingFact, WhatIf, nearest_gaps, rank_missing_facts, what_if
@@ -34,6 +34,7 @@ __all__ = [
     "compile_condition",
     "evaluate_table",
     "explain",
+    "input_digests",
     "facts_read",
     "nearest_gaps",
     "potential_amount",

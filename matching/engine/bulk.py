@@ -42,7 +42,7 @@ from matching.engine.conditions import (
     compile_condition,
     fold,
 )
-from matching.engine.fingerprint import combine_fingerprint_rows, fingerprints, value_hashes
+from matching.engine.fingerprint import PRIME, combine_fingerprint_rows, fingerprints, mix64, value_hashes
 from matching.engine.spec import IN_FORCE, BenefitSpec, validity_key, validity_on
 from matching.engine.values import Catalog, FactValueError, Kind, kind_of, normalize
 from matching.engine.verdict import (
@@ -175,6 +175,32 @@ class FactColumns:
         return self._encoded[code]
 
 
+def input_digests(table: FactColumns, codes: Sequence[str], signature: int) -> np.ndarray:
+    """One int64 per row over everything its verdicts are computed from: the plan (`signature`,
+    fingerprint.plan_signature), the row's values of `codes` (the facts the benefits read) and, for
+    each item kind, each item's id and values of those codes. Two rows with the same digest get the
+    same verdicts for every benefit of the plan, as fingerprints promise pair by pair."""
+    folded = np.full(table.n, signature, dtype=np.uint64)
+    for code in codes:
+        if code in table.raw:  # an absent code is unknown for every row: nothing to tell rows apart
+            folded = folded * PRIME + table.column(code).hashes
+    for kind in sorted(table.items):
+        rows = table.items[kind]
+        read = [code for code in codes if code in rows.columns]
+        owner = np.asarray(rows.owner, dtype=np.int64)
+        if not len(owner):
+            continue
+        item_columns = FactColumns({code: rows.columns[code] for code in read}, len(owner), table.catalog)
+        per_item = np.asarray(rows.ids, dtype=np.int64).view(np.uint64)
+        for code in read:
+            per_item = per_item * PRIME + item_columns.column(code).hashes
+        items = np.zeros(table.n, dtype=np.uint64)
+        np.add.at(items, owner, mix64(per_item))  # order-free within the enterprise, wrapping
+        folded = folded * PRIME + items
+    digests: np.ndarray = folded.view(np.int64)
+    return digests
+
+
 @dataclass
 class TableVerdicts:
     """Verdicts of one benefit for every row, as arrays; read one row with the accessors."""
@@ -232,6 +258,30 @@ class TableVerdicts:
             letters=self.letters[:count],
             fingerprints=self.fingerprints[:count],
             out_of_scope=None if self.out_of_scope is None else self.out_of_scope[:count],
+            scope_leaves=self.scope_leaves,
+        )
+
+    def take(self, rows: np.ndarray) -> TableVerdicts:
+        """These rows only (sorted positions), with their items (owners renumbered); same amount table."""
+        items = None
+        if self.items is not None:
+            kept = np.isin(self.items.owner, rows)
+            items = ItemTableVerdicts(
+                owner=np.searchsorted(rows, self.items.owner[kept]),
+                ids=self.items.ids[kept],
+                verdicts=self.items.verdicts.take(np.flatnonzero(kept)),
+            )
+        return TableVerdicts(
+            spec=self.spec,
+            validity=self.validity,
+            status=self.status[rows],
+            score=self.score[rows],
+            amount_codes=self.amount_codes[rows],
+            amount_table=self.amount_table,
+            letters=self.letters[rows],
+            fingerprints=self.fingerprints[rows],
+            items=items,
+            out_of_scope=None if self.out_of_scope is None else self.out_of_scope[rows],
             scope_leaves=self.scope_leaves,
         )
 

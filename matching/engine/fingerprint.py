@@ -18,7 +18,7 @@ import numpy as np
 from matching.engine.spec import BenefitSpec
 
 ENGINE_VERSION = "2"  # bump when the engine's semantics change: every stored result is then stale
-_PRIME = np.uint64(1099511628211)
+PRIME = np.uint64(1099511628211)
 
 
 def _token(value: Any) -> str:
@@ -50,7 +50,7 @@ def fingerprints(spec: BenefitSpec, validity: str, hash_columns: Sequence[np.nda
     seed = _hash64(f"{ENGINE_VERSION}|{spec.global_key}|{spec.version}|{validity}")
     folded = np.full(n, seed, dtype=np.uint64)
     for column in hash_columns:
-        folded = folded * _PRIME + column  # wraps modulo 2**64 by design
+        folded = folded * PRIME + column  # wraps modulo 2**64 by design
     return folded.view(np.int64)
 
 
@@ -64,7 +64,7 @@ def combine_fingerprints(values: Sequence[int]) -> int:
     items = np.array(values, dtype=np.int64).view(np.uint64)
     folded = items[:1].copy()  # arrays wrap modulo 2**64 silently, as in fingerprints()
     for value in items[1:]:
-        folded = folded * _PRIME + value
+        folded = folded * PRIME + value
     return int(folded.view(np.int64)[0])
 
 
@@ -78,5 +78,25 @@ def combine_fingerprint_rows(
     for position in range(int(rank.max()) + 1 if rank.size else 0):
         rows = rank == position
         targets = owner[rows]
-        folded[targets] = values[rows] if position == 0 else folded[targets] * _PRIME + values[rows]
+        folded[targets] = values[rows] if position == 0 else folded[targets] * PRIME + values[rows]
     return folded.view(np.int64)
+
+
+def plan_signature(specs: Sequence[BenefitSpec], validity: str, regions: Mapping[Any, str] | None) -> int:
+    """A hash of what a full run's verdicts depend on besides the facts: the engine, every benefit
+    evaluated (key, version, validity) and the region tree the conditions resolve against."""
+    parts = [
+        ENGINE_VERSION,
+        validity,
+        *(f"{spec.benefit_id}|{spec.global_key}|{spec.version}" for spec in specs),
+    ]
+    parts += sorted(f"{key}={code}" for key, code in (regions or {}).items())
+    return _hash64("\x1e".join(parts))
+
+
+def mix64(values: np.ndarray) -> np.ndarray:
+    """splitmix64 of each uint64 (a well-spread hash of an integer, vectorised)."""
+    z = values + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection, transaction
 
 from enterprises.models import EnterpriseChange
-from matching.models import MatchResult, OutOfScope, OutOfScopeResult
+from matching.models import MatchItemResult, MatchResult, OutOfScope, OutOfScopeResult, ResultDigest
 from policies.loader import default_paths, load_files
 from policies.models import PolicyChange
 
@@ -27,9 +27,12 @@ def result_pairs(**filters) -> set[tuple[int, int]]:
 
 
 def forget_results() -> None:
-    """Delete every stored verdict (rows and out-of-scope records)."""
+    """Delete every stored verdict (rows, item rows, out-of-scope records) and the digests that
+    describe them, as an operator resetting the store would (storage.store trusts a digest)."""
+    MatchItemResult.objects.all().delete()
     MatchResult.objects.all().delete()
     OutOfScope.objects.all().delete()
+    ResultDigest.objects.all().delete()
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ from enterprises import items as item_services
 from enterprises.models import Enterprise
 from matching import services
 from matching.models import MatchItemResult, MatchResult
+from matching.tests.conftest import forget_results
 from matching.tests.test_rule_model import PV, _liuhe_enterprise, loaded  # noqa: F401 (fixture)
 from policies.models import Benefit
 
@@ -64,8 +65,7 @@ def test_both_paths_store_the_same_item_rows(loaded):  # noqa: F811
     assert aggregate.status == "eligible" and aggregate.amount == Decimal("7000000.00")
     assert not MatchItemResult.objects.filter(enterprise=none).exists()
 
-    MatchItemResult.objects.all().delete()
-    MatchResult.objects.all().delete()
+    forget_results()
     run = services.evaluate_benefits(as_of=AS_OF, chunk_size=2, cause="bulk")
     assert run.enterprises == 3
     assert _item_rows() == single

@@ -7,6 +7,7 @@ import pytest
 from enterprises.generator import generate
 from matching import services
 from matching.models import JobRun, MatchResult
+from matching.tests.conftest import forget_results
 from policies.loader import default_paths, load_files
 
 FIELDS = (
@@ -30,7 +31,7 @@ def test_two_jobs_store_what_one_job_stores():
 
     alone = services.evaluate_benefits(as_of=as_of, chunk_size=16, jobs=1)
     stored_alone = set(MatchResult.objects.values_list(*FIELDS))
-    MatchResult.objects.all().delete()
+    forget_results()
     progress: list[int] = []
     together = services.evaluate_benefits(as_of=as_of, chunk_size=16, jobs=2, progress=progress.append)
 

@@ -14,6 +14,7 @@ from matching.engine import ENGINE_VERSION, validity_on
 from matching.engine.spec import IN_FORCE
 from matching.models import JobRun, MatchChange, MatchResult, OutOfScope, OutOfScopeResult
 from matching.scenarios import load_fixture_specs, load_scenarios, run_scenario
+from matching.tests.conftest import forget_results
 from policies.models import Benefit
 
 pytestmark = pytest.mark.django_db
@@ -220,8 +221,7 @@ def test_bulk_and_single_enterprise_evaluation_store_the_same_results(loaded):
     statuses = set(MatchResult.objects.values_list("status", flat=True))
     assert {"eligible", "pending_recognition", "needs_info", "not_eligible"} <= statuses
 
-    MatchResult.objects.all().delete()
-    OutOfScope.objects.all().delete()
+    forget_results()
     for enterprise in Enterprise.objects.all():
         services.evaluate_enterprise(enterprise_id=enterprise.pk, as_of=AS_OF, cause="single")
     assert every_result() == bulk

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from enterprises.models import Enterprise
 from enterprises.tests.factories import EnterpriseFactory
 from matching import services, storage
-from matching.models import MatchResult
+from matching.models import MatchResult, ResultDigest
 
 pytestmark = pytest.mark.django_db
 AS_OF = dt.date(2025, 6, 1)
@@ -69,6 +69,9 @@ def test_a_changed_fingerprint_is_rewritten_and_the_others_are_not(policies_load
     target = MatchResult.objects.filter(enterprise=enterprises[1]).order_by("benefit_id").first()
     altered = "eligible" if target.status != "eligible" else "not_eligible"
     MatchResult.objects.filter(pk=target.pk).update(fingerprint=target.fingerprint ^ 1, status=altered)
+    ResultDigest.objects.filter(
+        enterprise=enterprises[1]
+    ).delete()  # its digest no longer says what is stored
     before = dict(MatchResult.objects.values_list("pk", "evaluated_at"))
     run = services.evaluate_benefits(as_of=AS_OF)
     assert (run.written, run.changes) == (1, 1)
@@ -76,6 +79,59 @@ def test_a_changed_fingerprint_is_rewritten_and_the_others_are_not(policies_load
     assert [pk for pk in after if after[pk] != before[pk]] == [target.pk]
     rewritten = MatchResult.objects.get(pk=target.pk)
     assert (rewritten.fingerprint, rewritten.status) == (target.fingerprint, target.status)
+
+
+def test_a_full_run_compares_digests_first_and_reads_rows_only_where_one_differs(policies_loaded):
+    enterprises = [EnterpriseFactory() for _ in range(6)]
+    first = services.evaluate_benefits(as_of=AS_OF)
+    assert ResultDigest.objects.count() == 6 and first.written > 0
+    digests = dict(ResultDigest.objects.values_list("enterprise_id", "digest"))
+
+    with CaptureQueriesContext(connection) as queries:
+        again = services.evaluate_benefits(as_of=AS_OF)
+    assert (again.written, again.changes, again.removed) == (0, 0, 0)
+    read = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "matching_resultdigest" in read
+    assert "FROM matching_matchresult" not in read and "fingerprint FROM" not in read  # no row was compared
+
+    changed = enterprises[2]  # moves out of 闵行区: its Minhang results go out of scope, others come in
+    Enterprise.objects.filter(pk=changed.pk).update(district="浦东新区")
+    with CaptureQueriesContext(connection) as queries:
+        moved = services.evaluate_benefits(as_of=AS_OF)
+    compared = [
+        q["sql"] for q in queries.captured_queries if "fingerprint FROM matching_matchresult" in q["sql"]
+    ]
+    assert len(compared) == 1 and f"BETWEEN {changed.pk} AND {changed.pk}" in compared[0]  # its rows only
+    assert moved.written + moved.removed > 0
+    after = dict(ResultDigest.objects.values_list("enterprise_id", "digest"))
+    assert set(after) == set(digests)
+    assert {pk for pk in after if after[pk] != digests[pk]} == {changed.pk}
+
+
+def test_a_run_of_some_benefits_drops_the_digests_of_the_enterprises_it_changed(policies_loaded):
+    enterprises = [EnterpriseFactory() for _ in range(3)]
+    services.evaluate_benefits(as_of=AS_OF)
+    target = MatchResult.objects.filter(enterprise=enterprises[0]).order_by("benefit_id").first()
+    MatchResult.objects.filter(pk=target.pk).update(fingerprint=target.fingerprint ^ 1)
+    run = services.evaluate_benefits(as_of=AS_OF, benefit_ids=[target.benefit_id])
+    assert run.written == 1
+    assert set(ResultDigest.objects.values_list("enterprise_id", flat=True)) == {
+        e.pk for e in enterprises[1:]
+    }
+    services.evaluate_benefits(as_of=AS_OF)  # the next full run compares it pair by pair, then digests it
+    assert ResultDigest.objects.count() == 3
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE is PostgreSQL's")
+def test_truncating_the_stored_results_forgets_the_digests(policies_loaded):
+    EnterpriseFactory(), EnterpriseFactory()
+    first = services.evaluate_benefits(as_of=AS_OF)
+    assert ResultDigest.objects.count() == 2
+    with connection.cursor() as cursor:  # an operator's reset before a full run
+        cursor.execute("TRUNCATE matching_matchresult, matching_outofscope")
+    assert not ResultDigest.objects.exists()
+    again = services.evaluate_benefits(as_of=AS_OF)
+    assert again.written == first.written > 0
 
 
 def lock_sql(enterprise_ids, **options) -> tuple[list[int], str]:

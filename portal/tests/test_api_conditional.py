@@ -17,7 +17,7 @@ from django.utils import timezone
 from enterprises import services as enterprise_services
 from enterprises.models import EnterpriseMembership, Project
 from matching import services as matching_services
-from matching.models import MatchResult
+from matching.models import MatchResult, ResultDigest
 from policies import generations
 from policies import services as policy_services
 from policies.models import Benefit, FactDefinition
@@ -246,6 +246,7 @@ def _results_truncated(world) -> None:
 
 def _bulk_run(world) -> None:
     MatchResult.objects.filter(enterprise=world.a).update(fingerprint=0)  # forces a rewrite
+    ResultDigest.objects.filter(enterprise=world.a).delete()  # (what is stored no longer matches its digest)
     matching_services.evaluate_benefits(as_of=AS_OF + dt.timedelta(days=1), cause="date")
 
 
