@@ -177,7 +177,8 @@ class ResultDigest(models.Model):
     enterprise's facts and items) its stored results were last computed from by a full run. A full
     run whose digest for an enterprise is unchanged neither evaluates nor compares it (its results
     would be the same); absent, it is evaluated and compared pair by pair. Any other write of an
-    enterprise's results (one enterprise, some benefits) deletes its digest."""
+    enterprise's results (one enterprise, some benefits) deletes its digest. `source` goes one step
+    earlier: the rows the facts come from."""
 
     enterprise = models.OneToOneField(
         "enterprises.Enterprise",
@@ -188,6 +189,9 @@ class ResultDigest(models.Model):
         db_constraint=False,
     )
     digest = models.BigIntegerField(_("结果摘要"))
+    # the source hash (enterprises.source_hashes, with the run's source signature) of the rows the
+    # digest's facts were derived from: PostgreSQL only; equal, not even the facts are read again
+    source = models.BigIntegerField(_("数据摘要"), null=True)
 
     class Meta:
         verbose_name = _("结果摘要")

@@ -13,6 +13,7 @@ import multiprocessing
 import socket
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import pairwise
 
 import numpy as np
@@ -20,6 +21,7 @@ from django.db import InterfaceError, OperationalError, connection, connections,
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from enterprises import source_hashes
 from enterprises.facts import facts_table
 from enterprises.models import Enterprise
 from matching import selectors
@@ -33,10 +35,10 @@ from matching.engine import (
     input_digests,
 )
 from matching.engine.conditions import CompiledCondition
-from matching.engine.fingerprint import plan_signature
+from matching.engine.fingerprint import hash64, mix64, plan_signature
 from matching.engine.spec import IN_FORCE, validity_on
 from matching.models import JobRun
-from matching.storage import Written, benefits_with_results, digests_match, store
+from matching.storage import StoredDigests, Written, benefits_with_results, store, write_digests
 
 
 @transaction.atomic
@@ -144,6 +146,8 @@ class Plan:
     regions: Mapping[tuple[str, str], str] | None = None  # enterprises.facts.region_codes()
     # every benefit in force (not some): plan_signature, from which chunks take input digests
     signature: int | None = None
+    # the same, with what turns rows into facts (policy data, date, code): for source hashes (PostgreSQL)
+    source_signature: int | None = None
 
 
 def plan_evaluation(*, as_of: dt.date, benefit_ids: list[int] | None = None, cause: str) -> Plan:
@@ -152,6 +156,7 @@ def plan_evaluation(*, as_of: dt.date, benefit_ids: list[int] | None = None, cau
     specs = policies.select(benefit_ids)
     validity = {spec.benefit_id: validity_on(spec, as_of) for spec in specs}
     in_force, broken = policies.usable([spec for spec in specs if validity[spec.benefit_id] == IN_FORCE])
+    signature = plan_signature(in_force, IN_FORCE, policies.regions) if benefit_ids is None else None
     out_of_force = {pk: reason for pk, reason in validity.items() if reason != IN_FORCE}
     # only benefits that left force since they were stored have rows to remove (usually none)
     stale = benefits_with_results([pk for pk in out_of_force if pk is not None])
@@ -166,8 +171,22 @@ def plan_evaluation(*, as_of: dt.date, benefit_ids: list[int] | None = None, cau
         broken=broken,
         compiled={spec.row_id: policies.compiled[spec.row_id] for spec in in_force},
         regions=policies.regions,
-        signature=plan_signature(in_force, IN_FORCE, policies.regions) if benefit_ids is None else None,
+        signature=signature,
+        source_signature=_source_signature(signature, policies.version, as_of),
     )
+
+
+@cache
+def _deriving_code() -> str:
+    return source_hashes.code_text()
+
+
+def _source_signature(signature: int | None, policy_version: str | None, as_of: dt.date) -> int | None:
+    """What a source hash means for this plan: the rows give the same facts only with the same policy
+    data (catalog, formulas, regions: selectors.policy_version), date and deriving code."""
+    if signature is None or policy_version is None or not source_hashes.available():
+        return None
+    return hash64(f"{signature}|{policy_version}|{as_of.isoformat()}|{_deriving_code()}")
 
 
 def evaluate_locked(plan: Plan, enterprise_ids: list[int]) -> Written:
@@ -177,14 +196,27 @@ def evaluate_locked(plan: Plan, enterprise_ids: list[int]) -> Written:
         return Written()
     if len(enterprise_ids) == 1:
         return _evaluate_one_locked(plan, enterprise_ids[0])
+    # A full run skips what is as last stored, in two steps: the rows the facts come from (source
+    # hashes, computed by PostgreSQL: not even the facts are read), then the facts (input digests:
+    # not evaluated). An enterprise whose rows changed but not its facts gets its new source hash.
+    sources = None
+    if plan.source_signature is not None:
+        enterprise_ids, sources = _rows_changed(plan.source_signature, enterprise_ids)
+        if not enterprise_ids:
+            return Written()
     # ids: a chunk is read as an id range; the catalog and region codes are the plan's (no query)
     table = facts_table(enterprise_ids, plan.as_of, plan.codes, catalog=plan.catalog, regions=plan.regions)
     columns = FactColumns(table.columns, len(table.enterprise_ids), plan.catalog, table.items)
     ids = np.asarray(table.enterprise_ids, dtype=np.int64)
+    if sources is not None:  # the same enterprises but those deleted meanwhile, by id
+        sources = sources[np.searchsorted(np.asarray(enterprise_ids, dtype=np.int64), ids)]
     digests = None
-    if plan.signature is not None:  # a full run: enterprises whose inputs are as last stored are done
+    if plan.signature is not None:
         digests = input_digests(columns, plan.codes, plan.signature)
-        fresh = np.flatnonzero(~digests_match(ids, digests))
+        same = StoredDigests.read(ids).same_digest(digests)
+        if sources is not None and same.any():
+            write_digests(ids=ids[same], digests=digests[same], sources=sources[same])
+        fresh = np.flatnonzero(~same)
         if not len(fresh):
             return Written()
     evaluated = [
@@ -192,8 +224,26 @@ def evaluate_locked(plan: Plan, enterprise_ids: list[int]) -> Written:
     ]
     if digests is not None and len(fresh) < len(ids):
         ids, digests = ids[fresh], digests[fresh]
+        sources = None if sources is None else sources[fresh]
         evaluated = [result.take(fresh) for result in evaluated]
-    return store(evaluated, ids, plan.out_of_force, as_of=plan.as_of, cause=plan.cause, digests=digests)
+    return store(
+        evaluated,
+        ids,
+        plan.out_of_force,
+        as_of=plan.as_of,
+        cause=plan.cause,
+        digests=digests,
+        sources=sources,
+    )
+
+
+def _rows_changed(signature: int, enterprise_ids: list[int]) -> tuple[list[int], np.ndarray]:
+    """Those of the enterprises whose source hash (with the plan's source signature) differs from
+    the stored one, and their new hashes."""
+    found = source_hashes.source_hashes(enterprise_ids)
+    hashes = mix64(found[:, 1].view(np.uint64) ^ np.uint64(signature)).view(np.int64)
+    moved = ~StoredDigests.read(found[:, 0]).same_source(hashes)
+    return found[moved, 0].tolist(), hashes[moved]
 
 
 def _evaluate_one_locked(plan: Plan, enterprise_id: int) -> Written:

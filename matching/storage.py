@@ -1,6 +1,8 @@
 """Set-wise writes of match results (used by services.py only).
 
-Per chunk of enterprises: read the stored fingerprints (one range scan, binary COPY on PostgreSQL)
+Per chunk of enterprises (in a full run only those whose input digest changed, services.evaluate_locked;
+their new digests are written here, models.ResultDigest): read the stored fingerprints (one range scan,
+binary COPY on PostgreSQL)
 and keep only the rows whose fingerprint changed, as tab-separated lines ordered by (enterprise,
 benefit). Rows new to the table
 go straight in (COPY on PostgreSQL); rows replacing a stored one go through a temporary table:
@@ -87,10 +89,12 @@ def store(
     as_of: dt.date,
     cause: str,
     digests: np.ndarray | None = None,
+    sources: np.ndarray | None = None,
 ) -> Written:
     """Write what changed for these enterprises (call inside a transaction). `digests`: their input
     digests (engine.input_digests) when every benefit in force was evaluated; they are stored with
-    the results. Without, the digests of the enterprises whose results change are deleted."""
+    the results, with their `sources` (PostgreSQL) when given. Without, the digests of the
+    enterprises whose results change are deleted."""
     ids = np.asarray(enterprise_ids, dtype=np.int64)
     now = timezone.now()
     scope = _ScopeRecords.read(ids)
@@ -126,7 +130,7 @@ def store(
             written.changes += len(change_lines)
         touched.update(scope.write(cursor, as_of, now))
         if digests is not None:
-            _write_digests(cursor, ids, digests)
+            _write_digests(cursor, ids, digests, sources)
         elif touched:  # what changed is no longer what their digest says
             marks, params = _in_list(sorted(touched))
             cursor.execute(f"DELETE FROM {DIGESTS} WHERE enterprise_id IN ({marks})", params)
@@ -134,29 +138,64 @@ def store(
     return written
 
 
-def digests_match(ids: np.ndarray, digests: np.ndarray) -> np.ndarray:
-    """Mask of the enterprises (sorted ids) whose stored input digest equals the new one: their
-    stored results are what evaluating them again would store."""
-    if not len(ids):
-        return np.zeros(0, dtype=bool)
-    condition, params = _enterprises(ids)
+@dataclass
+class StoredDigests:
+    """The ResultDigest of each enterprise of a chunk (sorted ids); `has_*` false where absent or null."""
+
+    digest: np.ndarray
+    has_digest: np.ndarray
+    source: np.ndarray
+    has_source: np.ndarray
+
+    @classmethod
+    def read(cls, ids: np.ndarray) -> StoredDigests:
+        n = len(ids)
+        found = cls(np.zeros(n, np.int64), np.zeros(n, bool), np.zeros(n, np.int64), np.zeros(n, bool))
+        if not n:
+            return found
+        condition, params = _enterprises(ids)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT enterprise_id, digest, source FROM {DIGESTS} WHERE {condition}", params)
+            wanted = set(ids.tolist())
+            rows = [row for row in cursor.fetchall() if row[0] in wanted]
+        if rows:
+            at = np.searchsorted(ids, np.array([row[0] for row in rows], dtype=np.int64))
+            found.digest[at], found.has_digest[at] = [row[1] for row in rows], True
+            sources = [
+                (position, row[2])
+                for position, row in zip(at.tolist(), rows, strict=True)
+                if row[2] is not None
+            ]
+            if sources:
+                where = np.array([position for position, _ in sources], dtype=np.int64)
+                found.source[where], found.has_source[where] = [value for _, value in sources], True
+        return found
+
+    def same_digest(self, digests: np.ndarray) -> np.ndarray:
+        return self.has_digest & (self.digest == digests)
+
+    def same_source(self, sources: np.ndarray) -> np.ndarray:
+        return self.has_source & (self.source == sources)
+
+
+def write_digests(*, ids: np.ndarray, digests: np.ndarray, sources: np.ndarray | None) -> None:
+    """Store these enterprises' digests without touching their results (their facts are as the
+    digest says, read from other rows or on another date: only the source hash moved)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT enterprise_id, digest FROM {DIGESTS} WHERE {condition}", params)
-        stored = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 2)
-    same = np.zeros(len(ids), dtype=bool)
-    stored = stored[np.isin(stored[:, 0], ids)]
-    rows = np.searchsorted(ids, stored[:, 0])
-    same[rows] = stored[:, 1] == digests[rows]
-    return same
+        _write_digests(cursor, ids, digests, sources)
 
 
-def _write_digests(cursor, ids: np.ndarray, digests: np.ndarray) -> None:
+def _write_digests(cursor, ids: np.ndarray, digests: np.ndarray, sources: np.ndarray | None) -> None:
     if not len(ids):
         return
     marks, params = _in_list(ids.tolist())
     cursor.execute(f"DELETE FROM {DIGESTS} WHERE enterprise_id IN ({marks})", params)
-    lines = [f"{pk}\t{digest}\n" for pk, digest in zip(ids.tolist(), digests.tolist(), strict=True)]
-    _load(cursor, DIGESTS, lines, ("enterprise_id", "digest"))
+    source_texts = [NULL] * len(ids) if sources is None else sources.tolist()
+    lines = [
+        f"{pk}\t{digest}\t{source}\n"
+        for pk, digest, source in zip(ids.tolist(), digests.tolist(), source_texts, strict=True)
+    ]
+    _load(cursor, DIGESTS, lines, ("enterprise_id", "digest", "source"))
 
 
 def _enterprises(ids: np.ndarray) -> tuple[str, list[int]]:

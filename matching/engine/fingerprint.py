@@ -36,18 +36,18 @@ def _token(value: Any) -> str:
     return f"t:{value}"
 
 
-def _hash64(text: str) -> int:
+def hash64(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
 
 
 def value_hashes(values: Sequence[Any]) -> np.ndarray:
     """uint64 hash of each normalised value (equal values, equal hashes)."""
-    return np.array([_hash64(_token(value)) for value in values], dtype=np.uint64).reshape(len(values))
+    return np.array([hash64(_token(value)) for value in values], dtype=np.uint64).reshape(len(values))
 
 
 def fingerprints(spec: BenefitSpec, validity: str, hash_columns: Sequence[np.ndarray], n: int) -> np.ndarray:
     """One signed 64-bit fingerprint per row (a database bigint) from the hashes of the input facts."""
-    seed = _hash64(f"{ENGINE_VERSION}|{spec.global_key}|{spec.version}|{validity}")
+    seed = hash64(f"{ENGINE_VERSION}|{spec.global_key}|{spec.version}|{validity}")
     folded = np.full(n, seed, dtype=np.uint64)
     for column in hash_columns:
         folded = folded * PRIME + column  # wraps modulo 2**64 by design
@@ -91,7 +91,7 @@ def plan_signature(specs: Sequence[BenefitSpec], validity: str, regions: Mapping
         *(f"{spec.benefit_id}|{spec.global_key}|{spec.version}" for spec in specs),
     ]
     parts += sorted(f"{key}={code}" for key, code in (regions or {}).items())
-    return _hash64("\x1e".join(parts))
+    return hash64("\x1e".join(parts))
 
 
 def mix64(values: np.ndarray) -> np.ndarray:

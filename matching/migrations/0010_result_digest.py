@@ -48,6 +48,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('enterprise', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='enterprises.enterprise', verbose_name='企业')),
                 ('digest', models.BigIntegerField(verbose_name='结果摘要')),
+                ('source', models.BigIntegerField(null=True, verbose_name='数据摘要')),
             ],
             options={
                 'verbose_name': '结果摘要',

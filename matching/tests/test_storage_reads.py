@@ -122,6 +122,30 @@ def test_a_run_of_some_benefits_drops_the_digests_of_the_enterprises_it_changed(
     assert ResultDigest.objects.count() == 3
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="source hashes are PostgreSQL's")
+def test_rows_that_change_no_fact_move_the_source_hash_only_and_facts_are_then_not_read(policies_loaded):
+    enterprises = [EnterpriseFactory() for _ in range(3)]
+    services.evaluate_benefits(as_of=AS_OF)
+    before = dict(ResultDigest.objects.values_list("enterprise_id", "source"))
+    assert None not in before.values()
+    stamps = dict(MatchResult.objects.values_list("pk", "evaluated_at"))
+    Enterprise.objects.filter(pk=enterprises[1].pk).update(address="上海市闵行区某路1号")  # read by no fact
+    with CaptureQueriesContext(connection) as queries:
+        run = services.evaluate_benefits(as_of=AS_OF)
+    assert (run.written, run.changes) == (0, 0)
+    read = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "enterprises_yearlyfigure" in read  # its facts were read again, once
+    after = dict(ResultDigest.objects.values_list("enterprise_id", "source"))
+    assert {pk for pk in after if after[pk] != before[pk]} == {enterprises[1].pk}
+    assert dict(MatchResult.objects.values_list("pk", "evaluated_at")) == stamps
+    with CaptureQueriesContext(connection) as queries:
+        services.evaluate_benefits(as_of=AS_OF)
+    read = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "enterprises_yearlyfigure\" WHERE" not in read and "FROM \"enterprises_item\"" not in read
+    services.evaluate_benefits(as_of=AS_OF + dt.timedelta(days=1))  # another date: every source moves
+    assert ResultDigest.objects.filter(source__in=list(after.values())).count() == 0
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE is PostgreSQL's")
 def test_truncating_the_stored_results_forgets_the_digests(policies_loaded):
     EnterpriseFactory(), EnterpriseFactory()
