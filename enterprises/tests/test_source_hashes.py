@@ -56,7 +56,9 @@ def test_every_table_facts_are_read_from_moves_its_enterprise_hash_and_no_other(
     changed("project")
     value = FactValue.objects.create(enterprise=one, fact=fact, value=3, source="self")
     changed("stored fact value")
-    item = Item.objects.create(enterprise=one, kind=TEST_ITEM_KIND, title="技改", values={"test_upgrade_done": True})
+    item = Item.objects.create(
+        enterprise=one, kind=TEST_ITEM_KIND, title="技改", values={"test_upgrade_done": True}
+    )
     changed("item")
     item.values = {"test_upgrade_done": False}
     item.save()

@@ -141,7 +141,7 @@ def test_rows_that_change_no_fact_move_the_source_hash_only_and_facts_are_then_n
     with CaptureQueriesContext(connection) as queries:
         services.evaluate_benefits(as_of=AS_OF)
     read = " ".join(query["sql"] for query in queries.captured_queries)
-    assert "enterprises_yearlyfigure\" WHERE" not in read and "FROM \"enterprises_item\"" not in read
+    assert 'enterprises_yearlyfigure" WHERE' not in read and 'FROM "enterprises_item"' not in read
     services.evaluate_benefits(as_of=AS_OF + dt.timedelta(days=1))  # another date: every source moves
     assert ResultDigest.objects.filter(source__in=list(after.values())).count() == 0
 
