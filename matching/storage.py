@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from matching.engine import ENGINE_VERSION, TableVerdicts
@@ -97,7 +97,7 @@ def store(
     enterprises whose results change are deleted."""
     ids = np.asarray(enterprise_ids, dtype=np.int64)
     now = timezone.now()
-    scope = _ScopeRecords.read(ids)
+    scope = _ScopeRecords.read(ids, evaluated)
     new, replacing, entered, left, touched = _changed_lines(evaluated, ids, as_of, now, scope)
     written = Written(written=len(new) + len(replacing))
     with connection.cursor() as cursor:
@@ -220,15 +220,28 @@ class _ScopeRecords:
                 self.holders.setdefault(key, []).append(pk)
 
     @classmethod
-    def read(cls, ids: np.ndarray) -> _ScopeRecords:
+    def read(cls, ids: np.ndarray, evaluated: list[TableVerdicts]) -> _ScopeRecords:
+        """The records these verdicts may change. A run of a few benefits (a cap edit) reads only the
+        records with an entry for one of them and those of the enterprises now out of scope of one."""
         if not len(ids):
             return cls({})
         chunk = set(ids.tolist())
         dense = int(ids[-1]) - int(ids[0]) < 2 * len(ids)  # as _enterprises: the range, or the ids
         rows = OutOfScope.objects.filter(
             **({"pk__gte": int(ids[0]), "pk__lte": int(ids[-1])} if dense else {"pk__in": sorted(chunk)})
-        ).values_list("enterprise_id", "benefits")
-        return cls({pk: benefits for pk, benefits in rows if pk in chunk})
+        )
+        if len(evaluated) <= FEW_BENEFITS:
+            out = {
+                pk
+                for result in evaluated
+                if result.out_of_scope is not None
+                for pk in ids[result.out_of_scope].tolist()
+            }
+            keys = [str(result.spec.benefit_id) for result in evaluated]
+            rows = rows.filter(Q(benefits__has_any_keys=keys) | Q(pk__in=sorted(out)))
+        return cls(
+            {pk: benefits for pk, benefits in rows.values_list("enterprise_id", "benefits") if pk in chunk}
+        )
 
     def put(self, benefit_id: int, enterprise_ids: list[int], letters: list[str]) -> None:
         """These enterprises are out of scope of the benefit, with these letters."""
@@ -451,6 +464,10 @@ COPY_ROW = np.dtype(
      ("l2", ">i4"), ("fingerprint", ">i8")]
 )  # fmt: skip
 
+
+# Up to this many benefits (a run after one benefit's edit) the out-of-scope records read are only
+# those the run can change (the GIN index answers "has an entry for one of them").
+FEW_BENEFITS = 8
 
 # Up to this many enterprises (one being re-evaluated, a small drain) the stored fingerprints are
 # fetched as plain rows: COPY and its planner settings cost three round trips, more than the rows.

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from enterprises.models import Enterprise
 from enterprises.tests.factories import EnterpriseFactory
-from matching import services, storage
-from matching.models import MatchResult, ResultDigest
+from matching import selectors, services, storage
+from matching.models import MatchChange, MatchResult, ResultDigest
 
 pytestmark = pytest.mark.django_db
 AS_OF = dt.date(2025, 6, 1)
@@ -156,6 +156,55 @@ def test_truncating_the_stored_results_forgets_the_digests(policies_loaded):
     assert not ResultDigest.objects.exists()
     again = services.evaluate_benefits(as_of=AS_OF)
     assert again.written == first.written > 0
+
+
+def test_a_run_of_one_benefit_reads_only_the_records_it_can_change_and_moves_pairs_between_them(
+    policies_loaded,
+):
+    from matching.engine.spec import IN_FORCE, validity_on
+    from matching.models import OutOfScope
+
+    district_benefit = next(
+        spec
+        for spec in selectors.policy_set().specs
+        if spec.applicability and validity_on(spec, AS_OF) == IN_FORCE and "闵行区" in str(spec.applicability)
+    )
+    inside, outside, other = (
+        EnterpriseFactory(district="闵行区"),
+        EnterpriseFactory(district="浦东新区"),
+        EnterpriseFactory(),
+    )
+    services.evaluate_benefits(as_of=AS_OF)
+    key = str(district_benefit.benefit_id)
+
+    def where() -> tuple[set[int], set[int]]:
+        rows = set(
+            MatchResult.objects.filter(benefit_id=district_benefit.benefit_id).values_list(
+                "enterprise_id", flat=True
+            )
+        )
+        entries = {record.enterprise_id for record in OutOfScope.objects.all() if key in record.benefits}
+        return rows, entries
+
+    rows, entries = where()
+    assert inside.pk in rows and outside.pk in entries and not rows & entries
+    before = MatchResult.objects.get(benefit_id=district_benefit.benefit_id, enterprise=inside)
+    Enterprise.objects.filter(pk=inside.pk).update(district="徐汇区")  # now out of its scope
+    Enterprise.objects.filter(pk=outside.pk).update(district="闵行区")  # now in it
+    with CaptureQueriesContext(connection) as queries:
+        services.evaluate_benefits(as_of=AS_OF, benefit_ids=[district_benefit.benefit_id])
+    record_reads = [q["sql"] for q in queries.captured_queries if 'FROM "matching_outofscope"' in q["sql"]]
+    assert record_reads and all(
+        key in sql or "IN (" in sql for sql in record_reads
+    )  # filtered, not every record
+    rows, entries = where()
+    assert outside.pk in rows and outside.pk not in entries
+    assert inside.pk in entries and inside.pk not in rows
+    assert (other.pk in rows) != (other.pk in entries)  # every pair in exactly one place
+    left = MatchChange.objects.filter(benefit_id=district_benefit.benefit_id, enterprise=inside)
+    assert list(left.values_list("old_status", "new_status")) == (
+        [] if (before.status, before.amount) == ("not_eligible", None) else [(before.status, "not_eligible")]
+    )
 
 
 def lock_sql(enterprise_ids, **options) -> tuple[list[int], str]:
