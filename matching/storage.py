@@ -230,7 +230,7 @@ class _ScopeRecords:
         rows = OutOfScope.objects.filter(
             **({"pk__gte": int(ids[0]), "pk__lte": int(ids[-1])} if dense else {"pk__in": sorted(chunk)})
         )
-        if len(evaluated) <= FEW_BENEFITS:
+        if len(evaluated) <= FEW_BENEFITS and len(ids) > FEW_ENTERPRISES:  # (one record: read it)
             out = {
                 pk
                 for result in evaluated
