@@ -333,13 +333,13 @@ def step_write_floor(args) -> dict:
     import psycopg2
     from django.db import connection
 
-    from matching.storage import COLUMNS, DIGESTS, RESULTS, SCOPE, SCOPE_COLUMNS
+    from matching.storage import COLUMNS, DIGEST_COLUMNS, DIGESTS, RESULTS, SCOPE, SCOPE_COLUMNS
 
     url = os.environ["DATABASE_URL"]
     tables = {
         RESULTS: ", ".join(COLUMNS),
         SCOPE: ", ".join(SCOPE_COLUMNS),
-        DIGESTS: "enterprise_id, digest, source",
+        DIGESTS: ", ".join(DIGEST_COLUMNS),
     }
     jobs = max(1, args.jobs)
     counts: dict[str, int] = {}

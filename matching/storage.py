@@ -49,6 +49,7 @@ RESULTS = "matching_matchresult"
 SCOPE = "matching_outofscope"
 SCOPE_COLUMNS = ("enterprise_id", "benefits", "engine_version", "as_of", "evaluated_at")
 DIGESTS = "matching_resultdigest"
+DIGEST_COLUMNS = ("enterprise_id", "digest", "source")
 CHANGES = "matching_matchchange"
 INCOMING = "matching_incoming_result"  # a temporary table, one per connection
 COLUMNS = (
@@ -155,20 +156,16 @@ class StoredDigests:
             return found
         condition, params = _enterprises(ids)
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT enterprise_id, digest, source FROM {DIGESTS} WHERE {condition}", params)
-            wanted = set(ids.tolist())
-            rows = [row for row in cursor.fetchall() if row[0] in wanted]
-        if rows:
-            at = np.searchsorted(ids, np.array([row[0] for row in rows], dtype=np.int64))
-            found.digest[at], found.has_digest[at] = [row[1] for row in rows], True
-            sources = [
-                (position, row[2])
-                for position, row in zip(at.tolist(), rows, strict=True)
-                if row[2] is not None
-            ]
-            if sources:
-                where = np.array([position for position, _ in sources], dtype=np.int64)
-                found.source[where], found.has_source[where] = [value for _, value in sources], True
+            cursor.execute(f"SELECT {', '.join(DIGEST_COLUMNS)} FROM {DIGESTS} WHERE {condition}", params)
+            rows = cursor.fetchall()
+        position = {pk: i for i, pk in enumerate(ids.tolist())}
+        for pk, digest, source in rows:
+            i = position.get(pk)
+            if i is None:  # another enterprise in the range
+                continue
+            found.digest[i], found.has_digest[i] = digest, True
+            if source is not None:
+                found.source[i], found.has_source[i] = source, True
         return found
 
     def same_digest(self, digests: np.ndarray) -> np.ndarray:
@@ -195,13 +192,18 @@ def _write_digests(cursor, ids: np.ndarray, digests: np.ndarray, sources: np.nda
         f"{pk}\t{digest}\t{source}\n"
         for pk, digest, source in zip(ids.tolist(), digests.tolist(), source_texts, strict=True)
     ]
-    _load(cursor, DIGESTS, lines, ("enterprise_id", "digest", "source"))
+    _load(cursor, DIGESTS, lines, DIGEST_COLUMNS)
+
+
+def _dense(ids: np.ndarray) -> bool:
+    """Whether sorted ids fill most of their range: then read as the range (one index range scan;
+    the caller drops the other enterprises), else as the ids themselves."""
+    return int(ids[-1]) - int(ids[0]) < 2 * len(ids)
 
 
 def _enterprises(ids: np.ndarray) -> tuple[str, list[int]]:
-    """A condition on enterprise_id that selects (at least) these sorted ids: their range when they
-    fill most of it (one index range scan; the caller drops the others), else the ids themselves."""
-    if int(ids[-1]) - int(ids[0]) < 2 * len(ids):
+    """A condition on enterprise_id that selects (at least) these sorted ids (_dense)."""
+    if _dense(ids):
         return "enterprise_id BETWEEN %s AND %s", [int(ids[0]), int(ids[-1])]
     marks, params = _in_list(ids.tolist())
     return f"enterprise_id IN ({marks})", params
@@ -226,9 +228,12 @@ class _ScopeRecords:
         if not len(ids):
             return cls({})
         chunk = set(ids.tolist())
-        dense = int(ids[-1]) - int(ids[0]) < 2 * len(ids)  # as _enterprises: the range, or the ids
         rows = OutOfScope.objects.filter(
-            **({"pk__gte": int(ids[0]), "pk__lte": int(ids[-1])} if dense else {"pk__in": sorted(chunk)})
+            **(
+                {"pk__gte": int(ids[0]), "pk__lte": int(ids[-1])}
+                if _dense(ids)
+                else {"pk__in": sorted(chunk)}
+            )
         )
         if len(evaluated) <= FEW_BENEFITS and len(ids) > FEW_ENTERPRISES:  # (one record: read it)
             out = {

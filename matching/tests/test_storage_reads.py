@@ -174,6 +174,8 @@ def test_a_run_of_one_benefit_reads_only_the_records_it_can_change_and_moves_pai
         EnterpriseFactory(district="浦东新区"),
         EnterpriseFactory(),
     )
+    for _ in range(storage.FEW_ENTERPRISES):  # a chunk, not a small drain (which reads records whole)
+        EnterpriseFactory()
     services.evaluate_benefits(as_of=AS_OF)
     key = str(district_benefit.benefit_id)
 
