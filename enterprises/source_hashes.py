@@ -13,11 +13,13 @@ row changes the sum.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 from django.db import connection
 
+from enterprises.facts import is_dense
 from enterprises.models import Enterprise, FactValue, Item, Project, Recognition, YearlyFigure
 
 # every table facts_table reads enterprise data from (enterprises/facts.py: _load_table, item_rows)
@@ -31,6 +33,7 @@ def available() -> bool:
     return connection.vendor == "postgresql"
 
 
+@cache
 def code_text() -> str:
     """The source of the modules that derive facts from the rows (part of a source signature)."""
     here = Path(__file__).resolve().parent
@@ -44,7 +47,7 @@ def source_hashes(ids: Sequence[int]) -> np.ndarray:
     if not len(ids):
         return np.zeros((0, 2), dtype=np.int64)
     first, last = int(ids[0]), int(ids[-1])
-    dense = last - first < 2 * len(ids)
+    dense = is_dense(ids)
     where, params = ("BETWEEN %s AND %s", [first, last]) if dense else ("= ANY(%s)", [list(map(int, ids))])
     joins, terms = [], ["hashtextextended(e::text, 0)::numeric"]
     for seed, model in enumerate(RELATED, start=1):

@@ -13,7 +13,6 @@ import multiprocessing
 import socket
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from itertools import pairwise
 
 import numpy as np
@@ -176,17 +175,12 @@ def plan_evaluation(*, as_of: dt.date, benefit_ids: list[int] | None = None, cau
     )
 
 
-@cache
-def _deriving_code() -> str:
-    return source_hashes.code_text()
-
-
 def _source_signature(signature: int | None, policy_version: str | None, as_of: dt.date) -> int | None:
     """What a source hash means for this plan: the rows give the same facts only with the same policy
     data (catalog, formulas, regions: selectors.policy_version), date and deriving code."""
     if signature is None or policy_version is None or not source_hashes.available():
         return None
-    return hash64(f"{signature}|{policy_version}|{as_of.isoformat()}|{_deriving_code()}")
+    return hash64(f"{signature}|{policy_version}|{as_of.isoformat()}|{source_hashes.code_text()}")
 
 
 def evaluate_locked(plan: Plan, enterprise_ids: list[int]) -> Written:

@@ -40,6 +40,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from enterprises.facts import is_dense
 from matching.engine import ENGINE_VERSION, TableVerdicts
 from matching.models import MatchResult, MatchStatus, OutOfScope
 from policies import generations
@@ -196,9 +197,8 @@ def _write_digests(cursor, ids: np.ndarray, digests: np.ndarray, sources: np.nda
 
 
 def _dense(ids: np.ndarray) -> bool:
-    """Whether sorted ids fill most of their range: then read as the range (one index range scan;
-    the caller drops the other enterprises), else as the ids themselves."""
-    return int(ids[-1]) - int(ids[0]) < 2 * len(ids)
+    """enterprises.facts.is_dense of a sorted id array: read as the range, else as the ids."""
+    return is_dense(ids.tolist())
 
 
 def _enterprises(ids: np.ndarray) -> tuple[str, list[int]]:

@@ -246,21 +246,6 @@ class TableVerdicts:
             scope_leaves=width if out_of_scope.any() else 0,  # one enterprise's verdicts: all in or all out
         )
 
-    def head(self, count: int) -> TableVerdicts:
-        """The first `count` rows (same amount table)."""
-        return TableVerdicts(
-            spec=self.spec,
-            validity=self.validity,
-            status=self.status[:count],
-            score=self.score[:count],
-            amount_codes=self.amount_codes[:count],
-            amount_table=self.amount_table,
-            letters=self.letters[:count],
-            fingerprints=self.fingerprints[:count],
-            out_of_scope=None if self.out_of_scope is None else self.out_of_scope[:count],
-            scope_leaves=self.scope_leaves,
-        )
-
     def take(self, rows: np.ndarray) -> TableVerdicts:
         """These rows only (sorted positions), with their items (owners renumbered); same amount table."""
         items = None
@@ -407,7 +392,7 @@ def _evaluate_items(
         out_of_scope=None if rows.out_of_scope is None else rows.out_of_scope[best],
         scope_leaves=rows.scope_leaves,
         items=ItemTableVerdicts(
-            owner=owner, ids=np.asarray(items.ids, dtype=np.int64), verdicts=rows.head(len(owner))
+            owner=owner, ids=np.asarray(items.ids, dtype=np.int64), verdicts=rows.take(np.arange(len(owner)))
         )
         if items is not None and len(owner)
         else None,
