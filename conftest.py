@@ -1,6 +1,7 @@
 import os
 import signal
 import uuid
+from collections import Counter
 
 import pytest
 
@@ -61,3 +62,13 @@ def _chinese_by_default():
     translation.activate("zh-hans")
     yield
     translation.deactivate()
+
+
+def pytest_xdist_node_collection_finished(node, ids):
+    """pytest-xdist merges the reports of items that share a node id into one: the others would pass
+    unseen. The parallel pass refuses them (such a module is marked serial, scripts/run_tests.sh)."""
+    shared = sorted(nodeid for nodeid, count in Counter(ids).items() if count > 1)
+    if shared:
+        pytest.exit(
+            f"tests sharing a node id cannot run in parallel (mark them serial): {shared}", returncode=4
+        )

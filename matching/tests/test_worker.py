@@ -142,7 +142,12 @@ def test_saving_an_enterprise_updates_its_results_through_the_worker(
         assert body["worker"] == "ok" and 0 <= body["worker_heartbeat_age_s"] < 60, body
 
 
-def test_a_burst_of_edits_is_evaluated_at_its_start_and_once_after(policies, start_worker):
+def test_a_burst_of_edits_is_evaluated_at_its_start_and_once_after(policies, start_worker, monkeypatch):
+    # a window of 2 s instead of 0.5: the three saves fit in it on a loaded machine too (the suite
+    # runs on every core), and the drains after the first still wait for its end
+    from enterprises.changes import DRAIN_ENTERPRISES
+
+    monkeypatch.setattr(DRAIN_ENTERPRISES, "countdown", 2.0)
     enterprise = new_lessee(2)
     forget_set_up_changes()
     worker = start_worker()
@@ -157,7 +162,7 @@ def test_a_burst_of_edits_is_evaluated_at_its_start_and_once_after(policies, sta
             )
         drop_lease(enterprise)
         burst = time.monotonic() - started
-        assert burst < 0.4, f"the burst took {burst:.2f}s, longer than the coalescing window"
+        assert burst < 1.5, f"the burst took {burst:.2f}s, about the coalescing window"
         settled(
             "three drain tasks",
             worker,
