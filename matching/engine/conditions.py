@@ -130,12 +130,16 @@ def fold(
     else:
         parts = [fold(child, evaluate_leaf, seen) for child in node.children]
         outcomes, partials = [p[0] for p in parts], [p[1] for p in parts]
+        # min and max are exact, so plain ones give the same values as numpy's; on one enterprise's
+        # scalars they cost a fraction of a ufunc call (numpy looks up its hooks on IntEnum members)
+        columns = any(isinstance(value, np.ndarray) for value in (*outcomes, *partials))
+        lowest, highest = (np.minimum, np.maximum) if columns else (min, max)
         if node.op == "all":
-            outcome = functools.reduce(np.minimum, outcomes)
+            outcome = functools.reduce(lowest, outcomes)
             closeness = functools.reduce(operator.add, partials) / len(parts)
         else:
-            outcome = functools.reduce(np.maximum, outcomes)
-            closeness = functools.reduce(np.maximum, partials)
+            outcome = functools.reduce(highest, outcomes)
+            closeness = functools.reduce(highest, partials)
     if seen is not None:
         seen[id(node)] = outcome
     return outcome, closeness
