@@ -1,11 +1,13 @@
 import os
 import signal
 import uuid
-from collections import Counter
 
 import pytest
 
 from tests.support import Worker, database_url_for
+
+# the guard of the parallel pass (scripts/run_tests.sh); pytester: tests of the suite's own machinery
+pytest_plugins = ["tests.xdist_guard", "pytester"]
 
 
 @pytest.fixture
@@ -62,13 +64,3 @@ def _chinese_by_default():
     translation.activate("zh-hans")
     yield
     translation.deactivate()
-
-
-def pytest_xdist_node_collection_finished(node, ids):
-    """pytest-xdist merges the reports of items that share a node id into one: the others would pass
-    unseen. The parallel pass refuses them (such a module is marked serial, scripts/run_tests.sh)."""
-    shared = sorted(nodeid for nodeid, count in Counter(ids).items() if count > 1)
-    if shared:
-        pytest.exit(
-            f"tests sharing a node id cannot run in parallel (mark them serial): {shared}", returncode=4
-        )
