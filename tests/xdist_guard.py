@@ -6,8 +6,8 @@ import pytest
 
 
 def pytest_xdist_node_collection_finished(node, ids):
-    """pytest-xdist merges the reports of items that share a node id into one: the others would pass
-    unseen. The parallel pass refuses them (mark such a module serial: scripts/run_tests.sh)."""
+    """Of items that share a node id, pytest-xdist (--dist loadfile) runs one and the run passes: the
+    others would go unseen. The parallel pass refuses them (mark such a module serial)."""
     shared = sorted(nodeid for nodeid, count in Counter(ids).items() if count > 1)
     if shared:
         pytest.exit(

@@ -22,8 +22,8 @@ from schemathesis.specs.openapi.checks import (
 from portal.tests.api_support import api_data, api_world, fresh_throttle_counts  # noqa: F401 - fixtures
 from portal.wsgi import application
 
-# schemathesis names every operation's item with one node id, which pytest-xdist merges into one
-# test: this module runs in the suite's serial pass (scripts/run_tests.sh)
+# schemathesis gives every operation's item one node id, of which pytest-xdist would run one item:
+# this module runs in the suite's serial pass (scripts/run_tests.sh)
 pytestmark = pytest.mark.serial
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
