@@ -306,8 +306,10 @@ def run_chunk(*, chunk_id: int) -> int:
         _finish(job, items=len(ids), failures=failures, broken=plan.broken if last else {}, done=last)
         if written.changes:
             notifications.changes_recorded()
+    # per chunk the result rows only: every stored table took 2.9 s at 1,000,000 (the result rows
+    # 0.8 s), against about 1.3 s for a cold chunk; a whole run analyzes them all (services)
     if written.written > 10_000:
-        services.analyze_results()
+        services.analyze_results(tables=(storage.RESULTS,))
     return len(ids)
 
 

@@ -360,13 +360,13 @@ def evaluate_benefits(
     return run
 
 
-def analyze_results() -> None:
-    """Fresh planner statistics of every table a run writes, after a large write, or the next reads
-    may be misjudged: a cap edit's filter of the out-of-scope records by key took 82 s at 1,000,000
-    on a table never analyzed, 60 s once it was (bench/README.md)."""
+def analyze_results(*, tables: Sequence[str] = STORED_TABLES) -> None:
+    """Fresh planner statistics after a large write (default: of every table a run writes), or the
+    next reads may be misjudged: a cap edit's filter of the out-of-scope records by key took 82 s at
+    1,000,000 on a table never analyzed, 60 s once it was (bench/README.md)."""
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {', '.join(STORED_TABLES)}")
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
 
 
 _PLAN: Plan | None = None  # the plan of the current parallel run, inherited by forked workers

@@ -62,13 +62,8 @@ CHANGE_COLUMNS = (
     "enterprise_id, benefit_id, old_status, new_status, old_amount, new_amount, cause, as_of, created_at"
 )
 ITEM_RESULTS = "matching_matchitemresult"
-STORED_TABLES = (
-    RESULTS,
-    SCOPE,
-    DIGESTS,
-    ITEM_RESULTS,
-    CHANGES,
-)  # what a run writes (services.analyze_results)
+# what a run writes (services.analyze_results)
+STORED_TABLES = (RESULTS, SCOPE, DIGESTS, ITEM_RESULTS, CHANGES)
 ITEM_COLUMNS = (
     "enterprise_id", "benefit_id", "item_id", "status", "score", "amount", "amount_basis", "leaf_outcomes",
     "fingerprint", "as_of", "evaluated_at",
